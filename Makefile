@@ -1,0 +1,127 @@
+# tcp_closer: a static binary by default (musl when musl-tools is installed,
+# static glibc otherwise), unit tests without privileges, integration tests
+# in a private network namespace.
+#
+#   make            build/tcp_closer
+#   make test       install build deps, build, run unit + integration tests
+#   make demo       install build deps, build, run the demo in a throwaway netns
+#   make MUSL=0     force the static glibc build
+
+CXX      ?= g++
+CC       ?= gcc
+BUILD    := build
+BIN      := $(BUILD)/tcp_closer
+
+LIB_SRCS := $(filter-out src/main.cpp src/rt.cpp,$(wildcard src/*.cpp))
+BIN_SRCS := $(LIB_SRCS) src/main.cpp src/rt.cpp
+HDRS     := $(wildcard src/*.hpp)
+
+WARN     := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
+CXXSTD   := -std=c++20
+BIN_FLAGS := $(CXXSTD) $(WARN) -Os -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+             -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
+
+ifneq ($(NO_SOCK_DESTROY),)
+BIN_FLAGS += -DTCP_CLOSER_NO_SOCK_DESTROY=1
+endif
+
+# --- musl detection: every path comes from the toolchain -----------------
+MUSL_GCC   := $(shell command -v musl-gcc 2>/dev/null)
+MUSL       ?= $(if $(MUSL_GCC),1,0)
+ifeq ($(MUSL),1)
+MUSL_SPECS := $(shell sed -n 's/.*-specs "\([^"]*\)".*/\1/p' $(MUSL_GCC))
+MUSL_INC   := $(shell tr ' ' '\n' < $(MUSL_SPECS) | grep '^/' | grep -v '%' | grep include | head -n1)
+MUSL_LIB   := $(shell sed -n 's/^-L\([^ ]*\) .*/\1/p' $(MUSL_SPECS) | head -n1)
+CXX_INCS   := $(shell $(CXX) -E -x c++ -v - </dev/null 2>&1 | sed -n '/<\.\.\.> search starts/,/End of search/p' | sed -n '2,3p')
+GCC_INC    := $(shell $(CXX) -print-file-name=include)
+LIBGCC     := $(shell $(CXX) -print-libgcc-file-name)
+MULTIARCH  := $(shell $(CC) -print-multiarch)
+UAPI       := $(BUILD)/uapi
+BIN_FLAGS  += -nostdinc $(addprefix -isystem ,$(CXX_INCS)) -isystem $(MUSL_INC) -isystem $(GCC_INC) \
+              -isystem $(UAPI) '-D__GLIBC_PREREQ(a,b)=0'
+BIN_OBJDIR := $(BUILD)/musl
+BIN_LINK    = $(CXX) -static -nostdlib -Wl,--gc-sections -s -o $@ \
+              $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $^ $(MUSL_LIB)/libc.a $(LIBGCC) $(MUSL_LIB)/crtn.o
+BIN_PREREQ := $(UAPI)/.stamp
+else
+BIN_OBJDIR := $(BUILD)/glibc
+# The C driver links libc and libgcc but never libstdc++.
+BIN_LINK    = $(CC) -static -Wl,--gc-sections -s -o $@ $^
+BIN_PREREQ :=
+endif
+
+BIN_OBJS := $(patsubst src/%.cpp,$(BIN_OBJDIR)/%.o,$(BIN_SRCS))
+
+# --- tests: host toolchain, sanitizers, Catch2 ----------------------------
+TEST_FLAGS := $(CXXSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -Isrc
+UNIT_SRCS  := $(wildcard tests/unit/*.cpp)
+INTEG_SRCS := $(wildcard tests/integration/*.cpp)
+TEST_LIB_OBJS := $(patsubst src/%.cpp,$(BUILD)/test/src/%.o,$(LIB_SRCS))
+UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
+INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
+TEST_HDRS  := $(wildcard tests/*/*.hpp)
+
+.PHONY: all deps test unit integration demo bench clean
+all: $(BIN)
+
+$(BIN): $(BIN_OBJS)
+	$(BIN_LINK)
+	@file -L $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked"; exit 1; }
+	@echo "built $@ ($$(stat -c %s $@) bytes, $(if $(filter 1,$(MUSL)),musl,glibc) static)"
+
+$(BIN_OBJDIR)/%.o: src/%.cpp $(HDRS) $(BIN_PREREQ) | $(BIN_OBJDIR)
+	$(CXX) $(BIN_FLAGS) -c -o $@ $<
+
+# musl's include tree lacks the kernel UAPI dirs; the system include dir
+# would drag glibc headers back in, so link just those three.
+$(UAPI)/.stamp:
+	mkdir -p $(UAPI)
+	ln -sfn /usr/include/linux $(UAPI)/linux
+	ln -sfn /usr/include/asm-generic $(UAPI)/asm-generic
+	ln -sfn $$(test -d /usr/include/$(MULTIARCH)/asm && echo /usr/include/$(MULTIARCH)/asm || echo /usr/include/asm) $(UAPI)/asm
+	touch $@
+
+$(BIN_OBJDIR) $(BUILD)/test/src $(BUILD)/test/unit $(BUILD)/test/integration:
+	mkdir -p $@
+
+$(BUILD)/test/src/%.o: src/%.cpp $(HDRS) | $(BUILD)/test/src
+	$(CXX) $(TEST_FLAGS) -c -o $@ $<
+$(BUILD)/test/unit/%.o: tests/unit/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/unit
+	$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
+$(BUILD)/test/integration/%.o: tests/integration/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/integration
+	$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
+
+$(BUILD)/unit_tests: $(UNIT_OBJS) $(TEST_LIB_OBJS)
+	$(CXX) $(TEST_FLAGS) -o $@ $^
+$(BUILD)/integration_tests: $(INTEG_OBJS)
+	$(CXX) $(TEST_FLAGS) -o $@ $^
+
+deps:
+	@sh scripts/install-deps.sh
+
+unit: $(BUILD)/unit_tests
+	./$(BUILD)/unit_tests
+
+# The integration tests unshare their own network namespace before they
+# open any socket; they need root (CAP_SYS_ADMIN for unshare).
+integration: $(BIN) $(BUILD)/integration_tests
+	./$(BUILD)/integration_tests
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh $(BIN)
+
+bench: all $(BUILD)/conn_holder
+	sh scripts/bench.sh
+
+$(BUILD)/conn_holder: tests/tools/conn_holder.cpp
+	@mkdir -p $(BUILD)
+	$(CXX) $(CXXSTD) -O2 -o $@ $<
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,180 @@
+#include "bytecode.hpp"
+
+#include <linux/inet_diag.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace tc {
+namespace {
+
+static_assert(sizeof(inet_diag_bc_op) == 4);
+static_assert(sizeof(inet_diag_hostcond) == 8);
+
+constexpr size_t kOpLen = sizeof(inet_diag_bc_op);
+constexpr size_t kPortTestLen = 2 * kOpLen;   // compare op + op whose `no` holds the port
+constexpr size_t kRangeLen = 2 * kPortTestLen;
+constexpr size_t kV6CondLen = kOpLen + sizeof(inet_diag_hostcond) + 16;
+
+class Program {
+public:
+    explicit Program(std::span<uint8_t> buf) : buf_(buf) {}
+
+    size_t len() const { return len_; }
+    bool overflow() const { return overflow_; }
+
+    // Appends an op; returns its offset.
+    size_t op(uint8_t code, size_t yes, size_t no) {
+        size_t at = len_;
+        inet_diag_bc_op o{code, static_cast<uint8_t>(yes), static_cast<uint16_t>(no)};
+        if (yes > 0xff || no > 0xffff) overflow_ = true;
+        put(&o, sizeof o);
+        return at;
+    }
+    void put(const void* p, size_t n) {
+        if (overflow_ || n > buf_.size() - len_) {
+            overflow_ = true;
+            return;
+        }
+        std::memcpy(buf_.data() + len_, p, n);
+        len_ += n;
+    }
+    inet_diag_bc_op get(size_t at) const {
+        inet_diag_bc_op o;
+        std::memcpy(&o, buf_.data() + at, sizeof o);
+        return o;
+    }
+    void set_no(size_t at, size_t no) {
+        if (no > 0xffff) {
+            overflow_ = true;
+            return;
+        }
+        inet_diag_bc_op o = get(at);
+        o.no = static_cast<uint16_t>(no);
+        std::memcpy(buf_.data() + at, &o, sizeof o);
+    }
+
+    // AND: the fragment [start, mid) was followed by [mid, len()); its jumps
+    // to mid + 4 (its reject) must now go to len() + 4.
+    void relocate_rejects(size_t start, size_t mid) {
+        for (size_t at = start; at < mid;) {
+            inet_diag_bc_op o = get(at);
+            if (at + o.no == mid + 4) set_no(at, len_ + 4 - at);
+            if (o.yes == 0) return;  // cannot happen for our own ops
+            at += o.yes;
+        }
+    }
+
+private:
+    std::span<uint8_t> buf_;
+    size_t len_ = 0;
+    bool overflow_ = false;
+};
+
+// lo <= port <= hi, as a GE/LE pair; fails jump to the fragment's end + 4.
+void emit_range(Program& p, bool source, PortRange r) {
+    const uint8_t ge = source ? INET_DIAG_BC_S_GE : INET_DIAG_BC_D_GE;
+    const uint8_t le = source ? INET_DIAG_BC_S_LE : INET_DIAG_BC_D_LE;
+    p.op(ge, kPortTestLen, kRangeLen + 4);
+    p.op(0, 0, r.lo);
+    p.op(le, kPortTestLen, kPortTestLen + 4);
+    p.op(0, 0, r.hi);
+}
+
+void emit_port_set(Program& p, bool source, const PortSet& set) {
+    if (set.empty()) return;
+    size_t jumps[PortSet::kMaxRanges];
+    size_t njumps = 0;
+    for (size_t i = 0; i < set.size(); ++i) {
+        emit_range(p, source, set[i]);
+        if (i + 1 < set.size()) jumps[njumps++] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
+    }
+    for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
+}
+
+// Source address in ::ffff:0:0/96, i.e. an IPv4 connection on an IPv6
+// socket. An AF_INET6 condition is used (not AF_INET/0) because every
+// kernel version compares it the same way.
+void emit_v4_mapped_cond(Program& p, size_t no) {
+    p.op(INET_DIAG_BC_S_COND, kV6CondLen, no);
+    inet_diag_hostcond hc{};
+    hc.family = SockRecord::AF_INET6_VALUE;
+    hc.prefix_len = 96;
+    hc.port = -1;
+    p.put(&hc, sizeof hc);
+    const uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0};
+    p.put(addr, sizeof addr);
+}
+
+void emit_scope(Program& p, const DumpScope& scope) {
+    if (scope.family != SockRecord::AF_INET6_VALUE) return;
+    if (scope.v6 == V6Scope::MappedOnly) {
+        emit_v4_mapped_cond(p, kV6CondLen + 4);  // not mapped: reject
+    } else if (scope.v6 == V6Scope::NativeOnly) {
+        // NOT(mapped): a false condition skips the JMP (accept), a true one
+        // falls onto the JMP whose target is the reject.
+        emit_v4_mapped_cond(p, kV6CondLen + kOpLen);
+        p.op(INET_DIAG_BC_JMP, kOpLen, kOpLen + 4);
+    }
+}
+
+}  // namespace
+
+Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out) {
+    Program p(out);
+    // AND of up to three fragments; each AND relocates all earlier rejects.
+    emit_port_set(p, true, sel.sports);
+    size_t mid = p.len();
+    emit_port_set(p, false, sel.dports);
+    p.relocate_rejects(0, mid);
+    mid = p.len();
+    emit_scope(p, scope);
+    p.relocate_rejects(0, mid);
+    if (p.overflow() || p.len() > 0xffff - 4) return make_error(E2BIG, "filter too large");
+    return p.len();
+}
+
+size_t describe_op(std::span<const uint8_t> prog, size_t pos, char* text, size_t text_len) {
+    if (text_len == 0) return 0;
+    text[0] = '\0';
+    if (pos > prog.size() || prog.size() - pos < kOpLen) return 0;
+    inet_diag_bc_op o;
+    std::memcpy(&o, prog.data() + pos, sizeof o);
+    const char* name = "?";
+    switch (o.code) {
+        case INET_DIAG_BC_NOP: name = "NOP"; break;
+        case INET_DIAG_BC_JMP: name = "JMP"; break;
+        case INET_DIAG_BC_S_GE: name = "S_GE"; break;
+        case INET_DIAG_BC_S_LE: name = "S_LE"; break;
+        case INET_DIAG_BC_D_GE: name = "D_GE"; break;
+        case INET_DIAG_BC_D_LE: name = "D_LE"; break;
+        case INET_DIAG_BC_S_COND: name = "S_COND"; break;
+        case INET_DIAG_BC_D_COND: name = "D_COND"; break;
+        default: break;
+    }
+    char arg[64] = "";
+    switch (o.code) {
+        case INET_DIAG_BC_S_GE: case INET_DIAG_BC_S_LE:
+        case INET_DIAG_BC_D_GE: case INET_DIAG_BC_D_LE:
+            if (prog.size() - pos >= kPortTestLen) {
+                inet_diag_bc_op port;
+                std::memcpy(&port, prog.data() + pos + kOpLen, sizeof port);
+                std::snprintf(arg, sizeof arg, " port=%u", port.no);
+            }
+            break;
+        case INET_DIAG_BC_S_COND: case INET_DIAG_BC_D_COND:
+            if (prog.size() - pos >= kOpLen + sizeof(inet_diag_hostcond)) {
+                inet_diag_hostcond hc;
+                std::memcpy(&hc, prog.data() + pos + kOpLen, sizeof hc);
+                std::snprintf(arg, sizeof arg, " family=%u prefix=%u port=%d", hc.family, hc.prefix_len, hc.port);
+            }
+            break;
+        default: break;
+    }
+    std::snprintf(text, text_len, "%4zu: %-6s yes=%-3u no=%-5u (-> %zu)%s", pos, name, o.yes, o.no,
+                  pos + o.no, arg);
+    if (o.yes == 0) return 0;
+    return pos + o.yes;
+}
+
+}  // namespace tc

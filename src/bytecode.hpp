@@ -1,0 +1,43 @@
+// Compiles a Selection into an inet_diag bytecode filter.
+//
+// The program is built from fragments with one convention (the one iproute2's
+// ss uses): running off the end of a fragment means "accept", jumping to
+// fragment_end + 4 means "reject". Then
+//
+//   AND(a, b) = a ++ b, with a's reject jumps moved to end(b) + 4
+//   OR(r1..rn) = r1 JMP r2 JMP ... rn, each JMP going to the end (accept);
+//                a range that fails jumps to its own end + 4, which is the
+//                start of the next range
+//
+// Only ops that every kernel since 4.5 knows are used (S_GE/S_LE/D_GE/D_LE,
+// S_COND, JMP), so a port range always costs one GE/LE pair.
+//
+// Each op is {u8 code, u8 yes, u16 no} in host order; the kernel's audit
+// (inet_diag_bc_audit) wants every yes/no a multiple of 4, at least the op's
+// own length, at most remaining + 4, and every `no` target inside the program
+// on the chain of `yes` steps from the start. All ops here use yes = their
+// own length, so every op start is on that chain.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "result.hpp"
+#include "selection.hpp"
+
+namespace tc {
+
+// 2 sides x PortSet::kMaxRanges x (16-byte GE/LE pair + 4-byte JMP) plus the
+// family condition fits well inside this; the attribute length is a u16.
+constexpr size_t kMaxBytecode = 24576;
+
+// Writes the program for one dump into `out`; returns its length (0 means
+// "no filter": everything matches).
+Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out);
+
+// One op of a program, decoded for the verbose log. Returns the offset of the
+// next op on the yes chain, or 0 when `pos` does not hold a whole op.
+size_t describe_op(std::span<const uint8_t> prog, size_t pos, char* text, size_t text_len);
+
+}  // namespace tc

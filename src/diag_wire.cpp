@@ -1,0 +1,96 @@
+#include "diag_wire.hpp"
+
+#include <linux/tcp.h>
+
+#include <cstddef>
+#include <cstring>
+
+#include "netlink.hpp"
+
+namespace tc {
+namespace {
+
+constexpr uint8_t kIpprotoTcp = 6;
+// tcp_info grows across kernel versions; we read up to tcpi_rtt.
+constexpr size_t kInfoNeeded = offsetof(tcp_info, tcpi_rtt) + sizeof(uint32_t);
+static_assert(offsetof(tcp_info, tcpi_last_data_recv) < kInfoNeeded);
+
+bool put_header(ByteWriter& w, uint16_t type, uint16_t flags, uint32_t seq) {
+    nlmsghdr h{};
+    h.nlmsg_type = type;
+    h.nlmsg_flags = flags;
+    h.nlmsg_seq = seq;
+    return w.put(&h, sizeof h);  // length is patched in by finish()
+}
+
+Result<size_t> finish(ByteWriter& w) {
+    if (!w.ok() || w.size() > UINT32_MAX) return make_error(EMSGSIZE, "netlink request does not fit");
+    uint32_t len = static_cast<uint32_t>(w.size());
+    if (!w.patch(offsetof(nlmsghdr, nlmsg_len), &len, sizeof len))
+        return make_error(EMSGSIZE, "netlink request does not fit");
+    return w.size();
+}
+
+}  // namespace
+
+Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> out) {
+    ByteWriter w(out);
+    put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
+    inet_diag_req_v2 r{};
+    r.sdiag_family = req.family;
+    r.sdiag_protocol = kIpprotoTcp;
+    r.idiag_states = req.states;
+    if (req.want_info) r.idiag_ext = 1u << (INET_DIAG_INFO - 1);
+    w.put(&r, sizeof r);
+    if (!req.bytecode.empty()) {
+        if (req.bytecode.size() > 0xffff - sizeof(nlattr)) return make_error(E2BIG, "filter too large");
+        nlattr a{static_cast<uint16_t>(sizeof(nlattr) + req.bytecode.size()), INET_DIAG_REQ_BYTECODE};
+        w.put(&a, sizeof a);
+        w.put(req.bytecode.data(), req.bytecode.size());
+        w.pad4();
+    }
+    return finish(w);
+}
+
+Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out) {
+    if (rec.cookie_is_wildcard()) return make_error(EINVAL, "refusing to destroy without a socket cookie");
+    ByteWriter w(out);
+    put_header(w, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq);
+    inet_diag_req_v2 r{};
+    r.sdiag_family = rec.family;
+    r.sdiag_protocol = kIpprotoTcp;
+    r.idiag_states = rec.state < 32 ? 1u << rec.state : 0;
+    r.id = rec.id;
+    w.put(&r, sizeof r);
+    return finish(w);
+}
+
+Result<SockRecord> decode_sock(std::span<const uint8_t> payload) {
+    inet_diag_msg m;
+    if (payload.size() < sizeof m) return make_error(EPROTO, "short inet_diag reply");
+    std::memcpy(&m, payload.data(), sizeof m);
+    SockRecord rec;
+    rec.id = m.id;
+    rec.family = m.idiag_family;
+    rec.state = m.idiag_state;
+    rec.uid = m.idiag_uid;
+    rec.inode = m.idiag_inode;
+
+    NlAttrIter it(payload.subspan(align4(sizeof m) <= payload.size() ? align4(sizeof m) : payload.size()));
+    NlAttr a;
+    while (it.next(a)) {
+        if (a.type != INET_DIAG_INFO) continue;
+        // The kernel's tcp_info may be shorter or longer than ours.
+        tcp_info info{};
+        std::memcpy(&info, a.data.data(), a.data.size() < sizeof info ? a.data.size() : sizeof info);
+        if (a.data.size() >= kInfoNeeded) {
+            rec.has_info = true;
+            rec.last_data_recv_ms = info.tcpi_last_data_recv;
+            rec.rtt_us = info.tcpi_rtt;
+        }
+    }
+    if (it.malformed()) return make_error(EPROTO, "malformed inet_diag attribute");
+    return rec;
+}
+
+}  // namespace tc

@@ -1,0 +1,43 @@
+// The inet_diag wire format: dump and destroy requests, and the decoding of
+// one dump reply into a SockRecord. Pure: no syscalls.
+//
+//   request:  | nlmsghdr 16 | inet_diag_req_v2 56 | nlattr 4 | bytecode |
+//   reply:    | nlmsghdr 16 | inet_diag_msg 72 | attributes (INET_DIAG_INFO ...) |
+#pragma once
+
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "result.hpp"
+#include "sock_record.hpp"
+
+namespace tc {
+
+static_assert(sizeof(inet_diag_req_v2) == 56);
+static_assert(sizeof(inet_diag_msg) == 72);
+
+constexpr size_t kDestroyRequestLen = 16 + sizeof(inet_diag_req_v2);
+
+struct DumpRequest {
+    uint32_t seq = 0;
+    uint8_t family = 0;
+    uint32_t states = 0;       // 1 << TCP_*; always explicit (see kernel notes)
+    bool want_info = false;    // attach tcp_info (INET_DIAG_INFO)
+    std::span<const uint8_t> bytecode;  // empty: no filter attribute
+};
+
+Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> out);
+
+// SOCK_DESTROY for one socket; the id (cookie included) comes from the dump.
+Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out);
+
+// Decodes the payload of one SOCK_DIAG_BY_FAMILY reply. Short payloads and
+// malformed attributes are errors; a tcp_info shorter than the fields we
+// read leaves has_info false.
+Result<SockRecord> decode_sock(std::span<const uint8_t> payload);
+
+}  // namespace tc

@@ -1,0 +1,76 @@
+#include "engine.hpp"
+
+#include "diag_wire.hpp"
+#include "netlink.hpp"
+
+namespace tc {
+
+Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs) {
+    Result<size_t> prog = compile_filter(sel, scope, bytecode_);
+    if (!prog) return prog.error();
+    std::span<const uint8_t> program(bytecode_.data(), *prog);
+    obs.on_filter(scope, program);
+
+    DumpRequest req;
+    req.seq = ++seq_;
+    req.family = scope.family;
+    req.states = sel.states;
+    req.want_info = sel.needs_tcp_info();
+    req.bytecode = program;
+    Result<size_t> len = encode_dump_request(req, request_);
+    if (!len) return len.error();
+    if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
+
+    while (true) {
+        Result<size_t> got = dump_.recv(rx_, true);
+        if (!got) return got.error();
+        if (*got == 0) return make_error(EPROTO, "netlink socket closed during dump");
+        NlMsgIter it(std::span<const uint8_t>(rx_.data(), *got));
+        NlMsg m;
+        while (it.next(m)) {
+            if (m.seq != req.seq) continue;  // stale answer to an earlier request
+            int err = 0;
+            if (m.type == NLMSG_DONE) {
+                if (nl_payload_errno(m.payload, err) && err != 0) return make_error(err, "inet_diag dump failed");
+                return {};
+            }
+            if (m.type == NLMSG_ERROR) {
+                if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink error message");
+                return make_error(err ? err : EPROTO, "inet_diag dump request refused");
+            }
+            if (m.type != SOCK_DIAG_BY_FAMILY) continue;
+            Result<SockRecord> rec = decode_sock(m.payload);
+            if (!rec) return rec.error();
+            bool pick = selected(sel, scope, *rec);
+            obs.on_candidate(*rec, pick);
+            if (pick && !matches_.push_back(*rec)) return make_error(ENOMEM, "too many matching connections");
+        }
+        if (it.malformed()) return make_error(EPROTO, "malformed netlink message in dump");
+    }
+}
+
+Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
+    matches_.clear();
+    DumpPlan plan = plan_dumps(sel);
+    for (size_t i = 0; i < plan.count; ++i)
+        if (Status s = dump_scope(sel, plan.scopes[i], obs); !s) return s.error();
+
+    PollStats stats;
+    stats.matched = matches_.size();
+    if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
+    std::span<const SockRecord> recs(matches_.data(), matches_.size());
+    std::span<KillResult> results(results_.data(), results_.size());
+    Status s = terminator_.end_connections(recs, results);
+    for (size_t i = 0; i < recs.size(); ++i) {
+        obs.on_result(recs[i], results[i]);
+        switch (results[i].outcome) {
+            case Outcome::Destroyed: ++stats.destroyed; break;
+            case Outcome::Vanished: ++stats.vanished; break;
+            case Outcome::Failed: ++stats.failed; break;
+        }
+    }
+    if (!s) return s.error();
+    return stats;
+}
+
+}  // namespace tc

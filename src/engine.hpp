@@ -1,0 +1,59 @@
+// One poll: dump the sockets the selection asks for (kernel-filtered),
+// check each again in user space, then end the selected ones. The dump is
+// finished before anything is destroyed: destroying during a dump can make
+// the kernel skip sockets of the same hash bucket.
+//
+// One poll is a function of (transport, selection): the engine keeps only
+// buffers between polls, so it can later run per network namespace.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "bytecode.hpp"
+#include "pod_vec.hpp"
+#include "selection.hpp"
+#include "terminator.hpp"
+#include "transport.hpp"
+
+namespace tc {
+
+struct PollStats {
+    size_t matched = 0;
+    size_t destroyed = 0;
+    size_t vanished = 0;
+    size_t failed = 0;
+};
+
+// What the engine tells the caller while it works; main logs it.
+class PollObserver {
+public:
+    virtual void on_filter(const DumpScope& scope, std::span<const uint8_t> program) = 0;
+    virtual void on_candidate(const SockRecord& rec, bool selected) = 0;
+    virtual void on_result(const SockRecord& rec, const KillResult& result) = 0;
+
+protected:
+    ~PollObserver() = default;
+};
+
+class Engine {
+public:
+    Engine(DiagTransport& dump, Terminator& terminator) : dump_(dump), terminator_(terminator) {}
+    Result<PollStats> poll(const Selection& sel, PollObserver& obs);
+
+private:
+    Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
+
+    DiagTransport& dump_;
+    Terminator& terminator_;
+    uint32_t seq_ = 0;
+    PodVec<SockRecord> matches_;
+    PodVec<KillResult> results_;
+    std::array<uint8_t, kMaxBytecode> bytecode_{};
+    std::array<uint8_t, 128 + kMaxBytecode> request_{};
+    std::array<uint8_t, 65536> rx_{};
+};
+
+}  // namespace tc

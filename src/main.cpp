@@ -1,0 +1,175 @@
+// The only place that prints and picks exit codes: 0 success (also when
+// nothing matched), 1 runtime failure, 2 usage error.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "bytecode.hpp"
+#include "engine.hpp"
+#include "options.hpp"
+#include "report.hpp"
+#include "sock_destroy.hpp"
+#include "sys.hpp"
+
+namespace {
+
+using namespace tc;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Big enough for the acks of a whole destroy batch (each ack skb costs far
+// more than its bytes in receive-buffer accounting).
+constexpr int kSocketBuffer = 4 << 20;
+
+class Logger final : public PollObserver {
+public:
+    Logger(int fd, bool syslog, bool verbose) : fd_(fd), syslog_(syslog), verbose_(verbose) {}
+
+    void line(const char* text, bool error = false) {
+        char ts[40];
+        format_timestamp(ts, sizeof ts, sys::realtime_now());
+        char buf[kLineMax + 64];
+        int n = std::snprintf(buf, sizeof buf, "%s %s\n", ts, text);
+        if (n > 0) sys::write_all(fd_, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+        if (syslog_) sys::syslog_line(error, text);
+    }
+
+    void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override {
+        if (!verbose_) return;
+        static const char* const v6_names[] = {"all", "IPv4-mapped only", "native only"};
+        char buf[kLineMax];
+        std::snprintf(buf, sizeof buf, "filter for %s dump (%s): %zu bytes",
+                      scope.family == SockRecord::AF_INET_VALUE ? "AF_INET" : "AF_INET6",
+                      scope.family == SockRecord::AF_INET_VALUE ? "all" : v6_names[static_cast<int>(scope.v6)],
+                      program.size());
+        line(buf);
+        for (size_t pos = 0; pos < program.size();) {
+            char op[128];
+            pos = describe_op(program, pos, op, sizeof op);
+            std::snprintf(buf, sizeof buf, "  %s", op);
+            line(buf);
+            if (pos == 0) break;
+        }
+    }
+
+    void on_candidate(const SockRecord& rec, bool selected) override {
+        if (!verbose_) return;
+        char buf[kLineMax];
+        format_candidate(buf, sizeof buf, rec, selected);
+        line(buf);
+    }
+
+    void on_result(const SockRecord& rec, const KillResult& res) override {
+        char buf[kLineMax];
+        format_result(buf, sizeof buf, rec, res);
+        line(buf, res.outcome == Outcome::Failed);
+        if (res.outcome == Outcome::Failed && fatal_err_ == 0 &&
+            (res.err == EOPNOTSUPP || res.err == EPERM || res.err == EINVAL))
+            fatal_err_ = res.err;
+    }
+
+    // A destroy error that will repeat on every poll: the mechanism is unusable.
+    int fatal_destroy_error() const { return fatal_err_; }
+
+private:
+    int fd_;
+    bool syslog_;
+    bool verbose_;
+    int fatal_err_ = 0;
+};
+
+const char* hint_for(int err) {
+    switch (err) {
+        case EPERM: case EACCES: return " (tcp_closer needs CAP_NET_ADMIN: run it as root)";
+        case EOPNOTSUPP: return " (this kernel lacks SOCK_DESTROY: CONFIG_INET_DIAG_DESTROY is not set)";
+        case EINVAL: return " (kernel older than 4.5, or it refused the request)";
+        case EPROTONOSUPPORT: case ENOENT: return " (inet_diag is not available in this kernel)";
+        default: return "";
+    }
+}
+
+int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err) {
+    char buf[kLineMax];
+    std::snprintf(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err));
+    log.line(buf, true);
+    if (!log_is_stderr) std::fprintf(stderr, "tcp_closer: %s\n", buf);
+    return kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ParseResult pr = parse_args(argc, argv);
+    if (!pr.ok) {
+        if (pr.value.empty())
+            std::fprintf(stderr, "tcp_closer: %s\n", pr.message);
+        else
+            std::fprintf(stderr, "tcp_closer: %s: '%.*s'\n", pr.message, static_cast<int>(pr.value.size()),
+                         pr.value.data());
+        std::fprintf(stderr, "Try 'tcp_closer --help' for more information.\n");
+        return kExitUsage;
+    }
+    const Options& opt = pr.opts;
+    if (opt.help) {
+        std::fputs(kUsage, stdout);
+        return kExitOk;
+    }
+    if (opt.version) {
+        std::printf("%s\n", kVersion);
+        return kExitOk;
+    }
+    if (opt.use_proc) {
+        std::fprintf(stderr, "tcp_closer: --use_proc: the /proc path is not yet supported\n");
+        return kExitUsage;
+    }
+
+    int log_fd = STDERR_FILENO;
+    if (opt.logfile) {
+        Result<int> fd = sys::open_append(opt.logfile);
+        if (!fd) {
+            std::fprintf(stderr, "tcp_closer: %s '%s': %s\n", fd.error().what, opt.logfile, std::strerror(fd.error().code));
+            return kExitFailure;
+        }
+        log_fd = *fd;
+    }
+    const bool log_is_stderr = log_fd == STDERR_FILENO;
+    if (opt.syslog) sys::syslog_open();
+    Logger log(log_fd, opt.syslog, opt.verbose);
+
+    // Dump and destroy use separate sockets, so acks never mix with a dump.
+    sys::DiagSocket dump_sock, destroy_sock;
+    if (Status s = dump_sock.open(kSocketBuffer, kSocketBuffer); !s)
+        return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+    if (Status s = destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
+        return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+    if (opt.interval_ns > 0) {
+        if (Status s = sys::install_stop_signals(); !s)
+            return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+    }
+
+    SockDestroyTerminator terminator(destroy_sock);
+    Engine engine(dump_sock, terminator);
+    uint64_t next = sys::monotonic_ns();
+    while (true) {
+        Result<PollStats> stats = engine.poll(opt.sel, log);
+        if (!stats) return fail_runtime(log, log_is_stderr, stats.error().what, stats.error().code);
+        char buf[kLineMax];
+        format_summary(buf, sizeof buf, *stats);
+        log.line(buf, stats->failed > 0);
+        if (log.fatal_destroy_error())
+            return fail_runtime(log, log_is_stderr, "SOCK_DESTROY failed", log.fatal_destroy_error());
+        if (opt.interval_ns == 0) return stats->failed > 0 ? kExitFailure : kExitOk;
+        // Monotonic schedule; a poll that overran its slot starts the next at once.
+        next += opt.interval_ns;
+        uint64_t now = sys::monotonic_ns();
+        if (next < now) next = now;
+        if (sys::wait_until(next)) {
+            log.line("stopping on signal");
+            return kExitOk;
+        }
+    }
+}

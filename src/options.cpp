@@ -1,0 +1,219 @@
+#include "options.hpp"
+
+#include "ports.hpp"
+
+namespace tc {
+
+const char kVersion[] = "tcp_closer 0.1.0";
+
+const char kUsage[] =
+    "Usage: tcp_closer [options] -s PORTS | -d PORTS\n"
+    "Destroy established TCP connections selected by port, optionally only those\n"
+    "that have received no data for a while; once, or every SEC seconds.\n"
+    "Needs CAP_NET_ADMIN (root) and a kernel with SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY).\n"
+    "\n"
+    "  -4                     match IPv4 connections, including IPv4 on dual-stack\n"
+    "                         IPv6 sockets (::ffff:a.b.c.d); the default\n"
+    "  -6                     match native IPv6 connections; -4 -6 for both\n"
+    "  -s, --sport PORTS      local (source) ports to match; repeatable\n"
+    "  -d, --dport PORTS      remote (destination) ports to match; repeatable\n"
+    "  -t, --idle_time MS     only connections whose last received data is at\n"
+    "                         least MS ms old (default 0: all matching connections)\n"
+    "      --last_recv_limit MS\n"
+    "                         only connections whose last received data is less\n"
+    "                         than MS ms old (default 0: no limit)\n"
+    "  -i, --interval SEC     poll every SEC seconds (e.g. 5 or 0.5) and keep running;\n"
+    "                         without it: poll once and exit\n"
+    "  -f, --logfile PATH     append log lines to PATH (default: stderr)\n"
+    "  -v, --verbose          also log every candidate with its tcp_info figures and\n"
+    "                         the compiled filter, op by op\n"
+    "      --use_proc         use the /proc path (not yet supported)\n"
+    "      --disable_syslog   do not also log to syslog (ident tcp_closer, facility daemon)\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show the version and exit\n"
+    "Dashed spellings (--idle-time, --last-recv-limit, --use-proc, --disable-syslog)\n"
+    "are accepted too.\n"
+    "\n"
+    "PORTS is a port (1-65535), a range (7000-7099) or a comma list of those\n"
+    "(80,443,8000-8100). A connection is selected when its source port is one of\n"
+    "the --sport ports (if any) and its destination port is one of the --dport\n"
+    "ports (if any). Only ESTABLISHED connections are selected.\n"
+    "\n"
+    "Exit status: 0 success (also when nothing matched), 1 runtime failure\n"
+    "(netlink unavailable, permission denied, a destroy that failed), 2 usage error.\n";
+
+namespace {
+
+enum class Opt { V4, V6, Sport, Dport, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, NoSyslog, Version };
+
+struct OptSpec {
+    char short_name;          // 0: none
+    const char* long_name;    // without "--"
+    const char* long_alias;   // dashed spelling, or nullptr
+    bool takes_value;
+    Opt id;
+};
+
+constexpr OptSpec kSpecs[] = {
+    {'4', nullptr, nullptr, false, Opt::V4},
+    {'6', nullptr, nullptr, false, Opt::V6},
+    {'s', "sport", nullptr, true, Opt::Sport},
+    {'d', "dport", nullptr, true, Opt::Dport},
+    {'t', "idle_time", "idle-time", true, Opt::Idle},
+    {0, "last_recv_limit", "last-recv-limit", true, Opt::LastRecv},
+    {'i', "interval", nullptr, true, Opt::Interval},
+    {'f', "logfile", nullptr, true, Opt::Logfile},
+    {'v', "verbose", nullptr, false, Opt::Verbose},
+    {'h', "help", nullptr, false, Opt::Help},
+    {0, "use_proc", "use-proc", false, Opt::UseProc},
+    {0, "disable_syslog", "disable-syslog", false, Opt::NoSyslog},
+    {'V', "version", nullptr, false, Opt::Version},
+};
+
+const OptSpec* find_short(char c) {
+    for (const OptSpec& s : kSpecs)
+        if (s.short_name == c) return &s;
+    return nullptr;
+}
+
+const OptSpec* find_long(std::string_view name) {
+    for (const OptSpec& s : kSpecs)
+        if ((s.long_name && name == s.long_name) || (s.long_alias && name == s.long_alias)) return &s;
+    return nullptr;
+}
+
+ParseResult fail(const char* message, std::string_view value) {
+    ParseResult r;
+    r.message = message;
+    r.value = value;
+    return r;
+}
+
+// Applies one option; returns nullptr or the error message.
+const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
+    uint64_t n = 0;
+    switch (spec.id) {
+        case Opt::V4: o.sel.ipv4 = true; break;
+        case Opt::V6: o.sel.ipv6 = true; break;
+        case Opt::Sport:
+            if (Status s = parse_ports(value, o.sel.sports); !s) return s.error().what;
+            break;
+        case Opt::Dport:
+            if (Status s = parse_ports(value, o.sel.dports); !s) return s.error().what;
+            break;
+        case Opt::Idle:
+            if (!parse_uint(value, UINT32_MAX, n)) return "not a number of milliseconds (0-4294967295)";
+            o.sel.idle_min_ms = static_cast<uint32_t>(n);
+            break;
+        case Opt::LastRecv:
+            if (!parse_uint(value, UINT32_MAX, n)) return "not a number of milliseconds (0-4294967295)";
+            o.sel.last_recv_limit_ms = static_cast<uint32_t>(n);
+            break;
+        case Opt::Interval:
+            if (!parse_seconds(value, n)) return "not a number of seconds (e.g. 5 or 0.5, at most 31536000)";
+            if (n < 1000000) return "interval must be at least 0.001 seconds";
+            o.interval_ns = n;
+            break;
+        case Opt::Logfile:
+            if (value.empty()) return "empty log file name";
+            o.logfile = value.data();  // argv strings are NUL-terminated
+            break;
+        case Opt::Verbose: o.verbose = true; break;
+        case Opt::Help: o.help = true; break;
+        case Opt::UseProc: o.use_proc = true; break;
+        case Opt::NoSyslog: o.syslog = false; break;
+        case Opt::Version: o.version = true; break;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+bool parse_seconds(std::string_view text, uint64_t& ns) {
+    constexpr uint64_t kMaxSeconds = 31536000;  // one year
+    size_t dot = text.find('.');
+    std::string_view whole = sv_head(text, dot);
+    uint64_t secs = 0;
+    if (!parse_uint(whole, kMaxSeconds, secs)) return false;
+    uint64_t frac = 0;
+    if (dot != std::string_view::npos) {
+        std::string_view f = sv_tail(text, dot + 1);
+        if (f.empty() || f.size() > 9 || !parse_uint(f, 999999999, frac)) return false;
+        for (size_t i = f.size(); i < 9; ++i) frac *= 10;
+        if (secs == kMaxSeconds && frac > 0) return false;
+    }
+    ns = secs * 1000000000ull + frac;
+    return true;
+}
+
+ParseResult parse_args(int argc, const char* const* argv) {
+    Options o;
+    bool saw_v4 = false;
+    bool saw_v6 = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--") {
+            if (i + 1 < argc) return fail("unexpected argument", argv[i + 1]);
+            break;
+        }
+        if (arg.size() > 2 && sv_head(arg, 2) == "--") {
+            std::string_view body = sv_tail(arg, 2);
+            size_t eq = body.find('=');
+            const OptSpec* spec = find_long(sv_head(body, eq));
+            if (!spec) return fail("unknown option", arg);
+            std::string_view value;
+            if (spec->takes_value) {
+                if (eq != std::string_view::npos) {
+                    value = sv_tail(body, eq + 1);
+                } else {
+                    if (i + 1 >= argc) return fail("option needs a value", arg);
+                    value = argv[++i];
+                }
+            } else if (eq != std::string_view::npos) {
+                return fail("option takes no value", arg);
+            }
+            if (const char* err = apply(*spec, value, o)) return fail(err, spec->takes_value ? value : arg);
+            saw_v4 |= spec->id == Opt::V4;
+            saw_v6 |= spec->id == Opt::V6;
+            continue;
+        }
+        if (arg.size() < 2 || arg[0] != '-') return fail("unexpected argument", arg);
+        // A cluster of short options: -46v, -s22, -s 22.
+        for (size_t k = 1; k < arg.size(); ++k) {
+            const OptSpec* spec = find_short(arg[k]);
+            if (!spec) return fail("unknown option", arg);
+            std::string_view value;
+            if (spec->takes_value) {
+                if (k + 1 < arg.size()) {
+                    value = sv_tail(arg, k + 1);
+                } else {
+                    if (i + 1 >= argc) return fail("option needs a value", arg);
+                    value = argv[++i];
+                }
+            }
+            if (const char* err = apply(*spec, value, o)) return fail(err, spec->takes_value ? value : arg);
+            saw_v4 |= spec->id == Opt::V4;
+            saw_v6 |= spec->id == Opt::V6;
+            if (spec->takes_value) break;
+        }
+    }
+    // IPv4 is the default; -6 alone means IPv6 only.
+    o.sel.ipv4 = saw_v4 || !saw_v6;
+    o.sel.ipv6 = saw_v6;
+    if (o.help || o.version) {
+        ParseResult r;
+        r.ok = true;
+        r.opts = o;
+        return r;
+    }
+    if (o.sel.sports.empty() && o.sel.dports.empty())
+        return fail("at least one source (-s) or destination (-d) port is required", "");
+    if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
+        return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
+    ParseResult r;
+    r.ok = true;
+    r.opts = o;
+    return r;
+}
+
+}  // namespace tc

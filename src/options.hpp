@@ -1,0 +1,38 @@
+// Command-line parsing: a pure function from argv to Options or to a usage
+// error that names the bad value. No output, no exit: main does that.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "selection.hpp"
+
+namespace tc {
+
+struct Options {
+    Selection sel;
+    uint64_t interval_ns = 0;      // 0: poll once and exit
+    const char* logfile = nullptr; // nullptr: stderr
+    bool verbose = false;
+    bool help = false;
+    bool version = false;
+    bool use_proc = false;
+    bool syslog = true;
+};
+
+struct ParseResult {
+    bool ok = false;
+    Options opts;
+    const char* message = "";    // what is wrong (static text)
+    std::string_view value;       // the offending argument, points into argv
+};
+
+ParseResult parse_args(int argc, const char* const* argv);
+
+// Strict decimal seconds ("5", "0.5", "2.25"), at most 9 decimals, to ns.
+bool parse_seconds(std::string_view text, uint64_t& ns);
+
+extern const char kUsage[];
+extern const char kVersion[];
+
+}  // namespace tc

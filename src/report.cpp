@@ -1,0 +1,89 @@
+#include "report.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace tc {
+
+const char* tcp_state_name(uint8_t state) {
+    static const char* const names[] = {
+        "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+        "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV", "BOUND_INACTIVE",
+    };
+    return state < sizeof names / sizeof names[0] ? names[state] : "UNKNOWN";
+}
+
+const char* outcome_name(Outcome o) {
+    switch (o) {
+        case Outcome::Destroyed: return "destroyed";
+        case Outcome::Vanished: return "vanished";
+        case Outcome::Failed: return "failed";
+    }
+    return "failed";
+}
+
+void format_timestamp(char* out, size_t n, const timespec& ts) {
+    tm t{};
+    time_t secs = ts.tv_sec;
+    gmtime_r(&secs, &t);
+    std::snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                  t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(ts.tv_nsec / 1000000));
+}
+
+void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port) {
+    char a[INET6_ADDRSTRLEN] = "?";
+    if (family == SockRecord::AF_INET_VALUE) {
+        inet_ntop(AF_INET, addr, a, sizeof a);
+        std::snprintf(out, n, "%s:%u", a, port);
+    } else {
+        inet_ntop(AF_INET6, addr, a, sizeof a);
+        std::snprintf(out, n, "[%s]:%u", a, port);
+    }
+}
+
+namespace {
+
+struct Endpoints {
+    char local[INET6_ADDRSTRLEN + 16];
+    char remote[INET6_ADDRSTRLEN + 16];
+    char last_recv[16];
+};
+
+void fill(Endpoints& e, const SockRecord& rec) {
+    format_endpoint(e.local, sizeof e.local, rec.family, rec.id.idiag_src, rec.sport());
+    format_endpoint(e.remote, sizeof e.remote, rec.family, rec.id.idiag_dst, rec.dport());
+    if (rec.has_info)
+        std::snprintf(e.last_recv, sizeof e.last_recv, "%u", rec.last_data_recv_ms);
+    else
+        std::snprintf(e.last_recv, sizeof e.last_recv, "-");
+}
+
+}  // namespace
+
+void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res) {
+    Endpoints e;
+    fill(e, rec);
+    int w = std::snprintf(out, n, "%s %s -> %s state=%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome),
+                          e.local, e.remote, tcp_state_name(rec.state), e.last_recv, rec.uid, rec.inode);
+    if (res.outcome == Outcome::Failed && w > 0 && static_cast<size_t>(w) < n)
+        std::snprintf(out + w, n - static_cast<size_t>(w), " error=%s", std::strerror(res.err));
+}
+
+void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected) {
+    Endpoints e;
+    fill(e, rec);
+    char rtt[16] = "-";
+    if (rec.has_info) std::snprintf(rtt, sizeof rtt, "%u", rec.rtt_us);
+    std::snprintf(out, n, "candidate %s -> %s state=%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s",
+                  e.local, e.remote, tcp_state_name(rec.state), rtt, e.last_recv, rec.uid, rec.inode,
+                  selected ? "yes" : "no");
+}
+
+void format_summary(char* out, size_t n, const PollStats& s) {
+    std::snprintf(out, n, "poll: matched=%zu destroyed=%zu vanished=%zu failed=%zu", s.matched, s.destroyed,
+                  s.vanished, s.failed);
+}
+
+}  // namespace tc

@@ -1,0 +1,35 @@
+// Text for the log: one line per ended connection, per candidate (verbose)
+// and per poll. Pure formatting into caller buffers; main writes them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+
+#include "engine.hpp"
+#include "sock_record.hpp"
+#include "terminator.hpp"
+
+namespace tc {
+
+constexpr size_t kLineMax = 512;
+
+const char* tcp_state_name(uint8_t state);
+const char* outcome_name(Outcome o);
+
+// "2026-11-26T01:02:03.456Z"
+void format_timestamp(char* out, size_t n, const timespec& ts);
+
+// "127.0.0.1:22" or "[::1]:22" (v4-mapped: "[::ffff:127.0.0.1]:22").
+void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port);
+
+// "destroyed 127.0.0.1:22 -> 127.0.0.1:40000 state=ESTABLISHED last_recv_ms=61000 uid=0 inode=1234"
+void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res);
+
+// "candidate ... rtt_us=... last_recv_ms=... selected=yes"
+void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected);
+
+// "poll: matched=3 destroyed=2 vanished=1 failed=0"
+void format_summary(char* out, size_t n, const PollStats& s);
+
+}  // namespace tc

@@ -1,0 +1,39 @@
+#include "selection.hpp"
+
+namespace tc {
+
+DumpPlan plan_dumps(const Selection& sel) {
+    DumpPlan plan;
+    constexpr uint8_t v4 = SockRecord::AF_INET_VALUE, v6 = SockRecord::AF_INET6_VALUE;
+    if (sel.ipv4) plan.scopes[plan.count++] = {v4, V6Scope::Any};
+    if (sel.ipv4 && sel.ipv6)
+        plan.scopes[plan.count++] = {v6, V6Scope::Any};
+    else if (sel.ipv4)
+        plan.scopes[plan.count++] = {v6, V6Scope::MappedOnly};
+    else if (sel.ipv6)
+        plan.scopes[plan.count++] = {v6, V6Scope::NativeOnly};
+    return plan;
+}
+
+bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec) {
+    if (rec.family != scope.family) return false;
+    if (rec.state >= 32 || !(sel.states & (1u << rec.state))) return false;
+    if (!sel.sports.empty() && !sel.sports.contains(rec.sport())) return false;
+    if (!sel.dports.empty() && !sel.dports.contains(rec.dport())) return false;
+    if (scope.family == SockRecord::AF_INET6_VALUE) {
+        if (scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
+        if (scope.v6 == V6Scope::NativeOnly && rec.v4_mapped()) return false;
+    }
+    return true;
+}
+
+bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& rec) {
+    if (!matches_filter(sel, scope, rec)) return false;
+    // Without tcp_info we cannot prove idleness: never kill on a guess.
+    if (sel.needs_tcp_info() && !rec.has_info) return false;
+    if (sel.idle_min_ms > 0 && rec.last_data_recv_ms < sel.idle_min_ms) return false;
+    if (sel.last_recv_limit_ms > 0 && rec.last_data_recv_ms >= sel.last_recv_limit_ms) return false;
+    return true;
+}
+
+}  // namespace tc

@@ -1,0 +1,53 @@
+// What the user selected, as one value. The bytecode compiler turns it into
+// a kernel filter; the policy checks every dumped socket against it again in
+// user space, so a kernel that ignored the filter cannot make us kill the
+// wrong socket.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "ports.hpp"
+#include "sock_record.hpp"
+
+namespace tc {
+
+// Which sockets of one family's dump belong to the selection. IPv4
+// connections on dual-stack IPv6 sockets appear in the AF_INET6 dump with
+// ::ffff:a.b.c.d addresses: "-4" wants them, "-6" alone does not.
+enum class V6Scope : uint8_t { Any, MappedOnly, NativeOnly };
+
+struct DumpScope {
+    uint8_t family = 0;              // AF_INET or AF_INET6
+    V6Scope v6 = V6Scope::Any;       // only meaningful for AF_INET6
+};
+
+struct DumpPlan {
+    std::array<DumpScope, 2> scopes{};
+    size_t count = 0;
+};
+
+struct Selection {
+    bool ipv4 = true;
+    bool ipv6 = false;
+    PortSet sports;                  // empty = any source port
+    PortSet dports;                  // empty = any destination port
+    uint32_t states = 1u << 1;       // bit mask of 1 << TCP_*; ESTABLISHED
+    uint32_t idle_min_ms = 0;        // -t: last data at least this old
+    uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
+
+    // tcp_info makes each reply ~4x larger: ask only when a rule reads it.
+    bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0; }
+};
+
+DumpPlan plan_dumps(const Selection& sel);
+
+// Port, state and family part of the selection: what the kernel filter
+// also expresses.
+bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
+
+// The full kill policy: the filter part plus the idle rules.
+bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
+
+}  // namespace tc

@@ -1,0 +1,57 @@
+// One socket as reported by an inet_diag dump: the domain value that the
+// policy judges, the reporter prints and the destroyer sends back.
+#pragma once
+
+#include <linux/inet_diag.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace tc {
+
+inline uint16_t be16_to_host(uint16_t v) {
+    return static_cast<uint16_t>(__builtin_bswap16(v));
+}
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ || __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+inline uint16_t net16(uint16_t v) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return be16_to_host(v);
+#else
+    return v;
+#endif
+}
+
+struct SockRecord {
+    // Copied verbatim from the dump, cookie included: SOCK_DESTROY needs the
+    // exact id, and a wildcard cookie could hit the listener instead.
+    inet_diag_sockid id{};
+    uint8_t family = 0;        // AF_INET or AF_INET6 (the socket's family)
+    uint8_t state = 0;         // TCP_* state
+    bool has_info = false;     // tcp_info attribute present
+    uint32_t uid = 0;
+    uint32_t inode = 0;
+    uint32_t last_data_recv_ms = 0;  // tcpi_last_data_recv
+    uint32_t rtt_us = 0;             // tcpi_rtt
+
+    uint16_t sport() const { return net16(id.idiag_sport); }
+    uint16_t dport() const { return net16(id.idiag_dport); }
+
+    // An IPv4 connection carried on a dual-stack IPv6 socket (::ffff:a.b.c.d).
+    bool v4_mapped() const {
+        if (family != AF_INET6_VALUE) return false;
+        const uint8_t* a = reinterpret_cast<const uint8_t*>(id.idiag_src);
+        static constexpr uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        return std::memcmp(a, prefix, sizeof prefix) == 0;
+    }
+
+    bool cookie_is_wildcard() const {
+        return id.idiag_cookie[0] == INET_DIAG_NOCOOKIE && id.idiag_cookie[1] == INET_DIAG_NOCOOKIE;
+    }
+
+    static constexpr uint8_t AF_INET_VALUE = 2;
+    static constexpr uint8_t AF_INET6_VALUE = 10;
+};
+
+static_assert(sizeof(inet_diag_sockid) == 48, "inet_diag_sockid layout");
+
+}  // namespace tc

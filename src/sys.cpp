@@ -1,0 +1,144 @@
+#include "sys.hpp"
+
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+namespace tc::sys {
+
+Fd& Fd::operator=(Fd&& o) {
+    if (this != &o) {
+        reset();
+        fd_ = o.release();
+    }
+    return *this;
+}
+
+void Fd::reset() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+}
+
+static void set_buffer(int fd, int force_opt, int opt, int bytes) {
+    if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof bytes) == 0) return;
+    (void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes);  // best effort
+}
+
+Status DiagSocket::open(int rcvbuf, int sndbuf) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return make_error(errno, "cannot open NETLINK_SOCK_DIAG socket");
+    fd_ = Fd(fd);
+    set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
+    set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf);
+    return {};
+}
+
+Status DiagSocket::send(std::span<const uint8_t> msg) {
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    while (true) {
+        ssize_t n = sendto(fd_.get(), msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+        if (n >= 0) {
+            if (static_cast<size_t>(n) != msg.size()) return make_error(EMSGSIZE, "short netlink send");
+            return {};
+        }
+        if (errno != EINTR) return make_error(errno, "netlink send failed");
+    }
+}
+
+Result<size_t> DiagSocket::recv(std::span<uint8_t> buf, bool wait) {
+    while (true) {
+        iovec iov{buf.data(), buf.size()};
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        ssize_t n = recvmsg(fd_.get(), &mh, wait ? 0 : MSG_DONTWAIT);
+        if (n >= 0) {
+            if (mh.msg_flags & MSG_TRUNC) return make_error(EMSGSIZE, "netlink datagram larger than the buffer");
+            return static_cast<size_t>(n);
+        }
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) return make_error(EAGAIN, "no netlink data");
+        return make_error(errno, "netlink receive failed");
+    }
+}
+
+timespec realtime_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts;
+}
+
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+static volatile sig_atomic_t g_stop = 0;
+static sigset_t g_wait_mask;  // the mask in force while waiting: stop signals open
+
+static void on_stop_signal(int) { g_stop = 1; }
+
+Status install_stop_signals() {
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &block, &g_wait_mask) != 0) return make_error(errno, "sigprocmask failed");
+    sigdelset(&g_wait_mask, SIGTERM);
+    sigdelset(&g_wait_mask, SIGINT);
+    struct sigaction sa{};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, nullptr) != 0 || sigaction(SIGINT, &sa, nullptr) != 0)
+        return make_error(errno, "sigaction failed");
+    return {};
+}
+
+bool stop_requested() { return g_stop != 0; }
+
+bool wait_until(uint64_t deadline_ns) {
+    while (!g_stop) {
+        uint64_t now = monotonic_ns();
+        if (now >= deadline_ns) return false;
+        uint64_t left = deadline_ns - now;
+        timespec ts{static_cast<time_t>(left / 1000000000ull), static_cast<long>(left % 1000000000ull)};
+        // ppoll swaps in the wait mask atomically: a signal that arrived
+        // during the poll is delivered here, not lost.
+        ppoll(nullptr, 0, &ts, &g_wait_mask);
+    }
+    return true;
+}
+
+Result<int> open_append(const char* path) {
+    int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    if (fd < 0) return make_error(errno, "cannot open log file");
+    return fd;
+}
+
+void write_all(int fd, const char* data, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;  // nowhere left to report a failing log
+        }
+        data += n;
+        len -= static_cast<size_t>(n);
+    }
+}
+
+void syslog_open() { openlog("tcp_closer", LOG_PID | LOG_NDELAY, LOG_DAEMON); }
+
+void syslog_line(bool error, const char* line) { syslog(error ? LOG_ERR : LOG_INFO, "%s", line); }
+
+}  // namespace tc::sys
