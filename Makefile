@@ -86,6 +86,9 @@ $(BIN_OBJDIR) $(BUILD)/test/src $(BUILD)/test/unit $(BUILD)/test/integration:
 
 $(BUILD)/test/src/%.o: src/%.cpp $(HDRS) | $(BUILD)/test/src
 	$(CXX) $(TEST_FLAGS) -c -o $@ $<
+# Catch2's own main: compiled once, without our warning set.
+$(BUILD)/test/unit/catch_main.o: tests/unit/catch_main.cpp | $(BUILD)/test/unit
+	$(CXX) $(CXXSTD) -O1 -g -fsanitize=address,undefined -w -c -o $@ $<
 $(BUILD)/test/unit/%.o: tests/unit/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/unit
 	$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
 $(BUILD)/test/integration/%.o: tests/integration/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/integration

@@ -39,13 +39,15 @@ public:
         std::memcpy(buf_.data() + len_, p, n);
         len_ += n;
     }
+    // Only ops already written can be read back; after an overflow an op
+    // "offset" may point past the end, and reads must not follow it.
     inet_diag_bc_op get(size_t at) const {
-        inet_diag_bc_op o;
-        std::memcpy(&o, buf_.data() + at, sizeof o);
+        inet_diag_bc_op o{};
+        if (at <= len_ && len_ - at >= sizeof o) std::memcpy(&o, buf_.data() + at, sizeof o);
         return o;
     }
     void set_no(size_t at, size_t no) {
-        if (no > 0xffff) {
+        if (no > 0xffff || at > len_ || len_ - at < sizeof(inet_diag_bc_op)) {
             overflow_ = true;
             return;
         }

@@ -1,0 +1,186 @@
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstring>
+#include <span>
+
+#include "bc_model.hpp"
+#include "bytecode.hpp"
+#include "helpers.hpp"
+
+using namespace tc;
+using testutil::entry;
+using testutil::rec;
+
+namespace {
+
+struct Compiled {
+    std::array<uint8_t, kMaxBytecode> buf{};
+    size_t len = 0;
+    std::span<const uint8_t> prog() const { return {buf.data(), len}; }
+};
+
+Compiled compile(const Selection& sel, DumpScope scope) {
+    Compiled c;
+    Result<size_t> r = compile_filter(sel, scope, c.buf);
+    REQUIRE(r.ok());
+    c.len = *r;
+    REQUIRE(model::audit(c.prog()));
+    return c;
+}
+
+Selection ports(const char* s, const char* d) {
+    Selection sel;
+    if (s) REQUIRE(parse_ports(s, sel.sports).ok());
+    if (d) REQUIRE(parse_ports(d, sel.dports).ok());
+    return sel;
+}
+
+constexpr DumpScope kV4{AF_INET, V6Scope::Any};
+
+}  // namespace
+
+TEST_CASE("model audit rejects broken programs", "[bytecode][model]") {
+    // The model must be able to say no, or agreeing with it proves nothing.
+    const inet_diag_bc_op not_multiple_of_4[] = {{INET_DIAG_BC_S_GE, 8, 18}, {0, 0, 22}};
+    CHECK_FALSE(model::audit({reinterpret_cast<const uint8_t*>(not_multiple_of_4), sizeof not_multiple_of_4}));
+    // `no` lands on the port operand of a pair: not on the yes chain.
+    const inet_diag_bc_op off_chain[] = {{INET_DIAG_BC_JMP, 4, 8}, {INET_DIAG_BC_S_GE, 8, 12}, {0, 0, 22}};
+    CHECK_FALSE(model::audit({reinterpret_cast<const uint8_t*>(off_chain), sizeof off_chain}));
+    const inet_diag_bc_op truncated_pair[] = {{INET_DIAG_BC_S_GE, 8, 12}};
+    CHECK_FALSE(model::audit({reinterpret_cast<const uint8_t*>(truncated_pair), sizeof truncated_pair}));
+    const inet_diag_bc_op unknown_code[] = {{200, 4, 8}};
+    CHECK_FALSE(model::audit({reinterpret_cast<const uint8_t*>(unknown_code), sizeof unknown_code}));
+    const inet_diag_bc_op good[] = {{INET_DIAG_BC_S_GE, 8, 12}, {0, 0, 22}};
+    CHECK(model::audit({reinterpret_cast<const uint8_t*>(good), sizeof good}));
+}
+
+TEST_CASE("a single port compiles to one GE/LE pair", "[bytecode]") {
+    Compiled c = compile(ports("22", nullptr), kV4);
+    // | S_GE yes=8 no=20 | port 22 | S_LE yes=8 no=12 | port 22 |
+    const inet_diag_bc_op expected[] = {
+        {INET_DIAG_BC_S_GE, 8, 20}, {0, 0, 22}, {INET_DIAG_BC_S_LE, 8, 12}, {0, 0, 22}};
+    REQUIRE(c.len == sizeof expected);
+    CHECK(std::memcmp(c.buf.data(), expected, sizeof expected) == 0);
+}
+
+TEST_CASE("source port sets: every port 0..65535 agrees with the set", "[bytecode]") {
+    Selection sel = ports("22,7000-7099,8080,65535", nullptr);
+    Compiled c = compile(sel, kV4);
+    CHECK(c.len == 4 * 16 + 3 * 4);  // a pair per range, a JMP between ranges
+    for (uint32_t p = 0; p <= 65535; ++p) {
+        SockRecord r = rec("127.0.0.1", static_cast<uint16_t>(p), "127.0.0.1", 5000);
+        bool want = p == 22 || (p >= 7000 && p <= 7099) || p == 8080 || p == 65535;
+        if (model::run(c.prog(), entry(r)) != want) FAIL("port " << p);
+    }
+}
+
+TEST_CASE("destination port ranges: edges", "[bytecode]") {
+    Compiled c = compile(ports(nullptr, "1-1,100-200"), kV4);
+    auto run = [&](uint16_t dport) { return model::run(c.prog(), entry(rec("10.0.0.1", 40000, "10.0.0.2", dport))); };
+    CHECK_FALSE(run(0));
+    CHECK(run(1));
+    CHECK_FALSE(run(2));
+    CHECK_FALSE(run(99));
+    CHECK(run(100));
+    CHECK(run(150));
+    CHECK(run(200));
+    CHECK_FALSE(run(201));
+    CHECK_FALSE(run(40000));
+}
+
+TEST_CASE("source AND destination", "[bytecode]") {
+    Compiled c = compile(ports("22,2222", "1000-1999,3000"), kV4);
+    const uint16_t sports[] = {21, 22, 23, 2221, 2222, 2223};
+    const uint16_t dports[] = {999, 1000, 1999, 2000, 2999, 3000, 3001};
+    for (uint16_t s : sports)
+        for (uint16_t d : dports) {
+            bool want = (s == 22 || s == 2222) && ((d >= 1000 && d <= 1999) || d == 3000);
+            INFO("sport " << s << " dport " << d);
+            CHECK(model::run(c.prog(), entry(rec("127.0.0.1", s, "127.0.0.1", d))) == want);
+        }
+}
+
+TEST_CASE("IPv6 dump scopes: mapped only, native only, any", "[bytecode]") {
+    Selection sel = ports("80", nullptr);
+    SockRecord mapped = rec("::ffff:127.0.0.1", 80, "::ffff:127.0.0.1", 5000);
+    SockRecord native = rec("::1", 80, "::1", 5000);
+    SockRecord mapped_other_port = rec("::ffff:10.1.2.3", 81, "::ffff:10.1.2.4", 5000);
+    SockRecord almost_mapped = rec("::fffe:127.0.0.1", 80, "::1", 5000);
+
+    Compiled m = compile(sel, {AF_INET6, V6Scope::MappedOnly});
+    CHECK(model::run(m.prog(), entry(mapped)));
+    CHECK_FALSE(model::run(m.prog(), entry(native)));
+    CHECK_FALSE(model::run(m.prog(), entry(mapped_other_port)));
+    CHECK_FALSE(model::run(m.prog(), entry(almost_mapped)));
+
+    Compiled n = compile(sel, {AF_INET6, V6Scope::NativeOnly});
+    CHECK_FALSE(model::run(n.prog(), entry(mapped)));
+    CHECK(model::run(n.prog(), entry(native)));
+    CHECK(model::run(n.prog(), entry(almost_mapped)));
+    CHECK_FALSE(model::run(n.prog(), entry(rec("::1", 81, "::1", 5000))));
+
+    Compiled a = compile(sel, {AF_INET6, V6Scope::Any});
+    CHECK(model::run(a.prog(), entry(mapped)));
+    CHECK(model::run(a.prog(), entry(native)));
+}
+
+TEST_CASE("compiler and user-space policy agree on pseudo-random selections", "[bytecode][policy]") {
+    uint32_t seed = 12345;
+    auto rnd = [&](uint32_t n) {
+        seed = seed * 1103515245u + 12345u;
+        return (seed >> 8) % n;
+    };
+    const char* addrs[] = {"127.0.0.1", "::1", "::ffff:127.0.0.1", "fe80::1"};
+    for (int round = 0; round < 200; ++round) {
+        Selection sel;
+        int nranges = 1 + static_cast<int>(rnd(6));
+        for (int i = 0; i < nranges; ++i) {
+            uint16_t lo = static_cast<uint16_t>(1 + rnd(200));
+            uint16_t hi = static_cast<uint16_t>(lo + rnd(20));
+            REQUIRE((rnd(2) ? sel.sports : sel.dports).add({lo, hi}).ok());
+        }
+        const DumpScope scopes[] = {{AF_INET, V6Scope::Any}, {AF_INET6, V6Scope::Any},
+                                    {AF_INET6, V6Scope::MappedOnly}, {AF_INET6, V6Scope::NativeOnly}};
+        for (const DumpScope& scope : scopes) {
+            Compiled c = compile(sel, scope);
+            for (int k = 0; k < 50; ++k) {
+                const char* a = scope.family == AF_INET ? "127.0.0.1" : addrs[1 + rnd(3)];
+                SockRecord r = rec(a, static_cast<uint16_t>(rnd(230)), a, static_cast<uint16_t>(rnd(230)));
+                INFO("round " << round << " sport " << r.sport() << " dport " << r.dport() << " addr " << a);
+                CHECK(model::run(c.prog(), entry(r)) == matches_filter(sel, scope, r));
+            }
+        }
+    }
+}
+
+TEST_CASE("the largest selection still fits and passes the audit", "[bytecode]") {
+    Selection sel;
+    for (uint32_t i = 0; i < PortSet::kMaxRanges; ++i) {
+        REQUIRE(sel.sports.add({static_cast<uint16_t>(1 + 3 * i), static_cast<uint16_t>(1 + 3 * i)}).ok());
+        REQUIRE(sel.dports.add({static_cast<uint16_t>(2 + 3 * i), static_cast<uint16_t>(2 + 3 * i)}).ok());
+    }
+    Compiled c = compile(sel, {AF_INET6, V6Scope::NativeOnly});
+    CHECK(c.len < kMaxBytecode);
+    CHECK(model::run(c.prog(), entry(rec("::1", 1 + 3 * 511, "::1", 2 + 3 * 511))));
+    CHECK_FALSE(model::run(c.prog(), entry(rec("::1", 1 + 3 * 511, "::1", 3 + 3 * 511))));
+}
+
+TEST_CASE("a buffer too small is an error, not an overrun", "[bytecode]") {
+    Selection sel = ports("1,3,5,7,9", nullptr);
+    std::array<uint8_t, 40> small{};
+    Result<size_t> r = compile_filter(sel, kV4, small);
+    CHECK_FALSE(r.ok());
+    CHECK(r.error().code == E2BIG);
+}
+
+TEST_CASE("describe_op names ops and stops on truncation", "[bytecode]") {
+    Compiled c = compile(ports("22", nullptr), kV4);
+    char text[128];
+    size_t next = describe_op(c.prog(), 0, text, sizeof text);
+    CHECK(next == 8);
+    CHECK(std::string(text).find("S_GE") != std::string::npos);
+    CHECK(std::string(text).find("port=22") != std::string::npos);
+    CHECK(describe_op(c.prog().first(2), 0, text, sizeof text) == 0);
+    CHECK(describe_op(c.prog(), c.len, text, sizeof text) == 0);
+}

@@ -1,0 +1,179 @@
+#include <catch2/catch.hpp>
+
+#include <linux/netlink.h>
+#include <linux/tcp.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "bytecode.hpp"
+#include "diag_wire.hpp"
+#include "helpers.hpp"
+
+using namespace tc;
+
+TEST_CASE("dump request golden bytes", "[diag_wire]") {
+    Selection sel;
+    REQUIRE(parse_ports("22", sel.sports).ok());
+    std::array<uint8_t, kMaxBytecode> bc{};
+    Result<size_t> bclen = compile_filter(sel, {AF_INET, V6Scope::Any}, bc);
+    REQUIRE(bclen.ok());
+
+    DumpRequest req;
+    req.seq = 7;
+    req.family = AF_INET;
+    req.states = 1u << 1  /* TCP_ESTABLISHED */;
+    req.want_info = true;
+    req.bytecode = {bc.data(), *bclen};
+    std::array<uint8_t, 256> out{};
+    Result<size_t> n = encode_dump_request(req, out);
+    REQUIRE(n.ok());
+
+    std::vector<uint8_t> golden = {
+        // nlmsghdr: len 92, type SOCK_DIAG_BY_FAMILY (20), flags REQUEST|DUMP (0x301), seq 7, pid 0
+        0x5c, 0, 0, 0,  20, 0,  0x01, 0x03,  7, 0, 0, 0,  0, 0, 0, 0,
+        // inet_diag_req_v2: family AF_INET, proto TCP, ext 1 << (INET_DIAG_INFO - 1), pad, states 1 << ESTABLISHED
+        2, 6, 2, 0,  2, 0, 0, 0,
+    };
+    golden.insert(golden.end(), 48, 0);  // inet_diag_sockid: all zero for a dump
+    const std::vector<uint8_t> tail = {
+        // nlattr: len 20, type INET_DIAG_REQ_BYTECODE
+        20, 0, 1, 0,
+        // S_GE yes 8 no 20 | port 22 | S_LE yes 8 no 12 | port 22
+        2, 8, 20, 0,  0, 0, 22, 0,  3, 8, 12, 0,  0, 0, 22, 0,
+    };
+    golden.insert(golden.end(), tail.begin(), tail.end());
+    REQUIRE(*n == golden.size());
+    CHECK(std::vector<uint8_t>(out.begin(), out.begin() + static_cast<long>(*n)) == golden);
+}
+
+TEST_CASE("dump request without filter or tcp_info", "[diag_wire]") {
+    DumpRequest req;
+    req.seq = 1;
+    req.family = AF_INET6;
+    req.states = 2;
+    std::array<uint8_t, 128> out{};
+    Result<size_t> n = encode_dump_request(req, out);
+    REQUIRE(n.ok());
+    CHECK(*n == 72);
+    CHECK(out[0] == 72);
+    CHECK(out[16] == AF_INET6);
+    CHECK(out[18] == 0);  // no extensions requested
+}
+
+TEST_CASE("requests that do not fit fail instead of overrunning", "[diag_wire]") {
+    DumpRequest req;
+    req.family = AF_INET;
+    std::array<uint8_t, 71> small{};
+    CHECK_FALSE(encode_dump_request(req, small).ok());
+    SockRecord r = testutil::rec("127.0.0.1", 1, "127.0.0.1", 2);
+    CHECK_FALSE(encode_destroy_request(1, r, small).ok());
+}
+
+TEST_CASE("destroy request golden bytes: the id is copied, cookie included", "[diag_wire]") {
+    SockRecord r = testutil::rec("127.0.0.1", 22, "127.0.0.2", 40000);
+    r.id.idiag_if = 1;
+    r.id.idiag_cookie[0] = 0xddccbbaa;
+    r.id.idiag_cookie[1] = 0x11;
+    std::array<uint8_t, kDestroyRequestLen> out{};
+    Result<size_t> n = encode_destroy_request(0x01020304, r, out);
+    REQUIRE(n.ok());
+    const std::vector<uint8_t> golden = {
+        // nlmsghdr: len 72, type SOCK_DESTROY (21), flags REQUEST|ACK (5), seq 0x01020304
+        72, 0, 0, 0,  21, 0,  5, 0,  4, 3, 2, 1,  0, 0, 0, 0,
+        // family AF_INET, TCP, no ext, pad, states 1 << ESTABLISHED
+        2, 6, 0, 0,  2, 0, 0, 0,
+        // id: sport 22, dport 40000 (network order), src, dst, if, cookie
+        0, 22,  0x9c, 0x40,
+        127, 0, 0, 1,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,
+        127, 0, 0, 2,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,
+        1, 0, 0, 0,
+        0xaa, 0xbb, 0xcc, 0xdd,  0x11, 0, 0, 0,
+    };
+    REQUIRE(*n == golden.size());
+    CHECK(std::vector<uint8_t>(out.begin(), out.end()) == golden);
+}
+
+TEST_CASE("a wildcard cookie is never sent", "[diag_wire]") {
+    SockRecord r = testutil::rec("127.0.0.1", 22, "127.0.0.2", 40000);
+    r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+    r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    std::array<uint8_t, kDestroyRequestLen> out{};
+    Result<size_t> n = encode_destroy_request(1, r, out);
+    CHECK_FALSE(n.ok());
+}
+
+namespace {
+
+std::vector<uint8_t> reply(const SockRecord& r, int info_len, uint32_t last_recv = 0, uint32_t rtt = 0) {
+    inet_diag_msg m{};
+    m.idiag_family = r.family;
+    m.idiag_state = r.state;
+    m.id = r.id;
+    m.idiag_uid = 1000;
+    m.idiag_inode = 4242;
+    std::vector<uint8_t> out(sizeof m);
+    std::memcpy(out.data(), &m, sizeof m);
+    if (info_len >= 0) {
+        tcp_info ti{};
+        ti.tcpi_last_data_recv = last_recv;
+        ti.tcpi_rtt = rtt;
+        std::vector<uint8_t> data(static_cast<size_t>(info_len), 0);
+        std::memcpy(data.data(), &ti, std::min(data.size(), sizeof ti));
+        nlattr a{static_cast<uint16_t>(4 + data.size()), INET_DIAG_INFO};
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(&a);
+        out.insert(out.end(), p, p + 4);
+        out.insert(out.end(), data.begin(), data.end());
+        while (out.size() % 4) out.push_back(0);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("decode a dump reply with and without tcp_info", "[diag_wire]") {
+    SockRecord in = testutil::rec("::ffff:127.0.0.1", 22, "::ffff:127.0.0.1", 50000);
+    Result<SockRecord> plain = decode_sock(reply(in, -1));
+    REQUIRE(plain.ok());
+    CHECK(plain->family == AF_INET6);
+    CHECK(plain->sport() == 22);
+    CHECK(plain->dport() == 50000);
+    CHECK(plain->uid == 1000);
+    CHECK(plain->inode == 4242);
+    CHECK(plain->v4_mapped());
+    CHECK_FALSE(plain->has_info);
+    CHECK(std::memcmp(&plain->id, &in.id, sizeof in.id) == 0);
+
+    Result<SockRecord> full = decode_sock(reply(in, sizeof(tcp_info), 61000, 1234));
+    REQUIRE(full.ok());
+    CHECK(full->has_info);
+    CHECK(full->last_data_recv_ms == 61000);
+    CHECK(full->rtt_us == 1234);
+
+    // A newer kernel's longer tcp_info: copy what we know, ignore the rest.
+    Result<SockRecord> longer = decode_sock(reply(in, sizeof(tcp_info) + 64, 5, 6));
+    REQUIRE(longer.ok());
+    CHECK(longer->last_data_recv_ms == 5);
+
+    // Too short to hold the fields we read: present but unusable.
+    Result<SockRecord> short_info = decode_sock(reply(in, 8, 5, 6));
+    REQUIRE(short_info.ok());
+    CHECK_FALSE(short_info->has_info);
+}
+
+TEST_CASE("decode rejects truncated and malformed replies", "[diag_wire]") {
+    SockRecord in = testutil::rec("127.0.0.1", 22, "127.0.0.1", 50000);
+    std::vector<uint8_t> good = reply(in, sizeof(tcp_info), 1, 2);
+    for (size_t cut = 0; cut < sizeof(inet_diag_msg); ++cut) {
+        std::vector<uint8_t> part(good.begin(), good.begin() + static_cast<long>(cut));
+        CHECK_FALSE(decode_sock(part).ok());
+    }
+    // Cutting inside the attribute: its length now exceeds the buffer.
+    std::vector<uint8_t> cut_attr(good.begin(), good.begin() + static_cast<long>(sizeof(inet_diag_msg) + 20));
+    CHECK_FALSE(decode_sock(cut_attr).ok());
+    std::vector<uint8_t> bad_len = good;
+    bad_len[sizeof(inet_diag_msg)] = 2;  // nla_len below the header size
+    bad_len[sizeof(inet_diag_msg) + 1] = 0;
+    CHECK_FALSE(decode_sock(bad_len).ok());
+}

@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "options.hpp"
+
+using namespace tc;
+
+namespace {
+
+ParseResult parse(std::initializer_list<const char*> args) {
+    std::vector<const char*> argv{"tcp_closer"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return parse_args(static_cast<int>(argv.size()), argv.data());
+}
+
+Options ok(std::initializer_list<const char*> args) {
+    ParseResult r = parse(args);
+    INFO("message: " << r.message << " value: " << std::string(r.value));
+    REQUIRE(r.ok);
+    return r.opts;
+}
+
+}  // namespace
+
+TEST_CASE("defaults: IPv4, established, poll once, syslog on", "[options]") {
+    Options o = ok({"-s", "22"});
+    CHECK(o.sel.ipv4);
+    CHECK_FALSE(o.sel.ipv6);
+    CHECK(o.sel.states == (1u << 1));
+    CHECK(o.sel.sports.contains(22));
+    CHECK(o.sel.dports.empty());
+    CHECK(o.sel.idle_min_ms == 0);
+    CHECK(o.sel.last_recv_limit_ms == 0);
+    CHECK_FALSE(o.sel.needs_tcp_info());
+    CHECK(o.interval_ns == 0);
+    CHECK(o.logfile == nullptr);
+    CHECK_FALSE(o.verbose);
+    CHECK(o.syslog);
+    CHECK_FALSE(o.use_proc);
+}
+
+TEST_CASE("-4 / -6 family selection", "[options]") {
+    Options v6 = ok({"-6", "-s", "22"});
+    CHECK_FALSE(v6.sel.ipv4);
+    CHECK(v6.sel.ipv6);
+    Options both = ok({"-4", "-6", "-s", "22"});
+    CHECK(both.sel.ipv4);
+    CHECK(both.sel.ipv6);
+    Options clustered = ok({"-46", "-s22"});
+    CHECK(clustered.sel.ipv4);
+    CHECK(clustered.sel.ipv6);
+    Options v4 = ok({"-4", "-s", "22"});
+    CHECK(v4.sel.ipv4);
+    CHECK_FALSE(v4.sel.ipv6);
+}
+
+TEST_CASE("ports: short, long, =, repeated", "[options]") {
+    Options o = ok({"-s", "22", "--sport", "80,443", "--sport=7000-7099", "-d", "5000", "--dport=6000-6001",
+                    "-d9000"});
+    CHECK(o.sel.sports.contains(22));
+    CHECK(o.sel.sports.contains(443));
+    CHECK(o.sel.sports.contains(7050));
+    CHECK_FALSE(o.sel.sports.contains(23));
+    CHECK(o.sel.dports.contains(5000));
+    CHECK(o.sel.dports.contains(6001));
+    CHECK(o.sel.dports.contains(9000));
+    Options d_only = ok({"-d", "443"});
+    CHECK(d_only.sel.sports.empty());
+}
+
+TEST_CASE("idle time and last receive limit, both spellings", "[options]") {
+    CHECK(ok({"-s", "22", "-t", "60000"}).sel.idle_min_ms == 60000);
+    CHECK(ok({"-s", "22", "--idle_time", "5"}).sel.idle_min_ms == 5);
+    CHECK(ok({"-s", "22", "--idle-time=7"}).sel.idle_min_ms == 7);
+    CHECK(ok({"-s", "22", "-t", "4294967295"}).sel.idle_min_ms == 4294967295u);
+    Options l = ok({"-s", "22", "--last_recv_limit", "1000"});
+    CHECK(l.sel.last_recv_limit_ms == 1000);
+    CHECK(l.sel.needs_tcp_info());
+    CHECK(ok({"-s", "22", "--last-recv-limit=9"}).sel.last_recv_limit_ms == 9);
+    CHECK(ok({"-s", "22", "-t", "100", "--last_recv_limit", "101"}).sel.idle_min_ms == 100);
+    CHECK(ok({"-s", "22", "-t", "0"}).sel.needs_tcp_info() == false);
+}
+
+TEST_CASE("interval in seconds with decimals", "[options]") {
+    CHECK(ok({"-s", "22", "-i", "5"}).interval_ns == 5000000000ull);
+    CHECK(ok({"-s", "22", "--interval", "0.5"}).interval_ns == 500000000ull);
+    CHECK(ok({"-s", "22", "--interval=2.25"}).interval_ns == 2250000000ull);
+    CHECK(ok({"-s", "22", "-i", "0.001"}).interval_ns == 1000000ull);
+}
+
+TEST_CASE("logfile, verbose, syslog, use_proc, help, version", "[options]") {
+    Options o = ok({"-s", "22", "-f", "/tmp/x.log", "-v", "--disable_syslog"});
+    CHECK(std::string(o.logfile) == "/tmp/x.log");
+    CHECK(o.verbose);
+    CHECK_FALSE(o.syslog);
+    CHECK(std::string(ok({"-s", "22", "--logfile=/a"}).logfile) == "/a");
+    CHECK(ok({"-s", "22", "--verbose"}).verbose);
+    CHECK_FALSE(ok({"-s", "22", "--disable-syslog"}).syslog);
+    CHECK(ok({"-s", "22", "--use_proc"}).use_proc);
+    CHECK(ok({"-s", "22", "--use-proc"}).use_proc);
+    CHECK(ok({"-h"}).help);
+    CHECK(ok({"--help"}).help);
+    CHECK(ok({"-V"}).version);
+    CHECK(ok({"--version"}).version);
+}
+
+TEST_CASE("bad input is a usage error naming the value", "[options]") {
+    struct Bad {
+        std::initializer_list<const char*> args;
+        const char* value;  // what the message must name
+    };
+    const Bad bad[] = {
+        {{"-s", "0"}, "0"},
+        {{"-s", "65536"}, "65536"},
+        {{"-s", "abc"}, "abc"},
+        {{"-d", "7000x"}, "7000x"},
+        {{"-s", ""}, ""},
+        {{"--sport="}, ""},
+        {{"-s", "-1"}, "-1"},
+        {{"-s", "9000-8000"}, "9000-8000"},
+        {{"-s", "22", "-t", "-5"}, "-5"},
+        {{"-s", "22", "-t", "abc"}, "abc"},
+        {{"-s", "22", "-t", "4294967296"}, "4294967296"},
+        {{"-s", "22", "-t", ""}, ""},
+        {{"-s", "22", "--last_recv_limit", "-1"}, "-1"},
+        {{"-s", "22", "--last_recv_limit", "99999999999"}, "99999999999"},
+        {{"-s", "22", "-i", "0"}, "0"},
+        {{"-s", "22", "-i", "0.0"}, "0.0"},
+        {{"-s", "22", "-i", "-1"}, "-1"},
+        {{"-s", "22", "-i", "abc"}, "abc"},
+        {{"-s", "22", "-i", "1.2.3"}, "1.2.3"},
+        {{"-s", "22", "-i", "1."}, "1."},
+        {{"-s", "22", "-i", "99999999999999999999"}, "99999999999999999999"},
+        {{"-s", "22", "-i", "0.0000000001"}, "0.0000000001"},
+        {{"-s", "22", "-f", ""}, ""},
+        {{"-s", "22", "--bogus"}, "--bogus"},
+        {{"-s", "22", "-x"}, "-x"},
+        {{"-s", "22", "stray"}, "stray"},
+        {{"-s"}, "-s"},
+        {{"-s", "22", "--interval"}, "--interval"},
+        {{"-s", "22", "--verbose=1"}, "--verbose=1"},
+        {{"-s", "22", "--", "x"}, "x"},
+        {{}, ""},
+        {{"-4", "-v"}, ""},
+        {{"-s", "22", "-t", "100", "--last_recv_limit", "100"}, ""},
+    };
+    for (const Bad& b : bad) {
+        ParseResult r = parse(b.args);
+        std::string joined;
+        for (const char* a : b.args) joined += std::string(a) + " ";
+        INFO("args: " << joined);
+        CHECK_FALSE(r.ok);
+        CHECK(std::string(r.message).size() > 0);
+        CHECK(std::string(r.value) == b.value);
+    }
+}
+
+TEST_CASE("usage text documents every option", "[options]") {
+    std::string usage = kUsage;
+    for (const char* flag : {"-4", "-6", "--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval",
+                             "--logfile", "--verbose", "--use_proc", "--disable_syslog", "--help", "--version",
+                             "-s,", "-d,", "-t,", "-i,", "-f,", "-v,", "-h,", "-V,"})
+        CHECK(usage.find(flag) != std::string::npos);
+}

@@ -1,0 +1,74 @@
+#include <catch2/catch.hpp>
+
+#include "ports.hpp"
+
+using namespace tc;
+
+namespace {
+PortSet parsed(const char* text) {
+    PortSet s;
+    REQUIRE(parse_ports(text, s).ok());
+    return s;
+}
+}  // namespace
+
+TEST_CASE("single ports, ranges and lists", "[ports]") {
+    PortSet s = parsed("80,443,8000-8100");
+    REQUIRE(s.size() == 3);
+    CHECK(s[0] == PortRange{80, 80});
+    CHECK(s[1] == PortRange{443, 443});
+    CHECK(s[2] == PortRange{8000, 8100});
+    CHECK(s.contains(80));
+    CHECK(s.contains(8050));
+    CHECK_FALSE(s.contains(81));
+    CHECK_FALSE(s.contains(8101));
+    CHECK(parsed("1")[0] == PortRange{1, 1});
+    CHECK(parsed("65535")[0] == PortRange{65535, 65535});
+    CHECK(parsed("7000-7000")[0] == PortRange{7000, 7000});
+}
+
+TEST_CASE("overlapping and adjacent ranges merge, order does not matter", "[ports]") {
+    PortSet s = parsed("100-200,150-250,251,10,9,5-8");
+    REQUIRE(s.size() == 2);
+    CHECK(s[0] == PortRange{5, 10});
+    CHECK(s[1] == PortRange{100, 251});
+    PortSet t;
+    REQUIRE(parse_ports("22", t).ok());
+    REQUIRE(parse_ports("22,21", t).ok());  // repeated flags accumulate
+    REQUIRE(t.size() == 1);
+    CHECK(t[0] == PortRange{21, 22});
+}
+
+TEST_CASE("bad port lists are rejected", "[ports]") {
+    const char* bad[] = {"", "0", "65536", "99999999999999999999", "abc", "7000x", "x7000", "-1", "+5",
+                         " 22", "22 ", "1,", ",1", "1,,2", "5-", "-5", "10-5", "1-2-3", "0-10", "10-70000",
+                         "22.5", "0x16"};
+    for (const char* b : bad) {
+        PortSet s;
+        INFO("input '" << b << "'");
+        CHECK_FALSE(parse_ports(b, s).ok());
+    }
+}
+
+TEST_CASE("too many ranges is an error, not an overflow", "[ports]") {
+    PortSet s;
+    for (uint32_t i = 0; i < PortSet::kMaxRanges; ++i)
+        REQUIRE(s.add({static_cast<uint16_t>(2 * i + 1), static_cast<uint16_t>(2 * i + 1)}).ok());
+    Status st = s.add({60000, 60000});
+    CHECK_FALSE(st.ok());
+    CHECK(st.error().code == E2BIG);
+    CHECK(s.size() == PortSet::kMaxRanges);
+}
+
+TEST_CASE("parse_uint is strict", "[ports]") {
+    uint64_t v = 0;
+    CHECK(parse_uint("0", 10, v));
+    CHECK(v == 0);
+    CHECK(parse_uint("4294967295", UINT32_MAX, v));
+    CHECK(v == 4294967295u);
+    CHECK_FALSE(parse_uint("4294967296", UINT32_MAX, v));
+    CHECK_FALSE(parse_uint("18446744073709551616", UINT64_MAX, v));
+    CHECK_FALSE(parse_uint("", 10, v));
+    CHECK_FALSE(parse_uint("-1", 10, v));
+    CHECK_FALSE(parse_uint("1e3", 10000, v));
+}
