@@ -1,0 +1,97 @@
+// A scripted stand-in for the kernel: records what was sent and hands back
+// prepared datagrams, or answers each destroy request by a rule.
+#pragma once
+
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "transport.hpp"
+
+namespace testutil {
+
+using Bytes = std::vector<uint8_t>;
+
+inline void append_msg(Bytes& dgram, uint16_t type, uint32_t seq, const Bytes& payload, uint16_t flags = 0) {
+    nlmsghdr h{};
+    h.nlmsg_len = static_cast<uint32_t>(sizeof h + payload.size());
+    h.nlmsg_type = type;
+    h.nlmsg_flags = flags;
+    h.nlmsg_seq = seq;
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(&h);
+    dgram.insert(dgram.end(), p, p + sizeof h);
+    dgram.insert(dgram.end(), payload.begin(), payload.end());
+    while (dgram.size() % 4) dgram.push_back(0);
+}
+
+inline Bytes int_payload(int v) {
+    Bytes b(4);
+    std::memcpy(b.data(), &v, 4);
+    return b;
+}
+
+class FakeTransport final : public tc::DiagTransport {
+public:
+    std::vector<Bytes> sent;
+    std::deque<Bytes> queued;          // datagrams waiting to be received
+    int send_error = 0;                // fail every send with this errno
+    // For destroy tests: the errno (0 = success) to ack each request with.
+    std::function<int(const inet_diag_req_v2&)> destroy_rule;
+    size_t acks_per_datagram = 16;
+    size_t drop_acks_after = SIZE_MAX; // simulate a full receive buffer
+    bool overflowed = false;
+
+    tc::Status send(std::span<const uint8_t> msg) override {
+        if (send_error) return tc::make_error(send_error, "fake send");
+        sent.emplace_back(msg.begin(), msg.end());
+        if (destroy_rule) answer_destroys(msg);
+        return {};
+    }
+
+    tc::Result<size_t> recv(std::span<uint8_t> buf, bool) override {
+        if (overflowed) {
+            overflowed = false;
+            return tc::make_error(ENOBUFS, "fake overflow");
+        }
+        if (queued.empty()) return tc::make_error(EAGAIN, "fake empty");
+        Bytes d = queued.front();
+        queued.pop_front();
+        if (d.size() > buf.size()) return tc::make_error(EMSGSIZE, "fake too big");
+        std::memcpy(buf.data(), d.data(), d.size());
+        return d.size();
+    }
+
+private:
+    void answer_destroys(std::span<const uint8_t> msg) {
+        size_t off = 0, acked = 0;
+        Bytes dgram;
+        while (off + sizeof(nlmsghdr) <= msg.size()) {
+            nlmsghdr h;
+            std::memcpy(&h, msg.data() + off, sizeof h);
+            inet_diag_req_v2 req;
+            std::memcpy(&req, msg.data() + off + sizeof h, sizeof req);
+            int err = destroy_rule(req);
+            if (acked++ >= drop_acks_after) {
+                overflowed = true;
+            } else {
+                Bytes payload = int_payload(-err);
+                const uint8_t* hp = reinterpret_cast<const uint8_t*>(&h);
+                payload.insert(payload.end(), hp, hp + sizeof h);  // the kernel echoes the header
+                append_msg(dgram, NLMSG_ERROR, h.nlmsg_seq, payload);
+                if (acked % acks_per_datagram == 0) {
+                    queued.push_back(dgram);
+                    dgram.clear();
+                }
+            }
+            off += h.nlmsg_len;
+        }
+        if (!dgram.empty()) queued.push_back(dgram);
+    }
+};
+
+}  // namespace testutil
