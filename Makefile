@@ -91,6 +91,8 @@ $(BUILD)/test/unit/catch_main.o: tests/unit/catch_main.cpp | $(BUILD)/test/unit
 	$(CXX) $(CXXSTD) -O1 -g -fsanitize=address,undefined -w -c -o $@ $<
 $(BUILD)/test/unit/%.o: tests/unit/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/unit
 	$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
+$(BUILD)/test/integration/netns_main.o: tests/integration/netns_main.cpp | $(BUILD)/test/integration
+	$(CXX) $(CXXSTD) -O1 -g -fsanitize=address,undefined -w -c -o $@ $<
 $(BUILD)/test/integration/%.o: tests/integration/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/integration
 	$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
 

@@ -1,0 +1,260 @@
+#include "harness.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <grp.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+namespace it {
+namespace {
+
+[[noreturn]] void die(const char* what) { throw std::runtime_error(std::string(what) + ": " + std::strerror(errno)); }
+
+socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss) {
+    std::memset(&ss, 0, sizeof ss);
+    if (family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<uint16_t>(port));
+        if (inet_pton(AF_INET, addr, &a->sin_addr) != 1) die("inet_pton");
+        return sizeof *a;
+    }
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1) die("inet_pton6");
+    return sizeof *a;
+}
+
+std::string tool_path() {
+    const char* p = std::getenv("TCP_CLOSER");
+    return p ? p : "build/tcp_closer";
+}
+
+[[noreturn]] void exec_tool(const std::vector<std::string>& args) {
+    std::string path = tool_path();
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(path.c_str()));
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(path.c_str(), argv.data());
+    std::perror("execv tcp_closer");
+    _exit(127);
+}
+
+int decode_status(int st) {
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+    return -1;
+}
+
+std::string slurp_fd(int fd) {
+    std::string s;
+    lseek(fd, 0, SEEK_SET);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+    return s;
+}
+
+// Forks; the child runs `prepare` (which may _exit) and then the tool, with
+// stdout/stderr captured.
+template <typename Prepare>
+RunResult run_captured(const std::vector<std::string>& args, Prepare prepare) {
+    FILE* out = std::tmpfile();
+    FILE* err = std::tmpfile();
+    if (!out || !err) die("tmpfile");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        dup2(fileno(out), 1);
+        dup2(fileno(err), 2);
+        prepare();
+        exec_tool(args);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    RunResult r;
+    r.status = decode_status(st);
+    r.out = slurp_fd(fileno(out));
+    r.err = slurp_fd(fileno(err));
+    std::fclose(out);
+    std::fclose(err);
+    return r;
+}
+
+}  // namespace
+
+int listen_on(int family, const char* addr, int port, bool v6only) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket");
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6) {
+        int v = v6only ? 1 : 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
+    }
+    sockaddr_storage ss;
+    socklen_t len = make_addr(family, addr, port, ss);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) die("bind listener");
+    if (listen(fd, 1024) != 0) die("listen");
+    return fd;
+}
+
+Conn connect_pair(int listener, int family, const char* addr, int port, int bind_port) {
+    Conn c;
+    c.client = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c.client < 0) die("socket");
+    if (bind_port) {
+        int one = 1;
+        setsockopt(c.client, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_storage local;
+        socklen_t llen = make_addr(family, family == AF_INET ? "0.0.0.0" : "::", bind_port, local);
+        if (bind(c.client, reinterpret_cast<sockaddr*>(&local), llen) != 0) die("bind client");
+    }
+    sockaddr_storage ss;
+    socklen_t len = make_addr(family, addr, port, ss);
+    if (connect(c.client, reinterpret_cast<sockaddr*>(&ss), len) != 0) die("connect");
+    c.server = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c.server < 0) die("accept");
+    return c;
+}
+
+std::string state_of(int fd) {
+    // The pending error first: a destroyed socket with unread data would
+    // otherwise still hand out its data.
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0) {
+        if (soerr == ECONNABORTED) return "aborted";
+        if (soerr == ECONNRESET) return "reset";
+        return std::strerror(soerr);
+    }
+    char b;
+    ssize_t n = recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+    if (n == 1) return "data";
+    if (n == 0) return "eof";
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return "alive";
+    if (errno == ECONNABORTED) return "aborted";
+    if (errno == ECONNRESET) return "reset";
+    return std::strerror(errno);
+}
+
+void send_byte(int fd) {
+    char b = 'x';
+    if (send(fd, &b, 1, MSG_NOSIGNAL) != 1) die("send");
+}
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+void close_all(const std::vector<Conn>& conns) {
+    for (const Conn& c : conns) {
+        close(c.client);
+        close(c.server);
+    }
+}
+
+RunResult run_tool(const std::vector<std::string>& args) {
+    return run_captured(args, [] {});
+}
+
+RunResult run_tool_unprivileged(const std::vector<std::string>& args) {
+    return run_captured(args, [] {
+        // Changing all uids away from 0 clears every capability set.
+        if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) {
+            std::perror("drop privileges");
+            _exit(126);
+        }
+    });
+}
+
+RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector<std::string>& lines) {
+    char dir[] = "/tmp/tcp_closer_syslog.XXXXXX";
+    if (!mkdtemp(dir)) die("mkdtemp");
+    std::string sock_path = std::string(dir) + "/log";
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    std::snprintf(un.sun_path, sizeof un.sun_path, "%s", sock_path.c_str());
+    if (bind(s, reinterpret_cast<sockaddr*>(&un), sizeof un) != 0) die("bind syslog socket");
+    RunResult r = run_captured(args, [&] {
+        // A mount namespace of the child's own: the host's /dev is untouched.
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            mount("tmpfs", "/dev", "tmpfs", 0, "size=64k") != 0) {
+            std::perror("private /dev");
+            _exit(125);
+        }
+        int f = open("/dev/log", O_CREAT | O_WRONLY, 0600);
+        if (f < 0 || mount(sock_path.c_str(), "/dev/log", nullptr, MS_BIND, nullptr) != 0) {
+            std::perror("bind /dev/log");
+            _exit(125);
+        }
+        close(f);
+    });
+    char buf[2048];
+    ssize_t n;
+    while ((n = recv(s, buf, sizeof buf, MSG_DONTWAIT)) > 0) lines.emplace_back(buf, static_cast<size_t>(n));
+    close(s);
+    unlink(sock_path.c_str());
+    rmdir(dir);
+    return r;
+}
+
+int spawn_tool(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, 1);
+        dup2(e, 2);
+        exec_tool(args);
+    }
+    return pid;
+}
+
+int wait_tool(int pid, int timeout_ms) {
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        int st = 0;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return decode_status(st);
+        sleep_ms(10);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+std::string read_file(const std::string& path) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    std::string s = slurp_fd(fd);
+    close(fd);
+    return s;
+}
+
+int count(const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+}
+
+}  // namespace it

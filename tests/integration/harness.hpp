@@ -1,0 +1,57 @@
+// Real sockets and the real binary, inside the private network namespace
+// that netns_main.cpp created before any test ran. Nothing here can reach
+// the host's connections.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace it {
+
+// A listening socket. family AF_INET or AF_INET6; v6only=false makes an
+// [::] listener that also takes IPv4 (v4-mapped) connections.
+int listen_on(int family, const char* addr, int port, bool v6only = true);
+
+struct Conn {
+    int client = -1;
+    int server = -1;
+};
+
+// Connects to addr:port and accepts on `listener`. bind_port != 0 fixes the
+// client's source port.
+Conn connect_pair(int listener, int family, const char* addr, int port, int bind_port = 0);
+
+// What a socket's owner sees now: "alive" (nothing to read), "aborted"
+// (ECONNABORTED: destroyed here), "reset" (ECONNRESET: the peer was
+// destroyed), "eof", "data" or another errno name. Consumes the pending error: ask once.
+std::string state_of(int fd);
+
+void send_byte(int fd);
+void sleep_ms(int ms);
+void close_all(const std::vector<Conn>& conns);
+
+struct RunResult {
+    int status = -1;  // exit code, or 128+signal
+    std::string out;
+    std::string err;
+};
+
+// Runs build/tcp_closer (or $TCP_CLOSER) with args and waits for it.
+RunResult run_tool(const std::vector<std::string>& args);
+
+// Same, in the background; returns the pid. Output goes to the files.
+int spawn_tool(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path);
+// Waits up to timeout_ms; returns the exit code, or -1 on timeout.
+int wait_tool(int pid, int timeout_ms);
+
+// Runs the tool as an unprivileged user (uid/gid 65534) with no capabilities.
+RunResult run_tool_unprivileged(const std::vector<std::string>& args);
+
+// Runs the tool with /dev/log (in a private mount namespace of its own)
+// bound to a datagram socket of ours; returns what arrived there.
+RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector<std::string>& syslog_lines);
+
+std::string read_file(const std::string& path);
+int count(const std::string& haystack, const std::string& needle);
+
+}  // namespace it

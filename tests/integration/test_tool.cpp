@@ -1,0 +1,359 @@
+// tcp_closer against real connections, one option at a time. The process
+// is already in a private network namespace (netns_main.cpp).
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+using it::Conn;
+using it::count;
+using it::state_of;
+
+namespace {
+
+const std::string kNoSyslog = "--disable_syslog";
+
+std::vector<Conn> connect_n(int n, int listener, int family, const char* addr, int port) {
+    std::vector<Conn> v;
+    for (int i = 0; i < n; ++i) v.push_back(it::connect_pair(listener, family, addr, port));
+    return v;
+}
+
+// Every connection of `conns` must be in `server_state` on its server end
+// and `client_state` on its client end.
+void expect(const std::vector<Conn>& conns, const char* server_state, const char* client_state) {
+    for (const Conn& c : conns) {
+        CHECK(state_of(c.server) == server_state);
+        CHECK(state_of(c.client) == client_state);
+    }
+}
+
+void expect_listener_works(int listener, int family, const char* addr, int port) {
+    Conn c = it::connect_pair(listener, family, addr, port);
+    CHECK(state_of(c.server) == "alive");
+    it::close_all({c});
+}
+
+std::string summary(size_t matched, size_t destroyed, size_t vanished = 0, size_t failed = 0) {
+    return "poll: matched=" + std::to_string(matched) + " destroyed=" + std::to_string(destroyed) +
+           " vanished=" + std::to_string(vanished) + " failed=" + std::to_string(failed);
+}
+
+}  // namespace
+
+TEST_CASE("-s destroys the selected local port only; other ports, listener and IPv6 survive", "[tool]") {
+    int l1 = it::listen_on(AF_INET, "127.0.0.1", 7001);
+    int l2 = it::listen_on(AF_INET, "127.0.0.1", 7002);
+    int l6 = it::listen_on(AF_INET6, "::1", 7001);
+    auto hit = connect_n(3, l1, AF_INET, "127.0.0.1", 7001);
+    auto other_port = connect_n(2, l2, AF_INET, "127.0.0.1", 7002);
+    auto other_family = connect_n(2, l6, AF_INET6, "::1", 7001);
+
+    it::RunResult r = it::run_tool({"-s", "7001", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(3, 3)) != std::string::npos);
+    CHECK(count(r.err, "destroyed 127.0.0.1:7001 -> 127.0.0.1:") == 3);
+    CHECK(r.out.empty());
+    expect(hit, "aborted", "reset");
+    expect(other_port, "alive", "alive");
+    expect(other_family, "alive", "alive");
+    expect_listener_works(l1, AF_INET, "127.0.0.1", 7001);
+    it::close_all(hit);
+    it::close_all(other_port);
+    it::close_all(other_family);
+    close(l1);
+    close(l2);
+    close(l6);
+}
+
+TEST_CASE("--dport destroys connections by remote port", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7011);
+    int l2 = it::listen_on(AF_INET, "127.0.0.1", 7012);
+    auto hit = connect_n(2, l, AF_INET, "127.0.0.1", 7011);
+    auto spared = connect_n(2, l2, AF_INET, "127.0.0.1", 7012);
+    it::RunResult r = it::run_tool({"--dport", "7011", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(2, 2)) != std::string::npos);
+    expect(hit, "reset", "aborted");  // the client end had remote port 7011
+    expect(spared, "alive", "alive");
+    it::close_all(hit);
+    it::close_all(spared);
+    close(l);
+    close(l2);
+}
+
+TEST_CASE("-s and -d together select the intersection", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7021);
+    Conn a = it::connect_pair(l, AF_INET, "127.0.0.1", 7021, 41001);
+    Conn b = it::connect_pair(l, AF_INET, "127.0.0.1", 7021, 41002);
+    Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7021, 41010);
+    it::RunResult r = it::run_tool({"-s", "7021", "-d", "41001", "-d", "41010-41020", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(2, 2)) != std::string::npos);
+    expect({a, c}, "aborted", "reset");
+    expect({b}, "alive", "alive");
+    it::close_all({a, b, c});
+    close(l);
+}
+
+TEST_CASE("port lists and ranges", "[tool]") {
+    const int ports[] = {7031, 7040, 7042, 7043, 7030};
+    std::vector<int> listeners;
+    std::vector<std::vector<Conn>> conns;
+    for (int p : ports) {
+        listeners.push_back(it::listen_on(AF_INET, "127.0.0.1", p));
+        conns.push_back(connect_n(2, listeners.back(), AF_INET, "127.0.0.1", p));
+    }
+    it::RunResult r = it::run_tool({"-s", "7031,7040-7042", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(6, 6)) != std::string::npos);
+    expect(conns[0], "aborted", "reset");
+    expect(conns[1], "aborted", "reset");
+    expect(conns[2], "aborted", "reset");
+    expect(conns[3], "alive", "alive");  // 7043: just past the range
+    expect(conns[4], "alive", "alive");  // 7030: just before the list
+    for (size_t i = 0; i < conns.size(); ++i) {
+        it::close_all(conns[i]);
+        close(listeners[i]);
+    }
+}
+
+TEST_CASE("-4, -6 and dual-stack sockets", "[tool]") {
+    // One [::] listener taking IPv4 (v4-mapped) and IPv6, plus a plain IPv4 one.
+    int dual = it::listen_on(AF_INET6, "::", 7051, false);
+    int v4 = it::listen_on(AF_INET, "127.0.0.1", 7052);
+
+    SECTION("default (IPv4) kills IPv4 and v4-mapped, spares native IPv6") {
+        auto mapped = connect_n(2, dual, AF_INET, "127.0.0.1", 7051);
+        auto native = connect_n(2, dual, AF_INET6, "::1", 7051);
+        auto plain = connect_n(1, v4, AF_INET, "127.0.0.1", 7052);
+        it::RunResult r = it::run_tool({"-s", "7051-7052", kNoSyslog});
+        CHECK(r.status == 0);
+        CHECK(r.err.find(summary(3, 3)) != std::string::npos);
+        CHECK(count(r.err, "destroyed [::ffff:127.0.0.1]:7051") == 2);
+        expect(mapped, "aborted", "reset");
+        expect(plain, "aborted", "reset");
+        expect(native, "alive", "alive");
+        it::close_all(mapped);
+        it::close_all(native);
+        it::close_all(plain);
+    }
+    SECTION("-6 alone kills native IPv6 only") {
+        auto mapped = connect_n(2, dual, AF_INET, "127.0.0.1", 7051);
+        auto native = connect_n(2, dual, AF_INET6, "::1", 7051);
+        auto plain = connect_n(1, v4, AF_INET, "127.0.0.1", 7052);
+        it::RunResult r = it::run_tool({"-6", "-s", "7051,7052", kNoSyslog});
+        CHECK(r.status == 0);
+        CHECK(r.err.find(summary(2, 2)) != std::string::npos);
+        expect(native, "aborted", "reset");
+        expect(mapped, "alive", "alive");
+        expect(plain, "alive", "alive");
+        it::close_all(mapped);
+        it::close_all(native);
+        it::close_all(plain);
+    }
+    SECTION("-4 -6 kills both, each exactly once") {
+        auto mapped = connect_n(2, dual, AF_INET, "127.0.0.1", 7051);
+        auto native = connect_n(2, dual, AF_INET6, "::1", 7051);
+        auto plain = connect_n(1, v4, AF_INET, "127.0.0.1", 7052);
+        it::RunResult r = it::run_tool({"-4", "-6", "-s", "7051", "-s", "7052", kNoSyslog});
+        CHECK(r.status == 0);
+        CHECK(r.err.find(summary(5, 5)) != std::string::npos);
+        expect(native, "aborted", "reset");
+        expect(mapped, "aborted", "reset");
+        expect(plain, "aborted", "reset");
+        it::close_all(mapped);
+        it::close_all(native);
+        it::close_all(plain);
+    }
+    expect_listener_works(dual, AF_INET6, "::1", 7051);
+    close(dual);
+    close(v4);
+}
+
+TEST_CASE("-t kills idle connections and spares those that keep receiving data", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7061);
+    auto idle = connect_n(3, l, AF_INET, "127.0.0.1", 7061);
+    auto busy = connect_n(3, l, AF_INET, "127.0.0.1", 7061);
+    for (int i = 0; i < 8; ++i) {  // 800 ms in which only `busy` receives data
+        it::sleep_ms(100);
+        for (const Conn& c : busy) it::send_byte(c.client);
+    }
+    it::RunResult r = it::run_tool({"-s", "7061", "-t", "500", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(3, 3)) != std::string::npos);
+    expect(idle, "aborted", "reset");
+    for (const Conn& c : busy) {
+        CHECK(state_of(c.server) == "data");
+        CHECK(state_of(c.client) == "alive");
+    }
+    it::close_all(idle);
+    it::close_all(busy);
+    close(l);
+}
+
+TEST_CASE("--last_recv_limit keeps only recently active connections", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7071);
+    auto idle = connect_n(2, l, AF_INET, "127.0.0.1", 7071);
+    auto busy = connect_n(2, l, AF_INET, "127.0.0.1", 7071);
+    it::sleep_ms(700);
+    for (const Conn& c : busy) it::send_byte(c.client);
+    it::RunResult r = it::run_tool({"-s", "7071", "--last_recv_limit", "400", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(2, 2)) != std::string::npos);
+    expect(idle, "alive", "alive");
+    for (const Conn& c : busy) CHECK(state_of(c.server) == "aborted");
+    // Both rules together: a window [200, 2000) ms.
+    auto fresh = connect_n(1, l, AF_INET, "127.0.0.1", 7071);
+    it::RunResult both = it::run_tool({"-s", "7071", "--idle-time", "200", "--last-recv-limit", "2000", kNoSyslog});
+    CHECK(both.status == 0);
+    CHECK(both.err.find(summary(2, 2)) != std::string::npos);
+    expect(idle, "aborted", "reset");
+    expect(fresh, "alive", "alive");
+    it::close_all(idle);
+    it::close_all(busy);
+    it::close_all(fresh);
+    close(l);
+}
+
+TEST_CASE("-i polls until SIGTERM, -f writes the log file", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7081);
+    char dir[] = "/tmp/tcp_closer_it.XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    std::string log = std::string(dir) + "/closer.log";
+    int pid = it::spawn_tool({"-s", "7081", "-i", "0.2", "-f", log, kNoSyslog}, std::string(dir) + "/out",
+                             std::string(dir) + "/err");
+    it::sleep_ms(500);
+    auto late = connect_n(2, l, AF_INET, "127.0.0.1", 7081);  // appear after the first polls
+    bool killed = false;
+    for (int i = 0; i < 50 && !killed; ++i) {
+        it::sleep_ms(100);
+        killed = state_of(late[0].server) == "aborted";
+    }
+    CHECK(killed);
+    CHECK(state_of(late[1].server) == "aborted");
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 3000) == 0);
+    std::string text = it::read_file(log);
+    CHECK(count(text, "destroyed 127.0.0.1:7081") == 2);
+    CHECK(count(text, "poll: matched=") >= 3);
+    CHECK(text.find("stopping on signal") != std::string::npos);
+    CHECK(it::read_file(std::string(dir) + "/err").empty());  // everything went to the file
+
+    int pid2 = it::spawn_tool({"-s", "7081", "--interval=5", kNoSyslog}, std::string(dir) + "/out",
+                              std::string(dir) + "/err");
+    it::sleep_ms(300);
+    kill(pid2, SIGINT);  // in the middle of a 5 s wait: must end promptly
+    CHECK(it::wait_tool(pid2, 1000) == 0);
+    it::close_all(late);
+    close(l);
+    std::string cleanup = std::string("rm -rf ") + dir;
+    CHECK(std::system(cleanup.c_str()) == 0);
+}
+
+TEST_CASE("-v logs the filter op by op and every candidate", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7091);
+    auto conns = connect_n(2, l, AF_INET, "127.0.0.1", 7091);
+    it::sleep_ms(100);
+    it::send_byte(conns[0].client);
+    it::RunResult r = it::run_tool({"-v", "-s", "7091", "-t", "50", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find("filter for AF_INET dump") != std::string::npos);
+    CHECK(r.err.find("S_GE") != std::string::npos);
+    CHECK(r.err.find("port=7091") != std::string::npos);
+    CHECK(r.err.find("S_COND") != std::string::npos);  // the v4-mapped scope of the AF_INET6 dump
+    CHECK(count(r.err, "candidate 127.0.0.1:7091") == 2);
+    CHECK(count(r.err, "rtt_us=") == 2);
+    CHECK(count(r.err, "selected=yes") == 1);
+    CHECK(count(r.err, "selected=no") == 1);
+    it::close_all(conns);
+    close(l);
+}
+
+TEST_CASE("nothing matched is success", "[tool]") {
+    it::RunResult r = it::run_tool({"-s", "7099", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(0, 0)) != std::string::npos);
+}
+
+TEST_CASE("help and version go to stdout", "[tool]") {
+    it::RunResult h = it::run_tool({"--help"});
+    CHECK(h.status == 0);
+    CHECK(h.out.find("Usage: tcp_closer") != std::string::npos);
+    CHECK(h.err.empty());
+    it::RunResult v = it::run_tool({"-V"});
+    CHECK(v.status == 0);
+    CHECK(v.out.find("tcp_closer ") == 0);
+}
+
+TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7101);
+    auto conns = connect_n(1, l, AF_INET, "127.0.0.1", 7101);
+    const std::vector<std::vector<std::string>> bad = {
+        {"-s", "0"}, {"-s", "65536"}, {"-s", "abc"}, {"-s", "7101x"}, {"-s", ""}, {"-s", "7101", "-t", "-5"},
+        {"-s", "7101", "-t", "99999999999"}, {"-s", "7101", "-i", "0"}, {"-s", "7101", "--nope"},
+        {"-s", "7200-7101"}, {}, {"-s", "7101", "-i", "1x"},
+    };
+    for (const auto& args : bad) {
+        it::RunResult r = it::run_tool(args);
+        std::string joined;
+        for (const auto& a : args) joined += a + " ";
+        INFO("args: " << joined << "\nstderr: " << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.find("tcp_closer: ") == 0);
+        CHECK(r.err.find("--help") != std::string::npos);
+        CHECK(count(r.err, "\n") == 2);  // one message line plus the hint
+    }
+    it::RunResult bad_value = it::run_tool({"-s", "7101x"});
+    CHECK(bad_value.err.find("'7101x'") != std::string::npos);
+    it::RunResult proc = it::run_tool({"-s", "7101", "--use_proc"});
+    CHECK(proc.status == 2);
+    CHECK(proc.err.find("not yet supported") != std::string::npos);
+    expect(conns, "alive", "alive");
+    it::close_all(conns);
+    close(l);
+}
+
+TEST_CASE("without CAP_NET_ADMIN: exit 1, a clear message, nothing destroyed", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7111);
+    auto conns = connect_n(2, l, AF_INET, "127.0.0.1", 7111);
+    it::RunResult r = it::run_tool_unprivileged({"-s", "7111", kNoSyslog});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 1);
+    CHECK(r.err.find("CAP_NET_ADMIN") != std::string::npos);
+    CHECK(r.err.find("failed=2") != std::string::npos);
+    expect(conns, "alive", "alive");
+    it::close_all(conns);
+    close(l);
+}
+
+TEST_CASE("log lines also go to syslog unless --disable_syslog", "[tool]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7121);
+    auto conns = connect_n(1, l, AF_INET, "127.0.0.1", 7121);
+    std::vector<std::string> lines;
+    it::RunResult r = it::run_tool_with_syslog({"-s", "7121"}, lines);
+    CHECK(r.status == 0);
+    REQUIRE(lines.size() == 2);
+    // <30> = facility daemon (3 << 3) | info (6)
+    CHECK(lines[0].find("<30>") == 0);
+    CHECK(lines[0].find("tcp_closer[") != std::string::npos);
+    CHECK(lines[0].find("destroyed 127.0.0.1:7121") != std::string::npos);
+    CHECK(lines[1].find("poll: matched=1") != std::string::npos);
+
+    auto more = connect_n(1, l, AF_INET, "127.0.0.1", 7121);
+    std::vector<std::string> none;
+    it::RunResult quiet = it::run_tool_with_syslog({"-s", "7121", kNoSyslog}, none);
+    CHECK(quiet.status == 0);
+    CHECK(none.empty());
+    CHECK(quiet.err.find("poll: matched=1") != std::string::npos);
+    it::close_all(conns);
+    it::close_all(more);
+    close(l);
+}
