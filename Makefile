@@ -118,8 +118,8 @@ test: deps
 	$(MAKE) integration
 
 demo: deps
-	$(MAKE) all
-	sh scripts/demo.sh $(BIN)
+	$(MAKE) all $(BUILD)/conn_holder
+	sh scripts/demo.sh $(BIN) $(BUILD)/conn_holder
 
 bench: all $(BUILD)/conn_holder
 	sh scripts/bench.sh

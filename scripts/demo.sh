@@ -1,0 +1,36 @@
+#!/bin/sh
+# make demo: a throwaway network namespace with a few idle and a few busy
+# connections on port 7000; tcp_closer -t kills the idle ones only.
+set -eu
+BIN=${1:-build/tcp_closer}
+HOLDER=${2:-build/conn_holder}
+
+if [ "${TCP_CLOSER_DEMO_NETNS:-}" != 1 ]; then
+    # Re-run this script in a private network namespace: the host's
+    # connections are never visible to it.
+    exec env TCP_CLOSER_DEMO_NETNS=1 unshare -n sh "$0" "$BIN" "$HOLDER"
+fi
+
+ip link set lo up
+echo "== In a private network namespace: 3 idle and 3 busy connections to 127.0.0.1:7000"
+echo "   (busy ones receive a byte every 100 ms; idle ones receive nothing)"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+"$HOLDER" -p 7000 -n 3 -b 3 -r 5 >"$out" &
+holder=$!
+while ! grep -q ready "$out" 2>/dev/null; do sleep 0.1; done
+sleep 2.5
+echo
+echo "== Before: ss -tn state established '( sport = :7000 )'"
+ss -tn state established '( sport = :7000 )'
+echo
+echo "== Running: $BIN -s 7000 -t 2000 --disable_syslog"
+echo "   (kill connections on local port 7000 that received no data for 2 s)"
+"$BIN" -s 7000 -t 2000 --disable_syslog
+echo
+echo "== After: ss -tn state established '( sport = :7000 )'"
+ss -tn state established '( sport = :7000 )'
+wait "$holder"
+echo
+echo "== What the owning process saw:"
+grep -v ready "$out"

@@ -1,0 +1,114 @@
+// Test helper for the demo and the benchmark (never part of the shipped
+// binary): opens a loopback listener and N connections to it, holding both
+// ends. "Busy" connections receive a byte on their server end every 100 ms.
+//
+//   conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS]
+//
+// Prints "ready" once every connection is up. With -r it reports the fate
+// of each server end after SECONDS and exits; without it, it holds the
+// connections until SIGTERM. Run it only inside a private network namespace.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void on_term(int) { g_stop = 1; }
+
+[[noreturn]] void die(const char* what) {
+    std::fprintf(stderr, "conn_holder: %s: %s\n", what, std::strerror(errno));
+    std::exit(1);
+}
+
+struct Conn {
+    int client, server;
+    uint16_t client_port;
+    bool busy;
+};
+
+std::string fate(int fd) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err == ECONNABORTED) return "destroyed (owner saw ECONNABORTED)";
+    if (err != 0) return std::string("error: ") + std::strerror(err);
+    char b[256];
+    while (recv(fd, b, sizeof b, MSG_DONTWAIT) > 0) {
+    }
+    if (errno == EAGAIN) return "alive";
+    return std::string("error: ") + std::strerror(errno);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int port = 0, idle = 0, busy = 0, report_after = 0;
+    for (int opt; (opt = getopt(argc, argv, "p:n:b:r:")) != -1;) {
+        switch (opt) {
+            case 'p': port = std::atoi(optarg); break;
+            case 'n': idle = std::atoi(optarg); break;
+            case 'b': busy = std::atoi(optarg); break;
+            case 'r': report_after = std::atoi(optarg); break;
+            default: std::fprintf(stderr, "usage: conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS]\n"); return 2;
+        }
+    }
+    if (port <= 0 || port > 65535) {
+        std::fprintf(stderr, "conn_holder: -p PORT is required\n");
+        return 2;
+    }
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+    signal(SIGPIPE, SIG_IGN);
+
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind");
+    if (listen(l, 4096) != 0) die("listen");
+
+    std::vector<Conn> conns;
+    for (int i = 0; i < idle + busy; ++i) {
+        int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (c < 0) die("socket");
+        if (connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
+        int s = accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
+        if (s < 0) die("accept");
+        sockaddr_in local{};
+        socklen_t len = sizeof local;
+        getsockname(c, reinterpret_cast<sockaddr*>(&local), &len);
+        conns.push_back({c, s, ntohs(local.sin_port), i >= idle});
+    }
+    std::printf("ready\n");
+    std::fflush(stdout);
+
+    auto start = std::chrono::steady_clock::now();
+    while (!g_stop) {
+        if (report_after > 0 && std::chrono::steady_clock::now() - start >= std::chrono::seconds(report_after)) break;
+        for (const Conn& c : conns)
+            if (c.busy) (void)send(c.client, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (report_after > 0) {
+        for (const Conn& c : conns)
+            std::printf("  %-4s connection 127.0.0.1:%d <- 127.0.0.1:%u  %s\n", c.busy ? "busy" : "idle", port,
+                        c.client_port, fate(c.server).c_str());
+    }
+    return 0;
+}
