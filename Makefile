@@ -40,7 +40,7 @@ UAPI       := $(BUILD)/uapi
 BIN_FLAGS  += -nostdinc $(addprefix -isystem ,$(CXX_INCS)) -isystem $(MUSL_INC) -isystem $(GCC_INC) \
               -isystem $(UAPI) '-D__GLIBC_PREREQ(a,b)=0'
 BIN_OBJDIR := $(BUILD)/musl
-BIN_LINK    = $(CXX) -static -nostdlib -Wl,--gc-sections -s -o $@ \
+BIN_LINK    = $(CXX) -static -nostdlib -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -s -o $@ \
               $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $^ $(MUSL_LIB)/libc.a $(LIBGCC) $(MUSL_LIB)/crtn.o
 BIN_PREREQ := $(UAPI)/.stamp
 else
@@ -122,7 +122,7 @@ demo: deps
 	sh scripts/demo.sh $(BIN) $(BUILD)/conn_holder
 
 bench: all $(BUILD)/conn_holder
-	sh scripts/bench.sh
+	bash scripts/bench.sh
 
 $(BUILD)/conn_holder: tests/tools/conn_holder.cpp
 	@mkdir -p $(BUILD)

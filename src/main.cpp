@@ -30,12 +30,17 @@ public:
     Logger(int fd, bool syslog, bool verbose) : fd_(fd), syslog_(syslog), verbose_(verbose) {}
 
     void line(const char* text, bool error = false) {
+        const timespec now = sys::realtime_now();
         char ts[40];
-        format_timestamp(ts, sizeof ts, sys::realtime_now());
+        format_timestamp(ts, sizeof ts, now);
         char buf[kLineMax + 64];
         int n = std::snprintf(buf, sizeof buf, "%s %s\n", ts, text);
         if (n > 0) sys::write_all(fd_, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
-        if (syslog_) sys::syslog_line(error, text);
+        if (syslog_) {
+            char dgram[kLineMax + 64];
+            size_t len = format_syslog(dgram, sizeof dgram, error, now, sys::self_pid(), text);
+            sys::syslog_send(dgram, len);
+        }
     }
 
     void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override {

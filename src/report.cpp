@@ -32,6 +32,19 @@ void format_timestamp(char* out, size_t n, const timespec& ts) {
                   t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(ts.tv_nsec / 1000000));
 }
 
+size_t format_syslog(char* out, size_t n, bool error, const timespec& ts, int pid, const char* line) {
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    constexpr int kDaemon = 3 << 3, kErr = 3, kInfo = 6;
+    tm t{};
+    time_t secs = ts.tv_sec;
+    gmtime_r(&secs, &t);
+    int mon = t.tm_mon >= 0 && t.tm_mon < 12 ? t.tm_mon : 0;
+    int w = std::snprintf(out, n, "<%d>%.3s %2d %02d:%02d:%02d tcp_closer[%d]: %s", kDaemon | (error ? kErr : kInfo),
+                          months + 3 * mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, pid, line);
+    if (w < 0 || n == 0) return 0;
+    return static_cast<size_t>(w) < n ? static_cast<size_t>(w) : n - 1;
+}
+
 void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port) {
     char a[INET6_ADDRSTRLEN] = "?";
     if (family == SockRecord::AF_INET_VALUE) {

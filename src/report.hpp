@@ -32,4 +32,10 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected)
 // "poll: matched=3 destroyed=2 vanished=1 failed=0"
 void format_summary(char* out, size_t n, const PollStats& s);
 
+// One syslog datagram (RFC 3164 framing, as /dev/log readers expect):
+// "<PRI>Mmm dd hh:mm:ss tcp_closer[PID]: line", time in UTC. PRI is
+// facility daemon with severity info, or err when `error`. Returns the
+// length written (clamped to n - 1).
+size_t format_syslog(char* out, size_t n, bool error, const timespec& ts, int pid, const char* line);
+
 }  // namespace tc

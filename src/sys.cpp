@@ -6,7 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <syslog.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -137,8 +137,31 @@ void write_all(int fd, const char* data, size_t len) {
     }
 }
 
-void syslog_open() { openlog("tcp_closer", LOG_PID | LOG_NDELAY, LOG_DAEMON); }
+static int g_syslog_fd = -1;
 
-void syslog_line(bool error, const char* line) { syslog(error ? LOG_ERR : LOG_INFO, "%s", line); }
+static bool syslog_connect() {
+    if (g_syslog_fd < 0) g_syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (g_syslog_fd < 0) return false;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    static const char path[] = "/dev/log";
+    static_assert(sizeof path <= sizeof addr.sun_path);
+    for (size_t i = 0; i < sizeof path; ++i) addr.sun_path[i] = path[i];
+    return connect(g_syslog_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+void syslog_open() { (void)syslog_connect(); }
+
+void syslog_send(const char* datagram, size_t len) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (send(g_syslog_fd, datagram, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) return;
+        // The daemon restarted (or was never there): reconnect once.
+        if (g_syslog_fd >= 0) close(g_syslog_fd);
+        g_syslog_fd = -1;
+        if (!syslog_connect()) return;
+    }
+}
+
+int self_pid() { return static_cast<int>(getpid()); }
 
 }  // namespace tc::sys

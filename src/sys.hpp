@@ -61,7 +61,11 @@ bool wait_until(uint64_t deadline_ns);
 
 Result<int> open_append(const char* path);
 void write_all(int fd, const char* data, size_t len);
+// Our own /dev/log client (libc's syslog drags in time zone and strftime
+// code that would double the binary). A missing syslog daemon is not an
+// error: lines are dropped, and the next line tries to reconnect.
 void syslog_open();
-void syslog_line(bool error, const char* line);
+void syslog_send(const char* datagram, size_t len);
+int self_pid();
 
 }  // namespace tc::sys

@@ -278,4 +278,12 @@ TEST_CASE("report lines", "[report]") {
     timespec ts{1700000000, 123456789};
     format_timestamp(buf, sizeof buf, ts);
     CHECK(std::string(buf) == "2023-11-14T22:13:20.123Z");
+    size_t n = format_syslog(buf, sizeof buf, false, ts, 42, "poll: matched=0");
+    CHECK(std::string(buf, n) == "<30>Nov 14 22:13:20 tcp_closer[42]: poll: matched=0");
+    n = format_syslog(buf, sizeof buf, true, timespec{0, 0}, 7, "x");
+    CHECK(std::string(buf, n) == "<27>Jan  1 00:00:00 tcp_closer[7]: x");
+    char tiny[8];
+    n = format_syslog(tiny, sizeof tiny, false, ts, 42, "long line");
+    CHECK(n == 7);
+    CHECK(std::string(tiny) == "<30>Nov");
 }
