@@ -22,7 +22,7 @@ BIN_FLAGS := $(CXXSTD) $(WARN) -Os -fno-exceptions -fno-rtti -fno-threadsafe-sta
              -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
 
 ifneq ($(NO_SOCK_DESTROY),)
-BIN_FLAGS += -DTCP_CLOSER_NO_SOCK_DESTROY=1
+$(error NO_SOCK_DESTROY=1 selects the /proc path, which is not implemented yet)
 endif
 
 # --- musl detection: every path comes from the toolchain -----------------

@@ -1,0 +1,49 @@
+// --help, the README and the man page must describe the same options.
+// Runs from the repository root (make unit does).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "options.hpp"
+
+namespace {
+
+std::string slurp(const char* path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// groff escapes dashes as "\-".
+std::string unescape_man(std::string s) {
+    for (size_t at; (at = s.find("\\-")) != std::string::npos;) s.erase(at, 1);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("README and man page document every option of --help", "[docs]") {
+    const std::string readme = slurp("README.md");
+    const std::string man = unescape_man(slurp("scripts/tcp_closer.8"));
+    REQUIRE_FALSE(readme.empty());
+    REQUIRE_FALSE(man.empty());
+    const std::string usage = tc::kUsage;
+    for (const char* opt : {"--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval", "--logfile",
+                            "--verbose", "--use_proc", "--disable_syslog", "--help", "--version", "--idle-time",
+                            "--last-recv-limit", "--use-proc", "--disable-syslog"}) {
+        INFO(opt);
+        CHECK(usage.find(opt) != std::string::npos);
+        CHECK(readme.find(opt) != std::string::npos);
+        CHECK(man.find(opt) != std::string::npos);
+    }
+    for (const char* text : {"make demo", "make test", "-s 22 -t 60000 -i 5"}) {
+        INFO(text);
+        CHECK(readme.find(text) != std::string::npos);
+    }
+    CHECK(man.find("tcp_closer -s 22 -t 60000 -i 5") != std::string::npos);
+    // The version printed and the one in the man page header agree.
+    CHECK(man.find(std::string("\"") + tc::kVersion + "\"") != std::string::npos);
+}
