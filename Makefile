@@ -112,10 +112,12 @@ unit: $(BUILD)/unit_tests
 integration: $(BIN) $(BUILD)/integration_tests
 	./$(BUILD)/integration_tests
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) integration
+	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests
+	./$(BUILD)/unit_tests
+	./$(BUILD)/integration_tests
 
 demo: deps
 	$(MAKE) all $(BUILD)/conn_holder

@@ -128,50 +128,36 @@ TEST_CASE("-4, -6 and dual-stack sockets", "[tool]") {
     // One [::] listener taking IPv4 (v4-mapped) and IPv6, plus a plain IPv4 one.
     int dual = it::listen_on(AF_INET6, "::", 7051, false);
     int v4 = it::listen_on(AF_INET, "127.0.0.1", 7052);
+    auto mapped = connect_n(2, dual, AF_INET, "127.0.0.1", 7051);
+    auto native = connect_n(2, dual, AF_INET6, "::1", 7051);
+    auto plain = connect_n(1, v4, AF_INET, "127.0.0.1", 7052);
 
-    SECTION("default (IPv4) kills IPv4 and v4-mapped, spares native IPv6") {
-        auto mapped = connect_n(2, dual, AF_INET, "127.0.0.1", 7051);
-        auto native = connect_n(2, dual, AF_INET6, "::1", 7051);
-        auto plain = connect_n(1, v4, AF_INET, "127.0.0.1", 7052);
-        it::RunResult r = it::run_tool({"-s", "7051-7052", kNoSyslog});
-        CHECK(r.status == 0);
-        CHECK(r.err.find(summary(3, 3)) != std::string::npos);
-        CHECK(count(r.err, "destroyed [::ffff:127.0.0.1]:7051") == 2);
-        expect(mapped, "aborted", "reset");
-        expect(plain, "aborted", "reset");
-        expect(native, "alive", "alive");
-        it::close_all(mapped);
-        it::close_all(native);
-        it::close_all(plain);
-    }
-    SECTION("-6 alone kills native IPv6 only") {
-        auto mapped = connect_n(2, dual, AF_INET, "127.0.0.1", 7051);
-        auto native = connect_n(2, dual, AF_INET6, "::1", 7051);
-        auto plain = connect_n(1, v4, AF_INET, "127.0.0.1", 7052);
-        it::RunResult r = it::run_tool({"-6", "-s", "7051,7052", kNoSyslog});
-        CHECK(r.status == 0);
-        CHECK(r.err.find(summary(2, 2)) != std::string::npos);
-        expect(native, "aborted", "reset");
-        expect(mapped, "alive", "alive");
-        expect(plain, "alive", "alive");
-        it::close_all(mapped);
-        it::close_all(native);
-        it::close_all(plain);
-    }
-    SECTION("-4 -6 kills both, each exactly once") {
-        auto mapped = connect_n(2, dual, AF_INET, "127.0.0.1", 7051);
-        auto native = connect_n(2, dual, AF_INET6, "::1", 7051);
-        auto plain = connect_n(1, v4, AF_INET, "127.0.0.1", 7052);
-        it::RunResult r = it::run_tool({"-4", "-6", "-s", "7051", "-s", "7052", kNoSyslog});
-        CHECK(r.status == 0);
-        CHECK(r.err.find(summary(5, 5)) != std::string::npos);
-        expect(native, "aborted", "reset");
-        expect(mapped, "aborted", "reset");
-        expect(plain, "aborted", "reset");
-        it::close_all(mapped);
-        it::close_all(native);
-        it::close_all(plain);
-    }
+    struct Case {
+        std::vector<std::string> args;
+        size_t killed;
+        bool v4_dies, mapped_dies, native_dies;
+    };
+    const Case cases[] = {
+        {{"-s", "7051-7052"}, 3, true, true, false},          // default: IPv4 incl. v4-mapped
+        {{"-6", "-s", "7051,7052"}, 2, false, false, true},   // -6 alone: native IPv6 only
+        {{"-4", "-6", "-s", "7051", "-s", "7052"}, 5, true, true, true},
+    };
+    const Case& c = GENERATE_REF(from_range(std::begin(cases), std::end(cases)));
+    std::vector<std::string> args = c.args;
+    args.push_back(kNoSyslog);
+    it::RunResult r = it::run_tool(args);
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(c.killed, c.killed)) != std::string::npos);
+    if (c.mapped_dies) CHECK(count(r.err, "destroyed [::ffff:127.0.0.1]:7051") == 2);
+    auto fate = [](bool dies) { return dies ? "aborted" : "alive"; };
+    auto peer = [](bool dies) { return dies ? "reset" : "alive"; };
+    expect(plain, fate(c.v4_dies), peer(c.v4_dies));
+    expect(mapped, fate(c.mapped_dies), peer(c.mapped_dies));
+    expect(native, fate(c.native_dies), peer(c.native_dies));
+    it::close_all(mapped);
+    it::close_all(native);
+    it::close_all(plain);
     expect_listener_works(dual, AF_INET6, "::1", 7051);
     close(dual);
     close(v4);

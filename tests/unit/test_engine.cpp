@@ -120,17 +120,23 @@ TEST_CASE("engine: idle rules need tcp_info and are requested only then", "[engi
     CHECK(dump.t.sent[0][16 + 2] == (1u << (INET_DIAG_INFO - 1)));
 }
 
-TEST_CASE("engine: no tcp_info requested without idle rules", "[engine]") {
-    DumpScript dump;
+// Runs one poll for "-s 22" over two scripted (empty) family dumps, after
+// whatever the caller queued first; returns the match count.
+static size_t poll_empty_dumps(DumpScript& dump, FakeTransport& destroy) {
     dump.family(1, {});
     dump.family(2, {});
-    FakeTransport destroy;
     SockDestroyTerminator term(destroy);
     Engine engine(dump.t, term);
     Recorder obs;
     Result<PollStats> st = engine.poll(sel_sport("22"), obs);
     REQUIRE(st.ok());
-    CHECK(st->matched == 0);
+    return st->matched;
+}
+
+TEST_CASE("engine: no tcp_info requested without idle rules", "[engine]") {
+    DumpScript dump;
+    FakeTransport destroy;
+    CHECK(poll_empty_dumps(dump, destroy) == 0);
     CHECK(dump.t.sent[0][16 + 2] == 0);
     CHECK(destroy.sent.empty());
 }
@@ -195,15 +201,8 @@ TEST_CASE("engine: stale messages of another seq are ignored", "[engine]") {
     Bytes stale;
     testutil::append_msg(stale, SOCK_DIAG_BY_FAMILY, 99, diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1)));
     dump.t.queued.push_back(stale);
-    dump.family(1, {});
-    dump.family(2, {});
     FakeTransport destroy;
-    SockDestroyTerminator term(destroy);
-    Engine engine(dump.t, term);
-    Recorder obs;
-    Result<PollStats> st = engine.poll(sel_sport("22"), obs);
-    REQUIRE(st.ok());
-    CHECK(st->matched == 0);
+    CHECK(poll_empty_dumps(dump, destroy) == 0);
 }
 
 TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") {

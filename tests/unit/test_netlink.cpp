@@ -1,24 +1,24 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cstring>
 #include <vector>
 
+#include "fake_transport.hpp"
 #include "netlink.hpp"
 
 using namespace tc;
 
+using testutil::append_msg;
+
 namespace {
 
+// A message whose length field may lie (len_override).
 void put_msg(std::vector<uint8_t>& buf, uint16_t type, uint32_t seq, std::vector<uint8_t> payload,
              uint32_t len_override = 0) {
-    nlmsghdr h{};
-    h.nlmsg_len = len_override ? len_override : static_cast<uint32_t>(sizeof h + payload.size());
-    h.nlmsg_type = type;
-    h.nlmsg_seq = seq;
-    const uint8_t* p = reinterpret_cast<const uint8_t*>(&h);
-    buf.insert(buf.end(), p, p + sizeof h);
-    buf.insert(buf.end(), payload.begin(), payload.end());
-    while (buf.size() % 4) buf.push_back(0);
+    size_t at = buf.size();
+    append_msg(buf, type, seq, payload);
+    if (len_override) std::memcpy(buf.data() + at, &len_override, sizeof len_override);
 }
 
 }  // namespace
