@@ -21,7 +21,7 @@ const char kUsage[] =
     "                         least MS ms old (default 0: all matching connections)\n"
     "      --last_recv_limit MS\n"
     "                         only connections whose last received data is less\n"
-    "                         than MS ms old (default 0: no limit)\n"
+    "                         than MS ms old (default 0: no limit; must be above -t)\n"
     "  -i, --interval SEC     poll every SEC seconds (e.g. 5 or 0.5) and keep running;\n"
     "                         without it: poll once and exit\n"
     "  -f, --logfile PATH     append log lines to PATH (default: stderr)\n"
