@@ -343,3 +343,30 @@ TEST_CASE("log lines also go to syslog unless --disable_syslog", "[tool]") {
     it::close_all(more);
     close(l);
 }
+
+TEST_CASE("the kernel accepts the largest filter (512 ranges on each side)", "[tool]") {
+    // Ports 1001, 1003, ... as separate ranges (odd ports only, so none
+    // merge); the connection's ports sit in the last range of each side.
+    std::string sports, dports;
+    for (int i = 0; i < 512; ++i) {
+        sports += (i ? "," : "") + std::to_string(1001 + 2 * i);
+        dports += (i ? "," : "") + std::to_string(20001 + 2 * i);
+    }
+    const int sport = 1001 + 2 * 511, dport = 20001 + 2 * 511;
+    int l = it::listen_on(AF_INET, "127.0.0.1", sport);
+    int l2 = it::listen_on(AF_INET, "127.0.0.1", sport - 1);  // even: in no range
+    Conn hit = it::connect_pair(l, AF_INET, "127.0.0.1", sport, dport);
+    Conn miss_d = it::connect_pair(l, AF_INET, "127.0.0.1", sport, dport + 1);
+    Conn miss_s = it::connect_pair(l2, AF_INET, "127.0.0.1", sport - 1, dport);
+    it::RunResult r = it::run_tool({"-v", "-s", sports, "-d", dports, kNoSyslog});
+    INFO("stderr tail: " << r.err.substr(r.err.size() > 400 ? r.err.size() - 400 : 0));
+    CHECK(r.status == 0);
+    CHECK(r.err.find("filter for AF_INET dump (all): 20472 bytes") != std::string::npos);
+    CHECK(r.err.find(summary(1, 1)) != std::string::npos);
+    CHECK(count(r.err, "candidate ") == 1);  // the kernel filtered the rest out
+    expect({hit}, "aborted", "reset");
+    expect({miss_d, miss_s}, "alive", "alive");
+    it::close_all({hit, miss_d, miss_s});
+    close(l);
+    close(l2);
+}
