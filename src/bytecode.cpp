@@ -100,7 +100,7 @@ void emit_port_set(Program& p, bool source, const PortSet& set) {
 void emit_v4_mapped_cond(Program& p, size_t no) {
     p.op(INET_DIAG_BC_S_COND, kV6CondLen, no);
     inet_diag_hostcond hc{};
-    hc.family = SockRecord::AF_INET6_VALUE;
+    hc.family = AF_INET6;
     hc.prefix_len = 96;
     hc.port = -1;
     p.put(&hc, sizeof hc);
@@ -109,7 +109,7 @@ void emit_v4_mapped_cond(Program& p, size_t no) {
 }
 
 void emit_scope(Program& p, const DumpScope& scope) {
-    if (scope.family != SockRecord::AF_INET6_VALUE) return;
+    if (scope.family != AF_INET6) return;
     if (scope.v6 == V6Scope::MappedOnly) {
         emit_v4_mapped_cond(p, kV6CondLen + 4);  // not mapped: reject
     } else if (scope.v6 == V6Scope::NativeOnly) {

@@ -48,8 +48,8 @@ public:
         static const char* const v6_names[] = {"all", "IPv4-mapped only", "native only"};
         char buf[kLineMax];
         std::snprintf(buf, sizeof buf, "filter for %s dump (%s): %zu bytes",
-                      scope.family == SockRecord::AF_INET_VALUE ? "AF_INET" : "AF_INET6",
-                      scope.family == SockRecord::AF_INET_VALUE ? "all" : v6_names[static_cast<int>(scope.v6)],
+                      scope.family == AF_INET ? "AF_INET" : "AF_INET6",
+                      scope.family == AF_INET ? "all" : v6_names[static_cast<int>(scope.v6)],
                       program.size());
         line(buf);
         for (size_t pos = 0; pos < program.size();) {

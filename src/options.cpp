@@ -148,8 +148,9 @@ bool parse_seconds(std::string_view text, uint64_t& ns) {
 
 ParseResult parse_args(int argc, const char* const* argv) {
     Options o;
-    bool saw_v4 = false;
-    bool saw_v6 = false;
+    // Only explicit -4/-6 set these; the default is decided after the loop.
+    o.sel.ipv4 = false;
+    o.sel.ipv6 = false;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--") {
@@ -173,8 +174,6 @@ ParseResult parse_args(int argc, const char* const* argv) {
                 return fail("option takes no value", arg);
             }
             if (const char* err = apply(*spec, value, o)) return fail(err, spec->takes_value ? value : arg);
-            saw_v4 |= spec->id == Opt::V4;
-            saw_v6 |= spec->id == Opt::V6;
             continue;
         }
         if (arg.size() < 2 || arg[0] != '-') return fail("unexpected argument", arg);
@@ -192,24 +191,17 @@ ParseResult parse_args(int argc, const char* const* argv) {
                 }
             }
             if (const char* err = apply(*spec, value, o)) return fail(err, spec->takes_value ? value : arg);
-            saw_v4 |= spec->id == Opt::V4;
-            saw_v6 |= spec->id == Opt::V6;
             if (spec->takes_value) break;
         }
     }
     // IPv4 is the default; -6 alone means IPv6 only.
-    o.sel.ipv4 = saw_v4 || !saw_v6;
-    o.sel.ipv6 = saw_v6;
-    if (o.help || o.version) {
-        ParseResult r;
-        r.ok = true;
-        r.opts = o;
-        return r;
+    if (!o.sel.ipv6) o.sel.ipv4 = true;
+    if (!o.help && !o.version) {
+        if (o.sel.sports.empty() && o.sel.dports.empty())
+            return fail("at least one source (-s) or destination (-d) port is required", "");
+        if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
+            return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
     }
-    if (o.sel.sports.empty() && o.sel.dports.empty())
-        return fail("at least one source (-s) or destination (-d) port is required", "");
-    if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
-        return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
     ParseResult r;
     r.ok = true;
     r.opts = o;

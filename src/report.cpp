@@ -47,7 +47,7 @@ size_t format_syslog(char* out, size_t n, bool error, const timespec& ts, int pi
 
 void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port) {
     char a[INET6_ADDRSTRLEN] = "?";
-    if (family == SockRecord::AF_INET_VALUE) {
+    if (family == AF_INET) {
         inet_ntop(AF_INET, addr, a, sizeof a);
         std::snprintf(out, n, "%s:%u", a, port);
     } else {

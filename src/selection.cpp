@@ -4,7 +4,7 @@ namespace tc {
 
 DumpPlan plan_dumps(const Selection& sel) {
     DumpPlan plan;
-    constexpr uint8_t v4 = SockRecord::AF_INET_VALUE, v6 = SockRecord::AF_INET6_VALUE;
+    constexpr uint8_t v4 = AF_INET, v6 = AF_INET6;
     if (sel.ipv4) plan.scopes[plan.count++] = {v4, V6Scope::Any};
     if (sel.ipv4 && sel.ipv6)
         plan.scopes[plan.count++] = {v6, V6Scope::Any};
@@ -20,7 +20,7 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
     if (rec.state >= 32 || !(sel.states & (1u << rec.state))) return false;
     if (!sel.sports.empty() && !sel.sports.contains(rec.sport())) return false;
     if (!sel.dports.empty() && !sel.dports.contains(rec.dport())) return false;
-    if (scope.family == SockRecord::AF_INET6_VALUE) {
+    if (scope.family == AF_INET6) {
         if (scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
         if (scope.v6 == V6Scope::NativeOnly && rec.v4_mapped()) return false;
     }

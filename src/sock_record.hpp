@@ -3,22 +3,17 @@
 #pragma once
 
 #include <linux/inet_diag.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <cstring>
 
 namespace tc {
 
-inline uint16_t be16_to_host(uint16_t v) {
-    return static_cast<uint16_t>(__builtin_bswap16(v));
-}
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ || __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+// Network to host order (ports in inet_diag_sockid are big-endian).
 inline uint16_t net16(uint16_t v) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return be16_to_host(v);
-#else
+    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) return __builtin_bswap16(v);
     return v;
-#endif
 }
 
 struct SockRecord {
@@ -38,7 +33,7 @@ struct SockRecord {
 
     // An IPv4 connection carried on a dual-stack IPv6 socket (::ffff:a.b.c.d).
     bool v4_mapped() const {
-        if (family != AF_INET6_VALUE) return false;
+        if (family != AF_INET6) return false;
         const uint8_t* a = reinterpret_cast<const uint8_t*>(id.idiag_src);
         static constexpr uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         return std::memcmp(a, prefix, sizeof prefix) == 0;
@@ -47,9 +42,6 @@ struct SockRecord {
     bool cookie_is_wildcard() const {
         return id.idiag_cookie[0] == INET_DIAG_NOCOOKIE && id.idiag_cookie[1] == INET_DIAG_NOCOOKIE;
     }
-
-    static constexpr uint8_t AF_INET_VALUE = 2;
-    static constexpr uint8_t AF_INET6_VALUE = 10;
 };
 
 static_assert(sizeof(inet_diag_sockid) == 48, "inet_diag_sockid layout");
