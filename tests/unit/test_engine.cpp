@@ -145,53 +145,40 @@ TEST_CASE("engine: dump errors end the poll before anything is destroyed", "[eng
     FakeTransport destroy;
     destroy.destroy_rule = [](const inet_diag_req_v2&) { return 0; };
     SockDestroyTerminator term(destroy);
-    Recorder obs;
-    Selection sel = sel_sport("22");
+    DumpScript dump;
+    // The errno of a poll over whatever the section scripted into `dump`.
+    auto poll_error = [&] {
+        Recorder obs;
+        Engine engine(dump.t, term);
+        Result<PollStats> st = engine.poll(sel_sport("22"), obs);
+        REQUIRE_FALSE(st.ok());
+        return st.error().code;
+    };
 
     SECTION("NLMSG_ERROR") {
-        DumpScript dump;
         Bytes d;
         testutil::append_msg(d, NLMSG_ERROR, 1, testutil::int_payload(-EPERM));
         dump.t.queued.push_back(d);
-        Engine engine(dump.t, term);
-        Result<PollStats> st = engine.poll(sel, obs);
-        REQUIRE_FALSE(st.ok());
-        CHECK(st.error().code == EPERM);
+        CHECK(poll_error() == EPERM);
     }
     SECTION("DONE with an error") {
-        DumpScript dump;
         dump.family(1, {diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1))}, EINTR);
-        Engine engine(dump.t, term);
-        Result<PollStats> st = engine.poll(sel, obs);
-        REQUIRE_FALSE(st.ok());
-        CHECK(st.error().code == EINTR);
+        CHECK(poll_error() == EINTR);
     }
     SECTION("malformed message") {
-        DumpScript dump;
         Bytes d;
         testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, 1, diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1)));
         d[0] = 0xff;  // length now beyond the datagram
         dump.t.queued.push_back(d);
-        Engine engine(dump.t, term);
-        Result<PollStats> st = engine.poll(sel, obs);
-        REQUIRE_FALSE(st.ok());
-        CHECK(st.error().code == EPROTO);
+        CHECK(poll_error() == EPROTO);
     }
     SECTION("short inet_diag_msg") {
-        DumpScript dump;
         dump.family(1, {Bytes(40, 0)});
-        Engine engine(dump.t, term);
-        Result<PollStats> st = engine.poll(sel, obs);
-        REQUIRE_FALSE(st.ok());
-        CHECK(st.error().code == EPROTO);
+        CHECK(poll_error() == EPROTO);
     }
     SECTION("transport failure") {
-        DumpScript dump;
         dump.t.send_error = ECONNREFUSED;
-        Engine engine(dump.t, term);
-        Result<PollStats> st = engine.poll(sel, obs);
-        REQUIRE_FALSE(st.ok());
-        CHECK(st.error().code == ECONNREFUSED);
+        CHECK(poll_error() == ECONNREFUSED);
     }
     CHECK(destroy.sent.empty());
 }
