@@ -12,13 +12,13 @@ CC       ?= gcc
 BUILD    := build
 BIN      := $(BUILD)/tcp_closer
 
-LIB_SRCS := $(filter-out src/main.cpp src/rt.cpp,$(wildcard src/*.cpp))
+LIB_SRCS := $(wildcard src/*/*.cpp)
 BIN_SRCS := $(LIB_SRCS) src/main.cpp src/rt.cpp
-HDRS     := $(wildcard src/*.hpp)
+HDRS     := $(wildcard src/*.hpp src/*/*.hpp)
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
 CXXSTD   := -std=c++20
-BIN_FLAGS := $(CXXSTD) $(WARN) -Os -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+BIN_FLAGS := $(CXXSTD) $(WARN) -Isrc -Os -fno-exceptions -fno-rtti -fno-threadsafe-statics \
              -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
 
 ifneq ($(NO_SOCK_DESTROY),)
@@ -69,7 +69,8 @@ $(BIN): $(BIN_OBJS)
 	@file -L $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked"; exit 1; }
 	@echo "built $@ ($$(stat -c %s $@) bytes, $(if $(filter 1,$(MUSL)),musl,glibc) static)"
 
-$(BIN_OBJDIR)/%.o: src/%.cpp $(HDRS) $(BIN_PREREQ) | $(BIN_OBJDIR)
+$(BIN_OBJDIR)/%.o: src/%.cpp $(HDRS) $(BIN_PREREQ)
+	@mkdir -p $(@D)
 	$(CXX) $(BIN_FLAGS) -c -o $@ $<
 
 # musl's include tree lacks the kernel UAPI dirs; the system include dir
@@ -84,7 +85,8 @@ $(UAPI)/.stamp:
 $(BIN_OBJDIR) $(BUILD)/test/src $(BUILD)/test/unit $(BUILD)/test/integration:
 	mkdir -p $@
 
-$(BUILD)/test/src/%.o: src/%.cpp $(HDRS) | $(BUILD)/test/src
+$(BUILD)/test/src/%.o: src/%.cpp $(HDRS)
+	@mkdir -p $(@D)
 	$(CXX) $(TEST_FLAGS) -c -o $@ $<
 # Catch2's own main: compiled once, without our warning set.
 $(BUILD)/test/unit/catch_main.o: tests/unit/catch_main.cpp | $(BUILD)/test/unit

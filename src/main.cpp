@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "bytecode.hpp"
-#include "engine.hpp"
-#include "options.hpp"
-#include "report.hpp"
-#include "sock_destroy.hpp"
-#include "sys.hpp"
+#include "wire/bytecode.hpp"
+#include "engine/engine.hpp"
+#include "core/options.hpp"
+#include "report/report.hpp"
+#include "engine/sock_destroy.hpp"
+#include "sys/sys.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <functional>
 #include <vector>
 
-#include "transport.hpp"
+#include "engine/transport.hpp"
 
 namespace testutil {
 

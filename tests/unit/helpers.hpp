@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "bc_model.hpp"
-#include "sock_record.hpp"
+#include "core/sock_record.hpp"
 
 namespace testutil {
 

@@ -5,7 +5,7 @@
 #include <span>
 
 #include "bc_model.hpp"
-#include "bytecode.hpp"
+#include "wire/bytecode.hpp"
 #include "helpers.hpp"
 
 using namespace tc;

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <vector>
 
-#include "bytecode.hpp"
-#include "diag_wire.hpp"
+#include "wire/bytecode.hpp"
+#include "wire/diag_wire.hpp"
 #include "helpers.hpp"
 
 using namespace tc;

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "options.hpp"
+#include "core/options.hpp"
 
 namespace {
 

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "engine.hpp"
+#include "engine/engine.hpp"
 #include "fake_transport.hpp"
 #include "helpers.hpp"
-#include "report.hpp"
-#include "sock_destroy.hpp"
+#include "report/report.hpp"
+#include "engine/sock_destroy.hpp"
 
 using namespace tc;
 using testutil::Bytes;

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "fake_transport.hpp"
-#include "netlink.hpp"
+#include "wire/netlink.hpp"
 
 using namespace tc;
 

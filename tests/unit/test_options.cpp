@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "options.hpp"
+#include "core/options.hpp"
 
 using namespace tc;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "ports.hpp"
+#include "core/ports.hpp"
 
 using namespace tc;
 

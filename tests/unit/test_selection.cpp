@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "helpers.hpp"
-#include "selection.hpp"
+#include "core/selection.hpp"
 
 using namespace tc;
 using testutil::rec;

@@ -1,7 +1,7 @@
-#include "engine.hpp"
+#include "engine/engine.hpp"
 
-#include "diag_wire.hpp"
-#include "netlink.hpp"
+#include "wire/diag_wire.hpp"
+#include "wire/netlink.hpp"
 
 namespace tc {
 

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <ctime>
 
-#include "engine.hpp"
-#include "sock_record.hpp"
-#include "terminator.hpp"
+#include "engine/engine.hpp"
+#include "core/sock_record.hpp"
+#include "engine/terminator.hpp"
 
 namespace tc {
 

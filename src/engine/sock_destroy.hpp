@@ -12,9 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "diag_wire.hpp"
-#include "terminator.hpp"
-#include "transport.hpp"
+#include "wire/diag_wire.hpp"
+#include "engine/terminator.hpp"
+#include "engine/transport.hpp"
 
 namespace tc {
 

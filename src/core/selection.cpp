@@ -1,4 +1,4 @@
-#include "selection.hpp"
+#include "core/selection.hpp"
 
 namespace tc {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "result.hpp"
+#include "core/result.hpp"
 
 namespace tc {
 

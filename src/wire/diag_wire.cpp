@@ -1,11 +1,11 @@
-#include "diag_wire.hpp"
+#include "wire/diag_wire.hpp"
 
 #include <linux/tcp.h>
 
 #include <cstddef>
 #include <cstring>
 
-#include "netlink.hpp"
+#include "wire/netlink.hpp"
 
 namespace tc {
 namespace {

@@ -1,4 +1,4 @@
-#include "ports.hpp"
+#include "core/ports.hpp"
 
 #include <algorithm>
 

@@ -12,11 +12,11 @@
 #include <cstdint>
 #include <span>
 
-#include "bytecode.hpp"
-#include "pod_vec.hpp"
-#include "selection.hpp"
-#include "terminator.hpp"
-#include "transport.hpp"
+#include "wire/bytecode.hpp"
+#include "core/pod_vec.hpp"
+#include "core/selection.hpp"
+#include "engine/terminator.hpp"
+#include "engine/transport.hpp"
 
 namespace tc {
 

@@ -7,8 +7,8 @@
 #include <ctime>
 #include <span>
 
-#include "result.hpp"
-#include "transport.hpp"
+#include "core/result.hpp"
+#include "engine/transport.hpp"
 
 namespace tc::sys {
 

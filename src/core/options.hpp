@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "selection.hpp"
+#include "core/selection.hpp"
 
 namespace tc {
 

@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <span>
 
-#include "result.hpp"
-#include "sock_record.hpp"
+#include "core/result.hpp"
+#include "core/sock_record.hpp"
 
 namespace tc {
 

@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ports.hpp"
-#include "sock_record.hpp"
+#include "core/ports.hpp"
+#include "core/sock_record.hpp"
 
 namespace tc {
 

@@ -23,8 +23,8 @@
 #include <cstdint>
 #include <span>
 
-#include "result.hpp"
-#include "selection.hpp"
+#include "core/result.hpp"
+#include "core/selection.hpp"
 
 namespace tc {
 

@@ -1,4 +1,4 @@
-#include "bytecode.hpp"
+#include "wire/bytecode.hpp"
 
 #include <linux/inet_diag.h>
 

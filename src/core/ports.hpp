@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "result.hpp"
+#include "core/result.hpp"
 
 namespace tc {
 

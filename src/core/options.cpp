@@ -1,6 +1,6 @@
-#include "options.hpp"
+#include "core/options.hpp"
 
-#include "ports.hpp"
+#include "core/ports.hpp"
 
 namespace tc {
 

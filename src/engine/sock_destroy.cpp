@@ -1,6 +1,6 @@
-#include "sock_destroy.hpp"
+#include "engine/sock_destroy.hpp"
 
-#include "netlink.hpp"
+#include "wire/netlink.hpp"
 
 namespace tc {
 

@@ -1,4 +1,4 @@
-#include "netlink.hpp"
+#include "wire/netlink.hpp"
 
 #include <cerrno>
 

@@ -1,4 +1,4 @@
-#include "sys.hpp"
+#include "sys/sys.hpp"
 
 #include <fcntl.h>
 #include <linux/netlink.h>
