@@ -6,23 +6,35 @@
 #   make test       install build deps, build, run unit + integration tests
 #   make demo       install build deps, build, run the demo in a throwaway netns
 #   make MUSL=0     force the static glibc build
+#   make NO_SOCK_DESTROY=1
+#                   build/nosd/tcp_closer: no SOCK_DESTROY code, always the /proc path
 
 CXX      ?= g++
 CC       ?= gcc
 BUILD    := build
 BIN      := $(BUILD)/tcp_closer
+NOSD_BIN := $(BUILD)/nosd/tcp_closer
 
 LIB_SRCS := $(wildcard src/*/*.cpp)
+SD_SRCS  := src/engine/sock_destroy.cpp src/engine/kill_path.cpp
 BIN_SRCS := $(LIB_SRCS) src/main.cpp src/rt.cpp
 HDRS     := $(wildcard src/*.hpp src/*/*.hpp)
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
 CXXSTD   := -std=c++20
 BIN_FLAGS := $(CXXSTD) $(WARN) -Isrc -Os -fno-exceptions -fno-rtti -fno-threadsafe-statics \
-             -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
+             -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -flto
+# -flto: the link sees the whole program (about 2 KiB smaller); the link
+# step repeats the code-generation flags, as LTO wants.
+LTO_LINK  := -flto -Os -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
 
+# NO_SOCK_DESTROY=1: the SOCK_DESTROY sources are left out, not just unused.
+OBJ_ROOT := $(BUILD)
 ifneq ($(NO_SOCK_DESTROY),)
-$(error NO_SOCK_DESTROY=1 selects the /proc path, which is not implemented yet)
+BIN       := $(NOSD_BIN)
+BIN_SRCS  := $(filter-out $(SD_SRCS),$(BIN_SRCS))
+BIN_FLAGS += -DTC_NO_SOCK_DESTROY
+OBJ_ROOT  := $(BUILD)/nosd
 endif
 
 # --- musl detection: every path comes from the toolchain -----------------
@@ -39,14 +51,14 @@ MULTIARCH  := $(shell $(CC) -print-multiarch)
 UAPI       := $(BUILD)/uapi
 BIN_FLAGS  += -nostdinc $(addprefix -isystem ,$(CXX_INCS)) -isystem $(MUSL_INC) -isystem $(GCC_INC) \
               -isystem $(UAPI) '-D__GLIBC_PREREQ(a,b)=0'
-BIN_OBJDIR := $(BUILD)/musl
-BIN_LINK    = $(CXX) -static -nostdlib -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -s -o $@ \
+BIN_OBJDIR := $(OBJ_ROOT)/musl
+BIN_LINK    = $(CXX) $(LTO_LINK) -static -nostdlib -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none -s -o $@ \
               $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $^ $(MUSL_LIB)/libc.a $(LIBGCC) $(MUSL_LIB)/crtn.o
 BIN_PREREQ := $(UAPI)/.stamp
 else
-BIN_OBJDIR := $(BUILD)/glibc
+BIN_OBJDIR := $(OBJ_ROOT)/glibc
 # The C driver links libc and libgcc but never libstdc++.
-BIN_LINK    = $(CC) -static -Wl,--gc-sections -s -o $@ $^
+BIN_LINK    = $(CC) $(LTO_LINK) -static -Wl,--gc-sections -s -o $@ $^
 BIN_PREREQ :=
 endif
 
@@ -61,7 +73,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*/*.hpp)
 
-.PHONY: all deps test unit integration demo bench clean
+.PHONY: all nosd deps test unit integration demo bench clean
 all: $(BIN)
 
 $(BIN): $(BIN_OBJS)
@@ -82,7 +94,7 @@ $(UAPI)/.stamp:
 	ln -sfn $$(test -d /usr/include/$(MULTIARCH)/asm && echo /usr/include/$(MULTIARCH)/asm || echo /usr/include/asm) $(UAPI)/asm
 	touch $@
 
-$(BIN_OBJDIR) $(BUILD)/test/src $(BUILD)/test/unit $(BUILD)/test/integration:
+$(BUILD)/test/src $(BUILD)/test/unit $(BUILD)/test/integration:
 	mkdir -p $@
 
 $(BUILD)/test/src/%.o: src/%.cpp $(HDRS)
@@ -112,14 +124,22 @@ unit: $(BUILD)/unit_tests
 # The integration tests unshare their own network namespace before they
 # open any socket; they need root (CAP_SYS_ADMIN for unshare).
 integration: $(BIN) $(BUILD)/integration_tests
-	./$(BUILD)/integration_tests
+	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
+nosd:
+	$(MAKE) NO_SOCK_DESTROY=1 all
+
+# The integration suite runs three times: SOCK_DESTROY, --use_proc on the
+# same binary, and the NO_SOCK_DESTROY=1 binary (see tests/integration/harness.hpp).
 test: deps
-	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests
+	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder
+	$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
 	./$(BUILD)/unit_tests
-	./$(BUILD)/integration_tests
+	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
+	TC_MODE=use_proc ./$(BUILD)/integration_tests
+	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
 
 demo: deps
 	$(MAKE) all $(BUILD)/conn_holder

@@ -10,8 +10,13 @@
 #include "engine/engine.hpp"
 #include "core/options.hpp"
 #include "report/report.hpp"
-#include "engine/sock_destroy.hpp"
+#include "engine/proc_terminator.hpp"
+#include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
+#ifndef TC_NO_SOCK_DESTROY
+#include "engine/kill_path.hpp"
+#include "engine/sock_destroy.hpp"
+#endif
 
 namespace {
 
@@ -25,7 +30,13 @@ constexpr int kExitUsage = 2;
 // more than its bytes in receive-buffer accounting).
 constexpr int kSocketBuffer = 4 << 20;
 
-class Logger final : public PollObserver {
+#ifdef TC_NO_SOCK_DESTROY
+constexpr char kMethods[] = "ways to end a connection: reset, shutdown, kill (built without SOCK_DESTROY)";
+#else
+constexpr char kMethods[] = "ways to end a connection: sock_destroy, reset, shutdown, kill";
+#endif
+
+class Logger final : public PollObserver, public KillObserver {
 public:
     Logger(int fd, bool syslog, bool verbose) : fd_(fd), syslog_(syslog), verbose_(verbose) {}
 
@@ -72,24 +83,34 @@ public:
         char buf[kLineMax];
         format_result(buf, sizeof buf, rec, res);
         line(buf, res.outcome == Outcome::Failed);
-        if (res.outcome == Outcome::Failed && fatal_err_ == 0 &&
-            (res.err == EOPNOTSUPP || res.err == EPERM || res.err == EINVAL))
-            fatal_err_ = res.err;
+        if (res.outcome == Outcome::Failed && poll_fail_err_ == 0) poll_fail_err_ = res.err ? res.err : EIO;
     }
 
-    // A destroy error that will repeat on every poll: the mechanism is unusable.
-    int fatal_destroy_error() const { return fatal_err_; }
+    void on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) override {
+        char buf[kLineMax];
+        format_kill(buf, sizeof buf, rec, pid, comm, why);
+        line(buf);
+    }
+
+    // The errno of the poll's first failed connection (0: none), and reset.
+    int take_poll_failure() {
+        int e = poll_fail_err_;
+        poll_fail_err_ = 0;
+        return e;
+    }
 
 private:
     int fd_;
     bool syslog_;
     bool verbose_;
-    int fatal_err_ = 0;
+    int poll_fail_err_ = 0;
 };
 
-const char* hint_for(int err) {
+const char* hint_for(int err, bool proc_path = false) {
     switch (err) {
-        case EPERM: case EACCES: return " (tcp_closer needs CAP_NET_ADMIN: run it as root)";
+        case EPERM: case EACCES:
+            return proc_path ? " (the /proc path needs root, or CAP_SYS_PTRACE over the processes holding the connections)"
+                             : " (tcp_closer needs CAP_NET_ADMIN: run it as root)";
         case EOPNOTSUPP: return " (this kernel lacks SOCK_DESTROY: CONFIG_INET_DIAG_DESTROY is not set)";
         case EINVAL: return " (kernel older than 4.5, or it refused the request)";
         case EPROTONOSUPPORT: case ENOENT: return " (inet_diag is not available in this kernel)";
@@ -97,9 +118,9 @@ const char* hint_for(int err) {
     }
 }
 
-int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err) {
+int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err, bool proc_path = false) {
     char buf[kLineMax];
-    std::snprintf(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err));
+    std::snprintf(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err, proc_path));
     log.line(buf, true);
     if (!log_is_stderr) std::fprintf(stderr, "tcp_closer: %s\n", buf);
     return kExitFailure;
@@ -124,12 +145,11 @@ int main(int argc, char** argv) {
         return kExitOk;
     }
     if (opt.version) {
-        std::printf("%s\n", kVersion);
+        std::fputs(kVersion, stdout);
+        std::fputs("\n", stdout);
+        std::fputs(kMethods, stdout);
+        std::fputs("\n", stdout);
         return kExitOk;
-    }
-    if (opt.use_proc) {
-        std::fprintf(stderr, "tcp_closer: --use_proc: the /proc path is not yet supported\n");
-        return kExitUsage;
     }
 
     int log_fd = STDERR_FILENO;
@@ -146,27 +166,55 @@ int main(int argc, char** argv) {
     Logger log(log_fd, opt.syslog, opt.verbose);
 
     // Dump and destroy use separate sockets, so acks never mix with a dump.
-    sys::DiagSocket dump_sock, destroy_sock;
+    sys::DiagSocket dump_sock;
     if (Status s = dump_sock.open(kSocketBuffer, kSocketBuffer); !s)
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+
+    sys::ProcSys proc_ops;
+    ProcTerminator proc(proc_ops, opt.kill_owner ? ProcTerminator::Mode::KillOwner : ProcTerminator::Mode::Reset, &log);
+    Terminator* terminator = &proc;
+    bool proc_path = true;
+#ifndef TC_NO_SOCK_DESTROY
+    // A socket refused with EOPNOTSUPP although the kernel has SOCK_DESTROY
+    // goes to the /proc path alone (see sock_destroy.hpp).
+    sys::DiagSocket destroy_sock;
+    SockDestroyTerminator sock_destroy(destroy_sock, &proc);
     if (Status s = destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+    Result<PathChoice> choice = choose_path(opt.use_proc || opt.kill_owner, destroy_sock);
+    if (!choice) return fail_runtime(log, log_is_stderr, "SOCK_DESTROY probe failed", choice.error().code);
+    if (choice->path == KillPath::SockDestroy) {
+        terminator = &sock_destroy;
+        proc_path = false;
+    } else if (choice->reason) {
+        char buf[kLineMax];
+        std::snprintf(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead",
+                      choice->reason, std::strerror(choice->probe_err));
+        log.line(buf);
+    }
+#endif
     if (opt.interval_ns > 0) {
         if (Status s = sys::install_stop_signals(); !s)
             return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
     }
 
-    SockDestroyTerminator terminator(destroy_sock);
-    Engine engine(dump_sock, terminator);
+    Engine engine(dump_sock, *terminator);
+    int hinted_err = 0;  // a failure's hint is logged once per run and errno
     uint64_t next = sys::monotonic_ns();
     while (true) {
         Result<PollStats> stats = engine.poll(opt.sel, log);
-        if (!stats) return fail_runtime(log, log_is_stderr, stats.error().what, stats.error().code);
+        if (!stats) return fail_runtime(log, log_is_stderr, stats.error().what, stats.error().code, proc_path);
         char buf[kLineMax];
         format_summary(buf, sizeof buf, *stats);
         log.line(buf, stats->failed > 0);
-        if (log.fatal_destroy_error())
-            return fail_runtime(log, log_is_stderr, "SOCK_DESTROY failed", log.fatal_destroy_error());
+        // One socket's error never ends the run; say once what it means.
+        if (int err = log.take_poll_failure(); err != 0 && err != hinted_err) {
+            hinted_err = err;
+            std::snprintf(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
+                          std::strerror(err), hint_for(err, proc_path));
+            log.line(buf, true);
+            if (!log_is_stderr && opt.interval_ns == 0) std::fprintf(stderr, "tcp_closer: %s\n", buf);
+        }
         if (opt.interval_ns == 0) return stats->failed > 0 ? kExitFailure : kExitOk;
         // Monotonic schedule; a poll that overran its slot starts the next at once.
         next += opt.interval_ns;

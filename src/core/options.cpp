@@ -4,13 +4,16 @@
 
 namespace tc {
 
-const char kVersion[] = "tcp_closer 0.1.0";
+const char kVersion[] = "tcp_closer 0.2.0";
 
 const char kUsage[] =
     "Usage: tcp_closer [options] -s PORTS | -d PORTS\n"
     "Destroy established TCP connections selected by port, optionally only those\n"
     "that have received no data for a while; once, or every SEC seconds.\n"
-    "Needs CAP_NET_ADMIN (root) and a kernel with SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY).\n"
+    "Where the kernel has SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) the kernel resets\n"
+    "them (needs CAP_NET_ADMIN); otherwise, or with --use_proc, each is reset inside\n"
+    "the process that holds it, found through /proc, and that process keeps\n"
+    "running (needs root). Only if that is impossible is the process killed.\n"
     "\n"
     "  -4                     match IPv4 connections, including IPv4 on dual-stack\n"
     "                         IPv6 sockets (::ffff:a.b.c.d); the default\n"
@@ -27,12 +30,15 @@ const char kUsage[] =
     "  -f, --logfile PATH     append log lines to PATH (default: stderr)\n"
     "  -v, --verbose          also log every candidate with its tcp_info figures and\n"
     "                         the compiled filter, op by op\n"
-    "      --use_proc         use the /proc path (not yet supported)\n"
+    "      --use_proc         use the /proc path even where SOCK_DESTROY works\n"
+    "      --kill_owner       /proc path, but kill the processes holding the selected\n"
+    "                         connections (the historical behaviour) instead of\n"
+    "                         resetting the connections inside them\n"
     "      --disable_syslog   do not also log to syslog (ident tcp_closer, facility daemon)\n"
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n"
-    "Dashed spellings (--idle-time, --last-recv-limit, --use-proc, --disable-syslog)\n"
-    "are accepted too.\n"
+    "Dashed spellings (--idle-time, --last-recv-limit, --use-proc, --kill-owner,\n"
+    "--disable-syslog) are accepted too.\n"
     "\n"
     "PORTS is a port (1-65535), a range (7000-7099) or a comma list of those\n"
     "(80,443,8000-8100). A connection is selected when its source port is one of\n"
@@ -40,11 +46,13 @@ const char kUsage[] =
     "ports (if any). Only ESTABLISHED connections are selected.\n"
     "\n"
     "Exit status: 0 success (also when nothing matched), 1 runtime failure\n"
-    "(netlink unavailable, permission denied, a destroy that failed), 2 usage error.\n";
+    "(netlink or /proc unavailable, permission denied, a connection that could not\n"
+    "be ended), 2 usage error. A connection that no process holds (no_owner) or\n"
+    "that closed by itself (vanished) is not a failure.\n";
 
 namespace {
 
-enum class Opt { V4, V6, Sport, Dport, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, NoSyslog, Version };
+enum class Opt { V4, V6, Sport, Dport, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner, NoSyslog, Version };
 
 struct OptSpec {
     char short_name;          // 0: none
@@ -66,6 +74,7 @@ constexpr OptSpec kSpecs[] = {
     {'v', "verbose", nullptr, false, Opt::Verbose},
     {'h', "help", nullptr, false, Opt::Help},
     {0, "use_proc", "use-proc", false, Opt::UseProc},
+    {0, "kill_owner", "kill-owner", false, Opt::KillOwner},
     {0, "disable_syslog", "disable-syslog", false, Opt::NoSyslog},
     {'V', "version", nullptr, false, Opt::Version},
 };
@@ -121,6 +130,7 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
         case Opt::Verbose: o.verbose = true; break;
         case Opt::Help: o.help = true; break;
         case Opt::UseProc: o.use_proc = true; break;
+        case Opt::KillOwner: o.kill_owner = true; break;
         case Opt::NoSyslog: o.syslog = false; break;
         case Opt::Version: o.version = true; break;
     }

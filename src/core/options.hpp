@@ -16,7 +16,8 @@ struct Options {
     bool verbose = false;
     bool help = false;
     bool version = false;
-    bool use_proc = false;
+    bool use_proc = false;   // end connections through /proc (always so without SOCK_DESTROY)
+    bool kill_owner = false; // /proc path: kill the holders instead of resetting
     bool syslog = true;
 };
 

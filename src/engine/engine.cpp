@@ -49,6 +49,24 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     }
 }
 
+void count_result(PollStats& stats, const KillResult& r) {
+    switch (r.outcome) {
+        case Outcome::Ended:
+            ++stats.destroyed;
+            switch (r.method) {
+                case Method::SockDestroy: ++stats.sock_destroy; break;
+                case Method::Reset: ++stats.reset; break;
+                case Method::Shutdown: ++stats.shutdown; break;
+                case Method::Kill: ++stats.killed; break;
+                case Method::None: break;
+            }
+            break;
+        case Outcome::NoOwner: ++stats.no_owner; break;
+        case Outcome::Vanished: ++stats.vanished; break;
+        case Outcome::Failed: ++stats.failed; break;
+    }
+}
+
 Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     matches_.clear();
     DumpPlan plan = plan_dumps(sel);
@@ -60,14 +78,11 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
     std::span<const SockRecord> recs(matches_.data(), matches_.size());
     std::span<KillResult> results(results_.data(), results_.size());
-    Status s = terminator_.end_connections(recs, results);
+    // With nothing matched, no terminator is asked (the /proc path would walk /proc for nothing).
+    Status s = recs.empty() ? Status{} : terminator_.end_connections(recs, results);
     for (size_t i = 0; i < recs.size(); ++i) {
         obs.on_result(recs[i], results[i]);
-        switch (results[i].outcome) {
-            case Outcome::Destroyed: ++stats.destroyed; break;
-            case Outcome::Vanished: ++stats.vanished; break;
-            case Outcome::Failed: ++stats.failed; break;
-        }
+        count_result(stats, results[i]);
     }
     if (!s) return s.error();
     return stats;

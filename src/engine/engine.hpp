@@ -22,10 +22,18 @@ namespace tc {
 
 struct PollStats {
     size_t matched = 0;
-    size_t destroyed = 0;
+    size_t destroyed = 0;     // ended, by any method (the sum of the four below)
+    size_t sock_destroy = 0;
+    size_t reset = 0;
+    size_t shutdown = 0;
+    size_t killed = 0;
+    size_t no_owner = 0;
     size_t vanished = 0;
     size_t failed = 0;
 };
+
+// Adds one result to the counters.
+void count_result(PollStats& stats, const KillResult& result);
 
 // What the engine tells the caller while it works; main logs it.
 class PollObserver {

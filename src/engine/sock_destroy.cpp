@@ -4,20 +4,116 @@
 
 namespace tc {
 
+namespace {
+
+constexpr uint8_t kTcpTimeWait = 6;  // TCP_TIME_WAIT
+constexpr uint8_t kTcpClose = 7;     // TCP_CLOSE
+
+// Receives until the ack of `seq` arrives and returns its errno. A
+// SOCK_DIAG_BY_FAMILY reply with that seq is decoded into `rec` (if given).
+Result<int> await_ack(DiagTransport& t, std::span<uint8_t> rx, uint32_t seq, SockRecord* rec, bool* got_rec) {
+    while (true) {
+        Result<size_t> got = t.recv(rx, true);
+        if (!got) {
+            if (got.error().code == ENOBUFS) continue;  // older acks dropped; ours follows
+            return got.error();
+        }
+        if (*got == 0) return make_error(EPROTO, "netlink socket closed");
+        NlMsgIter it(std::span<const uint8_t>(rx.data(), *got));
+        NlMsg m;
+        while (it.next(m)) {
+            if (m.seq != seq) continue;  // a late ack of an earlier batch
+            int err = 0;
+            if (m.type == NLMSG_ERROR) {
+                if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink ack");
+                return err;
+            }
+            if (m.type == SOCK_DIAG_BY_FAMILY && rec) {
+                Result<SockRecord> r = decode_sock(m.payload);
+                if (r) {
+                    *rec = *r;
+                    *got_rec = true;
+                }
+            }
+        }
+        if (it.malformed()) return make_error(EPROTO, "malformed netlink message");
+    }
+}
+
+}  // namespace
+
 KillResult result_from_errno(int err) {
-    if (err == 0) return {Outcome::Destroyed, 0};
-    if (err == ENOENT) return {Outcome::Vanished, 0};
-    return {Outcome::Failed, err};
+    KillResult r;
+    if (err == 0) {
+        r.outcome = Outcome::Ended;
+        r.method = Method::SockDestroy;
+    } else if (err == ENOENT) {
+        r.outcome = Outcome::Vanished;
+    } else {
+        r.outcome = Outcome::Failed;
+        r.err = err;
+    }
+    return r;
+}
+
+Result<int> probe_sock_destroy(DiagTransport& t) {
+    std::array<uint8_t, kDestroyRequestLen> tx{};
+    std::array<uint8_t, 4096> rx{};
+    constexpr uint32_t kProbeSeq = 0x7072;  // "pr": never a batch's seq (those start at 1 on another socket)
+    Result<size_t> len = encode_probe_request(kProbeSeq, tx);
+    if (!len) return len.error();
+    if (Status s = t.send(std::span<const uint8_t>(tx.data(), *len)); !s) return s.error();
+    return await_ack(t, rx, kProbeSeq, nullptr, nullptr);
+}
+
+Result<uint8_t> SockDestroyTerminator::lookup_state(const SockRecord& rec) {
+    const uint32_t seq = seq_++;
+    Result<size_t> len = encode_lookup_request(seq, rec, tx_);
+    if (!len) return len.error();
+    if (Status s = transport_.send(std::span<const uint8_t>(tx_.data(), *len)); !s) return s.error();
+    SockRecord now;
+    bool found = false;
+    Result<int> err = await_ack(transport_, rx_, seq, &now, &found);
+    if (!err) return err.error();
+    if (*err != 0) return make_error(*err, "socket lookup");
+    if (!found) return make_error(ENOENT, "socket lookup");
+    return now.state;
+}
+
+Status SockDestroyTerminator::retry_refused(std::span<const SockRecord> recs, std::span<KillResult> out) {
+    retry_recs_.clear();
+    retry_at_.clear();
+    for (size_t i = 0; i < recs.size(); ++i) {
+        if (out[i].outcome != Outcome::Failed || out[i].err != EOPNOTSUPP) continue;
+        Result<uint8_t> state = lookup_state(recs[i]);
+        bool gone = state ? (*state == kTcpTimeWait || *state == kTcpClose)
+                          : (state.error().code == ENOENT || state.error().code == ESTALE);
+        if (gone) {
+            out[i] = result_from_errno(ENOENT);
+            continue;
+        }
+        if (!fallback_) continue;
+        if (!retry_recs_.push_back(recs[i]) || !retry_at_.push_back(i))
+            return make_error(ENOMEM, "too many connections to retry");
+    }
+    if (retry_recs_.size() == 0) return {};
+    if (!retry_out_.resize(retry_recs_.size())) return make_error(ENOMEM, "too many connections to retry");
+    // A /proc failure here is this socket's failure, written into its
+    // result; it does not end the run.
+    (void)fallback_->end_connections(std::span<const SockRecord>(retry_recs_.data(), retry_recs_.size()),
+                                     std::span<KillResult>(retry_out_.data(), retry_out_.size()));
+    for (size_t k = 0; k < retry_at_.size(); ++k) out[retry_at_[k]] = retry_out_[k];
+    return {};
 }
 
 Status SockDestroyTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
-    for (KillResult& r : out) r = {Outcome::Failed, EPROTO};
+    for (KillResult& r : out) r = result_from_errno(EPROTO);
     for (size_t at = 0; at < recs.size(); at += kBatch) {
         size_t n = recs.size() - at < kBatch ? recs.size() - at : kBatch;
         if (Status s = end_batch(recs.subspan(at, n), out.subspan(at, n)); !s) return s;
     }
-    return {};
+    return retry_refused(recs, out);
 }
 
 Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::span<KillResult> out) {
@@ -30,7 +126,7 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
         Result<size_t> n = encode_destroy_request(base + static_cast<uint32_t>(i), recs[i],
                                                   std::span<uint8_t>(tx_).subspan(len));
         if (!n) {
-            out[i] = {Outcome::Failed, n.error().code};
+            out[i] = result_from_errno(n.error().code);
             answered[i] = true;
             continue;
         }
@@ -64,7 +160,7 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
         }
     }
     for (size_t i = 0; i < recs.size(); ++i)
-        if (!answered[i]) out[i] = {Outcome::Failed, lost ? lost : EPROTO};
+        if (!answered[i]) out[i] = result_from_errno(lost ? lost : EPROTO);
     return {};
 }
 

@@ -6,15 +6,23 @@
 // Batches stay small enough that the acks fit the receive buffer; acks that
 // did not fit are reported by the next recv as ENOBUFS (the destroys still
 // happened, but we cannot tell which, so those count as failed).
+//
+// One socket's EOPNOTSUPP says nothing about the kernel (the probe decides
+// that): a connection that closed between the dump and the destroy leaves a
+// TIME_WAIT socket with the same id and cookie, which kernels before 6.0
+// refuse to destroy. Each such socket is looked up again: gone or TIME_WAIT
+// counts as vanished; anything else goes to the fallback terminator (the
+// /proc path) for that socket alone.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 
-#include "wire/diag_wire.hpp"
+#include "core/pod_vec.hpp"
 #include "engine/terminator.hpp"
 #include "engine/transport.hpp"
+#include "wire/diag_wire.hpp"
 
 namespace tc {
 
@@ -22,19 +30,33 @@ class SockDestroyTerminator final : public Terminator {
 public:
     static constexpr size_t kBatch = 128;
 
-    explicit SockDestroyTerminator(DiagTransport& t) : transport_(t) {}
+    // `fallback` (may be null) ends the sockets whose destroy was refused
+    // with EOPNOTSUPP although they still exist.
+    SockDestroyTerminator(DiagTransport& t, Terminator* fallback = nullptr) : transport_(t), fallback_(fallback) {}
     Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override;
 
 private:
     Status end_batch(std::span<const SockRecord> recs, std::span<KillResult> out);
+    Status retry_refused(std::span<const SockRecord> recs, std::span<KillResult> out);
+    // The socket's state now (TCP_*), or the errno the kernel answered.
+    Result<uint8_t> lookup_state(const SockRecord& rec);
 
     DiagTransport& transport_;
+    Terminator* fallback_;
     uint32_t seq_ = 1;
+    PodVec<SockRecord> retry_recs_;
+    PodVec<KillResult> retry_out_;
+    PodVec<size_t> retry_at_;
     std::array<uint8_t, kBatch * kDestroyRequestLen> tx_{};
     std::array<uint8_t, 32768> rx_{};
 };
 
-// 0 -> Destroyed, ENOENT -> Vanished, anything else -> Failed.
+// 0 -> Ended by SOCK_DESTROY, ENOENT -> Vanished, anything else -> Failed.
 KillResult result_from_errno(int err);
+
+// Asks the kernel whether SOCK_DESTROY works, with a request that can touch
+// no socket. Returns the errno of the kernel's answer (0, ENOENT, ESTALE:
+// supported; EOPNOTSUPP: not configured; EINVAL: kernel before 4.5).
+Result<int> probe_sock_destroy(DiagTransport& t);
 
 }  // namespace tc

@@ -1,5 +1,6 @@
 // How a selected connection is ended. The engine only knows this interface;
-// SOCK_DESTROY is one implementation, the /proc path will be another.
+// SOCK_DESTROY (sock_destroy.hpp) is one implementation, the /proc path
+// (proc_terminator.hpp) the other.
 #pragma once
 
 #include <cstdint>
@@ -11,14 +12,30 @@
 namespace tc {
 
 enum class Outcome : uint8_t {
-    Destroyed,  // the kernel reset the connection
-    Vanished,   // it closed by itself between the dump and our request
-    Failed,     // see err
+    Ended,     // the connection is gone; `method` says how
+    NoOwner,   // /proc path: no process holds the socket (nothing to act on)
+    Vanished,  // it closed by itself between the dump and our request
+    Failed,    // see err
+};
+
+enum class Method : uint8_t {
+    None,
+    SockDestroy,  // the kernel reset it (SOCK_DESTROY)
+    Reset,        // connect(AF_UNSPEC) on a duplicate of the owner's fd: RST
+    Shutdown,     // shutdown(SHUT_RDWR) on the duplicate: FIN (reset refused)
+    Kill,         // the holding process was killed
 };
 
 struct KillResult {
     Outcome outcome = Outcome::Failed;
-    int err = 0;  // errno for Failed
+    Method method = Method::None;
+    // Failed: the errno. Shutdown/Kill: why the reset was not used
+    // (0 when --kill_owner asked for a kill outright).
+    int err = 0;
+    int32_t pid = 0;             // /proc path: the process acted on (the first, for Kill)
+    uint16_t procs = 0;          // Kill: how many processes were killed
+    char comm[16] = {};          // that process's command name
+    const char* note = nullptr;  // static text that says more than err, or nullptr
 };
 
 class Terminator {

@@ -17,11 +17,23 @@ const char* tcp_state_name(uint8_t state) {
 
 const char* outcome_name(Outcome o) {
     switch (o) {
-        case Outcome::Destroyed: return "destroyed";
+        case Outcome::Ended: return "destroyed";
+        case Outcome::NoOwner: return "no_owner";
         case Outcome::Vanished: return "vanished";
         case Outcome::Failed: return "failed";
     }
     return "failed";
+}
+
+const char* method_name(Method m) {
+    switch (m) {
+        case Method::SockDestroy: return "sock_destroy";
+        case Method::Reset: return "reset";
+        case Method::Shutdown: return "shutdown";
+        case Method::Kill: return "killed";
+        case Method::None: break;
+    }
+    return "none";
 }
 
 void format_timestamp(char* out, size_t n, const timespec& ts) {
@@ -75,13 +87,52 @@ void fill(Endpoints& e, const SockRecord& rec) {
 
 }  // namespace
 
+namespace {
+
+// Appends to a line being built; clamps at the end of the buffer.
+struct LineBuf {
+    char* out;
+    size_t n;
+    size_t used = 0;
+
+    template <typename... Args>
+    void add(const char* fmt, Args... args) {
+        if (used + 1 >= n) return;
+        int w = std::snprintf(out + used, n - used, fmt, args...);
+        if (w > 0) used += static_cast<size_t>(w) < n - used ? static_cast<size_t>(w) : n - used - 1;
+    }
+};
+
+}  // namespace
+
 void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res) {
+    if (n == 0) return;
+    out[0] = '\0';
     Endpoints e;
     fill(e, rec);
-    int w = std::snprintf(out, n, "%s %s -> %s state=%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome),
-                          e.local, e.remote, tcp_state_name(rec.state), e.last_recv, rec.uid, rec.inode);
-    if (res.outcome == Outcome::Failed && w > 0 && static_cast<size_t>(w) < n)
-        std::snprintf(out + w, n - static_cast<size_t>(w), " error=%s", std::strerror(res.err));
+    LineBuf b{out, n};
+    b.add("%s %s -> %s state=%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome), e.local, e.remote,
+          tcp_state_name(rec.state), e.last_recv, rec.uid, rec.inode);
+    if (res.outcome == Outcome::Ended) {
+        b.add(" by=%s", method_name(res.method));
+        if (res.method != Method::SockDestroy) b.add(" pid=%d comm=%s", res.pid, res.comm[0] ? res.comm : "?");
+        if (res.method == Method::Kill && res.procs > 1) b.add(" (+%u more)", res.procs - 1u);
+        if (res.method == Method::Shutdown) b.add(" (reset refused: %s)", std::strerror(res.err));
+        if (res.method == Method::Kill)
+            b.add(res.err ? " (reset impossible: %s)" : " (--kill_owner)", std::strerror(res.err));
+    }
+    if (res.outcome == Outcome::Failed) b.add(" error=%s", std::strerror(res.err));
+    if (res.note) b.add(" (%s)", res.note);
+}
+
+void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why) {
+    Endpoints e;
+    fill(e, rec);
+    LineBuf b{out, n};
+    if (n) out[0] = '\0';
+    b.add("killed pid %d (%s): it holds %s -> %s inode=%u", pid, comm[0] ? comm : "?", e.local, e.remote, rec.inode);
+    b.add(why ? ", and resetting the connection inside it is not possible: %s" : ", and --kill_owner was given",
+          std::strerror(why));
 }
 
 void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected) {
@@ -95,8 +146,11 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected)
 }
 
 void format_summary(char* out, size_t n, const PollStats& s) {
-    std::snprintf(out, n, "poll: matched=%zu destroyed=%zu vanished=%zu failed=%zu", s.matched, s.destroyed,
-                  s.vanished, s.failed);
+    std::snprintf(out, n,
+                  "poll: matched=%zu destroyed=%zu sock_destroy=%zu reset=%zu shutdown=%zu killed=%zu no_owner=%zu "
+                  "vanished=%zu failed=%zu",
+                  s.matched, s.destroyed, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished,
+                  s.failed);
 }
 
 }  // namespace tc

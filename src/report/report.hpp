@@ -16,6 +16,7 @@ constexpr size_t kLineMax = 512;
 
 const char* tcp_state_name(uint8_t state);
 const char* outcome_name(Outcome o);
+const char* method_name(Method m);
 
 // "2026-11-26T01:02:03.456Z"
 void format_timestamp(char* out, size_t n, const timespec& ts);
@@ -23,13 +24,18 @@ void format_timestamp(char* out, size_t n, const timespec& ts);
 // "127.0.0.1:22" or "[::1]:22" (v4-mapped: "[::ffff:127.0.0.1]:22").
 void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port);
 
-// "destroyed 127.0.0.1:22 -> 127.0.0.1:40000 state=ESTABLISHED last_recv_ms=61000 uid=0 inode=1234"
+// "destroyed 127.0.0.1:22 -> 127.0.0.1:40000 state=ESTABLISHED last_recv_ms=61000 uid=0 inode=1234 by=sock_destroy"
+// The /proc path adds the process: "by=reset pid=42 comm=sshd", "by=killed pid=42 comm=sshd (reset impossible: ...)".
 void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res);
+
+// One line per process killed by the last resort of the /proc path:
+// "killed pid 42 (sshd): it holds 127.0.0.1:22 -> 127.0.0.1:40000 inode=1234, and ..."
+void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why);
 
 // "candidate ... rtt_us=... last_recv_ms=... selected=yes"
 void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected);
 
-// "poll: matched=3 destroyed=2 vanished=1 failed=0"
+// "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 failed=0"
 void format_summary(char* out, size_t n, const PollStats& s);
 
 // One syslog datagram (RFC 3164 framing, as /dev/log readers expect):

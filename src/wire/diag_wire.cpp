@@ -65,6 +65,30 @@ Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::
     return finish(w);
 }
 
+Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out) {
+    ByteWriter w(out);
+    put_header(w, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq);
+    inet_diag_req_v2 r{};  // zero addresses, ports and cookie
+    r.sdiag_family = AF_INET;
+    r.sdiag_protocol = kIpprotoTcp;
+    r.idiag_states = 1u << 1;  // ESTABLISHED
+    w.put(&r, sizeof r);
+    return finish(w);
+}
+
+Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out) {
+    if (rec.cookie_is_wildcard()) return make_error(EINVAL, "refusing a lookup without a socket cookie");
+    ByteWriter w(out);
+    put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_ACK, seq);
+    inet_diag_req_v2 r{};
+    r.sdiag_family = rec.family;
+    r.sdiag_protocol = kIpprotoTcp;
+    r.idiag_states = 0xfff;  // an exact lookup ignores states; every TCP state up to CLOSING
+    r.id = rec.id;
+    w.put(&r, sizeof r);
+    return finish(w);
+}
+
 Result<SockRecord> decode_sock(std::span<const uint8_t> payload) {
     inet_diag_msg m;
     if (payload.size() < sizeof m) return make_error(EPROTO, "short inet_diag reply");

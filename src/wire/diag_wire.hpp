@@ -35,6 +35,16 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
 // SOCK_DESTROY for one socket; the id (cookie included) comes from the dump.
 Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out);
 
+// The support probe (see kernel notes): SOCK_DESTROY for a tuple that
+// cannot exist (all zero, ports 0) with an all-zero cookie, which no socket
+// has. ENOENT = supported, EOPNOTSUPP = not configured, EINVAL = before 4.5.
+Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out);
+
+// An exact lookup of one socket by id and cookie (SOCK_DIAG_BY_FAMILY
+// without NLM_F_DUMP, with NLM_F_ACK): the kernel answers with its current
+// inet_diag_msg and an ack, or only an error ack (ENOENT: gone).
+Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out);
+
 // Decodes the payload of one SOCK_DIAG_BY_FAMILY reply. Short payloads and
 // malformed attributes are errors; a tcp_info shorter than the fields we
 // read leaves has_info false.

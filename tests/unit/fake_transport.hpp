@@ -42,6 +42,10 @@ public:
     int send_error = 0;                // fail every send with this errno
     // For destroy tests: the errno (0 = success) to ack each request with.
     std::function<int(const inet_diag_req_v2&)> destroy_rule;
+    // For exact lookups (SOCK_DIAG_BY_FAMILY without NLM_F_DUMP): the errno
+    // to answer, or 0 and the socket's state to report.
+    std::function<int(const inet_diag_req_v2&, uint8_t& state)> lookup_rule;
+    size_t lookups = 0;
     size_t acks_per_datagram = 16;
     size_t drop_acks_after = SIZE_MAX; // simulate a full receive buffer
     bool overflowed = false;
@@ -49,7 +53,7 @@ public:
     tc::Status send(std::span<const uint8_t> msg) override {
         if (send_error) return tc::make_error(send_error, "fake send");
         sent.emplace_back(msg.begin(), msg.end());
-        if (destroy_rule) answer_destroys(msg);
+        if (destroy_rule || lookup_rule) answer(msg);
         return {};
     }
 
@@ -67,7 +71,7 @@ public:
     }
 
 private:
-    void answer_destroys(std::span<const uint8_t> msg) {
+    void answer(std::span<const uint8_t> msg) {
         size_t off = 0, acked = 0;
         Bytes dgram;
         while (off + sizeof(nlmsghdr) <= msg.size()) {
@@ -75,7 +79,23 @@ private:
             std::memcpy(&h, msg.data() + off, sizeof h);
             inet_diag_req_v2 req;
             std::memcpy(&req, msg.data() + off + sizeof h, sizeof req);
-            int err = destroy_rule(req);
+            int err = EOPNOTSUPP;
+            if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && !(h.nlmsg_flags & NLM_F_DUMP)) {
+                ++lookups;
+                uint8_t state = 0;
+                err = lookup_rule ? lookup_rule(req, state) : ENOENT;
+                if (err == 0) {  // the socket as it is now, then the ack
+                    inet_diag_msg m{};
+                    m.idiag_family = req.sdiag_family;
+                    m.idiag_state = state;
+                    m.id = req.id;
+                    Bytes payload(sizeof m);
+                    std::memcpy(payload.data(), &m, sizeof m);
+                    append_msg(dgram, SOCK_DIAG_BY_FAMILY, h.nlmsg_seq, payload);
+                }
+            } else if (destroy_rule) {
+                err = destroy_rule(req);
+            }
             if (acked++ >= drop_acks_after) {
                 overflowed = true;
             } else {

@@ -1,0 +1,29 @@
+// Which way a run ends connections: SOCK_DESTROY, or the /proc path. Decided
+// once at start-up; only the probe (never one socket's error) can say that
+// the kernel lacks SOCK_DESTROY.
+#pragma once
+
+#include <cstdint>
+
+#include "core/result.hpp"
+#include "engine/transport.hpp"
+
+namespace tc {
+
+enum class KillPath : uint8_t { SockDestroy, Proc };
+
+struct PathChoice {
+    KillPath path = KillPath::SockDestroy;
+    int probe_err = 0;              // the probe's answer (when it ran)
+    const char* reason = nullptr;   // why the /proc path was chosen, for the log
+};
+
+// The probe's answer -> the path.
+PathChoice path_for_probe(int probe_err);
+
+// --use_proc or --kill_owner: the /proc path, no probe. Otherwise probes
+// SOCK_DESTROY through `t` once. An error of the transport itself is
+// returned as is (the run cannot go on without netlink anyway).
+Result<PathChoice> choose_path(bool want_proc, DiagTransport& t);
+
+}  // namespace tc

@@ -1,0 +1,158 @@
+#include "engine/proc_terminator.hpp"
+
+#include <netinet/in.h>
+
+#include <cstring>
+
+namespace tc {
+
+bool same_connection(const SockRecord& rec, const FdIdentity& id) {
+    if (!id.connected || id.cookie != sock_cookie(rec)) return false;
+    if (id.local.ss_family != rec.family || id.peer.ss_family != rec.family) return false;
+    if (rec.family == AF_INET) {
+        sockaddr_in l, p;
+        std::memcpy(&l, &id.local, sizeof l);
+        std::memcpy(&p, &id.peer, sizeof p);
+        return l.sin_port == rec.id.idiag_sport && p.sin_port == rec.id.idiag_dport &&
+               std::memcmp(&l.sin_addr, rec.id.idiag_src, 4) == 0 && std::memcmp(&p.sin_addr, rec.id.idiag_dst, 4) == 0;
+    }
+    if (rec.family == AF_INET6) {
+        sockaddr_in6 l, p;
+        std::memcpy(&l, &id.local, sizeof l);
+        std::memcpy(&p, &id.peer, sizeof p);
+        return l.sin6_port == rec.id.idiag_sport && p.sin6_port == rec.id.idiag_dport &&
+               std::memcmp(&l.sin6_addr, rec.id.idiag_src, 16) == 0 &&
+               std::memcmp(&p.sin6_addr, rec.id.idiag_dst, 16) == 0;
+    }
+    return false;
+}
+
+namespace {
+
+// Errors that say the owner's fd cannot be reached at all, so only the
+// last resort is left: no pidfd_open/pidfd_getfd (before 5.3/5.6), or ptrace
+// rules / an LSM refuse.
+bool reset_impossible(int err) { return err == ENOSYS || err == EPERM || err == EACCES; }
+
+KillResult failed(int err, const char* note = nullptr) {
+    KillResult r;
+    r.outcome = Outcome::Failed;
+    r.err = err;
+    r.note = note;
+    return r;
+}
+
+}  // namespace
+
+Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
+    if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
+    if (!map_.want(recs)) return make_error(ENOMEM, "too many matching connections");
+    if (!map_.empty()) {
+        if (Status s = ops_.find_holders(map_); !s) {
+            for (KillResult& r : out) r = failed(s.error().code);
+            return s;
+        }
+        if (!map_.finish()) return make_error(ENOMEM, "too many socket holders");
+    }
+    for (size_t i = 0; i < recs.size(); ++i) out[i] = end_one(recs[i]);
+    return {};
+}
+
+KillResult ProcTerminator::end_one(const SockRecord& rec) {
+    std::span<const Holder> holders = rec.inode ? map_.holders_of(rec.inode) : std::span<const Holder>{};
+    if (holders.empty()) {
+        if (map_.unreadable() > 0)
+            return failed(EACCES, "no owner found, and some processes' /proc/PID/fd could not be read");
+        KillResult r;
+        r.outcome = Outcome::NoOwner;
+        return r;
+    }
+    if (mode_ == Mode::KillOwner) return kill_holders(rec, holders, 0);
+    return reset(rec, holders);
+}
+
+KillResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> holders) {
+    int impossible = 0;  // why a holder's fd could not be reached
+    int other = 0;       // any other error
+    for (const Holder& h : holders) {
+        Result<int> dup = ops_.dup_fd(h.pid, h.fd);
+        if (!dup) {
+            int e = dup.error().code;
+            if (e == ESRCH || e == EBADF) continue;  // process or fd gone since the walk
+            (reset_impossible(e) ? impossible : other) = e;
+            continue;
+        }
+        const int fd = *dup;
+        Result<FdIdentity> id = ops_.identify(fd);
+        if (!id || !same_connection(rec, *id)) {  // the fd number now names something else
+            ops_.close_fd(fd);
+            continue;
+        }
+        KillResult r;
+        r.outcome = Outcome::Ended;
+        r.method = Method::Reset;
+        int e = ops_.disconnect(fd);
+        if (e == EBUSY) {
+            // A thread blocked on the socket makes some stable kernels refuse
+            // tcp_disconnect: close it gracefully instead; the reader wakes.
+            int e2 = ops_.shutdown_rdwr(fd);
+            r.method = Method::Shutdown;
+            r.err = EBUSY;
+            e = e2;
+        }
+        ops_.close_fd(fd);
+        if (e != 0) {
+            other = e;
+            continue;
+        }
+        r.pid = h.pid;
+        ops_.comm(h.pid, r.comm);
+        return r;
+    }
+    if (impossible) return kill_holders(rec, holders, impossible);
+    if (other) return failed(other);
+    KillResult gone;
+    gone.outcome = Outcome::Vanished;
+    return gone;
+}
+
+KillResult ProcTerminator::kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why) {
+    // Killing some holders while PID 1 or we ourselves keep the socket open
+    // would end processes and leave the connection up: refuse up front.
+    const int32_t self = ops_.self_pid();
+    for (const Holder& h : holders)
+        if (h.pid == 1 || h.pid == self)
+            return failed(why ? why : EPERM, "held by PID 1 or by tcp_closer itself, which are never killed");
+
+    KillResult r;
+    r.outcome = Outcome::Ended;
+    r.method = Method::Kill;
+    r.err = why;
+    int last_err = 0;
+    int32_t prev = 0;
+    for (const Holder& h : holders) {
+        if (h.pid == prev) continue;  // several fds of one process: one kill
+        prev = h.pid;
+        char comm[16] = {};
+        ops_.comm(h.pid, comm);  // before the kill: afterwards /proc/PID is gone
+        int e = ops_.kill_holder(h);
+        if (e == ESRCH || e == ESTALE) continue;  // gone, or no longer holds it
+        if (e != 0) {
+            last_err = e;
+            continue;
+        }
+        if (r.procs == 0) {
+            r.pid = h.pid;
+            std::memcpy(r.comm, comm, sizeof comm);
+        }
+        ++r.procs;
+        if (observer_) observer_->on_process_killed(rec, h.pid, comm, why);
+    }
+    if (r.procs > 0) return r;
+    if (last_err) return failed(last_err);
+    KillResult gone;
+    gone.outcome = Outcome::Vanished;
+    return gone;
+}
+
+}  // namespace tc

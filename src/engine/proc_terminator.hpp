@@ -1,0 +1,100 @@
+// Ends connections from the user side, for kernels without SOCK_DESTROY (or
+// when asked with --use_proc / --kill_owner):
+//
+//   1. one walk over /proc/*/fd maps every matched inode to its holders;
+//   2. per socket, duplicate it from a holder (pidfd_open + pidfd_getfd),
+//      check the duplicate is still that connection, connect(AF_UNSPEC) on
+//      it (the kernel sends a RST and the owner gets ECONNRESET), and close
+//      the duplicate; where a blocked reader makes the kernel answer EBUSY,
+//      shutdown(SHUT_RDWR) instead (a FIN). One holder is enough: the
+//      socket is shared, so it is reset once;
+//   3. only when no holder's fd can be reached (pidfd_getfd missing, ptrace
+//      rules or an LSM refuse) kill the holding processes: never PID 1,
+//      never ourselves. --kill_owner asks for that outright.
+//
+// The policy lives here and makes no syscalls; ProcOps is the seam to the
+// kernel (sys/proc_sys.hpp), faked in the unit tests.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+
+#include "core/result.hpp"
+#include "engine/terminator.hpp"
+#include "proc/owner_map.hpp"
+
+namespace tc {
+
+// What a duplicated fd turned out to be. The socket cookie (SO_COOKIE, the
+// same 64-bit value inet_diag reports) names one socket for its whole life
+// and is never reused, unlike an inode number or an fd number: it is the
+// check that the duplicate is the socket the dump reported.
+struct FdIdentity {
+    uint64_t cookie = 0;  // 0: not a socket (no socket has cookie 0)
+    sockaddr_storage local{};
+    sockaddr_storage peer{};
+    bool connected = false;  // getpeername worked
+};
+
+class ProcOps {
+public:
+    // One walk over every process's fd table, filling `map` (want() was called).
+    virtual Status find_holders(OwnerMap& map) = 0;
+    // Duplicates fd `fd` of process `pid` into ours. Errors: ESRCH (process
+    // gone), EBADF (fd closed), EPERM/EACCES (not allowed), ENOSYS (kernel
+    // older than 5.6).
+    virtual Result<int> dup_fd(int32_t pid, int32_t fd) = 0;
+    // The cookie and endpoints of a duplicated fd (cookie 0 if it is no socket).
+    virtual Result<FdIdentity> identify(int fd) = 0;
+    virtual int disconnect(int fd) = 0;  // connect(AF_UNSPEC): 0 or errno
+    virtual int shutdown_rdwr(int fd) = 0;
+    virtual void close_fd(int fd) = 0;
+    // SIGKILL to the process, but only if it still holds the inode at that
+    // fd (a pid reused since the walk must survive): 0, ESRCH, ESTALE or errno.
+    virtual int kill_holder(const Holder& h) = 0;
+    virtual void comm(int32_t pid, char (&out)[16]) = 0;
+    virtual int32_t self_pid() = 0;
+
+protected:
+    ~ProcOps() = default;
+};
+
+// Told about every process the last resort kills (main logs it).
+class KillObserver {
+public:
+    virtual void on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) = 0;
+
+protected:
+    ~KillObserver() = default;
+};
+
+// The 64-bit socket cookie inet_diag reported, as SO_COOKIE returns it.
+inline uint64_t sock_cookie(const SockRecord& rec) {
+    return static_cast<uint64_t>(rec.id.idiag_cookie[1]) << 32 | rec.id.idiag_cookie[0];
+}
+
+// True when the duplicate is the connection the dump reported: the same
+// socket (cookie) and both endpoints equal. Catches an fd number reused for
+// another file and a socket that was reconnected since.
+bool same_connection(const SockRecord& rec, const FdIdentity& id);
+
+class ProcTerminator final : public Terminator {
+public:
+    enum class Mode : uint8_t { Reset, KillOwner };
+
+    ProcTerminator(ProcOps& ops, Mode mode, KillObserver* observer) : ops_(ops), mode_(mode), observer_(observer) {}
+    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override;
+
+private:
+    KillResult end_one(const SockRecord& rec);
+    KillResult reset(const SockRecord& rec, std::span<const Holder> holders);
+    KillResult kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why);
+
+    ProcOps& ops_;
+    Mode mode_;
+    KillObserver* observer_;
+    OwnerMap map_;
+};
+
+}  // namespace tc

@@ -1,0 +1,150 @@
+#include "sys/proc_sys.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "proc/procfs.hpp"
+
+namespace tc::sys {
+namespace {
+
+long getdents(int fd, std::span<uint8_t> buf) {
+    while (true) {
+        long n = syscall(SYS_getdents64, fd, buf.data(), buf.size());
+        if (n >= 0 || errno != EINTR) return n;
+    }
+}
+
+// Reads the link "PID/fd/N" (relative to dir_fd) and parses it as a socket.
+bool link_inode(int dir_fd, const char* name, uint32_t& inode) {
+    char target[64];
+    ssize_t n = readlinkat(dir_fd, name, target, sizeof target);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof target) return false;
+    return parse_socket_link(std::string_view(target, static_cast<size_t>(n)), inode);
+}
+
+int open_root(const char* root) { return open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+
+}  // namespace
+
+Status ProcSys::find_holders(OwnerMap& map) {
+    Fd proc(open_root(root_));
+    if (!proc.valid()) return make_error(errno, "cannot open /proc");
+    while (true) {
+        long n = getdents(proc.get(), dents_);
+        if (n < 0) return make_error(errno, "cannot list /proc");
+        if (n == 0) return {};
+        DirentIter it(std::span<const uint8_t>(dents_.data(), static_cast<size_t>(n)));
+        std::string_view name;
+        while (it.next(name)) {
+            int32_t pid = 0;
+            if (!parse_pid(name, pid)) continue;
+            if (Status s = scan_process(proc.get(), pid, map); !s) return s;
+        }
+        if (it.malformed()) return make_error(EPROTO, "malformed /proc directory listing");
+    }
+}
+
+Status ProcSys::scan_process(int proc_fd, int32_t pid, OwnerMap& map) {
+    char path[32];
+    std::snprintf(path, sizeof path, "%d/fd", pid);
+    Fd dir(openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) {
+        if (errno == EACCES || errno == EPERM) map.note_unreadable();
+        return {};  // otherwise the process ended during the walk
+    }
+    while (true) {
+        long n = getdents(dir.get(), fd_dents_);
+        if (n < 0) {
+            if (errno == EACCES || errno == EPERM) map.note_unreadable();
+            return {};
+        }
+        if (n == 0) return {};
+        DirentIter it(std::span<const uint8_t>(fd_dents_.data(), static_cast<size_t>(n)));
+        std::string_view name;
+        while (it.next(name)) {
+            int32_t fd = 0;
+            uint32_t inode = 0;
+            // getdents names are NUL-terminated in the buffer: name.data() is a C string.
+            if (!parse_fd_number(name, fd) || !link_inode(dir.get(), name.data(), inode) || !map.wants(inode))
+                continue;
+            if (!map.add(inode, pid, fd)) return make_error(ENOMEM, "too many socket holders");
+        }
+        if (it.malformed()) return {};  // one odd listing loses one process, not the walk
+    }
+}
+
+Result<int> ProcSys::dup_fd(int32_t pid, int32_t fd) {
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd.valid()) return make_error(errno, "pidfd_open");
+    int dup = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0));
+    if (dup < 0) return make_error(errno, "pidfd_getfd");
+    return dup;
+}
+
+Result<FdIdentity> ProcSys::identify(int fd) {
+    FdIdentity id;
+    socklen_t len = sizeof id.cookie;
+    // ENOTSOCK: the fd number now names another file; cookie stays 0.
+    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &id.cookie, &len) != 0 || len != sizeof id.cookie) {
+        id.cookie = 0;
+        return id;
+    }
+    len = sizeof id.local;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&id.local), &len) != 0) return make_error(errno, "getsockname");
+    len = sizeof id.peer;
+    id.connected = getpeername(fd, reinterpret_cast<sockaddr*>(&id.peer), &len) == 0;
+    return id;
+}
+
+int ProcSys::disconnect(int fd) {
+    sockaddr sa{};
+    sa.sa_family = AF_UNSPEC;
+    return connect(fd, &sa, sizeof sa) == 0 ? 0 : errno;
+}
+
+int ProcSys::shutdown_rdwr(int fd) { return shutdown(fd, SHUT_RDWR) == 0 ? 0 : errno; }
+
+void ProcSys::close_fd(int fd) { close(fd); }
+
+int ProcSys::kill_holder(const Holder& h) {
+    // The pidfd pins the process: once it is open, a link check that still
+    // finds our inode proves the signal goes to the holder, not to a new
+    // process that reused the pid. Kernels before 5.3 lack it: kill() then.
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, h.pid, 0)));
+    if (!pidfd.valid() && errno != ENOSYS) return errno;
+    Fd proc(open_root(root_));
+    if (!proc.valid()) return errno;
+    char path[48];
+    std::snprintf(path, sizeof path, "%d/fd/%d", h.pid, h.fd);
+    uint32_t inode = 0;
+    if (!link_inode(proc.get(), path, inode) || inode != h.inode) return ESTALE;
+    if (pidfd.valid()) {
+        if (syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) == 0) return 0;
+        if (errno != ENOSYS) return errno;
+    }
+    return kill(h.pid, SIGKILL) == 0 ? 0 : errno;
+}
+
+void ProcSys::comm(int32_t pid, char (&out)[16]) {
+    out[0] = '\0';
+    Fd proc(open_root(root_));
+    if (!proc.valid()) return;
+    char path[32];
+    std::snprintf(path, sizeof path, "%d/comm", pid);
+    Fd f(openat(proc.get(), path, O_RDONLY | O_CLOEXEC));
+    if (!f.valid()) return;
+    char buf[64];
+    ssize_t n = read(f.get(), buf, sizeof buf);
+    if (n > 0) parse_comm(std::span<const char>(buf, static_cast<size_t>(n)), out);
+}
+
+int32_t ProcSys::self_pid() { return static_cast<int32_t>(getpid()); }
+
+}  // namespace tc::sys

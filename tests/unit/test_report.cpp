@@ -1,0 +1,87 @@
+// Log lines: one per connection (each way of ending it), per killed
+// process, per poll, and the syslog framing.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+
+#include "helpers.hpp"
+#include "report/report.hpp"
+
+using namespace tc;
+
+TEST_CASE("report lines", "[report]") {
+    SockRecord r = testutil::rec("127.0.0.1", 22, "127.0.0.2", 40000);
+    r.has_info = true;
+    r.last_data_recv_ms = 61000;
+    r.uid = 1000;
+    r.inode = 555;
+    char buf[kLineMax];
+    const std::string head = "127.0.0.1:22 -> 127.0.0.2:40000 state=ESTABLISHED last_recv_ms=61000 uid=1000 inode=555";
+    KillResult k;
+    k.outcome = Outcome::Ended;
+    k.method = Method::SockDestroy;
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed " + head + " by=sock_destroy");
+    k.method = Method::Reset;
+    k.pid = 4242;
+    std::memcpy(k.comm, "app", 4);
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed " + head + " by=reset pid=4242 comm=app");
+    k.method = Method::Shutdown;
+    k.err = EBUSY;
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed " + head + " by=shutdown pid=4242 comm=app (reset refused: " +
+                                  std::strerror(EBUSY) + ")");
+    k.method = Method::Kill;
+    k.err = EPERM;
+    k.procs = 3;
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed " + head + " by=killed pid=4242 comm=app (+2 more) (reset impossible: " +
+                                  std::strerror(EPERM) + ")");
+    k.err = 0;
+    k.procs = 1;
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed " + head + " by=killed pid=4242 comm=app (--kill_owner)");
+    KillResult none;
+    none.outcome = Outcome::NoOwner;
+    format_result(buf, sizeof buf, r, none);
+    CHECK(std::string(buf) == "no_owner " + head);
+    KillResult note;
+    note.err = EACCES;
+    note.note = "why";
+    format_result(buf, sizeof buf, r, note);
+    CHECK(std::string(buf) == "failed " + head + " error=" + std::strerror(EACCES) + " (why)");
+    format_kill(buf, sizeof buf, r, 77, "sshd", EPERM);
+    CHECK(std::string(buf) == std::string("killed pid 77 (sshd): it holds 127.0.0.1:22 -> 127.0.0.2:40000 inode=555, "
+                                          "and resetting the connection inside it is not possible: ") +
+                                  std::strerror(EPERM));
+    format_kill(buf, sizeof buf, r, 77, "", 0);
+    CHECK(std::string(buf).find("killed pid 77 (?): ") == 0);
+    CHECK(std::string(buf).find(", and --kill_owner was given") != std::string::npos);
+    // A line never overruns its buffer, whatever is appended.
+    char small[40];
+    format_result(small, sizeof small, r, k);
+    CHECK(std::string(small) == std::string("destroyed " + head).substr(0, 39));
+    KillResult failed;
+    failed.err = EPERM;
+    format_result(buf, sizeof buf, testutil::rec("::1", 443, "::1", 5), failed);
+    CHECK(std::string(buf).find("failed [::1]:443 -> [::1]:5 state=ESTABLISHED last_recv_ms=- ") == 0);
+    CHECK(std::string(buf).find("error=") != std::string::npos);
+    format_summary(buf, sizeof buf, PollStats{9, 4, 1, 1, 1, 1, 2, 1, 2});
+    CHECK(std::string(buf) ==
+          "poll: matched=9 destroyed=4 sock_destroy=1 reset=1 shutdown=1 killed=1 no_owner=2 vanished=1 failed=2");
+    format_candidate(buf, sizeof buf, r, true);
+    CHECK(std::string(buf).find("rtt_us=0 last_recv_ms=61000") != std::string::npos);
+    timespec ts{1700000000, 123456789};
+    format_timestamp(buf, sizeof buf, ts);
+    CHECK(std::string(buf) == "2023-11-14T22:13:20.123Z");
+    size_t n = format_syslog(buf, sizeof buf, false, ts, 42, "poll: matched=0");
+    CHECK(std::string(buf, n) == "<30>Nov 14 22:13:20 tcp_closer[42]: poll: matched=0");
+    n = format_syslog(buf, sizeof buf, true, timespec{0, 0}, 7, "x");
+    CHECK(std::string(buf, n) == "<27>Jan  1 00:00:00 tcp_closer[7]: x");
+    char tiny[8];
+    n = format_syslog(tiny, sizeof tiny, false, ts, 42, "long line");
+    CHECK(n == 7);
+    CHECK(std::string(tiny) == "<30>Nov");
+}

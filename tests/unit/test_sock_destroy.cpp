@@ -1,0 +1,219 @@
+// SOCK_DESTROY batching, the per-socket EOPNOTSUPP rule, the support probe
+// and the path decision, all over a scripted kernel (FakeTransport).
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/kill_path.hpp"
+#include "engine/sock_destroy.hpp"
+#include "fake_transport.hpp"
+#include "helpers.hpp"
+
+using namespace tc;
+using testutil::FakeTransport;
+
+namespace {
+
+// A fallback terminator that records what it was given and answers "reset".
+struct RecordingTerminator final : Terminator {
+    std::vector<uint16_t> ports;  // dport of each record it was asked to end
+    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override {
+        for (size_t i = 0; i < recs.size(); ++i) {
+            ports.push_back(recs[i].dport());
+            out[i] = KillResult{};
+            out[i].outcome = Outcome::Ended;
+            out[i].method = Method::Reset;
+            out[i].pid = 4242;
+        }
+        return {};
+    }
+};
+
+std::vector<SockRecord> recs_to(std::initializer_list<uint16_t> dports) {
+    std::vector<SockRecord> v;
+    for (uint16_t p : dports) v.push_back(testutil::rec("127.0.0.1", 22, "127.0.0.1", p));
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") {
+    std::vector<SockRecord> recs;
+    for (uint16_t i = 0; i < 300; ++i) recs.push_back(testutil::rec("127.0.0.1", 22, "127.0.0.1", static_cast<uint16_t>(10000 + i)));
+    std::vector<KillResult> out(recs.size());
+    FakeTransport t;
+    t.destroy_rule = [](const inet_diag_req_v2& req) {
+        uint16_t port = ntohs(req.id.idiag_dport);
+        if (port % 10 == 1) return ENOENT;
+        if (port % 10 == 2) return EPERM;
+        return 0;
+    };
+
+    SECTION("all acks arrive") {
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(t.sent.size() == 3);  // 128 + 128 + 44
+        CHECK(t.sent[0].size() == SockDestroyTerminator::kBatch * kDestroyRequestLen);
+        for (size_t i = 0; i < recs.size(); ++i) {
+            uint16_t port = recs[i].dport();
+            INFO("port " << port);
+            if (port % 10 == 1) CHECK(out[i].outcome == Outcome::Vanished);
+            else if (port % 10 == 2) {
+                CHECK(out[i].outcome == Outcome::Failed);
+                CHECK(out[i].err == EPERM);
+            } else CHECK(out[i].outcome == Outcome::Ended);
+        }
+    }
+    SECTION("acks dropped by a full receive buffer count as failed (ENOBUFS)") {
+        t.drop_acks_after = 100;
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(std::span(recs).first(128), std::span(out).first(128)).ok());
+        size_t enobufs = 0;
+        for (size_t i = 0; i < 128; ++i) enobufs += out[i].outcome == Outcome::Failed && out[i].err == ENOBUFS;
+        CHECK(enobufs == 28);
+    }
+    SECTION("a record with a wildcard cookie is refused, the rest go on") {
+        recs[5].id.idiag_cookie[0] = recs[5].id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(std::span(recs).first(10), std::span(out).first(10)).ok());
+        CHECK(out[5].outcome == Outcome::Failed);
+        CHECK(out[5].err == EINVAL);
+        CHECK(t.sent[0].size() == 9 * kDestroyRequestLen);
+        CHECK(out[6].outcome == Outcome::Ended);
+    }
+    SECTION("send failure is a mechanism error") {
+        t.send_error = EPERM;
+        SockDestroyTerminator term(t);
+        Status s = term.end_connections(recs, out);
+        CHECK_FALSE(s.ok());
+        CHECK(out[0].outcome == Outcome::Failed);
+    }
+}
+
+TEST_CASE("destroyer: EOPNOTSUPP for one socket: TIME_WAIT or gone is vanished, the rest go to /proc",
+          "[sock_destroy]") {
+    // 1: destroyed; 2: EOPNOTSUPP, now TIME_WAIT; 3: EOPNOTSUPP, now gone;
+    // 4: EOPNOTSUPP, still ESTABLISHED; 5: EPERM; 6: EINVAL.
+    auto recs = recs_to({1, 2, 3, 4, 5, 6});
+    std::vector<KillResult> out(recs.size());
+    FakeTransport t;
+    t.destroy_rule = [](const inet_diag_req_v2& req) {
+        switch (ntohs(req.id.idiag_dport)) {
+            case 1: return 0;
+            case 5: return EPERM;
+            case 6: return EINVAL;
+            default: return EOPNOTSUPP;
+        }
+    };
+    std::vector<uint16_t> looked_up;
+    t.lookup_rule = [&](const inet_diag_req_v2& req, uint8_t& state) {
+        uint16_t port = ntohs(req.id.idiag_dport);
+        looked_up.push_back(port);
+        CHECK(req.id.idiag_cookie[0] == 0x1234);  // the exact socket, cookie included
+        if (port == 2) state = 6;                 // TCP_TIME_WAIT
+        if (port == 3) return ENOENT;
+        if (port == 4) state = 1;                 // TCP_ESTABLISHED
+        return 0;
+    };
+
+    SECTION("with the /proc path as fallback") {
+        RecordingTerminator proc;
+        SockDestroyTerminator term(t, &proc);
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(looked_up == std::vector<uint16_t>{2, 3, 4});  // EPERM and EINVAL are not retried
+        CHECK(proc.ports == std::vector<uint16_t>{4});
+        CHECK(out[0].method == Method::SockDestroy);
+        CHECK(out[1].outcome == Outcome::Vanished);
+        CHECK(out[2].outcome == Outcome::Vanished);
+        CHECK(out[3].outcome == Outcome::Ended);
+        CHECK(out[3].method == Method::Reset);
+        CHECK(out[3].pid == 4242);
+        CHECK((out[4].outcome == Outcome::Failed && out[4].err == EPERM));
+        CHECK((out[5].outcome == Outcome::Failed && out[5].err == EINVAL));
+    }
+    SECTION("without a fallback the live socket stays failed") {
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(out[1].outcome == Outcome::Vanished);
+        CHECK((out[3].outcome == Outcome::Failed && out[3].err == EOPNOTSUPP));
+    }
+}
+
+TEST_CASE("probe: a request that can touch no socket", "[sock_destroy]") {
+    FakeTransport t;
+    inet_diag_req_v2 seen{};
+    t.destroy_rule = [&](const inet_diag_req_v2& req) {
+        seen = req;
+        return ENOENT;
+    };
+    Result<int> err = probe_sock_destroy(t);
+    REQUIRE(err.ok());
+    CHECK(*err == ENOENT);
+    REQUIRE(t.sent.size() == 1);
+    nlmsghdr h;
+    std::memcpy(&h, t.sent[0].data(), sizeof h);
+    CHECK(h.nlmsg_type == SOCK_DESTROY);
+    CHECK(h.nlmsg_len == kDestroyRequestLen);
+    // All-zero cookie: no socket has it, so even a tuple that existed would
+    // answer ESTALE instead of being destroyed. Ports 0: no socket has them.
+    CHECK(seen.id.idiag_cookie[0] == 0);
+    CHECK(seen.id.idiag_cookie[1] == 0);
+    CHECK(seen.id.idiag_sport == 0);
+    CHECK(seen.id.idiag_dport == 0);
+}
+
+TEST_CASE("path decision: only the probe says the kernel lacks SOCK_DESTROY", "[kill_path]") {
+    struct Case {
+        int answer;
+        KillPath path;
+        const char* reason_has;
+    };
+    const Case cases[] = {
+        {ENOENT, KillPath::SockDestroy, nullptr},
+        {ESTALE, KillPath::SockDestroy, nullptr},
+        {EOPNOTSUPP, KillPath::Proc, "CONFIG_INET_DIAG_DESTROY"},
+        {EINVAL, KillPath::Proc, "older than 4.5"},
+        {EACCES, KillPath::Proc, "refused"},
+    };
+    for (const Case& c : cases) {
+        INFO("probe answer " << c.answer);
+        FakeTransport t;
+        t.destroy_rule = [&](const inet_diag_req_v2&) { return c.answer; };
+        Result<PathChoice> choice = choose_path(false, t);
+        REQUIRE(choice.ok());
+        CHECK(choice->path == c.path);
+        CHECK(choice->probe_err == c.answer);
+        if (c.reason_has) {
+            REQUIRE(choice->reason);
+            CHECK(std::string(choice->reason).find(c.reason_has) != std::string::npos);
+        } else {
+            CHECK(choice->reason == nullptr);
+        }
+        CHECK(t.sent.size() == 1);
+    }
+}
+
+TEST_CASE("path decision: --use_proc / --kill_owner skip the probe; a broken transport is an error", "[kill_path]") {
+    FakeTransport t;
+    t.destroy_rule = [](const inet_diag_req_v2&) { return ENOENT; };
+    Result<PathChoice> choice = choose_path(true, t);
+    REQUIRE(choice.ok());
+    CHECK(choice->path == KillPath::Proc);
+    CHECK(choice->reason == nullptr);  // asked for: nothing to explain in the log
+    CHECK(t.sent.empty());
+
+    FakeTransport broken;
+    broken.send_error = ECONNREFUSED;
+    Result<PathChoice> err = choose_path(false, broken);
+    REQUIRE_FALSE(err.ok());
+    CHECK(err.error().code == ECONNREFUSED);
+
+    FakeTransport silent;  // accepts the probe, never answers
+    silent.destroy_rule = nullptr;
+    Result<PathChoice> none = choose_path(false, silent);
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.error().code == EAGAIN);
+}
