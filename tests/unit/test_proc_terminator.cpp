@@ -1,0 +1,340 @@
+// The /proc path's policy over a scripted ProcOps: which holder is used,
+// what counts as gone, when a reset becomes a shutdown or a kill, and who is
+// never killed.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/proc_terminator.hpp"
+#include "helpers.hpp"
+
+using namespace tc;
+
+namespace {
+
+using Key = std::pair<int32_t, int32_t>;  // (pid, fd)
+
+// The identity a duplicate of `rec`'s socket reports.
+FdIdentity identity_of(const SockRecord& rec) {
+    FdIdentity id;
+    id.cookie = sock_cookie(rec);
+    id.connected = true;
+    if (rec.family == AF_INET) {
+        sockaddr_in l{}, p{};
+        l.sin_family = p.sin_family = AF_INET;
+        l.sin_port = rec.id.idiag_sport;
+        p.sin_port = rec.id.idiag_dport;
+        std::memcpy(&l.sin_addr, rec.id.idiag_src, 4);
+        std::memcpy(&p.sin_addr, rec.id.idiag_dst, 4);
+        std::memcpy(&id.local, &l, sizeof l);
+        std::memcpy(&id.peer, &p, sizeof p);
+    } else {
+        sockaddr_in6 l{}, p{};
+        l.sin6_family = p.sin6_family = AF_INET6;
+        l.sin6_port = rec.id.idiag_sport;
+        p.sin6_port = rec.id.idiag_dport;
+        std::memcpy(&l.sin6_addr, rec.id.idiag_src, 16);
+        std::memcpy(&p.sin6_addr, rec.id.idiag_dst, 16);
+        std::memcpy(&id.local, &l, sizeof l);
+        std::memcpy(&id.peer, &p, sizeof p);
+    }
+    return id;
+}
+
+struct FakeProc final : ProcOps {
+    std::vector<Holder> table;            // what the walk finds, in walk order
+    bool unreadable = false;
+    int walk_error = 0;
+    std::map<Key, int> dup_error;         // (pid, fd) -> errno of pidfd_getfd
+    std::map<Key, FdIdentity> identity;   // what the duplicate turns out to be
+    int disconnect_error = 0;
+    int shutdown_error = 0;
+    std::map<int32_t, int> kill_error;
+    int32_t self = 999;
+
+    size_t walks = 0;
+    std::vector<Key> dups;
+    std::vector<std::string> actions;     // "reset 100/3", "shutdown 100/3", "close 100/3"
+    std::vector<int32_t> killed;
+    std::map<int, Key> open;              // fake fd -> (pid, fd)
+    int next_fd = 1000;
+
+    Status find_holders(OwnerMap& map) override {
+        ++walks;
+        if (walk_error) return make_error(walk_error, "fake walk");
+        for (const Holder& h : table)
+            if (map.wants(h.inode)) REQUIRE(map.add(h.inode, h.pid, h.fd));
+        if (unreadable) map.note_unreadable();
+        return {};
+    }
+    Result<int> dup_fd(int32_t pid, int32_t fd) override {
+        dups.emplace_back(pid, fd);
+        auto e = dup_error.find({pid, fd});
+        if (e != dup_error.end()) return make_error(e->second, "fake dup");
+        open[next_fd] = {pid, fd};
+        return next_fd++;
+    }
+    Result<FdIdentity> identify(int fd) override {
+        auto id = identity.find(open.at(fd));
+        if (id == identity.end()) return FdIdentity{};  // not a socket
+        return id->second;
+    }
+    std::string name(int fd) { return std::to_string(open.at(fd).first) + "/" + std::to_string(open.at(fd).second); }
+    int disconnect(int fd) override {
+        actions.push_back("reset " + name(fd));
+        return disconnect_error;
+    }
+    int shutdown_rdwr(int fd) override {
+        actions.push_back("shutdown " + name(fd));
+        return shutdown_error;
+    }
+    void close_fd(int fd) override {
+        actions.push_back("close " + name(fd));
+        open.erase(fd);
+    }
+    int kill_holder(const Holder& h) override {
+        auto e = kill_error.find(h.pid);
+        if (e != kill_error.end()) return e->second;
+        killed.push_back(h.pid);
+        return 0;
+    }
+    void comm(int32_t pid, char (&out)[16]) override {
+        std::snprintf(out, sizeof out, "proc%d", pid);
+    }
+    int32_t self_pid() override { return self; }
+
+    // `rec`'s socket held at (pid, fd), duplicable and intact.
+    void hold(const SockRecord& rec, int32_t pid, int32_t fd) {
+        table.push_back(Holder{rec.inode, pid, fd});
+        identity[{pid, fd}] = identity_of(rec);
+    }
+};
+
+struct KillLog final : KillObserver {
+    std::vector<std::pair<int32_t, int>> kills;  // (pid, why)
+    std::vector<std::string> comms;
+    void on_process_killed(const SockRecord&, int32_t pid, const char* comm, int why) override {
+        kills.emplace_back(pid, why);
+        comms.emplace_back(comm);
+    }
+};
+
+SockRecord sock(uint16_t dport, uint32_t inode, const char* addr = "127.0.0.1") {
+    SockRecord r = testutil::rec(addr, 7000, addr, dport);
+    r.inode = inode;
+    r.id.idiag_cookie[0] = inode * 3 + 1;
+    r.id.idiag_cookie[1] = 5;
+    return r;
+}
+
+KillResult end_one(ProcTerminator& t, const SockRecord& r) {
+    KillResult out;
+    REQUIRE(t.end_connections(std::span<const SockRecord>(&r, 1), std::span<KillResult>(&out, 1)).ok());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("same_connection: cookie and both endpoints", "[proc_terminator]") {
+    for (const char* addr : {"127.0.0.1", "::1", "::ffff:127.0.0.1"}) {
+        INFO(addr);
+        SockRecord r = sock(40000, 77, addr);
+        FdIdentity id = identity_of(r);
+        CHECK(same_connection(r, id));
+        FdIdentity other = id;
+        other.cookie ^= 1;  // another socket (an fd number reused)
+        CHECK_FALSE(same_connection(r, other));
+        other = id;
+        other.connected = false;  // disconnected since the dump
+        CHECK_FALSE(same_connection(r, other));
+        SockRecord moved = sock(40001, 77, addr);  // same socket, reconnected to another peer
+        CHECK_FALSE(same_connection(moved, id));
+        SockRecord rebound = r;
+        rebound.id.idiag_src[0] ^= 0x01000000;
+        CHECK_FALSE(same_connection(rebound, id));
+        FdIdentity none;  // not a socket
+        CHECK_FALSE(same_connection(r, none));
+    }
+    SockRecord v4 = sock(1, 5, "127.0.0.1");
+    SockRecord v6 = sock(1, 5, "::1");
+    CHECK_FALSE(same_connection(v4, identity_of(v6)));  // family must agree
+}
+
+TEST_CASE("proc path: one walk, one reset per socket, the duplicate closed", "[proc_terminator]") {
+    FakeProc ops;
+    KillLog log;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, &log);
+    SockRecord a = sock(1, 11), b = sock(2, 12), c = sock(3, 13);
+    ops.hold(a, 100, 3);
+    ops.hold(a, 205, 3);  // shared with a forked child: reset once
+    ops.hold(b, 300, 9);
+    ops.hold(sock(4, 99), 400, 5);  // not selected: never touched
+    std::vector<SockRecord> recs{a, b, c};
+    std::vector<KillResult> out(3);
+    REQUIRE(term.end_connections(recs, out).ok());
+    CHECK(ops.walks == 1);
+    CHECK(ops.dups == std::vector<Key>{{100, 3}, {300, 9}});
+    CHECK(ops.actions == std::vector<std::string>{"reset 100/3", "close 100/3", "reset 300/9", "close 300/9"});
+    CHECK((out[0].outcome == Outcome::Ended && out[0].method == Method::Reset && out[0].pid == 100));
+    CHECK(std::string(out[0].comm) == "proc100");
+    CHECK((out[1].outcome == Outcome::Ended && out[1].pid == 300));
+    CHECK(out[2].outcome == Outcome::NoOwner);  // nobody holds inode 13
+    CHECK(ops.killed.empty());
+    CHECK(log.kills.empty());
+}
+
+TEST_CASE("proc path: nothing to look for, no walk", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord queued = sock(1, 0);  // in a listener's accept queue: no inode
+    CHECK(end_one(term, queued).outcome == Outcome::NoOwner);
+    CHECK(ops.walks == 0);
+    std::vector<KillResult> none;
+    REQUIRE(term.end_connections({}, none).ok());
+    CHECK(ops.walks == 0);
+}
+
+TEST_CASE("proc path: races are harmless", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord r = sock(1, 21);
+    ops.hold(r, 100, 3);
+    ops.hold(r, 200, 4);
+    ops.hold(r, 300, 5);
+
+    SECTION("a holder that exited, or closed the fd, is skipped") {
+        ops.dup_error[{100, 3}] = ESRCH;
+        ops.dup_error[{200, 4}] = EBADF;
+        KillResult k = end_one(term, r);
+        CHECK((k.outcome == Outcome::Ended && k.pid == 300));
+    }
+    SECTION("an fd number now naming another file is closed and skipped") {
+        ops.identity[{100, 3}] = FdIdentity{};             // not a socket any more
+        ops.identity[{200, 4}] = identity_of(sock(1, 22)); // another socket
+        KillResult k = end_one(term, r);
+        CHECK((k.outcome == Outcome::Ended && k.pid == 300));
+        CHECK(ops.actions ==
+              std::vector<std::string>{"close 100/3", "close 200/4", "reset 300/5", "close 300/5"});
+    }
+    SECTION("every holder gone: vanished, and nobody killed") {
+        ops.dup_error[{100, 3}] = ESRCH;
+        ops.dup_error[{200, 4}] = EBADF;
+        ops.identity[{300, 5}] = identity_of(sock(2, 21));  // reconnected elsewhere since the dump
+        CHECK(end_one(term, r).outcome == Outcome::Vanished);
+        CHECK(ops.killed.empty());
+        CHECK(ops.actions == std::vector<std::string>{"close 300/5"});
+    }
+}
+
+TEST_CASE("proc path: EBUSY from the reset falls back to shutdown", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord r = sock(1, 31);
+    ops.hold(r, 100, 3);
+    ops.disconnect_error = EBUSY;
+    KillResult k = end_one(term, r);
+    CHECK((k.outcome == Outcome::Ended && k.method == Method::Shutdown && k.err == EBUSY && k.pid == 100));
+    CHECK(ops.actions == std::vector<std::string>{"reset 100/3", "shutdown 100/3", "close 100/3"});
+
+    ops.actions.clear();
+    ops.shutdown_error = ENOTCONN;
+    k = end_one(term, r);
+    CHECK((k.outcome == Outcome::Failed && k.err == ENOTCONN));
+    CHECK(ops.killed.empty());
+
+    ops.disconnect_error = EINVAL;  // another error: failed, no kill
+    k = end_one(term, r);
+    CHECK((k.outcome == Outcome::Failed && k.err == EINVAL));
+    CHECK(ops.killed.empty());
+}
+
+TEST_CASE("proc path: kill only when the fd cannot be reached", "[proc_terminator]") {
+    for (int why : {EPERM, EACCES, ENOSYS}) {
+        INFO("pidfd_getfd answered " << why);
+        FakeProc ops;
+        KillLog log;
+        ProcTerminator term(ops, ProcTerminator::Mode::Reset, &log);
+        SockRecord r = sock(1, 41);
+        ops.hold(r, 100, 3);
+        ops.hold(r, 100, 8);  // one process, two fds: one kill
+        ops.hold(r, 205, 3);
+        ops.dup_error[{100, 3}] = why;
+        ops.dup_error[{100, 8}] = why;
+        ops.dup_error[{205, 3}] = why;
+        KillResult k = end_one(term, r);
+        CHECK((k.outcome == Outcome::Ended && k.method == Method::Kill));
+        CHECK(k.err == why);
+        CHECK(k.pid == 100);
+        CHECK(k.procs == 2);
+        CHECK(std::string(k.comm) == "proc100");
+        CHECK(ops.killed == std::vector<int32_t>{100, 205});
+        CHECK(log.kills == std::vector<std::pair<int32_t, int>>{{100, why}, {205, why}});
+        CHECK(log.comms == std::vector<std::string>{"proc100", "proc205"});
+    }
+}
+
+TEST_CASE("proc path: a reachable holder is reset even if another is not", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord r = sock(1, 45);
+    ops.hold(r, 100, 3);
+    ops.hold(r, 205, 3);
+    ops.dup_error[{100, 3}] = EPERM;
+    KillResult k = end_one(term, r);
+    CHECK((k.method == Method::Reset && k.pid == 205));
+    CHECK(ops.killed.empty());
+}
+
+TEST_CASE("--kill_owner: kills the holders, never PID 1, never ourselves", "[proc_terminator]") {
+    FakeProc ops;
+    KillLog log;
+    ProcTerminator term(ops, ProcTerminator::Mode::KillOwner, &log);
+    SockRecord child = sock(1, 51), init = sock(2, 52), self = sock(3, 53), racy = sock(4, 54);
+    ops.hold(child, 300, 3);
+    ops.hold(init, 1, 7);
+    ops.hold(init, 301, 7);  // PID 1 shares it: killing 301 alone would not end it
+    ops.hold(self, 999, 4);
+    ops.hold(racy, 302, 3);
+    ops.kill_error[302] = ESTALE;  // the pid no longer holds it (reused)
+    std::vector<SockRecord> recs{child, init, self, racy};
+    std::vector<KillResult> out(recs.size());
+    REQUIRE(term.end_connections(recs, out).ok());
+    CHECK(ops.dups.empty());  // no reset attempted
+    CHECK((out[0].outcome == Outcome::Ended && out[0].method == Method::Kill && out[0].err == 0 && out[0].pid == 300));
+    CHECK((out[1].outcome == Outcome::Failed && out[1].note != nullptr));
+    CHECK((out[2].outcome == Outcome::Failed && out[2].note != nullptr));
+    CHECK(out[3].outcome == Outcome::Vanished);
+    CHECK(ops.killed == std::vector<int32_t>{300});
+    CHECK(log.kills == std::vector<std::pair<int32_t, int>>{{300, 0}});
+
+    FakeProc denied;
+    ProcTerminator t2(denied, ProcTerminator::Mode::KillOwner, nullptr);
+    denied.hold(child, 300, 3);
+    denied.kill_error[300] = EPERM;
+    KillResult k = end_one(t2, child);
+    CHECK((k.outcome == Outcome::Failed && k.err == EPERM));
+}
+
+TEST_CASE("proc path: unreadable processes make 'no owner' a failure; a broken walk fails all", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    ops.unreadable = true;
+    KillResult k = end_one(term, sock(1, 61));
+    CHECK((k.outcome == Outcome::Failed && k.err == EACCES && k.note != nullptr));
+
+    FakeProc broken;
+    broken.walk_error = ENOENT;  // no /proc mounted
+    ProcTerminator t2(broken, ProcTerminator::Mode::Reset, nullptr);
+    std::vector<SockRecord> recs{sock(1, 62), sock(2, 63)};
+    std::vector<KillResult> out(2);
+    Status s = t2.end_connections(recs, out);
+    CHECK_FALSE(s.ok());
+    CHECK(s.error().code == ENOENT);
+    for (const KillResult& r : out) CHECK((r.outcome == Outcome::Failed && r.err == ENOENT));
+}
