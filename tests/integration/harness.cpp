@@ -50,9 +50,11 @@ std::string tool_path() {
 
 [[noreturn]] void exec_tool(const std::vector<std::string>& args) {
     std::string path = tool_path();
+    static std::string use_proc = "--use_proc";
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(path.c_str()));
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    if (mode() == Mode::UseProc) argv.push_back(const_cast<char*>(use_proc.c_str()));
     argv.push_back(nullptr);
     execv(path.c_str(), argv.data());
     std::perror("execv tcp_closer");
@@ -102,6 +104,67 @@ RunResult run_captured(const std::vector<std::string>& args, Prepare prepare) {
 }
 
 }  // namespace
+
+Mode mode() {
+    const char* m = std::getenv("TC_MODE");
+    if (m && std::strcmp(m, "use_proc") == 0) return Mode::UseProc;
+    if (m && std::strcmp(m, "nosd") == 0) return Mode::NoSockDestroy;
+    return Mode::SockDestroy;
+}
+
+bool proc_path() { return mode() != Mode::SockDestroy; }
+
+const char* killed() { return proc_path() ? "reset" : "aborted"; }
+
+Child spawn_reader(int fd, const std::vector<int>& drop) {
+    int p[2];
+    if (pipe(p) != 0) die("pipe");
+    Child c;
+    c.pid = fork();
+    if (c.pid < 0) die("fork");
+    if (c.pid == 0) {
+        // Catch2's fatal-signal handlers were inherited: a SIGTERM must end
+        // this child quietly, not print a test report.
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        close(p[0]);
+        for (int d : drop) close(d);
+        char b;
+        ssize_t n = recv(fd, &b, 1, 0);
+        char msg[64];
+        int len = n > 0    ? std::snprintf(msg, sizeof msg, "data")
+                  : n == 0 ? std::snprintf(msg, sizeof msg, "eof")
+                           : std::snprintf(msg, sizeof msg, "error:%d", errno);
+        if (write(p[1], msg, static_cast<size_t>(len)) < 0) _exit(3);
+        while (true) pause();
+    }
+    close(p[1]);
+    c.report = p[0];
+    return c;
+}
+
+std::string read_report(const Child& c, int timeout_ms) {
+    pollfd pfd{c.report, POLLIN, 0};
+    if (poll(&pfd, 1, timeout_ms) != 1) return "";
+    char buf[64];
+    ssize_t n = read(c.report, buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+bool running(int pid) {
+    int st = 0;
+    return waitpid(pid, &st, WNOHANG) == 0;
+}
+
+int stop_child(Child& c) {
+    kill(c.pid, SIGTERM);
+    int st = 0;
+    while (waitpid(c.pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    close(c.report);
+    c.pid = -1;
+    return decode_status(st);
+}
 
 int listen_on(int family, const char* addr, int port, bool v6only) {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -8,6 +8,17 @@
 
 namespace it {
 
+// The suite runs three times (see the Makefile's test target), set by
+// TC_MODE: "sock_destroy" (default), "use_proc" (every run of the tool gets
+// --use_proc) and "nosd" (TCP_CLOSER points at the NO_SOCK_DESTROY=1 binary).
+enum class Mode { SockDestroy, UseProc, NoSockDestroy };
+Mode mode();
+// True when the tool ends connections through /proc in this mode.
+bool proc_path();
+// What the owner of a connection the tool ended sees: ECONNABORTED after
+// SOCK_DESTROY ("aborted"), ECONNRESET after a reset inside the owner.
+const char* killed();
+
 // A listening socket. family AF_INET or AF_INET6; v6only=false makes an
 // [::] listener that also takes IPv4 (v4-mapped) connections.
 int listen_on(int family, const char* addr, int port, bool v6only = true);
@@ -50,6 +61,22 @@ RunResult run_tool_unprivileged(const std::vector<std::string>& args);
 // Runs the tool with /dev/log (in a private mount namespace of its own)
 // bound to a datagram socket of ours; returns what arrived there.
 RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector<std::string>& syslog_lines);
+
+// A child process holding one socket. It closes every fd in `drop` (the
+// parent's other sockets it inherited), blocks in recv() on `fd`, writes to
+// a pipe what that returned ("error:<errno>", "eof" or "data"), then sleeps
+// until it is killed.
+struct Child {
+    int pid = -1;
+    int report = -1;  // read end of the pipe
+};
+Child spawn_reader(int fd, const std::vector<int>& drop);
+// The child's report, or "" if none came within timeout_ms.
+std::string read_report(const Child& c, int timeout_ms);
+bool running(int pid);  // not exited (and not reaped)
+// SIGTERM, then reap: the exit status as run_tool reports it (143 = it was
+// still running and died of our SIGTERM).
+int stop_child(Child& c);
 
 std::string read_file(const std::string& path);
 int count(const std::string& haystack, const std::string& needle);

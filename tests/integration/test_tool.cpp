@@ -40,9 +40,14 @@ void expect_listener_works(int listener, int family, const char* addr, int port)
     it::close_all({c});
 }
 
+// The poll summary when `destroyed` connections were ended by this mode's
+// way (SOCK_DESTROY, or a reset inside the owner on the /proc path).
 std::string summary(size_t matched, size_t destroyed, size_t vanished = 0, size_t failed = 0) {
-    return "poll: matched=" + std::to_string(matched) + " destroyed=" + std::to_string(destroyed) +
-           " vanished=" + std::to_string(vanished) + " failed=" + std::to_string(failed);
+    auto n = [](size_t v) { return std::to_string(v); };
+    const size_t by_sd = it::proc_path() ? 0 : destroyed;
+    return "poll: matched=" + n(matched) + " destroyed=" + n(destroyed) + " sock_destroy=" + n(by_sd) +
+           " reset=" + n(destroyed - by_sd) + " shutdown=0 killed=0 no_owner=0 vanished=" + n(vanished) +
+           " failed=" + n(failed);
 }
 
 }  // namespace
@@ -60,7 +65,7 @@ TEST_CASE("-s destroys the selected local port only; other ports, listener and I
     CHECK(r.err.find(summary(3, 3)) != std::string::npos);
     CHECK(count(r.err, "destroyed 127.0.0.1:7001 -> 127.0.0.1:") == 3);
     CHECK(r.out.empty());
-    expect(hit, "aborted", "reset");
+    expect(hit, it::killed(), "reset");
     expect(other_port, "alive", "alive");
     expect(other_family, "alive", "alive");
     expect_listener_works(l1, AF_INET, "127.0.0.1", 7001);
@@ -80,7 +85,7 @@ TEST_CASE("--dport destroys connections by remote port", "[tool]") {
     it::RunResult r = it::run_tool({"--dport", "7011", kNoSyslog});
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(2, 2)) != std::string::npos);
-    expect(hit, "reset", "aborted");  // the client end had remote port 7011
+    expect(hit, "reset", it::killed());  // the client end had remote port 7011
     expect(spared, "alive", "alive");
     it::close_all(hit);
     it::close_all(spared);
@@ -96,7 +101,7 @@ TEST_CASE("-s and -d together select the intersection", "[tool]") {
     it::RunResult r = it::run_tool({"-s", "7021", "-d", "41001", "-d", "41010-41020", kNoSyslog});
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(2, 2)) != std::string::npos);
-    expect({a, c}, "aborted", "reset");
+    expect({a, c}, it::killed(), "reset");
     expect({b}, "alive", "alive");
     it::close_all({a, b, c});
     close(l);
@@ -113,9 +118,9 @@ TEST_CASE("port lists and ranges", "[tool]") {
     it::RunResult r = it::run_tool({"-s", "7031,7040-7042", kNoSyslog});
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(6, 6)) != std::string::npos);
-    expect(conns[0], "aborted", "reset");
-    expect(conns[1], "aborted", "reset");
-    expect(conns[2], "aborted", "reset");
+    expect(conns[0], it::killed(), "reset");
+    expect(conns[1], it::killed(), "reset");
+    expect(conns[2], it::killed(), "reset");
     expect(conns[3], "alive", "alive");  // 7043: just past the range
     expect(conns[4], "alive", "alive");  // 7030: just before the list
     for (size_t i = 0; i < conns.size(); ++i) {
@@ -150,7 +155,7 @@ TEST_CASE("-4, -6 and dual-stack sockets", "[tool]") {
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(c.killed, c.killed)) != std::string::npos);
     if (c.mapped_dies) CHECK(count(r.err, "destroyed [::ffff:127.0.0.1]:7051") == 2);
-    auto fate = [](bool dies) { return dies ? "aborted" : "alive"; };
+    auto fate = [](bool dies) { return dies ? it::killed() : "alive"; };
     auto peer = [](bool dies) { return dies ? "reset" : "alive"; };
     expect(plain, fate(c.v4_dies), peer(c.v4_dies));
     expect(mapped, fate(c.mapped_dies), peer(c.mapped_dies));
@@ -174,7 +179,7 @@ TEST_CASE("-t kills idle connections and spares those that keep receiving data",
     it::RunResult r = it::run_tool({"-s", "7061", "-t", "500", kNoSyslog});
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(3, 3)) != std::string::npos);
-    expect(idle, "aborted", "reset");
+    expect(idle, it::killed(), "reset");
     for (const Conn& c : busy) {
         CHECK(state_of(c.server) == "data");
         CHECK(state_of(c.client) == "alive");
@@ -194,13 +199,13 @@ TEST_CASE("--last_recv_limit keeps only recently active connections", "[tool]") 
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(2, 2)) != std::string::npos);
     expect(idle, "alive", "alive");
-    for (const Conn& c : busy) CHECK(state_of(c.server) == "aborted");
+    for (const Conn& c : busy) CHECK(state_of(c.server) == it::killed());
     // Both rules together: a window [200, 2000) ms.
     auto fresh = connect_n(1, l, AF_INET, "127.0.0.1", 7071);
     it::RunResult both = it::run_tool({"-s", "7071", "--idle-time", "200", "--last-recv-limit", "2000", kNoSyslog});
     CHECK(both.status == 0);
     CHECK(both.err.find(summary(2, 2)) != std::string::npos);
-    expect(idle, "aborted", "reset");
+    expect(idle, it::killed(), "reset");
     expect(fresh, "alive", "alive");
     it::close_all(idle);
     it::close_all(busy);
@@ -220,10 +225,10 @@ TEST_CASE("-i polls until SIGTERM, -f writes the log file", "[tool]") {
     bool killed = false;
     for (int i = 0; i < 50 && !killed; ++i) {
         it::sleep_ms(100);
-        killed = state_of(late[0].server) == "aborted";
+        killed = state_of(late[0].server) == it::killed();
     }
     CHECK(killed);
-    CHECK(state_of(late[1].server) == "aborted");
+    CHECK(state_of(late[1].server) == it::killed());
     kill(pid, SIGTERM);
     CHECK(it::wait_tool(pid, 3000) == 0);
     std::string text = it::read_file(log);
@@ -276,6 +281,14 @@ TEST_CASE("help and version go to stdout", "[tool]") {
     it::RunResult v = it::run_tool({"-V"});
     CHECK(v.status == 0);
     CHECK(v.out.find("tcp_closer ") == 0);
+    CHECK(v.out.find("ways to end a connection: ") != std::string::npos);
+    CHECK(v.out.find("reset, shutdown, kill") != std::string::npos);
+    if (it::mode() == it::Mode::NoSockDestroy) {
+        CHECK(v.out.find("sock_destroy") == std::string::npos);
+        CHECK(v.out.find("built without SOCK_DESTROY") != std::string::npos);
+    } else {
+        CHECK(v.out.find("sock_destroy, ") != std::string::npos);
+    }
 }
 
 TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[tool]") {
@@ -284,7 +297,8 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[tool
     const std::vector<std::vector<std::string>> bad = {
         {"-s", "0"}, {"-s", "65536"}, {"-s", "abc"}, {"-s", "7101x"}, {"-s", ""}, {"-s", "7101", "-t", "-5"},
         {"-s", "7101", "-t", "99999999999"}, {"-s", "7101", "-i", "0"}, {"-s", "7101", "--nope"},
-        {"-s", "7200-7101"}, {}, {"-s", "7101", "-i", "1x"},
+        {"-s", "7200-7101"}, {}, {"-s", "7101", "-i", "1x"}, {"-s", "7101", "--use_proc=1"},
+        {"-s", "7101", "--kill-owner=yes"},
     };
     for (const auto& args : bad) {
         it::RunResult r = it::run_tool(args);
@@ -299,9 +313,6 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[tool
     }
     it::RunResult bad_value = it::run_tool({"-s", "7101x"});
     CHECK(bad_value.err.find("'7101x'") != std::string::npos);
-    it::RunResult proc = it::run_tool({"-s", "7101", "--use_proc"});
-    CHECK(proc.status == 2);
-    CHECK(proc.err.find("not yet supported") != std::string::npos);
     expect(conns, "alive", "alive");
     it::close_all(conns);
     close(l);
@@ -313,8 +324,10 @@ TEST_CASE("without CAP_NET_ADMIN: exit 1, a clear message, nothing destroyed", "
     it::RunResult r = it::run_tool_unprivileged({"-s", "7111", kNoSyslog});
     INFO("stderr: " << r.err);
     CHECK(r.status == 1);
-    CHECK(r.err.find("CAP_NET_ADMIN") != std::string::npos);
+    // SOCK_DESTROY answers EPERM; the /proc path cannot read root's fd tables.
+    CHECK(r.err.find(it::proc_path() ? "CAP_SYS_PTRACE" : "CAP_NET_ADMIN") != std::string::npos);
     CHECK(r.err.find("failed=2") != std::string::npos);
+    CHECK(count(r.err, "could not be ended") == 1);
     expect(conns, "alive", "alive");
     it::close_all(conns);
     close(l);
@@ -364,7 +377,7 @@ TEST_CASE("the kernel accepts the largest filter (512 ranges on each side)", "[t
     CHECK(r.err.find("filter for AF_INET dump (all): 20472 bytes") != std::string::npos);
     CHECK(r.err.find(summary(1, 1)) != std::string::npos);
     CHECK(count(r.err, "candidate ") == 1);  // the kernel filtered the rest out
-    expect({hit}, "aborted", "reset");
+    expect({hit}, it::killed(), "reset");
     expect({miss_d, miss_s}, "alive", "alive");
     it::close_all({hit, miss_d, miss_s});
     close(l);
