@@ -73,7 +73,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*/*.hpp)
 
-.PHONY: all nosd deps test unit integration demo bench clean
+.PHONY: all nosd deps test unit integration demo bench bench-proc clean
 all: $(BIN)
 
 $(BIN): $(BIN_OBJS)
@@ -147,6 +147,9 @@ demo: deps
 
 bench: all $(BUILD)/conn_holder
 	bash scripts/bench.sh
+
+bench-proc: all nosd $(BUILD)/conn_holder
+	bash scripts/bench_proc.sh
 
 $(BUILD)/conn_holder: tests/tools/conn_holder.cpp
 	@mkdir -p $(BUILD)

@@ -1,6 +1,9 @@
 #!/bin/sh
 # make demo: a throwaway network namespace with a few idle and a few busy
-# connections on port 7000; tcp_closer -t kills the idle ones only.
+# connections on port 7000; tcp_closer -t kills the idle ones only. Then the
+# same on port 7001 through /proc (--use_proc), as on a kernel without
+# SOCK_DESTROY: each idle connection is reset inside the process holding it,
+# and that process keeps running.
 set -eu
 BIN=${1:-build/tcp_closer}
 HOLDER=${2:-build/conn_holder}
@@ -33,4 +36,20 @@ ss -tn state established '( sport = :7000 )'
 wait "$holder"
 echo
 echo "== What the owning process saw:"
+grep -v ready "$out"
+
+echo
+echo "== Again on port 7001, through /proc, as on a kernel without SOCK_DESTROY"
+"$HOLDER" -p 7001 -n 2 -b 2 -r 5 >"$out" &
+holder=$!
+while ! grep -q ready "$out" 2>/dev/null; do sleep 0.1; done
+sleep 2.5
+echo "== Running: $BIN --use_proc -s 7001 -t 2000 --disable_syslog"
+"$BIN" --use_proc -s 7001 -t 2000 --disable_syslog
+echo
+echo "== Is the owning process (pid $holder) still running?"
+if kill -0 "$holder" 2>/dev/null; then echo "   yes"; else echo "   no"; fi
+wait "$holder"
+echo
+echo "== What it saw:"
 grep -v ready "$out"

@@ -47,6 +47,7 @@ KillResult failed(int err, const char* note = nullptr) {
 Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
     if (!map_.want(recs)) return make_error(ENOMEM, "too many matching connections");
+    for (CommEntry& c : comms_) c.pid = 0;  // pids may be reused between polls
     if (!map_.empty()) {
         if (Status s = ops_.find_holders(map_); !s) {
             for (KillResult& r : out) r = failed(s.error().code);
@@ -106,7 +107,7 @@ KillResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> 
             continue;
         }
         r.pid = h.pid;
-        ops_.comm(h.pid, r.comm);
+        comm_of(h.pid, r.comm);
         return r;
     }
     if (impossible) return kill_holders(rec, holders, impossible);
@@ -114,6 +115,15 @@ KillResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> 
     KillResult gone;
     gone.outcome = Outcome::Vanished;
     return gone;
+}
+
+void ProcTerminator::comm_of(int32_t pid, char (&out)[16]) {
+    CommEntry& e = comms_[static_cast<uint32_t>(pid) % comms_.size()];
+    if (e.pid != pid) {
+        e.pid = pid;
+        ops_.comm(pid, e.comm);
+    }
+    std::memcpy(out, e.comm, sizeof out);
 }
 
 KillResult ProcTerminator::kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why) {

@@ -18,6 +18,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cstdint>
 
 #include "core/result.hpp"
@@ -90,6 +91,15 @@ private:
     KillResult end_one(const SockRecord& rec);
     KillResult reset(const SockRecord& rec, std::span<const Holder> holders);
     KillResult kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why);
+    // The command name of `pid`, read once per poll per process (a small
+    // direct-mapped cache: a few processes usually hold many sockets).
+    void comm_of(int32_t pid, char (&out)[16]);
+
+    struct CommEntry {
+        int32_t pid = 0;  // 0: empty
+        char comm[16] = {};
+    };
+    std::array<CommEntry, 64> comms_{};
 
     ProcOps& ops_;
     Mode mode_;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 
@@ -95,10 +96,14 @@ struct LineBuf {
     size_t n;
     size_t used = 0;
 
-    template <typename... Args>
-    void add(const char* fmt, Args... args) {
+    // One non-template function (not one instance per argument list): the
+    // binary has a size budget.
+    __attribute__((format(printf, 2, 3))) void add(const char* fmt, ...) {
         if (used + 1 >= n) return;
-        int w = std::snprintf(out + used, n - used, fmt, args...);
+        va_list ap;
+        va_start(ap, fmt);
+        int w = std::vsnprintf(out + used, n - used, fmt, ap);
+        va_end(ap);
         if (w > 0) used += static_cast<size_t>(w) < n - used ? static_cast<size_t>(w) : n - used - 1;
     }
 };

@@ -44,6 +44,7 @@ std::string fate(int fd) {
     socklen_t len = sizeof err;
     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err == ECONNABORTED) return "destroyed (owner saw ECONNABORTED)";
+    if (err == ECONNRESET) return "reset (owner saw ECONNRESET, and kept running)";
     if (err != 0) return std::string("error: ") + std::strerror(err);
     char b[256];
     while (recv(fd, b, sizeof b, MSG_DONTWAIT) > 0) {

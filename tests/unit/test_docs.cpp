@@ -32,8 +32,8 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
     REQUIRE_FALSE(man.empty());
     const std::string usage = tc::kUsage;
     for (const char* opt : {"--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval", "--logfile",
-                            "--verbose", "--use_proc", "--disable_syslog", "--help", "--version", "--idle-time",
-                            "--last-recv-limit", "--use-proc", "--disable-syslog"}) {
+                            "--verbose", "--use_proc", "--kill_owner", "--disable_syslog", "--help", "--version",
+                            "--idle-time", "--last-recv-limit", "--use-proc", "--kill-owner", "--disable-syslog"}) {
         INFO(opt);
         CHECK(usage.find(opt) != std::string::npos);
         CHECK(readme.find(opt) != std::string::npos);
@@ -42,6 +42,13 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
     for (const char* text : {"make demo", "make test", "-s 22 -t 60000 -i 5"}) {
         INFO(text);
         CHECK(readme.find(text) != std::string::npos);
+    }
+    // The /proc path's build switch and log vocabulary, in both documents.
+    for (const char* text : {"make NO_SOCK_DESTROY=1", "by=sock_destroy", "by=reset", "by=shutdown", "by=killed",
+                             "no_owner", "ways to end a connection"}) {
+        INFO(text);
+        CHECK(readme.find(text) != std::string::npos);
+        CHECK(man.find(text) != std::string::npos);
     }
     CHECK(man.find("tcp_closer -s 22 -t 60000 -i 5") != std::string::npos);
     // The version printed and the one in the man page header agree.

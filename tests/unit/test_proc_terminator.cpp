@@ -104,7 +104,9 @@ struct FakeProc final : ProcOps {
         killed.push_back(h.pid);
         return 0;
     }
+    std::vector<int32_t> comm_reads;
     void comm(int32_t pid, char (&out)[16]) override {
+        comm_reads.push_back(pid);
         std::snprintf(out, sizeof out, "proc%d", pid);
     }
     int32_t self_pid() override { return self; }
@@ -187,6 +189,29 @@ TEST_CASE("proc path: one walk, one reset per socket, the duplicate closed", "[p
     CHECK(out[2].outcome == Outcome::NoOwner);  // nobody holds inode 13
     CHECK(ops.killed.empty());
     CHECK(log.kills.empty());
+}
+
+TEST_CASE("proc path: a process's name is read once per poll", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    std::vector<SockRecord> recs;
+    for (uint16_t i = 0; i < 6; ++i) {
+        recs.push_back(sock(i, 100 + i));
+        ops.hold(recs.back(), i % 2 ? 100 : 164, 3 + i);  // 100 and 164 share a cache slot (64 entries)
+    }
+    std::vector<KillResult> out(recs.size());
+    REQUIRE(term.end_connections(recs, out).ok());
+    for (size_t i = 0; i < out.size(); ++i) CHECK(std::string(out[i].comm) == (i % 2 ? "proc100" : "proc164"));
+    CHECK(ops.comm_reads.size() <= 6);  // colliding pids may evict each other, never mix up names
+    ops.comm_reads.clear();
+    for (SockRecord& r : recs) r = sock(r.dport(), r.inode);
+    FakeProc one;
+    ProcTerminator t2(one, ProcTerminator::Mode::Reset, nullptr);
+    for (const SockRecord& r : recs) one.hold(r, 4242, static_cast<int32_t>(r.inode));
+    REQUIRE(t2.end_connections(recs, out).ok());
+    CHECK(one.comm_reads == std::vector<int32_t>{4242});
+    REQUIRE(t2.end_connections(recs, out).ok());  // the next poll reads it again: the pid may be reused
+    CHECK(one.comm_reads == std::vector<int32_t>{4242, 4242});
 }
 
 TEST_CASE("proc path: nothing to look for, no walk", "[proc_terminator]") {
