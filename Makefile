@@ -53,12 +53,12 @@ BIN_FLAGS  += -nostdinc $(addprefix -isystem ,$(CXX_INCS)) -isystem $(MUSL_INC) 
               -isystem $(UAPI) '-D__GLIBC_PREREQ(a,b)=0'
 BIN_OBJDIR := $(OBJ_ROOT)/musl
 BIN_LINK    = $(CXX) $(LTO_LINK) -static -nostdlib -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none -s -o $@ \
-              $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $^ $(MUSL_LIB)/libc.a $(LIBGCC) $(MUSL_LIB)/crtn.o
+              $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(filter %.o,$^) $(MUSL_LIB)/libc.a $(LIBGCC) $(MUSL_LIB)/crtn.o
 BIN_PREREQ := $(UAPI)/.stamp
 else
 BIN_OBJDIR := $(OBJ_ROOT)/glibc
 # The C driver links libc and libgcc but never libstdc++.
-BIN_LINK    = $(CC) $(LTO_LINK) -static -Wl,--gc-sections -s -o $@ $^
+BIN_LINK    = $(CC) $(LTO_LINK) -static -Wl,--gc-sections -s -o $@ $(filter %.o,$^)
 BIN_PREREQ :=
 endif
 
@@ -76,7 +76,15 @@ TEST_HDRS  := $(wildcard tests/*/*.hpp)
 .PHONY: all nosd deps test unit integration demo bench bench-proc clean
 all: $(BIN)
 
-$(BIN): $(BIN_OBJS)
+# musl and glibc builds share the binary's name: a stamp naming the libc
+# makes switching MUSL relink instead of keeping the other build.
+LIBC_STAMP := $(OBJ_ROOT)/.libc-$(if $(filter 1,$(MUSL)),musl,glibc)
+$(LIBC_STAMP):
+	@mkdir -p $(@D)
+	@rm -f $(OBJ_ROOT)/.libc-*
+	@touch $@
+
+$(BIN): $(BIN_OBJS) $(LIBC_STAMP)
 	$(BIN_LINK)
 	@file -L $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked"; exit 1; }
 	@echo "built $@ ($$(stat -c %s $@) bytes, $(if $(filter 1,$(MUSL)),musl,glibc) static)"

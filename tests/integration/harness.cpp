@@ -239,14 +239,41 @@ RunResult run_tool(const std::vector<std::string>& args) {
     return run_captured(args, [] {});
 }
 
+namespace {
+
+// In a forked child: become uid/gid 65534. Changing all uids away from 0
+// clears every capability set.
+void drop_privileges() {
+    if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) {
+        std::perror("drop privileges");
+        _exit(126);
+    }
+}
+
+int spawn_prepared(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+                   bool unprivileged) {
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        dup2(o, 1);
+        dup2(e, 2);
+        if (unprivileged) drop_privileges();
+        exec_tool(args);
+    }
+    return pid;
+}
+
+}  // namespace
+
 RunResult run_tool_unprivileged(const std::vector<std::string>& args) {
-    return run_captured(args, [] {
-        // Changing all uids away from 0 clears every capability set.
-        if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) {
-            std::perror("drop privileges");
-            _exit(126);
-        }
-    });
+    return run_captured(args, [] { drop_privileges(); });
+}
+
+int spawn_tool_unprivileged(const std::vector<std::string>& args, const std::string& out_path,
+                            const std::string& err_path) {
+    return spawn_prepared(args, out_path, err_path, true);
 }
 
 RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector<std::string>& lines) {
@@ -282,16 +309,7 @@ RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector
 }
 
 int spawn_tool(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
-    pid_t pid = fork();
-    if (pid < 0) die("fork");
-    if (pid == 0) {
-        int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(o, 1);
-        dup2(e, 2);
-        exec_tool(args);
-    }
-    return pid;
+    return spawn_prepared(args, out_path, err_path, false);
 }
 
 int wait_tool(int pid, int timeout_ms) {

@@ -57,6 +57,8 @@ int wait_tool(int pid, int timeout_ms);
 
 // Runs the tool as an unprivileged user (uid/gid 65534) with no capabilities.
 RunResult run_tool_unprivileged(const std::vector<std::string>& args);
+int spawn_tool_unprivileged(const std::vector<std::string>& args, const std::string& out_path,
+                            const std::string& err_path);
 
 // Runs the tool with /dev/log (in a private mount namespace of its own)
 // bound to a datagram socket of ours; returns what arrived there.

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -331,6 +332,31 @@ TEST_CASE("without CAP_NET_ADMIN: exit 1, a clear message, nothing destroyed", "
     expect(conns, "alive", "alive");
     it::close_all(conns);
     close(l);
+}
+
+TEST_CASE("a daemon goes on when connections cannot be ended; the hint is logged once", "[tool]") {
+    // Before: an EPERM (or EOPNOTSUPP, EINVAL) for one socket ended a
+    // daemon with exit 1. Only the start-up probe may judge the kernel.
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7115);
+    auto conns = connect_n(2, l, AF_INET, "127.0.0.1", 7115);
+    char dir[] = "/tmp/tcp_closer_it.XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    REQUIRE(chmod(dir, 0777) == 0);  // the unprivileged tool writes nothing there, but may open it
+    const std::string err = std::string(dir) + "/err";
+    int pid = it::spawn_tool_unprivileged({"-s", "7115", "-i", "0.1", kNoSyslog}, std::string(dir) + "/out", err);
+    it::sleep_ms(600);
+    CHECK(it::running(pid));
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 3000) == 0);
+    std::string text = it::read_file(err);
+    INFO("stderr: " << text);
+    CHECK(count(text, "failed=2") >= 3);
+    CHECK(count(text, "could not be ended") == 1);
+    CHECK(text.find("stopping on signal") != std::string::npos);
+    expect(conns, "alive", "alive");
+    it::close_all(conns);
+    close(l);
+    CHECK(std::system((std::string("rm -rf ") + dir).c_str()) == 0);
 }
 
 TEST_CASE("log lines also go to syslog unless --disable_syslog", "[tool]") {
