@@ -52,41 +52,38 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
     return finish(w);
 }
 
-Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out) {
-    if (rec.cookie_is_wildcard()) return make_error(EINVAL, "refusing to destroy without a socket cookie");
+namespace {
+
+// One request about one socket, acked: | nlmsghdr | inet_diag_req_v2 |.
+Result<size_t> encode_one(uint16_t type, uint32_t seq, uint8_t family, uint32_t states, const inet_diag_sockid& id,
+                          std::span<uint8_t> out) {
     ByteWriter w(out);
-    put_header(w, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq);
+    put_header(w, type, NLM_F_REQUEST | NLM_F_ACK, seq);
     inet_diag_req_v2 r{};
-    r.sdiag_family = rec.family;
+    r.sdiag_family = family;
     r.sdiag_protocol = kIpprotoTcp;
-    r.idiag_states = rec.state < 32 ? 1u << rec.state : 0;
-    r.id = rec.id;
+    r.idiag_states = states;
+    r.id = id;
     w.put(&r, sizeof r);
     return finish(w);
 }
 
+}  // namespace
+
+Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out) {
+    if (rec.cookie_is_wildcard()) return make_error(EINVAL, "refusing to destroy without a socket cookie");
+    return encode_one(SOCK_DESTROY, seq, rec.family, rec.state < 32 ? 1u << rec.state : 0, rec.id, out);
+}
+
 Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out) {
-    ByteWriter w(out);
-    put_header(w, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq);
-    inet_diag_req_v2 r{};  // zero addresses, ports and cookie
-    r.sdiag_family = AF_INET;
-    r.sdiag_protocol = kIpprotoTcp;
-    r.idiag_states = 1u << 1;  // ESTABLISHED
-    w.put(&r, sizeof r);
-    return finish(w);
+    inet_diag_sockid none{};  // zero addresses, ports and cookie
+    return encode_one(SOCK_DESTROY, seq, AF_INET, 1u << 1 /* ESTABLISHED */, none, out);
 }
 
 Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out) {
     if (rec.cookie_is_wildcard()) return make_error(EINVAL, "refusing a lookup without a socket cookie");
-    ByteWriter w(out);
-    put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_ACK, seq);
-    inet_diag_req_v2 r{};
-    r.sdiag_family = rec.family;
-    r.sdiag_protocol = kIpprotoTcp;
-    r.idiag_states = 0xfff;  // an exact lookup ignores states; every TCP state up to CLOSING
-    r.id = rec.id;
-    w.put(&r, sizeof r);
-    return finish(w);
+    // An exact lookup ignores states; every TCP state up to CLOSING.
+    return encode_one(SOCK_DIAG_BY_FAMILY, seq, rec.family, 0xfff, rec.id, out);
 }
 
 Result<SockRecord> decode_sock(std::span<const uint8_t> payload) {

@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <initializer_list>
+#include <vector>
 
 #include "bc_model.hpp"
 #include "core/sock_record.hpp"
@@ -27,6 +29,16 @@ inline tc::SockRecord rec(const char* src, uint16_t sport, const char* dst, uint
     r.id.idiag_cookie[1] = 0;
     r.state = state;
     return r;
+}
+
+// Sockets that differ only in their inode, for the /proc path's tests.
+inline std::vector<tc::SockRecord> with_inodes(std::initializer_list<uint32_t> inodes) {
+    std::vector<tc::SockRecord> v;
+    for (uint32_t i : inodes) {
+        v.push_back(rec("127.0.0.1", 22, "127.0.0.1", 1));
+        v.back().inode = i;
+    }
+    return v;
 }
 
 inline model::Entry entry(const tc::SockRecord& r) {

@@ -10,15 +10,6 @@ using namespace tc;
 
 namespace {
 
-std::vector<SockRecord> with_inodes(std::initializer_list<uint32_t> inodes) {
-    std::vector<SockRecord> v;
-    for (uint32_t i : inodes) {
-        v.push_back(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1));
-        v.back().inode = i;
-    }
-    return v;
-}
-
 std::vector<std::pair<int32_t, int32_t>> holders(const OwnerMap& m, uint32_t inode) {
     std::vector<std::pair<int32_t, int32_t>> v;
     for (const Holder& h : m.holders_of(inode)) {
@@ -32,19 +23,19 @@ std::vector<std::pair<int32_t, int32_t>> holders(const OwnerMap& m, uint32_t ino
 
 TEST_CASE("owner map: wanted inodes, sorted and unique; 0 never wanted", "[owner_map]") {
     OwnerMap m;
-    auto recs = with_inodes({500, 7, 0, 500, 90, 7, 4294967295u});
+    auto recs = testutil::with_inodes({500, 7, 0, 500, 90, 7, 4294967295u});
     REQUIRE(m.want(recs));
     CHECK_FALSE(m.empty());
     for (uint32_t i : {7u, 90u, 500u, 4294967295u}) CHECK(m.wants(i));
     for (uint32_t i : {0u, 1u, 8u, 89u, 91u, 499u, 501u, 4294967294u}) CHECK_FALSE(m.wants(i));
-    REQUIRE(m.want(with_inodes({0, 0})));
+    REQUIRE(m.want(testutil::with_inodes({0, 0})));
     CHECK(m.empty());
     CHECK_FALSE(m.wants(0));
 }
 
 TEST_CASE("owner map: holders grouped by inode, in walk order", "[owner_map]") {
     OwnerMap m;
-    REQUIRE(m.want(with_inodes({30, 10, 20})));
+    REQUIRE(m.want(testutil::with_inodes({30, 10, 20})));
     // As a walk over /proc finds them: by pid, then by fd.
     REQUIRE(m.add(10, 100, 3));
     REQUIRE(m.add(30, 100, 4));
@@ -61,7 +52,7 @@ TEST_CASE("owner map: holders grouped by inode, in walk order", "[owner_map]") {
     CHECK(m.unreadable() == 1);
 
     // The next poll starts clean.
-    REQUIRE(m.want(with_inodes({20})));
+    REQUIRE(m.want(testutil::with_inodes({20})));
     CHECK(m.unreadable() == 0);
     CHECK(holders(m, 20).empty());  // before finish(): nothing
     REQUIRE(m.add(20, 1, 1));

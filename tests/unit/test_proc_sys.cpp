@@ -37,15 +37,6 @@ struct FakeTree {
     }
 };
 
-std::vector<SockRecord> with_inodes(std::initializer_list<uint32_t> inodes) {
-    std::vector<SockRecord> v;
-    for (uint32_t i : inodes) {
-        v.push_back(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1));
-        v.back().inode = i;
-    }
-    return v;
-}
-
 }  // namespace
 
 TEST_CASE("proc walk: finds every holder of the wanted inodes and nothing else", "[proc_sys]") {
@@ -68,7 +59,7 @@ TEST_CASE("proc walk: finds every holder of the wanted inodes and nothing else",
 
     sys::ProcSys ps(t.root.c_str());
     OwnerMap map;
-    auto recs = with_inodes({500, 700, 800, 900});
+    auto recs = testutil::with_inodes({500, 700, 800, 900});
     REQUIRE(map.want(recs));
     REQUIRE(ps.find_holders(map).ok());
     REQUIRE(map.finish());
@@ -94,7 +85,7 @@ TEST_CASE("proc walk: finds every holder of the wanted inodes and nothing else",
 TEST_CASE("proc walk: a missing /proc is an error", "[proc_sys]") {
     sys::ProcSys ps("/nonexistent/tcp_closer/proc");
     OwnerMap map;
-    auto recs = with_inodes({5});
+    auto recs = testutil::with_inodes({5});
     REQUIRE(map.want(recs));
     Status s = ps.find_holders(map);
     REQUIRE_FALSE(s.ok());
