@@ -3,10 +3,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "wire/bytecode.hpp"
+#include "core/fmt.hpp"
 #include "engine/engine.hpp"
 #include "core/options.hpp"
 #include "report/report.hpp"
@@ -21,6 +21,16 @@
 namespace {
 
 using namespace tc;
+
+// printf to a descriptor, through our own formatter (no stdio in the binary).
+__attribute__((format(printf, 2, 3))) void say(int fd, const char* format, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, format);
+    int n = vfmt(buf, sizeof buf, format, ap);
+    va_end(ap);
+    if (n > 0) sys::write_all(fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+}
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
@@ -45,7 +55,7 @@ public:
         char ts[40];
         format_timestamp(ts, sizeof ts, now);
         char buf[kLineMax + 64];
-        int n = std::snprintf(buf, sizeof buf, "%s %s\n", ts, text);
+        int n = fmt(buf, sizeof buf, "%s %s\n", ts, text);
         if (n > 0) sys::write_all(fd_, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
         if (syslog_) {
             char dgram[kLineMax + 64];
@@ -58,7 +68,7 @@ public:
         if (!verbose_) return;
         static const char* const v6_names[] = {"all", "IPv4-mapped only", "native only"};
         char buf[kLineMax];
-        std::snprintf(buf, sizeof buf, "filter for %s dump (%s): %zu bytes",
+        fmt(buf, sizeof buf, "filter for %s dump (%s): %zu bytes",
                       scope.family == AF_INET ? "AF_INET" : "AF_INET6",
                       scope.family == AF_INET ? "all" : v6_names[static_cast<int>(scope.v6)],
                       program.size());
@@ -66,7 +76,7 @@ public:
         for (size_t pos = 0; pos < program.size();) {
             char op[128];
             pos = describe_op(program, pos, op, sizeof op);
-            std::snprintf(buf, sizeof buf, "  %s", op);
+            fmt(buf, sizeof buf, "  %s", op);
             line(buf);
             if (pos == 0) break;
         }
@@ -120,9 +130,9 @@ const char* hint_for(int err, bool proc_path = false) {
 
 int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err, bool proc_path = false) {
     char buf[kLineMax];
-    std::snprintf(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err, proc_path));
+    fmt(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err, proc_path));
     log.line(buf, true);
-    if (!log_is_stderr) std::fprintf(stderr, "tcp_closer: %s\n", buf);
+    if (!log_is_stderr) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
     return kExitFailure;
 }
 
@@ -132,23 +142,20 @@ int main(int argc, char** argv) {
     ParseResult pr = parse_args(argc, argv);
     if (!pr.ok) {
         if (pr.value.empty())
-            std::fprintf(stderr, "tcp_closer: %s\n", pr.message);
+            say(STDERR_FILENO, "tcp_closer: %s\n", pr.message);
         else
-            std::fprintf(stderr, "tcp_closer: %s: '%.*s'\n", pr.message, static_cast<int>(pr.value.size()),
+            say(STDERR_FILENO, "tcp_closer: %s: '%.*s'\n", pr.message, static_cast<int>(pr.value.size()),
                          pr.value.data());
-        std::fprintf(stderr, "Try 'tcp_closer --help' for more information.\n");
+        say(STDERR_FILENO, "Try 'tcp_closer --help' for more information.\n");
         return kExitUsage;
     }
     const Options& opt = pr.opts;
     if (opt.help) {
-        std::fputs(kUsage, stdout);
+        sys::write_all(STDOUT_FILENO, kUsage, std::strlen(kUsage));
         return kExitOk;
     }
     if (opt.version) {
-        std::fputs(kVersion, stdout);
-        std::fputs("\n", stdout);
-        std::fputs(kMethods, stdout);
-        std::fputs("\n", stdout);
+        say(STDOUT_FILENO, "%s\n%s\n", kVersion, kMethods);
         return kExitOk;
     }
 
@@ -156,7 +163,7 @@ int main(int argc, char** argv) {
     if (opt.logfile) {
         Result<int> fd = sys::open_append(opt.logfile);
         if (!fd) {
-            std::fprintf(stderr, "tcp_closer: %s '%s': %s\n", fd.error().what, opt.logfile, std::strerror(fd.error().code));
+            say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", fd.error().what, opt.logfile, std::strerror(fd.error().code));
             return kExitFailure;
         }
         log_fd = *fd;
@@ -188,7 +195,7 @@ int main(int argc, char** argv) {
         proc_path = false;
     } else if (choice->reason) {
         char buf[kLineMax];
-        std::snprintf(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead",
+        fmt(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead",
                       choice->reason, std::strerror(choice->probe_err));
         log.line(buf);
     }
@@ -210,10 +217,10 @@ int main(int argc, char** argv) {
         // One socket's error never ends the run; say once what it means.
         if (int err = log.take_poll_failure(); err != 0 && err != hinted_err) {
             hinted_err = err;
-            std::snprintf(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
+            fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
                           std::strerror(err), hint_for(err, proc_path));
             log.line(buf, true);
-            if (!log_is_stderr && opt.interval_ns == 0) std::fprintf(stderr, "tcp_closer: %s\n", buf);
+            if (!log_is_stderr && opt.interval_ns == 0) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
         }
         if (opt.interval_ns == 0) return stats->failed > 0 ? kExitFailure : kExitOk;
         // Monotonic schedule; a poll that overran its slot starts the next at once.

@@ -1,10 +1,8 @@
 #include "report/report.hpp"
 
-#include <arpa/inet.h>
-
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
+
+#include "core/fmt.hpp"
 
 namespace tc {
 
@@ -41,7 +39,7 @@ void format_timestamp(char* out, size_t n, const timespec& ts) {
     tm t{};
     time_t secs = ts.tv_sec;
     gmtime_r(&secs, &t);
-    std::snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+    fmt(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
                   t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(ts.tv_nsec / 1000000));
 }
 
@@ -52,28 +50,74 @@ size_t format_syslog(char* out, size_t n, bool error, const timespec& ts, int pi
     time_t secs = ts.tv_sec;
     gmtime_r(&secs, &t);
     int mon = t.tm_mon >= 0 && t.tm_mon < 12 ? t.tm_mon : 0;
-    int w = std::snprintf(out, n, "<%d>%.3s %2d %02d:%02d:%02d tcp_closer[%d]: %s", kDaemon | (error ? kErr : kInfo),
+    int w = fmt(out, n, "<%d>%.3s %2d %02d:%02d:%02d tcp_closer[%d]: %s", kDaemon | (error ? kErr : kInfo),
                           months + 3 * mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, pid, line);
     if (w < 0 || n == 0) return 0;
     return static_cast<size_t>(w) < n ? static_cast<size_t>(w) : n - 1;
 }
 
-void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port) {
-    char a[INET6_ADDRSTRLEN] = "?";
-    if (family == AF_INET) {
-        inet_ntop(AF_INET, addr, a, sizeof a);
-        std::snprintf(out, n, "%s:%u", a, port);
-    } else {
-        inet_ntop(AF_INET6, addr, a, sizeof a);
-        std::snprintf(out, n, "[%s]:%u", a, port);
+void format_addr(char* out, size_t n, uint8_t family, const uint32_t addr[4]) {
+    uint8_t b[16];
+    std::memcpy(b, addr, sizeof b);
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (family == AF_INET) {  // only the first 4 bytes are meaningful
+        fmt(out, n, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+        return;
     }
+    if (std::memcmp(b, kMapped, sizeof kMapped) == 0) {
+        fmt(out, n, "::ffff:%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+        return;
+    }
+    // RFC 5952: lowercase hex without leading zeros; the longest run of two
+    // or more zero groups (the first of equals) becomes "::".
+    uint16_t w[8];
+    for (int i = 0; i < 8; ++i) w[i] = static_cast<uint16_t>(b[2 * i] << 8 | b[2 * i + 1]);
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && w[j] == 0) ++j;
+        if (j - i > best_len && j - i >= 2) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j > i ? j : i + 1;
+    }
+    static const char hex[] = "0123456789abcdef";
+    char text[40];
+    size_t len = 0;
+    for (int i = 0; i < 8;) {
+        if (i == best) {
+            text[len++] = ':';
+            text[len++] = ':';
+            i += best_len;
+            continue;
+        }
+        if (i > 0 && i != best + best_len) text[len++] = ':';
+        bool started = false;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            int d = (w[i] >> shift) & 0xf;
+            if (d || started || shift == 0) {
+                text[len++] = hex[d];
+                started = true;
+            }
+        }
+        ++i;
+    }
+    text[len] = '\0';
+    fmt(out, n, "%s", text);
+}
+
+void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port) {
+    char a[48];
+    format_addr(a, sizeof a, family, addr);
+    fmt(out, n, family == AF_INET ? "%s:%u" : "[%s]:%u", a, port);
 }
 
 namespace {
 
 struct Endpoints {
-    char local[INET6_ADDRSTRLEN + 16];
-    char remote[INET6_ADDRSTRLEN + 16];
+    char local[64];
+    char remote[64];
     char last_recv[16];
 };
 
@@ -81,9 +125,9 @@ void fill(Endpoints& e, const SockRecord& rec) {
     format_endpoint(e.local, sizeof e.local, rec.family, rec.id.idiag_src, rec.sport());
     format_endpoint(e.remote, sizeof e.remote, rec.family, rec.id.idiag_dst, rec.dport());
     if (rec.has_info)
-        std::snprintf(e.last_recv, sizeof e.last_recv, "%u", rec.last_data_recv_ms);
+        fmt(e.last_recv, sizeof e.last_recv, "%u", rec.last_data_recv_ms);
     else
-        std::snprintf(e.last_recv, sizeof e.last_recv, "-");
+        fmt(e.last_recv, sizeof e.last_recv, "-");
 }
 
 }  // namespace
@@ -98,11 +142,11 @@ struct LineBuf {
 
     // One non-template function (not one instance per argument list): the
     // binary has a size budget.
-    __attribute__((format(printf, 2, 3))) void add(const char* fmt, ...) {
+    __attribute__((format(printf, 2, 3))) void add(const char* format, ...) {
         if (used + 1 >= n) return;
         va_list ap;
-        va_start(ap, fmt);
-        int w = std::vsnprintf(out + used, n - used, fmt, ap);
+        va_start(ap, format);
+        int w = vfmt(out + used, n - used, format, ap);
         va_end(ap);
         if (w > 0) used += static_cast<size_t>(w) < n - used ? static_cast<size_t>(w) : n - used - 1;
     }
@@ -144,14 +188,14 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected)
     Endpoints e;
     fill(e, rec);
     char rtt[16] = "-";
-    if (rec.has_info) std::snprintf(rtt, sizeof rtt, "%u", rec.rtt_us);
-    std::snprintf(out, n, "candidate %s -> %s state=%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s",
+    if (rec.has_info) fmt(rtt, sizeof rtt, "%u", rec.rtt_us);
+    fmt(out, n, "candidate %s -> %s state=%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s",
                   e.local, e.remote, tcp_state_name(rec.state), rtt, e.last_recv, rec.uid, rec.inode,
                   selected ? "yes" : "no");
 }
 
 void format_summary(char* out, size_t n, const PollStats& s) {
-    std::snprintf(out, n,
+    fmt(out, n,
                   "poll: matched=%zu destroyed=%zu sock_destroy=%zu reset=%zu shutdown=%zu killed=%zu no_owner=%zu "
                   "vanished=%zu failed=%zu",
                   s.matched, s.destroyed, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished,

@@ -21,6 +21,10 @@ const char* method_name(Method m);
 // "2026-11-26T01:02:03.456Z"
 void format_timestamp(char* out, size_t n, const timespec& ts);
 
+// "127.0.0.1" or "2001:db8::1" (RFC 5952; v4-mapped: "::ffff:127.0.0.1").
+// For AF_INET only the first 4 bytes are read. Needs no libc formatting.
+void format_addr(char* out, size_t n, uint8_t family, const uint32_t addr[4]);
+
 // "127.0.0.1:22" or "[::1]:22" (v4-mapped: "[::ffff:127.0.0.1]:22").
 void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port);
 

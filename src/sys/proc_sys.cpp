@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 
+#include "core/fmt.hpp"
 #include "proc/procfs.hpp"
 
 namespace tc::sys {
@@ -53,7 +53,7 @@ Status ProcSys::find_holders(OwnerMap& map) {
 
 Status ProcSys::scan_process(int proc_fd, int32_t pid, OwnerMap& map) {
     char path[32];
-    std::snprintf(path, sizeof path, "%d/fd", pid);
+    fmt(path, sizeof path, "%d/fd", pid);
     Fd dir(openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir.valid()) {
         if (errno == EACCES || errno == EPERM) map.note_unreadable();
@@ -122,7 +122,7 @@ int ProcSys::kill_holder(const Holder& h) {
     Fd proc(open_root(root_));
     if (!proc.valid()) return errno;
     char path[48];
-    std::snprintf(path, sizeof path, "%d/fd/%d", h.pid, h.fd);
+    fmt(path, sizeof path, "%d/fd/%d", h.pid, h.fd);
     uint32_t inode = 0;
     if (!link_inode(proc.get(), path, inode) || inode != h.inode) return ESTALE;
     if (pidfd.valid()) {
@@ -137,7 +137,7 @@ void ProcSys::comm(int32_t pid, char (&out)[16]) {
     Fd proc(open_root(root_));
     if (!proc.valid()) return;
     char path[32];
-    std::snprintf(path, sizeof path, "%d/comm", pid);
+    fmt(path, sizeof path, "%d/comm", pid);
     Fd f(openat(proc.get(), path, O_RDONLY | O_CLOEXEC));
     if (!f.valid()) return;
     char buf[64];

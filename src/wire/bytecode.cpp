@@ -2,8 +2,9 @@
 
 #include <linux/inet_diag.h>
 
-#include <cstdio>
 #include <cstring>
+
+#include "core/fmt.hpp"
 
 namespace tc {
 namespace {
@@ -161,19 +162,19 @@ size_t describe_op(std::span<const uint8_t> prog, size_t pos, char* text, size_t
             if (prog.size() - pos >= kPortTestLen) {
                 inet_diag_bc_op port;
                 std::memcpy(&port, prog.data() + pos + kOpLen, sizeof port);
-                std::snprintf(arg, sizeof arg, " port=%u", port.no);
+                fmt(arg, sizeof arg, " port=%u", port.no);
             }
             break;
         case INET_DIAG_BC_S_COND: case INET_DIAG_BC_D_COND:
             if (prog.size() - pos >= kOpLen + sizeof(inet_diag_hostcond)) {
                 inet_diag_hostcond hc;
                 std::memcpy(&hc, prog.data() + pos + kOpLen, sizeof hc);
-                std::snprintf(arg, sizeof arg, " family=%u prefix=%u port=%d", hc.family, hc.prefix_len, hc.port);
+                fmt(arg, sizeof arg, " family=%u prefix=%u port=%d", hc.family, hc.prefix_len, hc.port);
             }
             break;
         default: break;
     }
-    std::snprintf(text, text_len, "%4zu: %-6s yes=%-3u no=%-5u (-> %zu)%s", pos, name, o.yes, o.no,
+    fmt(text, text_len, "%4zu: %-6s yes=%-3u no=%-5u (-> %zu)%s", pos, name, o.yes, o.no,
                   pos + o.no, arg);
     if (o.yes == 0) return 0;
     return pos + o.yes;

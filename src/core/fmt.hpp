@@ -1,0 +1,22 @@
+// The part of snprintf the tool uses, without libc's printf: in a static
+// musl binary printf drags in about 9 KiB of floating-point formatting and
+// stdio that the tool never needs.
+//
+// Conversions: %s %d %u with the length modifiers l and z (%ld %lu %zu),
+// and %%. Flags '-' (left-justify) and '0' (zero-pad numbers), a width, and
+// for %s a precision (.N or .*). Anything else is a programming error: the
+// format attribute lets the compiler check every call.
+//
+// Like snprintf: writes at most n - 1 bytes plus a NUL (when n > 0) and
+// returns the length the whole output would have had.
+#pragma once
+
+#include <cstdarg>
+#include <cstddef>
+
+namespace tc {
+
+__attribute__((format(printf, 3, 4))) int fmt(char* out, size_t n, const char* format, ...);
+int vfmt(char* out, size_t n, const char* format, va_list ap);
+
+}  // namespace tc
