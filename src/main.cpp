@@ -7,8 +7,10 @@
 
 #include "wire/bytecode.hpp"
 #include "core/fmt.hpp"
+#include "engine/dry_run.hpp"
 #include "engine/engine.hpp"
 #include "core/options.hpp"
+#include "report/json.hpp"
 #include "report/report.hpp"
 #include "engine/proc_terminator.hpp"
 #include "sys/proc_sys.hpp"
@@ -48,7 +50,24 @@ constexpr char kMethods[] = "ways to end a connection: sock_destroy, reset, shut
 
 class Logger final : public PollObserver, public KillObserver {
 public:
-    Logger(int fd, bool syslog, bool verbose) : fd_(fd), syslog_(syslog), verbose_(verbose) {}
+    Logger(int fd, bool syslog, bool verbose, bool dry_run, bool json)
+        : fd_(fd), syslog_(syslog), verbose_(verbose), dry_run_(dry_run), json_(json) {}
+
+    // One line on stdout (the dry-run list and the JSON objects).
+    static void out(const char* text, size_t len) {
+        char buf[kJsonMax + 2];
+        if (len > kJsonMax) len = kJsonMax;
+        std::memcpy(buf, text, len);
+        buf[len] = '\n';
+        sys::write_all(STDOUT_FILENO, buf, len + 1);
+    }
+
+    void summary(const PollStats& stats) {
+        char buf[kJsonMax];
+        format_summary(buf, sizeof buf, stats, dry_run_);
+        line(buf, stats.failed > 0);
+        if (json_) out(buf, format_json_summary(buf, sizeof buf, stats, dry_run_));
+    }
 
     void line(const char* text, bool error = false) {
         const timespec now = sys::realtime_now();
@@ -90,8 +109,14 @@ public:
     }
 
     void on_result(const SockRecord& rec, const KillResult& res) override {
-        char buf[kLineMax];
+        char buf[kJsonMax];
+        if (json_) out(buf, format_json_result(buf, sizeof buf, rec, res));
         format_result(buf, sizeof buf, rec, res);
+        if (dry_run_) {
+            // The list goes to stdout (JSON replaces it there); the log keeps the summary.
+            if (!json_) out(buf, std::strlen(buf));
+            return;
+        }
         line(buf, res.outcome == Outcome::Failed);
         if (res.outcome == Outcome::Failed && poll_fail_err_ == 0) poll_fail_err_ = res.err ? res.err : EIO;
     }
@@ -113,6 +138,8 @@ private:
     int fd_;
     bool syslog_;
     bool verbose_;
+    bool dry_run_;
+    bool json_;
     int poll_fail_err_ = 0;
 };
 
@@ -170,7 +197,7 @@ int main(int argc, char** argv) {
     }
     const bool log_is_stderr = log_fd == STDERR_FILENO;
     if (opt.syslog) sys::syslog_open();
-    Logger log(log_fd, opt.syslog, opt.verbose);
+    Logger log(log_fd, opt.syslog, opt.verbose, opt.dry_run, opt.json);
 
     // Dump and destroy use separate sockets, so acks never mix with a dump.
     sys::DiagSocket dump_sock;
@@ -179,18 +206,22 @@ int main(int argc, char** argv) {
 
     sys::ProcSys proc_ops;
     ProcTerminator proc(proc_ops, opt.kill_owner ? ProcTerminator::Mode::KillOwner : ProcTerminator::Mode::Reset, &log);
-    Terminator* terminator = &proc;
-    bool proc_path = true;
+    DryRunTerminator dry_run;
+    Terminator* terminator = opt.dry_run ? static_cast<Terminator*>(&dry_run) : &proc;
+    bool proc_path = !opt.dry_run;
 #ifndef TC_NO_SOCK_DESTROY
     // A socket refused with EOPNOTSUPP although the kernel has SOCK_DESTROY
     // goes to the /proc path alone (see sock_destroy.hpp).
     sys::DiagSocket destroy_sock;
     SockDestroyTerminator sock_destroy(destroy_sock, &proc);
-    if (Status s = destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
+    // A dry run needs neither the destroy socket nor the probe (nor privileges).
+    if (Status s = opt.dry_run ? Status{} : destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
-    Result<PathChoice> choice = choose_path(opt.use_proc || opt.kill_owner, destroy_sock);
+    Result<PathChoice> choice = choose_path(opt.use_proc || opt.kill_owner || opt.dry_run, destroy_sock);
     if (!choice) return fail_runtime(log, log_is_stderr, "SOCK_DESTROY probe failed", choice.error().code);
-    if (choice->path == KillPath::SockDestroy) {
+    if (opt.dry_run) {
+        // the list is the same whichever way a real run would end them
+    } else if (choice->path == KillPath::SockDestroy) {
         terminator = &sock_destroy;
         proc_path = false;
     } else if (choice->reason) {
@@ -212,8 +243,7 @@ int main(int argc, char** argv) {
         Result<PollStats> stats = engine.poll(opt.sel, log);
         if (!stats) return fail_runtime(log, log_is_stderr, stats.error().what, stats.error().code, proc_path);
         char buf[kLineMax];
-        format_summary(buf, sizeof buf, *stats);
-        log.line(buf, stats->failed > 0);
+        log.summary(*stats);
         // One socket's error never ends the run; say once what it means.
         if (int err = log.take_poll_failure(); err != 0 && err != hinted_err) {
             hinted_err = err;

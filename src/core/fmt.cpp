@@ -61,7 +61,12 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
             }
         }
         char size = 0;
-        if (*f == 'l' || *f == 'z') size = *f++;
+        if (*f == 'l' && f[1] == 'l') {
+            size = 'q';
+            f += 2;
+        } else if (*f == 'l' || *f == 'z') {
+            size = *f++;
+        }
 
         char num[24];
         char* const num_end = num + sizeof num;
@@ -77,7 +82,10 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
                 break;
             }
             case 'd': {
-                long long v = size == 'l' ? va_arg(ap, long) : size == 'z' ? va_arg(ap, long) : va_arg(ap, int);
+                long long v = size == 'q'   ? va_arg(ap, long long)
+                              : size == 'l' ? va_arg(ap, long)
+                              : size == 'z' ? va_arg(ap, long)
+                                            : va_arg(ap, int);
                 negative = v < 0;
                 unsigned long long mag = negative ? 0ull - static_cast<unsigned long long>(v) : static_cast<unsigned long long>(v);
                 text = utoa(mag, num_end);
@@ -85,7 +93,8 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
                 break;
             }
             case 'u': {
-                unsigned long long v = size == 'l'   ? va_arg(ap, unsigned long)
+                unsigned long long v = size == 'q'   ? va_arg(ap, unsigned long long)
+                                       : size == 'l' ? va_arg(ap, unsigned long)
                                        : size == 'z' ? va_arg(ap, size_t)
                                                      : va_arg(ap, unsigned);
                 text = utoa(v, num_end);
@@ -117,6 +126,15 @@ int fmt(char* out, size_t n, const char* format, ...) {
     int r = vfmt(out, n, format, ap);
     va_end(ap);
     return r;
+}
+
+void Appender::add(const char* format, ...) {
+    if (used_ + 1 >= n_) return;
+    va_list ap;
+    va_start(ap, format);
+    int w = vfmt(out_ + used_, n_ - used_, format, ap);
+    va_end(ap);
+    if (w > 0) used_ += static_cast<size_t>(w) < n_ - used_ ? static_cast<size_t>(w) : n_ - used_ - 1;
 }
 
 }  // namespace tc

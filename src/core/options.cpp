@@ -7,9 +7,9 @@ namespace tc {
 const char kVersion[] = "tcp_closer 0.2.0";
 
 const char kUsage[] =
-    "Usage: tcp_closer [options] -s PORTS | -d PORTS\n"
-    "Destroy established TCP connections selected by port, optionally only those\n"
-    "that have received no data for a while; once, or every SEC seconds.\n"
+    "Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR\n"
+    "Destroy TCP connections selected by port, address and state, optionally only\n"
+    "those that have received no data for a while; once, or every SEC seconds.\n"
     "Where the kernel has SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) the kernel resets\n"
     "them (needs CAP_NET_ADMIN); otherwise, or with --use_proc, each is reset inside\n"
     "the process that holds it, found through /proc, and that process keeps\n"
@@ -20,14 +20,30 @@ const char kUsage[] =
     "  -6                     match native IPv6 connections; -4 -6 for both\n"
     "  -s, --sport PORTS      local (source) ports to match; repeatable\n"
     "  -d, --dport PORTS      remote (destination) ports to match; repeatable\n"
+    "      --src CIDR         local address or prefix (10.0.0.0/8, 192.0.2.7,\n"
+    "                         2001:db8::/32, ::1); repeatable, any of them matches;\n"
+    "                         an IPv4 prefix also matches ::ffff:a.b.c.d\n"
+    "      --dst CIDR         remote address or prefix; the same rules\n"
+    "      --state LIST       states to match, comma-separated: established (the\n"
+    "                         default), syn-sent, syn-recv, fin-wait-1, fin-wait-2,\n"
+    "                         time-wait, close-wait, last-ack, closing, or all (all\n"
+    "                         but listening: a listening socket is never destroyed)\n"
     "  -t, --idle_time MS     only connections whose last received data is at\n"
-    "                         least MS ms old (default 0: all matching connections)\n"
+    "                         least MS ms old (default 0: all matching connections);\n"
+    "                         time-wait and syn-recv sockets carry no receive time\n"
+    "                         and never count as idle\n"
     "      --last_recv_limit MS\n"
     "                         only connections whose last received data is less\n"
     "                         than MS ms old (default 0: no limit; must be above -t)\n"
     "  -i, --interval SEC     poll every SEC seconds (e.g. 5 or 0.5) and keep running;\n"
     "                         without it: poll once and exit\n"
     "  -f, --logfile PATH     append log lines to PATH (default: stderr)\n"
+    "  -n, --dry-run          end nothing: list on stdout what would be ended (the\n"
+    "                         poll summary stays in the log); needs no privileges\n"
+    "  -j, --json             also write one JSON object per selected connection\n"
+    "                         and one summary object per poll on stdout\n"
+    "      --max-kills N      end at most N connections per poll; the rest are\n"
+    "                         logged and counted as skipped\n"
     "  -v, --verbose          also log every candidate with its tcp_info figures and\n"
     "                         the compiled filter, op by op\n"
     "      --use_proc         use the /proc path even where SOCK_DESTROY works\n"
@@ -38,12 +54,14 @@ const char kUsage[] =
     "  -h, --help             show this help and exit\n"
     "  -V, --version          show the version and exit\n"
     "Dashed spellings (--idle-time, --last-recv-limit, --use-proc, --kill-owner,\n"
-    "--disable-syslog) are accepted too.\n"
+    "--disable-syslog) are accepted too, and so are --dry_run and --max_kills.\n"
     "\n"
     "PORTS is a port (1-65535), a range (7000-7099) or a comma list of those\n"
-    "(80,443,8000-8100). A connection is selected when its source port is one of\n"
-    "the --sport ports (if any) and its destination port is one of the --dport\n"
-    "ports (if any). Only ESTABLISHED connections are selected.\n"
+    "(80,443,8000-8100). A connection is selected when it matches every kind of\n"
+    "selector given (source ports, destination ports, --src, --dst, --state);\n"
+    "within a kind, any value matches. At least one port or address is required.\n"
+    "Without -4/-6 the family follows the addresses given (IPv4 when none).\n"
+    "Example: tcp_closer -n --dst 10.0.0.0/8 -d 5432 --state established,close-wait\n"
     "\n"
     "Exit status: 0 success (also when nothing matched), 1 runtime failure\n"
     "(netlink or /proc unavailable, permission denied, a connection that could not\n"
@@ -52,7 +70,10 @@ const char kUsage[] =
 
 namespace {
 
-enum class Opt { V4, V6, Sport, Dport, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner, NoSyslog, Version };
+enum class Opt {
+    V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
+    NoSyslog, Version, DryRun, Json, MaxKills,
+};
 
 struct OptSpec {
     char short_name;          // 0: none
@@ -67,6 +88,12 @@ constexpr OptSpec kSpecs[] = {
     {'6', nullptr, nullptr, false, Opt::V6},
     {'s', "sport", nullptr, true, Opt::Sport},
     {'d', "dport", nullptr, true, Opt::Dport},
+    {0, "src", nullptr, true, Opt::Src},
+    {0, "dst", nullptr, true, Opt::Dst},
+    {0, "state", nullptr, true, Opt::State},
+    {'n', "dry-run", "dry_run", false, Opt::DryRun},
+    {'j', "json", nullptr, false, Opt::Json},
+    {0, "max-kills", "max_kills", true, Opt::MaxKills},
     {'t', "idle_time", "idle-time", true, Opt::Idle},
     {0, "last_recv_limit", "last-recv-limit", true, Opt::LastRecv},
     {'i', "interval", nullptr, true, Opt::Interval},
@@ -110,6 +137,22 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
         case Opt::Dport:
             if (Status s = parse_ports(value, o.sel.dports); !s) return s.error().what;
             break;
+        case Opt::Src:
+        case Opt::Dst: {
+            Prefix p;
+            if (Status s = parse_prefix(value, p); !s) return s.error().what;
+            if (Status s = (spec.id == Opt::Src ? o.sel.srcs : o.sel.dsts).add(p); !s) return s.error().what;
+            break;
+        }
+        case Opt::State:
+            if (Status s = parse_states(value, o.sel.states); !s) return s.error().what;
+            break;
+        case Opt::MaxKills:
+            if (!parse_uint(value, UINT32_MAX, n) || n == 0) return "not a number of connections (1-4294967295)";
+            o.sel.max_kills = static_cast<uint32_t>(n);
+            break;
+        case Opt::DryRun: o.dry_run = true; break;
+        case Opt::Json: o.json = true; break;
         case Opt::Idle:
             if (!parse_uint(value, UINT32_MAX, n)) return "not a number of milliseconds (0-4294967295)";
             o.sel.idle_min_ms = static_cast<uint32_t>(n);
@@ -204,11 +247,19 @@ ParseResult parse_args(int argc, const char* const* argv) {
             if (spec->takes_value) break;
         }
     }
-    // IPv4 is the default; -6 alone means IPv6 only.
-    if (!o.sel.ipv6) o.sel.ipv4 = true;
+    const bool v4_addr = o.sel.srcs.has_family(AF_INET) || o.sel.dsts.has_family(AF_INET);
+    const bool v6_addr = o.sel.srcs.has_family(AF_INET6) || o.sel.dsts.has_family(AF_INET6);
+    if (!o.sel.ipv4 && !o.sel.ipv6) {
+        // Neither -4 nor -6: IPv4, unless the addresses given are IPv6.
+        o.sel.ipv4 = v4_addr || !v6_addr;
+        o.sel.ipv6 = v6_addr;
+    } else if (!o.help && !o.version) {
+        if (v6_addr && !o.sel.ipv6) return fail("an IPv6 address cannot match with -4 alone: add -6", "");
+        if (v4_addr && !o.sel.ipv4) return fail("an IPv4 address cannot match with -6 alone: add -4", "");
+    }
     if (!o.help && !o.version) {
-        if (o.sel.sports.empty() && o.sel.dports.empty())
-            return fail("at least one source (-s) or destination (-d) port is required", "");
+        if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty())
+            return fail("at least one port (-s, -d) or address (--src, --dst) is required", "");
         if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
             return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
     }

@@ -18,6 +18,8 @@ struct Options {
     bool version = false;
     bool use_proc = false;   // end connections through /proc (always so without SOCK_DESTROY)
     bool kill_owner = false; // /proc path: kill the holders instead of resetting
+    bool dry_run = false;    // -n: everything but ending connections
+    bool json = false;       // -j: one JSON object per connection and per poll on stdout
     bool syslog = true;
 };
 

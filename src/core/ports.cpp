@@ -24,7 +24,6 @@ bool PortSet::contains(uint16_t port) const {
 }
 
 Status PortSet::add(PortRange r) {
-    if (count_ == kMaxRanges) return make_error(E2BIG, "too many port ranges");
     ranges_[count_++] = r;
     std::sort(ranges_.begin(), ranges_.begin() + count_,
               [](const PortRange& a, const PortRange& b) { return a.lo < b.lo; });
@@ -37,6 +36,15 @@ Status PortSet::add(PortRange r) {
             ranges_[++out] = ranges_[i];
     }
     count_ = out + 1;
+    if (count_ > kMaxRanges) {
+        // Nothing merged, so `r` stands alone in the set: take it out again,
+        // leaving the set as it was.
+        size_t at = 0;
+        while (at < count_ && !(ranges_[at] == r)) ++at;
+        for (; at + 1 < count_; ++at) ranges_[at] = ranges_[at + 1];
+        count_ = kMaxRanges;
+        return make_error(E2BIG, "too many port ranges (at most 512 after merging)");
+    }
     return {};
 }
 

@@ -33,10 +33,12 @@ public:
     bool contains(uint16_t port) const;
 
     // Adds one range and re-normalizes (sort + merge overlapping/adjacent).
+    // The cap applies to the merged set: 512 single ports followed by a
+    // range covering them all is one range, not 513.
     Status add(PortRange r);
 
 private:
-    std::array<PortRange, kMaxRanges> ranges_{};
+    std::array<PortRange, kMaxRanges + 1> ranges_{};  // one spare for the range being merged
     size_t count_ = 0;
 };
 

@@ -20,6 +20,8 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
     if (rec.state >= 32 || !(sel.states & (1u << rec.state))) return false;
     if (!sel.sports.empty() && !sel.sports.contains(rec.sport())) return false;
     if (!sel.dports.empty() && !sel.dports.contains(rec.dport())) return false;
+    if (!sel.srcs.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src))) return false;
+    if (!sel.dsts.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_dst))) return false;
     if (scope.family == AF_INET6) {
         if (scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
         if (scope.v6 == V6Scope::NativeOnly && rec.v4_mapped()) return false;

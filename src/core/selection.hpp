@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/ports.hpp"
+#include "core/prefix.hpp"
 #include "core/sock_record.hpp"
 
 namespace tc {
@@ -33,7 +34,10 @@ struct Selection {
     bool ipv6 = false;
     PortSet sports;                  // empty = any source port
     PortSet dports;                  // empty = any destination port
+    PrefixSet srcs;                  // --src: local address in any of these (empty = any)
+    PrefixSet dsts;                  // --dst: remote address in any of these (empty = any)
     uint32_t states = 1u << 1;       // bit mask of 1 << TCP_*; ESTABLISHED
+    uint32_t max_kills = 0;          // --max-kills: end at most this many per poll; 0 = no cap
     uint32_t idle_min_ms = 0;        // -t: last data at least this old
     uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
 
@@ -43,8 +47,8 @@ struct Selection {
 
 DumpPlan plan_dumps(const Selection& sel);
 
-// Port, state and family part of the selection: what the kernel filter
-// also expresses.
+// Port, address, state and family part of the selection: what the kernel
+// filter also expresses.
 bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
 
 // The full kill policy: the filter part plus the idle rules.

@@ -6,7 +6,9 @@
 namespace tc {
 
 Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs) {
-    Result<size_t> prog = compile_filter(sel, scope, bytecode_);
+    const size_t bound = filter_size_bound(sel);
+    if (!bytecode_.resize(bound) || !request_.resize(bound + 128)) return make_error(ENOMEM, "no memory for the filter");
+    Result<size_t> prog = compile_filter(sel, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()));
     if (!prog) return prog.error();
     std::span<const uint8_t> program(bytecode_.data(), *prog);
     obs.on_filter(scope, program);
@@ -17,7 +19,7 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     req.states = sel.states;
     req.want_info = sel.needs_tcp_info();
     req.bytecode = program;
-    Result<size_t> len = encode_dump_request(req, request_);
+    Result<size_t> len = encode_dump_request(req, std::span<uint8_t>(request_.data(), request_.size()));
     if (!len) return len.error();
     if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
 
@@ -64,6 +66,8 @@ void count_result(PollStats& stats, const KillResult& r) {
         case Outcome::NoOwner: ++stats.no_owner; break;
         case Outcome::Vanished: ++stats.vanished; break;
         case Outcome::Failed: ++stats.failed; break;
+        case Outcome::Skipped: ++stats.skipped; break;
+        case Outcome::WouldEnd: ++stats.would_destroy; break;
     }
 }
 
@@ -78,8 +82,15 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
     std::span<const SockRecord> recs(matches_.data(), matches_.size());
     std::span<KillResult> results(results_.data(), results_.size());
+    // --max-kills: the first N in dump order are ended, the rest left alone.
+    size_t to_end = recs.size();
+    if (sel.max_kills > 0 && to_end > sel.max_kills) to_end = sel.max_kills;
+    for (size_t i = to_end; i < recs.size(); ++i) {
+        results[i] = KillResult{};
+        results[i].outcome = Outcome::Skipped;
+    }
     // With nothing matched, no terminator is asked (the /proc path would walk /proc for nothing).
-    Status s = recs.empty() ? Status{} : terminator_.end_connections(recs, results);
+    Status s = to_end == 0 ? Status{} : terminator_.end_connections(recs.first(to_end), results.first(to_end));
     for (size_t i = 0; i < recs.size(); ++i) {
         obs.on_result(recs[i], results[i]);
         count_result(stats, results[i]);

@@ -29,6 +29,8 @@ struct PollStats {
     size_t killed = 0;
     size_t no_owner = 0;
     size_t vanished = 0;
+    size_t skipped = 0;        // over --max-kills
+    size_t would_destroy = 0;  // --dry-run
     size_t failed = 0;
 };
 
@@ -59,8 +61,8 @@ private:
     uint32_t seq_ = 0;
     PodVec<SockRecord> matches_;
     PodVec<KillResult> results_;
-    std::array<uint8_t, kMaxBytecode> bytecode_{};
-    std::array<uint8_t, 128 + kMaxBytecode> request_{};
+    PodVec<uint8_t> bytecode_;  // sized from the selection (filter_size_bound)
+    PodVec<uint8_t> request_;
     std::array<uint8_t, 65536> rx_{};
 };
 

@@ -16,6 +16,8 @@ enum class Outcome : uint8_t {
     NoOwner,   // /proc path: no process holds the socket (nothing to act on)
     Vanished,  // it closed by itself between the dump and our request
     Failed,    // see err
+    Skipped,   // over the --max-kills cap: left alone this poll
+    WouldEnd,  // --dry-run: would have been ended
 };
 
 enum class Method : uint8_t {

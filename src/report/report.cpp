@@ -20,6 +20,8 @@ const char* outcome_name(Outcome o) {
         case Outcome::NoOwner: return "no_owner";
         case Outcome::Vanished: return "vanished";
         case Outcome::Failed: return "failed";
+        case Outcome::Skipped: return "skipped";
+        case Outcome::WouldEnd: return "would_destroy";
     }
     return "failed";
 }
@@ -132,34 +134,11 @@ void fill(Endpoints& e, const SockRecord& rec) {
 
 }  // namespace
 
-namespace {
-
-// Appends to a line being built; clamps at the end of the buffer.
-struct LineBuf {
-    char* out;
-    size_t n;
-    size_t used = 0;
-
-    // One non-template function (not one instance per argument list): the
-    // binary has a size budget.
-    __attribute__((format(printf, 2, 3))) void add(const char* format, ...) {
-        if (used + 1 >= n) return;
-        va_list ap;
-        va_start(ap, format);
-        int w = vfmt(out + used, n - used, format, ap);
-        va_end(ap);
-        if (w > 0) used += static_cast<size_t>(w) < n - used ? static_cast<size_t>(w) : n - used - 1;
-    }
-};
-
-}  // namespace
 
 void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res) {
-    if (n == 0) return;
-    out[0] = '\0';
     Endpoints e;
     fill(e, rec);
-    LineBuf b{out, n};
+    Appender b(out, n);
     b.add("%s %s -> %s state=%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome), e.local, e.remote,
           tcp_state_name(rec.state), e.last_recv, rec.uid, rec.inode);
     if (res.outcome == Outcome::Ended) {
@@ -171,14 +150,14 @@ void format_result(char* out, size_t n, const SockRecord& rec, const KillResult&
             b.add(res.err ? " (reset impossible: %s)" : " (--kill_owner)", std::strerror(res.err));
     }
     if (res.outcome == Outcome::Failed) b.add(" error=%s", std::strerror(res.err));
+    if (res.outcome == Outcome::Skipped) b.add(" (over --max-kills)");
     if (res.note) b.add(" (%s)", res.note);
 }
 
 void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why) {
     Endpoints e;
     fill(e, rec);
-    LineBuf b{out, n};
-    if (n) out[0] = '\0';
+    Appender b(out, n);
     b.add("killed pid %d (%s): it holds %s -> %s inode=%u", pid, comm[0] ? comm : "?", e.local, e.remote, rec.inode);
     b.add(why ? ", and resetting the connection inside it is not possible: %s" : ", and --kill_owner was given",
           std::strerror(why));
@@ -194,12 +173,17 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected)
                   selected ? "yes" : "no");
 }
 
-void format_summary(char* out, size_t n, const PollStats& s) {
+void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {
+    if (dry_run) {
+        fmt(out, n, "poll (dry run): matched=%zu would_destroy=%zu skipped=%zu", s.matched, s.would_destroy,
+            s.skipped);
+        return;
+    }
     fmt(out, n,
-                  "poll: matched=%zu destroyed=%zu sock_destroy=%zu reset=%zu shutdown=%zu killed=%zu no_owner=%zu "
-                  "vanished=%zu failed=%zu",
-                  s.matched, s.destroyed, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished,
-                  s.failed);
+        "poll: matched=%zu destroyed=%zu sock_destroy=%zu reset=%zu shutdown=%zu killed=%zu no_owner=%zu "
+        "vanished=%zu skipped=%zu failed=%zu",
+        s.matched, s.destroyed, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished, s.skipped,
+        s.failed);
 }
 
 }  // namespace tc

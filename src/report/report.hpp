@@ -39,8 +39,9 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
 // "candidate ... rtt_us=... last_recv_ms=... selected=yes"
 void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected);
 
-// "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 failed=0"
-void format_summary(char* out, size_t n, const PollStats& s);
+// "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 skipped=0 failed=0",
+// or with --dry-run "poll (dry run): matched=3 would_destroy=3 skipped=0".
+void format_summary(char* out, size_t n, const PollStats& s, bool dry_run = false);
 
 // One syslog datagram (RFC 3164 framing, as /dev/log readers expect):
 // "<PRI>Mmm dd hh:mm:ss tcp_closer[PID]: line", time in UTC. PRI is

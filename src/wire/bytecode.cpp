@@ -16,6 +16,7 @@ constexpr size_t kOpLen = sizeof(inet_diag_bc_op);
 constexpr size_t kPortTestLen = 2 * kOpLen;   // compare op + op whose `no` holds the port
 constexpr size_t kRangeLen = 2 * kPortTestLen;
 constexpr size_t kV6CondLen = kOpLen + sizeof(inet_diag_hostcond) + 16;
+constexpr size_t kV4CondLen = kOpLen + sizeof(inet_diag_hostcond) + 4;
 
 class Program {
 public:
@@ -95,6 +96,30 @@ void emit_port_set(Program& p, bool source, const PortSet& set) {
     for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
 }
 
+// OR of address prefixes, like a port set: each condition that fails jumps
+// to its own end + 4 (past its JMP: the next condition; after the last: the
+// fragment's reject); one that holds falls onto a JMP to the fragment's end.
+// An AF_INET condition also matches v4-mapped addresses in the AF_INET6 dump.
+void emit_prefix_set(Program& p, bool source, const PrefixSet& set) {
+    if (set.empty()) return;
+    size_t jumps[PrefixSet::kMax];
+    size_t njumps = 0;
+    for (size_t i = 0; i < set.size(); ++i) {
+        const Prefix& pre = set.begin()[i];
+        const size_t addr_len = pre.family == AF_INET ? 4 : 16;
+        const size_t len = pre.family == AF_INET ? kV4CondLen : kV6CondLen;
+        p.op(source ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, len, len + 4);
+        inet_diag_hostcond hc{};
+        hc.family = pre.family;
+        hc.prefix_len = pre.len;
+        hc.port = -1;
+        p.put(&hc, sizeof hc);
+        p.put(pre.addr.data(), addr_len);
+        if (i + 1 < set.size()) jumps[njumps++] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
+    }
+    for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
+}
+
 // Source address in ::ffff:0:0/96, i.e. an IPv4 connection on an IPv6
 // socket. An AF_INET6 condition is used (not AF_INET/0) because every
 // kernel version compares it the same way.
@@ -123,12 +148,24 @@ void emit_scope(Program& p, const DumpScope& scope) {
 
 }  // namespace
 
+size_t filter_size_bound(const Selection& sel) {
+    auto ports = [](const PortSet& s) { return s.size() * (kRangeLen + kOpLen); };
+    auto prefixes = [](const PrefixSet& s) { return s.size() * (kV6CondLen + kOpLen); };
+    return ports(sel.sports) + ports(sel.dports) + prefixes(sel.srcs) + prefixes(sel.dsts) + kV6CondLen + kOpLen;
+}
+
 Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out) {
     Program p(out);
-    // AND of up to three fragments; each AND relocates all earlier rejects.
+    // AND of up to five fragments; each AND relocates all earlier rejects.
     emit_port_set(p, true, sel.sports);
     size_t mid = p.len();
     emit_port_set(p, false, sel.dports);
+    p.relocate_rejects(0, mid);
+    mid = p.len();
+    emit_prefix_set(p, true, sel.srcs);
+    p.relocate_rejects(0, mid);
+    mid = p.len();
+    emit_prefix_set(p, false, sel.dsts);
     p.relocate_rejects(0, mid);
     mid = p.len();
     emit_scope(p, scope);

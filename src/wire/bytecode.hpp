@@ -10,7 +10,8 @@
 //                start of the next range
 //
 // Only ops that every kernel since 4.5 knows are used (S_GE/S_LE/D_GE/D_LE,
-// S_COND, JMP), so a port range always costs one GE/LE pair.
+// S_COND/D_COND, JMP), so a port range always costs one GE/LE pair and an
+// address prefix one host condition.
 //
 // Each op is {u8 code, u8 yes, u16 no} in host order; the kernel's audit
 // (inet_diag_bc_audit) wants every yes/no a multiple of 4, at least the op's
@@ -28,9 +29,11 @@
 
 namespace tc {
 
-// 2 sides x PortSet::kMaxRanges x (16-byte GE/LE pair + 4-byte JMP) plus the
-// family condition fits well inside this; the attribute length is a u16.
-constexpr size_t kMaxBytecode = 24576;
+// The most bytes the program for `sel` can take (ports: a 16-byte GE/LE pair
+// and a JMP per range; prefixes: a host condition of at most 28 bytes and a
+// JMP each; the family condition). With every cap reached it is about 25 KiB,
+// inside the u16 attribute length.
+size_t filter_size_bound(const Selection& sel);
 
 // Writes the program for one dump into `out`; returns its length (0 means
 // "no filter": everything matches).

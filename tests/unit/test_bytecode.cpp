@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include <array>
 #include <cstring>
 #include <span>
+#include <random>
+#include <vector>
 
 #include "bc_model.hpp"
 #include "wire/bytecode.hpp"
@@ -15,18 +19,27 @@ using testutil::rec;
 namespace {
 
 struct Compiled {
-    std::array<uint8_t, kMaxBytecode> buf{};
+    std::vector<uint8_t> buf;
     size_t len = 0;
     std::span<const uint8_t> prog() const { return {buf.data(), len}; }
 };
 
+// Compiles into a buffer of exactly filter_size_bound(sel) bytes, so a bound
+// that is too small fails here.
 Compiled compile(const Selection& sel, DumpScope scope) {
     Compiled c;
+    c.buf.resize(filter_size_bound(sel));
     Result<size_t> r = compile_filter(sel, scope, c.buf);
     REQUIRE(r.ok());
     c.len = *r;
     REQUIRE(model::audit(c.prog()));
     return c;
+}
+
+Prefix prefix(const char* text) {
+    Prefix p;
+    REQUIRE(parse_prefix(text, p).ok());
+    return p;
 }
 
 Selection ports(const char* s, const char* d) {
@@ -160,10 +173,20 @@ TEST_CASE("the largest selection still fits and passes the audit", "[bytecode]")
         REQUIRE(sel.sports.add({static_cast<uint16_t>(1 + 3 * i), static_cast<uint16_t>(1 + 3 * i)}).ok());
         REQUIRE(sel.dports.add({static_cast<uint16_t>(2 + 3 * i), static_cast<uint16_t>(2 + 3 * i)}).ok());
     }
+    for (size_t i = 0; i < PrefixSet::kMax; ++i) {
+        std::string a = "2001:db8:" + std::to_string(i) + "::/48";
+        REQUIRE(sel.srcs.add(prefix(a.c_str())).ok());
+        REQUIRE(sel.dsts.add(prefix(a.c_str())).ok());
+    }
+    REQUIRE(sel.srcs.add(prefix("::1")).ok() == false);  // the cap: 64 of each kind
     Compiled c = compile(sel, {AF_INET6, V6Scope::NativeOnly});
-    CHECK(c.len < kMaxBytecode);
-    CHECK(model::run(c.prog(), entry(rec("::1", 1 + 3 * 511, "::1", 2 + 3 * 511))));
-    CHECK_FALSE(model::run(c.prog(), entry(rec("::1", 1 + 3 * 511, "::1", 3 + 3 * 511))));
+    CHECK(c.len <= filter_size_bound(sel));
+    CHECK(c.len + 4 <= 0xffff);  // the attribute length is a u16
+    SockRecord hit = rec("2001:db8:63::5", 1 + 3 * 511, "2001:db8:63::6", 2 + 3 * 511);
+    CHECK(model::run(c.prog(), entry(hit)));
+    CHECK(matches_filter(sel, {AF_INET6, V6Scope::NativeOnly}, hit));
+    CHECK_FALSE(model::run(c.prog(), entry(rec("2001:db8:63::5", 1 + 3 * 511, "2001:db8:63::6", 3 + 3 * 511))));
+    CHECK_FALSE(model::run(c.prog(), entry(rec("2001:db8:64::5", 1 + 3 * 511, "2001:db8:63::6", 2 + 3 * 511))));
 }
 
 TEST_CASE("a buffer too small is an error, not an overrun", "[bytecode]") {
@@ -183,4 +206,90 @@ TEST_CASE("describe_op names ops and stops on truncation", "[bytecode]") {
     CHECK(std::string(text).find("port=22") != std::string::npos);
     CHECK(describe_op(c.prog().first(2), 0, text, sizeof text) == 0);
     CHECK(describe_op(c.prog(), c.len, text, sizeof text) == 0);
+}
+
+TEST_CASE("address prefixes: OR within a kind, AND across kinds and with ports", "[bytecode]") {
+    Selection sel = ports("80", nullptr);
+    REQUIRE(sel.srcs.add(prefix("10.0.0.0/8")).ok());
+    REQUIRE(sel.srcs.add(prefix("192.0.2.7")).ok());
+    REQUIRE(sel.dsts.add(prefix("198.51.100.0/24")).ok());
+    Compiled v4 = compile(sel, kV4);
+    CHECK(model::run(v4.prog(), entry(rec("10.9.8.7", 80, "198.51.100.1", 1))));
+    CHECK(model::run(v4.prog(), entry(rec("192.0.2.7", 80, "198.51.100.255", 1))));
+    CHECK_FALSE(model::run(v4.prog(), entry(rec("192.0.2.8", 80, "198.51.100.1", 1))));   // src: neither
+    CHECK_FALSE(model::run(v4.prog(), entry(rec("10.0.0.1", 80, "198.51.101.1", 1))));    // dst outside
+    CHECK_FALSE(model::run(v4.prog(), entry(rec("10.0.0.1", 81, "198.51.100.1", 1))));    // port
+    // The AF_INET6 dump: the IPv4 conditions match v4-mapped sockets.
+    Compiled m = compile(sel, {AF_INET6, V6Scope::MappedOnly});
+    CHECK(model::run(m.prog(), entry(rec("::ffff:10.1.1.1", 80, "::ffff:198.51.100.9", 1))));
+    CHECK_FALSE(model::run(m.prog(), entry(rec("::ffff:11.1.1.1", 80, "::ffff:198.51.100.9", 1))));
+    CHECK_FALSE(model::run(m.prog(), entry(rec("::a00:1", 80, "::c633:6409", 1))));  // not mapped
+}
+
+TEST_CASE("address prefixes: edges /0, /32, /128 and non-byte lengths", "[bytecode]") {
+    struct Case {
+        const char* prefix;
+        const char* inside;
+        const char* outside;  // nullptr: everything of that family matches
+    };
+    const Case cases[] = {
+        {"0.0.0.0/0", "203.0.113.5", nullptr},
+        {"203.0.113.5/32", "203.0.113.5", "203.0.113.4"},
+        {"203.0.113.128/25", "203.0.113.255", "203.0.113.127"},
+        {"10.1.2.3/8", "10.255.0.1", "11.0.0.0"},  // host bits dropped: 10.0.0.0/8
+        {"::/0", "2001:db8::1", nullptr},
+        {"2001:db8::1/128", "2001:db8::1", "2001:db8::2"},
+        {"2001:db8::/33", "2001:db8:7fff::1", "2001:db8:8000::"},
+        {"fe80::/10", "febf::1", "fec0::1"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.prefix);
+        Selection sel;
+        REQUIRE(sel.dsts.add(prefix(c.prefix)).ok());
+        const bool v6 = std::string(c.prefix).find(':') != std::string::npos;
+        sel.ipv4 = !v6;
+        sel.ipv6 = v6;
+        const DumpScope scope = v6 ? DumpScope{AF_INET6, V6Scope::NativeOnly} : kV4;
+        Compiled prog = compile(sel, scope);
+        SockRecord in = rec(v6 ? "::1" : "127.0.0.1", 1, c.inside, 2);
+        CHECK(model::run(prog.prog(), entry(in)));
+        CHECK(matches_filter(sel, scope, in));
+        if (c.outside) {
+            SockRecord out = rec(v6 ? "::1" : "127.0.0.1", 1, c.outside, 2);
+            CHECK_FALSE(model::run(prog.prog(), entry(out)));
+            CHECK_FALSE(matches_filter(sel, scope, out));
+        }
+    }
+}
+
+TEST_CASE("compiler and policy agree on random address and port selections", "[bytecode][policy]") {
+    std::mt19937 rng(99);
+    const char* v4[] = {"10.0.0.0/8", "10.1.0.0/16", "127.0.0.1", "0.0.0.0/0", "192.0.2.0/25", "10.1.2.3/31"};
+    const char* v6[] = {"2001:db8::/32", "::1", "::/0", "2001:db8:1::/48", "fe80::/10", "::ffff:10.0.0.0/104"};
+    const char* socks4[] = {"10.1.2.3", "10.1.2.2", "127.0.0.1", "192.0.2.200", "192.0.2.1", "11.0.0.1"};
+    const char* socks6[] = {"2001:db8::1", "2001:db8:1::9", "::1", "fe80::1", "::ffff:10.1.2.3", "::ffff:127.0.0.1"};
+    const DumpScope scopes[] = {{AF_INET, V6Scope::Any}, {AF_INET6, V6Scope::Any}, {AF_INET6, V6Scope::MappedOnly},
+                                {AF_INET6, V6Scope::NativeOnly}};
+    for (int round = 0; round < 300; ++round) {
+        Selection sel;
+        for (PrefixSet* set : {&sel.srcs, &sel.dsts}) {
+            size_t n = rng() % 3;
+            for (size_t i = 0; i < n; ++i) REQUIRE(set->add(prefix(rng() % 2 ? v4[rng() % 6] : v6[rng() % 6])).ok());
+        }
+        if (rng() % 2) REQUIRE(sel.sports.add({1, static_cast<uint16_t>(1 + rng() % 3)}).ok());
+        for (const DumpScope& scope : scopes) {
+            Compiled c = compile(sel, scope);
+            for (int k = 0; k < 40; ++k) {
+                const bool is4 = scope.family == AF_INET;
+                const char* s = is4 ? socks4[rng() % 6] : socks6[rng() % 6];
+                const char* d = is4 ? socks4[rng() % 6] : socks6[rng() % 6];
+                // A v4-mapped source comes with a v4-mapped destination, as on a real socket.
+                if (!is4 && (std::string(s).find("ffff") != std::string::npos) != (std::string(d).find("ffff") != std::string::npos))
+                    d = s;
+                SockRecord r = rec(s, static_cast<uint16_t>(1 + rng() % 5), d, 9);
+                INFO("round " << round << " " << s << " -> " << d);
+                CHECK(model::run(c.prog(), entry(r)) == matches_filter(sel, scope, r));
+            }
+        }
+    }
 }

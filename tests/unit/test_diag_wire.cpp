@@ -16,7 +16,7 @@ using namespace tc;
 TEST_CASE("dump request golden bytes", "[diag_wire]") {
     Selection sel;
     REQUIRE(parse_ports("22", sel.sports).ok());
-    std::array<uint8_t, kMaxBytecode> bc{};
+    std::vector<uint8_t> bc(filter_size_bound(sel));
     Result<size_t> bclen = compile_filter(sel, {AF_INET, V6Scope::Any}, bc);
     REQUIRE(bclen.ok());
 

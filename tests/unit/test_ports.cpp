@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "core/ports.hpp"
 
 using namespace tc;
@@ -58,6 +60,26 @@ TEST_CASE("too many ranges is an error, not an overflow", "[ports]") {
     CHECK_FALSE(st.ok());
     CHECK(st.error().code == E2BIG);
     CHECK(s.size() == PortSet::kMaxRanges);
+    CHECK_FALSE(s.contains(60000));  // the refused range left nothing behind
+    CHECK(s.contains(1023));
+}
+
+TEST_CASE("the range cap counts the merged set", "[ports]") {
+    // Found by a user: 512 single ports, then a range covering them all,
+    // was refused although the merged set is one range.
+    std::string singles;
+    for (int i = 0; i < 512; ++i) singles += (i ? "," : "") + std::to_string(2 * i + 1);
+    PortSet s;
+    REQUIRE(parse_ports(singles, s).ok());
+    CHECK(s.size() == 512);
+    REQUIRE(parse_ports("1-1100", s).ok());
+    CHECK(s.size() == 1);
+    CHECK(s[0] == PortRange{1, 1100});
+    // A 513th range that merges with a neighbour is fine too.
+    PortSet t;
+    REQUIRE(parse_ports(singles, t).ok());
+    REQUIRE(parse_ports("2", t).ok());  // joins 1 and 3
+    CHECK(t.size() == 511);
 }
 
 TEST_CASE("parse_uint is strict", "[ports]") {

@@ -68,9 +68,31 @@ TEST_CASE("report lines", "[report]") {
     format_result(buf, sizeof buf, testutil::rec("::1", 443, "::1", 5), failed);
     CHECK(std::string(buf).find("failed [::1]:443 -> [::1]:5 state=ESTABLISHED last_recv_ms=- ") == 0);
     CHECK(std::string(buf).find("error=") != std::string::npos);
-    format_summary(buf, sizeof buf, PollStats{9, 4, 1, 1, 1, 1, 2, 1, 2});
-    CHECK(std::string(buf) ==
-          "poll: matched=9 destroyed=4 sock_destroy=1 reset=1 shutdown=1 killed=1 no_owner=2 vanished=1 failed=2");
+    PollStats st;
+    st.matched = 12;
+    st.destroyed = 4;
+    st.sock_destroy = st.reset = st.shutdown = st.killed = 1;
+    st.no_owner = 2;
+    st.vanished = 1;
+    st.skipped = 3;
+    st.failed = 2;
+    format_summary(buf, sizeof buf, st);
+    CHECK(std::string(buf) == "poll: matched=12 destroyed=4 sock_destroy=1 reset=1 shutdown=1 killed=1 no_owner=2 "
+                              "vanished=1 skipped=3 failed=2");
+    PollStats dry;
+    dry.matched = 5;
+    dry.would_destroy = 3;
+    dry.skipped = 2;
+    format_summary(buf, sizeof buf, dry, true);
+    CHECK(std::string(buf) == "poll (dry run): matched=5 would_destroy=3 skipped=2");
+    KillResult skipped;
+    skipped.outcome = Outcome::Skipped;
+    format_result(buf, sizeof buf, r, skipped);
+    CHECK(std::string(buf) == "skipped " + head + " (over --max-kills)");
+    KillResult would;
+    would.outcome = Outcome::WouldEnd;
+    format_result(buf, sizeof buf, r, would);
+    CHECK(std::string(buf) == "would_destroy " + head);
     format_candidate(buf, sizeof buf, r, true);
     CHECK(std::string(buf).find("rtt_us=0 last_recv_ms=61000") != std::string::npos);
     timespec ts{1700000000, 123456789};

@@ -1,0 +1,131 @@
+#include "report/json.hpp"
+
+#include <cstring>
+
+#include "core/fmt.hpp"
+#include "report/report.hpp"
+
+namespace tc {
+
+void json_escape(char* out, size_t n, const char* in) {
+    if (n == 0) return;
+    static const char hex[] = "0123456789abcdef";
+    size_t len = 0;
+    for (; *in; ++in) {
+        const unsigned char c = static_cast<unsigned char>(*in);
+        char esc[7];
+        size_t k = 0;
+        if (c == '"' || c == '\\') {
+            esc[k++] = '\\';
+            esc[k++] = static_cast<char>(c);
+        } else if (c < 0x20) {
+            esc[k++] = '\\';
+            esc[k++] = 'u';
+            esc[k++] = '0';
+            esc[k++] = '0';
+            esc[k++] = hex[c >> 4];
+            esc[k++] = hex[c & 0xf];
+        } else {
+            esc[k++] = static_cast<char>(c);
+        }
+        if (len + k >= n) break;
+        std::memcpy(out + len, esc, k);
+        len += k;
+    }
+    out[len] = '\0';
+}
+
+const char* errno_name(int err, char (&scratch)[16]) {
+    struct Name {
+        int err;
+        const char* name;
+    };
+    static constexpr Name kNames[] = {
+        {EPERM, "EPERM"},       {ENOENT, "ENOENT"},         {ESRCH, "ESRCH"},       {EINTR, "EINTR"},
+        {EIO, "EIO"},           {EBADF, "EBADF"},           {EAGAIN, "EAGAIN"},     {ENOMEM, "ENOMEM"},
+        {EACCES, "EACCES"},     {EBUSY, "EBUSY"},           {EINVAL, "EINVAL"},     {ENOSYS, "ENOSYS"},
+        {EPROTO, "EPROTO"},     {EMSGSIZE, "EMSGSIZE"},     {EOPNOTSUPP, "EOPNOTSUPP"},
+        {ENOBUFS, "ENOBUFS"},   {ENOTCONN, "ENOTCONN"},     {ESTALE, "ESTALE"},     {ECONNRESET, "ECONNRESET"},
+        {E2BIG, "E2BIG"},       {ENOTSOCK, "ENOTSOCK"},
+    };
+    for (const Name& n : kNames)
+        if (n.err == err) return n.name;
+    fmt(scratch, sizeof scratch, "E%d", err);
+    return scratch;
+}
+
+const char* state_name(uint8_t state) {
+    static const char* const names[] = {
+        "unknown",    "established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2",   "time-wait",
+        "close",      "close-wait",  "last-ack", "listening", "closing",   "syn-recv",     "bound-inactive",
+    };
+    return state < sizeof names / sizeof names[0] ? names[state] : "unknown";
+}
+
+namespace {
+
+struct Json : Appender {
+    using Appender::Appender;
+    void str(const char* key, const char* value) {
+        char esc[256];
+        json_escape(esc, sizeof esc, value);
+        add(",\"%s\":\"%s\"", key, esc);
+    }
+};
+
+}  // namespace
+
+size_t format_json_result(char* out, size_t n, const SockRecord& rec, const KillResult& res) {
+    Json j(out, n);
+    j.add("{\"type\":\"connection\"");
+    j.str("outcome", outcome_name(res.outcome));
+    if (res.outcome == Outcome::Ended) j.str("by", method_name(res.method));
+    if (res.pid > 0) {
+        j.add(",\"pid\":%d", res.pid);
+        j.str("comm", res.comm);
+    }
+    j.str("family", rec.family == AF_INET ? "ipv4" : "ipv6");
+    j.str("state", state_name(rec.state));
+    char addr[48];
+    format_addr(addr, sizeof addr, rec.family, rec.id.idiag_src);
+    j.str("src", addr);
+    j.add(",\"sport\":%u", rec.sport());
+    format_addr(addr, sizeof addr, rec.family, rec.id.idiag_dst);
+    j.str("dst", addr);
+    j.add(",\"dport\":%u,\"uid\":%u,\"inode\":%u", rec.dport(), rec.uid, rec.inode);
+    // The 64-bit cookie as a string: JSON numbers lose precision past 2^53.
+    char cookie[24];
+    unsigned long long c = static_cast<unsigned long long>(rec.id.idiag_cookie[1]) << 32 | rec.id.idiag_cookie[0];
+    fmt(cookie, sizeof cookie, "%llu", c);
+    j.str("cookie", cookie);
+    if (rec.has_info)
+        j.add(",\"last_recv_ms\":%u", rec.last_data_recv_ms);
+    else
+        j.add(",\"last_recv_ms\":null");
+    if (res.outcome == Outcome::Failed || res.method == Method::Shutdown || (res.method == Method::Kill && res.err)) {
+        char scratch[16];
+        if (res.err) {
+            j.str("error", errno_name(res.err, scratch));
+            j.str("message", std::strerror(res.err));
+        }
+    }
+    if (res.note) j.str("note", res.note);
+    j.add("}");
+    return j.used();
+}
+
+size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run) {
+    Json j(out, n);
+    j.add("{\"type\":\"summary\",\"dry_run\":%s,\"matched\":%zu", dry_run ? "true" : "false", s.matched);
+    if (dry_run) {
+        j.add(",\"would_destroy\":%zu,\"skipped\":%zu}", s.would_destroy, s.skipped);
+        return j.used();
+    }
+    j.add(",\"destroyed\":%zu,\"sock_destroy\":%zu,\"reset\":%zu,\"shutdown\":%zu,\"killed\":%zu", s.destroyed,
+          s.sock_destroy, s.reset, s.shutdown, s.killed);
+    j.add(",\"no_owner\":%zu,\"vanished\":%zu,\"skipped\":%zu,\"failed\":%zu}", s.no_owner, s.vanished, s.skipped,
+          s.failed);
+    return j.used();
+}
+
+}  // namespace tc

@@ -1,0 +1,119 @@
+// --src/--dst prefixes and --state names.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+
+#include <string>
+
+#include "core/prefix.hpp"
+
+using namespace tc;
+
+namespace {
+
+std::string show(const Prefix& p) {
+    char a[64];
+    inet_ntop(p.family, p.addr.data(), a, sizeof a);
+    return std::string(a) + "/" + std::to_string(p.len);
+}
+
+Prefix parsed(const char* text) {
+    Prefix p;
+    Status s = parse_prefix(text, p);
+    INFO(text);
+    REQUIRE(s.ok());
+    return p;
+}
+
+bool in(const char* prefix, const char* addr) {
+    Prefix p = parsed(prefix);
+    uint8_t b[16] = {};
+    int family = std::string(addr).find(':') == std::string::npos ? AF_INET : AF_INET6;
+    REQUIRE(inet_pton(family, addr, b) == 1);
+    return prefix_matches(p, static_cast<uint8_t>(family), b);
+}
+
+}  // namespace
+
+TEST_CASE("prefixes: forms, defaults, host bits cleared", "[prefix]") {
+    CHECK(show(parsed("10.0.0.0/8")) == "10.0.0.0/8");
+    CHECK(show(parsed("192.0.2.7")) == "192.0.2.7/32");
+    CHECK(show(parsed("10.1.2.3/8")) == "10.0.0.0/8");
+    CHECK(show(parsed("10.255.255.255/9")) == "10.128.0.0/9");
+    CHECK(show(parsed("0.0.0.0/0")) == "0.0.0.0/0");
+    CHECK(show(parsed("1.2.3.4/0")) == "0.0.0.0/0");
+    CHECK(show(parsed("2001:db8::/32")) == "2001:db8::/32");
+    CHECK(show(parsed("::1")) == "::1/128");
+    CHECK(show(parsed("2001:db8:ffff::1/33")) == "2001:db8:8000::/33");
+    CHECK(show(parsed("::ffff:10.1.2.3/120")) == "::ffff:10.1.2.0/120");
+    CHECK(parsed("10.0.0.0/8").family == AF_INET);
+    CHECK(parsed("::/0").family == AF_INET6);
+}
+
+TEST_CASE("prefixes: bad values", "[prefix]") {
+    for (const char* bad : {"", "10.0.0.0/33", "1.2.3", "::g", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8x",
+                            "/8", "::/129", "10.0.0.256", "010.0.0.1", "1.2.3.4.5", "2001:db8::/1a", " 10.0.0.1",
+                            "10.0.0.1 ", "localhost", "1:2:3:4:5:6:7:8:9"}) {
+        INFO("'" << bad << "'");
+        Prefix p;
+        Status s = parse_prefix(bad, p);
+        CHECK_FALSE(s.ok());
+        CHECK(std::string(s.error().what).size() > 0);
+    }
+}
+
+TEST_CASE("prefixes: matching, including IPv4 on IPv6 sockets", "[prefix]") {
+    CHECK(in("10.0.0.0/8", "10.200.1.1"));
+    CHECK_FALSE(in("10.0.0.0/8", "11.0.0.0"));
+    CHECK(in("10.0.0.0/8", "::ffff:10.1.1.1"));        // v4-mapped on a dual-stack socket
+    CHECK_FALSE(in("10.0.0.0/8", "::10.1.1.1"));        // not mapped
+    CHECK_FALSE(in("10.0.0.0/8", "2001:db8::a00:1"));
+    CHECK(in("0.0.0.0/0", "::ffff:1.2.3.4"));
+    CHECK_FALSE(in("0.0.0.0/0", "::1"));
+    CHECK(in("::/0", "::1"));
+    CHECK_FALSE(in("::/0", "127.0.0.1"));               // an IPv6 prefix never matches an IPv4 socket
+    CHECK(in("2001:db8::/32", "2001:db8:1234::1"));
+    CHECK_FALSE(in("2001:db8::/32", "2001:db9::1"));
+    CHECK(in("192.0.2.128/25", "192.0.2.200"));
+    CHECK_FALSE(in("192.0.2.128/25", "192.0.2.127"));
+}
+
+TEST_CASE("prefix sets: any member matches, duplicates fold, a cap", "[prefix]") {
+    PrefixSet s;
+    uint8_t a[16] = {10, 1, 2, 3};
+    CHECK(s.matches(AF_INET, a));  // empty: everything
+    REQUIRE(s.add(parsed("192.0.2.0/24")).ok());
+    CHECK_FALSE(s.matches(AF_INET, a));
+    REQUIRE(s.add(parsed("10.0.0.0/8")).ok());
+    REQUIRE(s.add(parsed("10.9.9.9/8")).ok());  // the same prefix once normalised
+    CHECK(s.size() == 2);
+    CHECK(s.matches(AF_INET, a));
+    CHECK(s.has_family(AF_INET));
+    CHECK_FALSE(s.has_family(AF_INET6));
+    PrefixSet full;
+    for (int i = 0; i < 64; ++i) REQUIRE(full.add(parsed(("10." + std::to_string(i) + ".0.0/16").c_str())).ok());
+    Status over = full.add(parsed("11.0.0.0/8"));
+    CHECK_FALSE(over.ok());
+    CHECK(over.error().code == E2BIG);
+}
+
+TEST_CASE("states: ss names, all, and what is refused", "[prefix]") {
+    uint32_t m = 0;
+    REQUIRE(parse_states("established", m).ok());
+    CHECK(m == 1u << 1);
+    REQUIRE(parse_states("close-wait,time-wait", m).ok());
+    CHECK(m == (1u << 8 | 1u << 6));
+    REQUIRE(parse_states("syn-recv", m).ok());
+    CHECK(m == (1u << 3 | 1u << 12));  // request sockets are dumped under NEW_SYN_RECV
+    REQUIRE(parse_states("all", m).ok());
+    CHECK(m == (1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 12));
+    CHECK_FALSE(m & (1u << 10));  // never LISTEN
+    CHECK_FALSE(m & (1u << 7));   // nor CLOSE
+    for (const char* bad : {"", "bogus", "listening", "listen", "established,", ",established", "ESTABLISHED",
+                            "established,,closing", "closed"}) {
+        INFO("'" << bad << "'");
+        uint32_t keep = 42;
+        CHECK_FALSE(parse_states(bad, keep).ok());
+        CHECK(keep == 42);
+    }
+}
