@@ -71,7 +71,7 @@ INTEG_SRCS := $(wildcard tests/integration/*.cpp)
 TEST_LIB_OBJS := $(patsubst src/%.cpp,$(BUILD)/test/src/%.o,$(LIB_SRCS))
 UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
-TEST_HDRS  := $(wildcard tests/*/*.hpp)
+TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
 .PHONY: all nosd deps test unit integration demo bench bench-proc clean
 all: $(BIN)

@@ -85,6 +85,10 @@ Status SockDestroyTerminator::retry_refused(std::span<const SockRecord> recs, st
     retry_at_.clear();
     for (size_t i = 0; i < recs.size(); ++i) {
         if (out[i].outcome != Outcome::Failed || out[i].err != EOPNOTSUPP) continue;
+        if (recs[i].state == kTcpTimeWait) {  // selected as TIME_WAIT (--state): a refusal of the state
+            out[i].note = "this kernel cannot destroy TIME_WAIT sockets (Linux 6.0 and later can)";
+            continue;
+        }
         Result<uint8_t> state = lookup_state(recs[i]);
         bool gone = state ? (*state == kTcpTimeWait || *state == kTcpClose)
                           : (state.error().code == ENOENT || state.error().code == ESTALE);

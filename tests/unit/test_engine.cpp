@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dry_run.hpp"
 #include "engine/engine.hpp"
 #include "fake_transport.hpp"
 #include "helpers.hpp"
@@ -192,3 +193,51 @@ TEST_CASE("engine: stale messages of another seq are ignored", "[engine]") {
     CHECK(poll_empty_dumps(dump, destroy) == 0);
 }
 
+
+TEST_CASE("engine: --max-kills ends the first N, the rest are skipped and counted", "[engine]") {
+    DumpScript dump;
+    std::vector<Bytes> socks;
+    for (uint16_t i = 0; i < 20; ++i) socks.push_back(diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 100 + i)));
+    dump.family(1, socks);
+    dump.family(2, {});
+    FakeTransport destroy;
+    size_t destroyed = 0;
+    destroy.destroy_rule = [&](const inet_diag_req_v2&) {
+        ++destroyed;
+        return 0;
+    };
+    SockDestroyTerminator term(destroy);
+    Engine engine(dump.t, term);
+    Recorder obs;
+    Selection sel = sel_sport("22");
+    sel.max_kills = 5;
+    Result<PollStats> st = engine.poll(sel, obs);
+    REQUIRE(st.ok());
+    CHECK(st->matched == 20);
+    CHECK(st->destroyed == 5);
+    CHECK(st->skipped == 15);
+    CHECK(destroyed == 5);
+    REQUIRE(obs.results.size() == 20);
+    for (size_t i = 0; i < 20; ++i) CHECK((obs.results[i].outcome == Outcome::Skipped) == (i >= 5));
+}
+
+TEST_CASE("engine: a dry run ends nothing and lists what a real run would", "[engine]") {
+    DumpScript dump;
+    dump.family(1, {diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1)),
+                    diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 2)),
+                    diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 3))});
+    dump.family(2, {});
+    DryRunTerminator dry;
+    Engine engine(dump.t, dry);
+    Recorder obs;
+    Selection sel = sel_sport("22");
+    sel.max_kills = 2;
+    Result<PollStats> st = engine.poll(sel, obs);
+    REQUIRE(st.ok());
+    CHECK(st->would_destroy == 2);
+    CHECK(st->skipped == 1);
+    CHECK(st->destroyed == 0);
+    REQUIRE(obs.results.size() == 3);
+    CHECK(obs.results[0].outcome == Outcome::WouldEnd);
+    CHECK(obs.results[2].outcome == Outcome::Skipped);
+}

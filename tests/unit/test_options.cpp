@@ -107,6 +107,29 @@ TEST_CASE("logfile, verbose, syslog, use_proc, help, version", "[options]") {
     CHECK(ok({"--version"}).version);
 }
 
+TEST_CASE("addresses, states, dry run, JSON, max kills", "[options]") {
+    Options o = ok({"--src", "10.0.0.0/8", "--src=192.0.2.7", "--dst", "198.51.100.0/24", "--state",
+                    "established,close-wait", "-n", "-j", "--max-kills", "5"});
+    CHECK(o.sel.srcs.size() == 2);
+    CHECK(o.sel.dsts.size() == 1);
+    CHECK(o.sel.states == (1u << 1 | 1u << 8));
+    CHECK(o.dry_run);
+    CHECK(o.json);
+    CHECK(o.sel.max_kills == 5);
+    CHECK((o.sel.ipv4 && !o.sel.ipv6));  // IPv4 addresses: the IPv4 default
+    CHECK(ok({"--dst", "::1"}).sel.ipv6);  // an address alone is a selection
+    Options v6 = ok({"--dst", "2001:db8::/32"});
+    CHECK((!v6.sel.ipv4 && v6.sel.ipv6));  // only IPv6 addresses: IPv6, not the IPv4 default
+    Options both = ok({"--src", "10.0.0.1", "--dst", "::1"});
+    CHECK((both.sel.ipv4 && both.sel.ipv6));
+    Options explicit4 = ok({"-4", "-6", "--dst", "::1"});
+    CHECK((explicit4.sel.ipv4 && explicit4.sel.ipv6));
+    CHECK(ok({"-s", "22", "--dry_run", "--max_kills=7"}).sel.max_kills == 7);
+    CHECK(ok({"-s", "22", "--dry-run", "--json"}).json);
+    CHECK(ok({"-s", "22"}).sel.states == 1u << 1);  // default: established
+    CHECK(ok({"-s", "22"}).sel.max_kills == 0);     // default: no cap
+}
+
 TEST_CASE("bad input is a usage error naming the value", "[options]") {
     struct Bad {
         std::initializer_list<const char*> args;
@@ -146,6 +169,21 @@ TEST_CASE("bad input is a usage error naming the value", "[options]") {
         {{}, ""},
         {{"-4", "-v"}, ""},
         {{"-s", "22", "-t", "100", "--last_recv_limit", "100"}, ""},
+        {{"--dst", "10.0.0.0/33"}, "10.0.0.0/33"},
+        {{"--dst", "1.2.3"}, "1.2.3"},
+        {{"--src", "::g"}, "::g"},
+        {{"--src", ""}, ""},
+        {{"-s", "22", "--state", "bogus"}, "bogus"},
+        {{"-s", "22", "--state", "listening"}, "listening"},
+        {{"-s", "22", "--state", ""}, ""},
+        {{"-s", "22", "--max-kills", "-1"}, "-1"},
+        {{"-s", "22", "--max-kills", "0"}, "0"},
+        {{"-s", "22", "--max-kills", "abc"}, "abc"},
+        {{"-s", "22", "--max-kills", "4294967296"}, "4294967296"},
+        {{"-4", "--dst", "::1"}, ""},
+        {{"-6", "--src", "10.0.0.1"}, ""},
+        {{"--state", "all"}, ""},
+        {{"-n", "-j"}, ""},
     };
     for (const Bad& b : bad) {
         ParseResult r = parse(b.args);
@@ -162,6 +200,7 @@ TEST_CASE("usage text documents every option", "[options]") {
     std::string usage = kUsage;
     for (const char* flag : {"-4", "-6", "--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval",
                              "--logfile", "--verbose", "--use_proc", "--disable_syslog", "--help", "--version",
+                             "--src", "--dst", "--state", "--dry-run", "--json", "--max-kills", "--kill_owner", "-n,", "-j,",
                              "-s,", "-d,", "-t,", "-i,", "-f,", "-v,", "-h,", "-V,"})
         CHECK(usage.find(flag) != std::string::npos);
 }

@@ -142,6 +142,24 @@ TEST_CASE("destroyer: EOPNOTSUPP for one socket: TIME_WAIT or gone is vanished, 
     }
 }
 
+TEST_CASE("destroyer: a TIME_WAIT socket selected with --state that the kernel refuses is a failure with a note",
+          "[sock_destroy]") {
+    auto recs = recs_to({1, 2});
+    recs[0].state = 6;  // dumped as TIME_WAIT
+    std::vector<KillResult> out(recs.size());
+    FakeTransport t;
+    t.destroy_rule = [](const inet_diag_req_v2& req) { return ntohs(req.id.idiag_dport) == 1 ? EOPNOTSUPP : 0; };
+    RecordingTerminator proc;
+    SockDestroyTerminator term(t, &proc);
+    REQUIRE(term.end_connections(recs, out).ok());
+    CHECK((out[0].outcome == Outcome::Failed && out[0].err == EOPNOTSUPP));
+    REQUIRE(out[0].note);
+    CHECK(std::string(out[0].note).find("TIME_WAIT") != std::string::npos);
+    CHECK(t.lookups == 0);
+    CHECK(proc.ports.empty());
+    CHECK(out[1].method == Method::SockDestroy);
+}
+
 TEST_CASE("probe: a request that can touch no socket", "[sock_destroy]") {
     FakeTransport t;
     inet_diag_req_v2 seen{};

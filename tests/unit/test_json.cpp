@@ -1,0 +1,120 @@
+// The JSON report: escaping, and objects that a strict parser accepts with
+// the values we put in.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "helpers.hpp"
+#include "json_check.hpp"
+#include "report/json.hpp"
+
+using namespace tc;
+
+TEST_CASE("json_escape: quotes, backslashes and control characters", "[json]") {
+    char out[64];
+    json_escape(out, sizeof out, "plain");
+    CHECK(std::string(out) == "plain");
+    json_escape(out, sizeof out, "a\"b\\c\nd\te\x01");
+    CHECK(std::string(out) == "a\\\"b\\\\c\\u000ad\\u0009e\\u0001");
+    char tiny[6];
+    json_escape(tiny, sizeof tiny, "ab\"cd");  // never cut inside an escape
+    CHECK(std::string(tiny) == "ab\\\"c");
+    char tiny2[4];
+    json_escape(tiny2, sizeof tiny2, "ab\"");
+    CHECK(std::string(tiny2) == "ab");
+    // Every escaped string parses back to the original.
+    for (int c = 1; c < 256; ++c) {
+        char in[3] = {'x', static_cast<char>(c), 0};
+        json_escape(out, sizeof out, in);
+        std::string doc = std::string("{\"k\":\"") + out + "\"}";
+        INFO("byte " << c << ": " << doc);
+        testutil::JsonObject obj;
+        REQUIRE(testutil::parse_json_object(doc, obj));
+        CHECK(obj["k"] == std::string(in));
+    }
+}
+
+TEST_CASE("json: a connection object", "[json]") {
+    SockRecord r = testutil::rec("::ffff:127.0.0.1", 7000, "::ffff:127.0.0.1", 41094);
+    r.uid = 1000;
+    r.inode = 555;
+    r.state = 8;
+    r.id.idiag_cookie[0] = 0xffffffffu;
+    r.id.idiag_cookie[1] = 0x7fffffffu;
+    KillResult k;
+    k.outcome = Outcome::Ended;
+    k.method = Method::Reset;
+    k.pid = 42;
+    std::memcpy(k.comm, "my\"app", 7);
+    char buf[kJsonMax];
+    size_t n = format_json_result(buf, sizeof buf, r, k);
+    CHECK(n == std::strlen(buf));
+    testutil::JsonObject o;
+    INFO(buf);
+    REQUIRE(testutil::parse_json_object(buf, o));
+    CHECK(o["type"] == "connection");
+    CHECK(o["outcome"] == "destroyed");
+    CHECK(o["by"] == "reset");
+    CHECK(o["pid"] == "42");
+    CHECK(o["comm"] == "my\"app");
+    CHECK(o["family"] == "ipv6");
+    CHECK(o["state"] == "close-wait");
+    CHECK(o["src"] == "::ffff:127.0.0.1");
+    CHECK(o["sport"] == "7000");
+    CHECK(o["dport"] == "41094");
+    CHECK(o["uid"] == "1000");
+    CHECK(o["inode"] == "555");
+    CHECK(o["cookie"] == std::to_string((0x7fffffffull << 32) | 0xffffffffull));
+    CHECK(o["last_recv_ms"] == "null");
+    CHECK(o.count("error") == 0);
+
+    SockRecord v4 = testutil::rec("10.0.0.1", 22, "10.0.0.2", 5);
+    v4.has_info = true;
+    v4.last_data_recv_ms = 61000;
+    KillResult failed;
+    failed.err = EPERM;
+    failed.note = "a \\ note";
+    format_json_result(buf, sizeof buf, v4, failed);
+    testutil::JsonObject f;
+    REQUIRE(testutil::parse_json_object(buf, f));
+    CHECK(f["outcome"] == "failed");
+    CHECK(f["family"] == "ipv4");
+    CHECK(f["src"] == "10.0.0.1");
+    CHECK(f["last_recv_ms"] == "61000");
+    CHECK(f["error"] == "EPERM");
+    CHECK(f["message"] == std::strerror(EPERM));
+    CHECK(f["note"] == "a \\ note");
+    CHECK(f.count("by") == 0);
+    char scratch[16];
+    CHECK(std::string(errno_name(4095, scratch)) == "E4095");
+}
+
+TEST_CASE("json: summary objects", "[json]") {
+    PollStats s;
+    s.matched = 20;
+    s.destroyed = 5;
+    s.sock_destroy = 5;
+    s.skipped = 15;
+    char buf[kJsonMax];
+    format_json_summary(buf, sizeof buf, s, false);
+    testutil::JsonObject o;
+    INFO(buf);
+    REQUIRE(testutil::parse_json_object(buf, o));
+    CHECK(o["type"] == "summary");
+    CHECK(o["dry_run"] == "false");
+    CHECK(o["matched"] == "20");
+    CHECK(o["destroyed"] == "5");
+    CHECK(o["skipped"] == "15");
+    CHECK(o["failed"] == "0");
+    PollStats d;
+    d.matched = 3;
+    d.would_destroy = 3;
+    format_json_summary(buf, sizeof buf, d, true);
+    testutil::JsonObject od;
+    REQUIRE(testutil::parse_json_object(buf, od));
+    CHECK(od["dry_run"] == "true");
+    CHECK(od["would_destroy"] == "3");
+    CHECK(od.count("destroyed") == 0);
+}
