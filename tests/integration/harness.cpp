@@ -201,6 +201,44 @@ Conn connect_pair(int listener, int family, const char* addr, int port, int bind
     return c;
 }
 
+Conn connect_from(int listener, int family, const char* src_addr, const char* addr, int port) {
+    Conn c;
+    c.client = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c.client < 0) die("socket");
+    sockaddr_storage local;
+    socklen_t llen = make_addr(family, src_addr, 0, local);
+    if (bind(c.client, reinterpret_cast<sockaddr*>(&local), llen) != 0) die("bind client address");
+    sockaddr_storage ss;
+    socklen_t len = make_addr(family, addr, port, ss);
+    if (connect(c.client, reinterpret_cast<sockaddr*>(&ss), len) != 0) die("connect");
+    c.server = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c.server < 0) die("accept");
+    return c;
+}
+
+void add_lo_address(const char* addr) {
+    static std::vector<std::string> added;
+    for (const std::string& a : added)
+        if (a == addr) return;
+    // The test process lives in its own network namespace: this lo is ours.
+    std::string cmd = std::string("ip addr add ") + addr + (std::strchr(addr, ':') ? "/128 dev lo nodad" : "/32 dev lo");
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
+    added.emplace_back(addr);
+}
+
+std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        std::string line = text.substr(start, end - start);
+        if (line.find(needle) != std::string::npos) out.push_back(line);
+        start = end + 1;
+    }
+    return out;
+}
+
 std::string state_of(int fd) {
     // The pending error first: a destroyed socket with unread data would
     // otherwise still hand out its data.

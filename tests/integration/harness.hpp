@@ -32,6 +32,15 @@ struct Conn {
 // client's source port.
 Conn connect_pair(int listener, int family, const char* addr, int port, int bind_port = 0);
 
+// Connects from src_addr (port chosen by the kernel) to addr:port and accepts.
+Conn connect_from(int listener, int family, const char* src_addr, const char* addr, int port);
+
+// Adds an address to lo (this namespace's own), once per run: "2001:db8::1".
+void add_lo_address(const char* addr);
+
+// The lines of `text` that contain `needle`.
+std::vector<std::string> lines_with(const std::string& text, const std::string& needle);
+
 // What a socket's owner sees now: "alive" (nothing to read), "aborted"
 // (ECONNABORTED: destroyed here), "reset" (ECONNRESET: the peer was
 // destroyed), "eof", "data" or another errno name. Consumes the pending error: ask once.

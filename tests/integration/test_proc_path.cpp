@@ -40,7 +40,7 @@ std::vector<int> without(std::vector<int> v, int fd) {
 std::string proc_summary(size_t matched, size_t reset, size_t killed = 0, size_t no_owner = 0) {
     return "poll: matched=" + std::to_string(matched) + " destroyed=" + std::to_string(reset + killed) +
            " sock_destroy=0 reset=" + std::to_string(reset) + " shutdown=0 killed=" + std::to_string(killed) +
-           " no_owner=" + std::to_string(no_owner) + " vanished=0 failed=0";
+           " no_owner=" + std::to_string(no_owner) + " vanished=0 skipped=0 failed=0";
 }
 
 }  // namespace

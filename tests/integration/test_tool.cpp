@@ -10,46 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "checks.hpp"
 #include "harness.hpp"
 
 using it::Conn;
+using it::connect_n;
 using it::count;
+using it::expect;
+using it::expect_listener_works;
 using it::state_of;
+using it::summary;
 
 namespace {
 
 const std::string kNoSyslog = "--disable_syslog";
-
-std::vector<Conn> connect_n(int n, int listener, int family, const char* addr, int port) {
-    std::vector<Conn> v;
-    for (int i = 0; i < n; ++i) v.push_back(it::connect_pair(listener, family, addr, port));
-    return v;
-}
-
-// Every connection of `conns` must be in `server_state` on its server end
-// and `client_state` on its client end.
-void expect(const std::vector<Conn>& conns, const char* server_state, const char* client_state) {
-    for (const Conn& c : conns) {
-        CHECK(state_of(c.server) == server_state);
-        CHECK(state_of(c.client) == client_state);
-    }
-}
-
-void expect_listener_works(int listener, int family, const char* addr, int port) {
-    Conn c = it::connect_pair(listener, family, addr, port);
-    CHECK(state_of(c.server) == "alive");
-    it::close_all({c});
-}
-
-// The poll summary when `destroyed` connections were ended by this mode's
-// way (SOCK_DESTROY, or a reset inside the owner on the /proc path).
-std::string summary(size_t matched, size_t destroyed, size_t vanished = 0, size_t failed = 0) {
-    auto n = [](size_t v) { return std::to_string(v); };
-    const size_t by_sd = it::proc_path() ? 0 : destroyed;
-    return "poll: matched=" + n(matched) + " destroyed=" + n(destroyed) + " sock_destroy=" + n(by_sd) +
-           " reset=" + n(destroyed - by_sd) + " shutdown=0 killed=0 no_owner=0 vanished=" + n(vanished) +
-           " failed=" + n(failed);
-}
 
 }  // namespace
 
@@ -299,7 +273,10 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[tool
         {"-s", "0"}, {"-s", "65536"}, {"-s", "abc"}, {"-s", "7101x"}, {"-s", ""}, {"-s", "7101", "-t", "-5"},
         {"-s", "7101", "-t", "99999999999"}, {"-s", "7101", "-i", "0"}, {"-s", "7101", "--nope"},
         {"-s", "7200-7101"}, {}, {"-s", "7101", "-i", "1x"}, {"-s", "7101", "--use_proc=1"},
-        {"-s", "7101", "--kill-owner=yes"},
+        {"-s", "7101", "--kill-owner=yes"}, {"--dst", "10.0.0.0/33"}, {"--dst", "1.2.3"}, {"--src", "::g"},
+        {"--src", ""}, {"-s", "7101", "--state", "bogus"}, {"-s", "7101", "--state", "listening"},
+        {"-s", "7101", "--max-kills", "-1"}, {"-s", "7101", "--max-kills", "0"}, {"-s", "7101", "--max-kills", "abc"},
+        {"--state", "all"},
     };
     for (const auto& args : bad) {
         it::RunResult r = it::run_tool(args);

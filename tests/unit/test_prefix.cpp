@@ -78,6 +78,14 @@ TEST_CASE("prefixes: matching, including IPv4 on IPv6 sockets", "[prefix]") {
     CHECK_FALSE(in("192.0.2.128/25", "192.0.2.127"));
 }
 
+TEST_CASE("prefixes: an IPv4 socket's address is its first 4 bytes only", "[prefix]") {
+    // Older kernels leave the other 12 bytes of idiag_src/dst uninitialised.
+    const uint8_t garbage[16] = {10, 1, 2, 3, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8};
+    CHECK(prefix_matches(parsed("10.0.0.0/8"), AF_INET, garbage));
+    CHECK(prefix_matches(parsed("10.1.2.3"), AF_INET, garbage));
+    CHECK_FALSE(prefix_matches(parsed("10.1.2.4"), AF_INET, garbage));
+}
+
 TEST_CASE("prefix sets: any member matches, duplicates fold, a cap", "[prefix]") {
     PrefixSet s;
     uint8_t a[16] = {10, 1, 2, 3};
