@@ -33,7 +33,9 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
     const std::string usage = tc::kUsage;
     for (const char* opt : {"--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval", "--logfile",
                             "--verbose", "--use_proc", "--kill_owner", "--disable_syslog", "--help", "--version",
-                            "--idle-time", "--last-recv-limit", "--use-proc", "--kill-owner", "--disable-syslog"}) {
+                            "--idle-time", "--last-recv-limit", "--use-proc", "--kill-owner", "--disable-syslog",
+                            "--src", "--dst", "--state", "--dry-run", "--json", "--max-kills", "--dry_run",
+                            "--max_kills"}) {
         INFO(opt);
         CHECK(usage.find(opt) != std::string::npos);
         CHECK(readme.find(opt) != std::string::npos);
@@ -45,7 +47,8 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
     }
     // The /proc path's build switch and log vocabulary, in both documents.
     for (const char* text : {"make NO_SOCK_DESTROY=1", "by=sock_destroy", "by=reset", "by=shutdown", "by=killed",
-                             "no_owner", "ways to end a connection"}) {
+                             "no_owner", "ways to end a connection", "would_destroy", "skipped", "close-wait",
+                             "time-wait", "tcp_closer -n -j --dst 10.0.0.0/8 -d 5432", "\"type\":\"summary\""}) {
         INFO(text);
         CHECK(readme.find(text) != std::string::npos);
         CHECK(man.find(text) != std::string::npos);
