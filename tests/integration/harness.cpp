@@ -182,15 +182,19 @@ int listen_on(int family, const char* addr, int port, bool v6only) {
     return fd;
 }
 
-Conn connect_pair(int listener, int family, const char* addr, int port, int bind_port) {
+namespace {
+
+// Connects from bind_addr:bind_port (either may be left to the kernel:
+// nullptr / 0) to addr:port, and accepts on `listener`.
+Conn connect_impl(int listener, int family, const char* bind_addr, int bind_port, const char* addr, int port) {
     Conn c;
     c.client = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c.client < 0) die("socket");
-    if (bind_port) {
+    if (bind_addr || bind_port) {
         int one = 1;
         setsockopt(c.client, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         sockaddr_storage local;
-        socklen_t llen = make_addr(family, family == AF_INET ? "0.0.0.0" : "::", bind_port, local);
+        socklen_t llen = make_addr(family, bind_addr ? bind_addr : family == AF_INET ? "0.0.0.0" : "::", bind_port, local);
         if (bind(c.client, reinterpret_cast<sockaddr*>(&local), llen) != 0) die("bind client");
     }
     sockaddr_storage ss;
@@ -201,19 +205,14 @@ Conn connect_pair(int listener, int family, const char* addr, int port, int bind
     return c;
 }
 
+}  // namespace
+
+Conn connect_pair(int listener, int family, const char* addr, int port, int bind_port) {
+    return connect_impl(listener, family, nullptr, bind_port, addr, port);
+}
+
 Conn connect_from(int listener, int family, const char* src_addr, const char* addr, int port) {
-    Conn c;
-    c.client = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c.client < 0) die("socket");
-    sockaddr_storage local;
-    socklen_t llen = make_addr(family, src_addr, 0, local);
-    if (bind(c.client, reinterpret_cast<sockaddr*>(&local), llen) != 0) die("bind client address");
-    sockaddr_storage ss;
-    socklen_t len = make_addr(family, addr, port, ss);
-    if (connect(c.client, reinterpret_cast<sockaddr*>(&ss), len) != 0) die("connect");
-    c.server = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c.server < 0) die("accept");
-    return c;
+    return connect_impl(listener, family, src_addr, 0, addr, port);
 }
 
 void add_lo_address(const char* addr) {
