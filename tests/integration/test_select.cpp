@@ -227,3 +227,29 @@ TEST_CASE("--max-kills 5 on 20 matches kills exactly 5", "[select]") {
     it::close_all(conns);
     close(l);
 }
+
+TEST_CASE("--state time-wait: destroyed where the kernel can, said so where it cannot", "[select]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7351);
+    Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7351);
+    Conn live = it::connect_pair(l, AF_INET, "127.0.0.1", 7351);
+    close(c.client);  // the client closes first: its side ends in TIME_WAIT
+    it::sleep_ms(50);
+    close(c.server);
+    it::sleep_ms(50);
+    it::RunResult r = it::run_tool({"--state", "time-wait", "-d", "7351", kNoSyslog});
+    INFO("stderr: " << r.err);
+    CHECK(count(r.err, "state=TIME_WAIT") == 1);
+    if (it::proc_path()) {
+        CHECK(r.status == 0);  // a TIME_WAIT socket belongs to no process
+        CHECK(r.err.find("no_owner=1") != std::string::npos);
+    } else if (r.err.find("destroyed=1") == std::string::npos) {
+        // Before Linux 6.0 SOCK_DESTROY refuses TIME_WAIT: the line says so.
+        CHECK(r.status == 1);
+        CHECK(r.err.find("cannot destroy TIME_WAIT") != std::string::npos);
+    } else {
+        CHECK(r.status == 0);
+    }
+    expect({live}, "alive", "alive");  // ESTABLISHED on the same port: not selected
+    it::close_all({live});
+    close(l);
+}
