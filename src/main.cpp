@@ -1,18 +1,19 @@
-// The only place that prints and picks exit codes: 0 success (also when
-// nothing matched), 1 runtime failure, 2 usage error.
+// The only place that picks exit codes: 0 success (also when nothing
+// matched), 1 runtime failure, 2 usage error. It wires the layers together;
+// app/logger.* writes what the user reads.
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "wire/bytecode.hpp"
+#include "app/logger.hpp"
+#include "core/daemon_policy.hpp"
 #include "core/fmt.hpp"
+#include "core/options.hpp"
 #include "engine/dry_run.hpp"
 #include "engine/engine.hpp"
-#include "core/options.hpp"
-#include "report/json.hpp"
-#include "report/report.hpp"
 #include "engine/proc_terminator.hpp"
+#include "report/report.hpp"
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
 #ifndef TC_NO_SOCK_DESTROY
@@ -23,16 +24,6 @@
 namespace {
 
 using namespace tc;
-
-// printf to a descriptor, through our own formatter (no stdio in the binary).
-__attribute__((format(printf, 2, 3))) void say(int fd, const char* format, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, format);
-    int n = vfmt(buf, sizeof buf, format, ap);
-    va_end(ap);
-    if (n > 0) sys::write_all(fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
-}
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
@@ -48,113 +39,6 @@ constexpr char kMethods[] = "ways to end a connection: reset, shutdown, kill (bu
 constexpr char kMethods[] = "ways to end a connection: sock_destroy, reset, shutdown, kill";
 #endif
 
-class Logger final : public PollObserver, public KillObserver {
-public:
-    Logger(int fd, bool syslog, bool verbose, bool dry_run, bool json)
-        : fd_(fd), syslog_(syslog), verbose_(verbose), dry_run_(dry_run), json_(json) {}
-
-    // One line on stdout (the dry-run list and the JSON objects).
-    static void out(const char* text, size_t len) {
-        char buf[kJsonMax + 2];
-        if (len > kJsonMax) len = kJsonMax;
-        std::memcpy(buf, text, len);
-        buf[len] = '\n';
-        sys::write_all(STDOUT_FILENO, buf, len + 1);
-    }
-
-    void summary(const PollStats& stats) {
-        char buf[kJsonMax];
-        format_summary(buf, sizeof buf, stats, dry_run_);
-        line(buf, stats.failed > 0);
-        if (json_) out(buf, format_json_summary(buf, sizeof buf, stats, dry_run_));
-    }
-
-    void line(const char* text, bool error = false) {
-        const timespec now = sys::realtime_now();
-        char ts[40];
-        format_timestamp(ts, sizeof ts, now);
-        char buf[kLineMax + 64];
-        int n = fmt(buf, sizeof buf, "%s %s\n", ts, text);
-        if (n > 0) sys::write_all(fd_, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
-        if (syslog_) {
-            char dgram[kLineMax + 64];
-            size_t len = format_syslog(dgram, sizeof dgram, error, now, sys::self_pid(), text);
-            sys::syslog_send(dgram, len);
-        }
-    }
-
-    void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override {
-        if (!verbose_) return;
-        static const char* const v6_names[] = {"all", "IPv4-mapped only", "native only"};
-        char buf[kLineMax];
-        fmt(buf, sizeof buf, "filter for %s dump (%s): %zu bytes",
-                      scope.family == AF_INET ? "AF_INET" : "AF_INET6",
-                      scope.family == AF_INET ? "all" : v6_names[static_cast<int>(scope.v6)],
-                      program.size());
-        line(buf);
-        for (size_t pos = 0; pos < program.size();) {
-            char op[128];
-            pos = describe_op(program, pos, op, sizeof op);
-            fmt(buf, sizeof buf, "  %s", op);
-            line(buf);
-            if (pos == 0) break;
-        }
-    }
-
-    void on_candidate(const SockRecord& rec, bool selected) override {
-        if (!verbose_) return;
-        char buf[kLineMax];
-        format_candidate(buf, sizeof buf, rec, selected);
-        line(buf);
-    }
-
-    void on_result(const SockRecord& rec, const KillResult& res) override {
-        char buf[kJsonMax];
-        if (json_) out(buf, format_json_result(buf, sizeof buf, rec, res));
-        format_result(buf, sizeof buf, rec, res);
-        if (dry_run_) {
-            // The list goes to stdout (JSON replaces it there); the log keeps the summary.
-            if (!json_) out(buf, std::strlen(buf));
-            return;
-        }
-        line(buf, res.outcome == Outcome::Failed);
-        if (res.outcome == Outcome::Failed && poll_fail_err_ == 0) poll_fail_err_ = res.err ? res.err : EIO;
-    }
-
-    void on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) override {
-        char buf[kLineMax];
-        format_kill(buf, sizeof buf, rec, pid, comm, why);
-        line(buf);
-    }
-
-    // The errno of the poll's first failed connection (0: none), and reset.
-    int take_poll_failure() {
-        int e = poll_fail_err_;
-        poll_fail_err_ = 0;
-        return e;
-    }
-
-private:
-    int fd_;
-    bool syslog_;
-    bool verbose_;
-    bool dry_run_;
-    bool json_;
-    int poll_fail_err_ = 0;
-};
-
-const char* hint_for(int err, bool proc_path = false) {
-    switch (err) {
-        case EPERM: case EACCES:
-            return proc_path ? " (the /proc path needs root, or CAP_SYS_PTRACE over the processes holding the connections)"
-                             : " (tcp_closer needs CAP_NET_ADMIN: run it as root)";
-        case EOPNOTSUPP: return " (this kernel lacks SOCK_DESTROY: CONFIG_INET_DIAG_DESTROY is not set)";
-        case EINVAL: return " (kernel older than 4.5, or it refused the request)";
-        case EPROTONOSUPPORT: case ENOENT: return " (inet_diag is not available in this kernel)";
-        default: return "";
-    }
-}
-
 int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err, bool proc_path = false) {
     char buf[kLineMax];
     fmt(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err, proc_path));
@@ -163,16 +47,24 @@ int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err, boo
     return kExitFailure;
 }
 
+// One line at start-up, before anything is touched.
+int fail_capability(const CapNeed& need) {
+    say(STDERR_FILENO, "tcp_closer: missing capability %s, needed %s (run as root, or grant it, e.g. systemd's "
+        "AmbientCapabilities=%s)\n", need.name, need.why, need.name);
+    return kExitFailure;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    sys::ensure_std_fds();
     ParseResult pr = parse_args(argc, argv);
     if (!pr.ok) {
         if (pr.value.empty())
             say(STDERR_FILENO, "tcp_closer: %s\n", pr.message);
         else
             say(STDERR_FILENO, "tcp_closer: %s: '%.*s'\n", pr.message, static_cast<int>(pr.value.size()),
-                         pr.value.data());
+                pr.value.data());
         say(STDERR_FILENO, "Try 'tcp_closer --help' for more information.\n");
         return kExitUsage;
     }
@@ -185,19 +77,39 @@ int main(int argc, char** argv) {
         say(STDOUT_FILENO, "%s\n%s\n", kVersion, kMethods);
         return kExitOk;
     }
+    const bool daemon = opt.interval_ns > 0;
+    RunNeeds needs;
+    needs.dry_run = opt.dry_run;
+    needs.proc_path = opt.use_proc || opt.kill_owner;
+#ifdef TC_NO_SOCK_DESTROY
+    needs.proc_path = true;
+#endif
+    const uint64_t caps = sys::effective_caps();
+    // The SOCK_DESTROY path is checked once the probe has chosen it (below).
+    if (needs.proc_path || needs.dry_run) {
+        if (const CapNeed* m = missing_capability(caps, needs)) return fail_capability(*m);
+    }
 
-    int log_fd = STDERR_FILENO;
+    LogConfig lc;
+    lc.path = opt.logfile;
+    lc.syslog = opt.syslog;
+    lc.verbose = opt.verbose;
+    lc.dry_run = opt.dry_run;
+    lc.json = opt.json;
+    lc.quiet_empty = daemon;
     if (opt.logfile) {
         Result<int> fd = sys::open_append(opt.logfile);
         if (!fd) {
             say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", fd.error().what, opt.logfile, std::strerror(fd.error().code));
             return kExitFailure;
         }
-        log_fd = *fd;
+        lc.fd = *fd;
     }
-    const bool log_is_stderr = log_fd == STDERR_FILENO;
+    const bool log_is_stderr = lc.fd == STDERR_FILENO;
     if (opt.syslog) sys::syslog_open();
-    Logger log(log_fd, opt.syslog, opt.verbose, opt.dry_run, opt.json);
+    Logger log(lc);
+    if (Status s = sys::install_signals(daemon); !s)
+        return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
 
     // Dump and destroy use separate sockets, so acks never mix with a dump.
     sys::DiagSocket dump_sock;
@@ -217,7 +129,7 @@ int main(int argc, char** argv) {
     // A dry run needs neither the destroy socket nor the probe (nor privileges).
     if (Status s = opt.dry_run ? Status{} : destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
-    Result<PathChoice> choice = choose_path(opt.use_proc || opt.kill_owner || opt.dry_run, destroy_sock);
+    Result<PathChoice> choice = choose_path(needs.proc_path || opt.dry_run, destroy_sock);
     if (!choice) return fail_runtime(log, log_is_stderr, "SOCK_DESTROY probe failed", choice.error().code);
     if (opt.dry_run) {
         // the list is the same whichever way a real run would end them
@@ -226,38 +138,56 @@ int main(int argc, char** argv) {
         proc_path = false;
     } else if (choice->reason) {
         char buf[kLineMax];
-        fmt(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead",
-                      choice->reason, std::strerror(choice->probe_err));
+        fmt(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead", choice->reason,
+            std::strerror(choice->probe_err));
         log.line(buf);
     }
+    needs.proc_path = proc_path;
+    if (const CapNeed* m = missing_capability(caps, needs)) return fail_capability(*m);
 #endif
-    if (opt.interval_ns > 0) {
-        if (Status s = sys::install_stop_signals(); !s)
-            return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
-    }
 
     Engine engine(dump_sock, *terminator);
     int hinted_err = 0;  // a failure's hint is logged once per run and errno
     uint64_t next = sys::monotonic_ns();
     while (true) {
         Result<PollStats> stats = engine.poll(opt.sel, log);
-        if (!stats) return fail_runtime(log, log_is_stderr, stats.error().what, stats.error().code, proc_path);
         char buf[kLineMax];
-        log.summary(*stats);
-        // One socket's error never ends the run; say once what it means.
-        if (int err = log.take_poll_failure(); err != 0 && err != hinted_err) {
-            hinted_err = err;
-            fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
-                          std::strerror(err), hint_for(err, proc_path));
+        if (!stats) {
+            const int err = stats.error().code;
+            if (!daemon || poll_error_is_lasting(err))
+                return fail_runtime(log, log_is_stderr, stats.error().what, err, proc_path);
+            // A daemon rides out a transient failure: log it, start afresh
+            // with new netlink sockets, and poll again at the next slot.
+            fmt(buf, sizeof buf, "poll failed: %s: %s (next poll goes on)", stats.error().what, std::strerror(err));
             log.line(buf, true);
-            if (!log_is_stderr && opt.interval_ns == 0) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
+            (void)dump_sock.open(kSocketBuffer, kSocketBuffer);
+        } else {
+            log.summary(*stats);
+            // One socket's error never ends the run; say once what it means.
+            const int err = log.take_poll_failure();
+            if (err != 0 && err != hinted_err) {
+                hinted_err = err;
+                fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
+                    std::strerror(err), hint_for(err, proc_path));
+                log.line(buf, true);
+                if (!log_is_stderr && !daemon) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
+            }
+            if (!daemon) return stats->failed > 0 ? kExitFailure : kExitOk;
+            // A capability lost since start-up is lasting: say which, stop.
+            if (err == EPERM || err == EACCES) {
+                if (const CapNeed* m = missing_capability(sys::effective_caps(), needs)) {
+                    fmt(buf, sizeof buf, "lost capability %s", m->name);
+                    return fail_runtime(log, log_is_stderr, buf, err, proc_path);
+                }
+            }
         }
-        if (opt.interval_ns == 0) return stats->failed > 0 ? kExitFailure : kExitOk;
         // Monotonic schedule; a poll that overran its slot starts the next at once.
         next += opt.interval_ns;
-        uint64_t now = sys::monotonic_ns();
+        const uint64_t now = sys::monotonic_ns();
         if (next < now) next = now;
-        if (sys::wait_until(next)) {
+        sys::Wake wake;
+        while ((wake = sys::wait_until(next)) == sys::Wake::Hangup) log.reopen();
+        if (wake == sys::Wake::Stop) {
             log.line("stopping on signal");
             return kExitOk;
         }

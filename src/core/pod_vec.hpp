@@ -1,15 +1,24 @@
-// A growable array of trivially copyable values on malloc/realloc. The
-// static binary cannot use std::vector (operator new lives in libstdc++);
-// this is all the engine needs, and it keeps its capacity between polls so
-// a long-running daemon does not churn memory.
+// A growable array of trivially copyable values. The static binary cannot
+// use std::vector (operator new lives in libstdc++); this is all the engine
+// needs, and it keeps its capacity between polls so a long-running daemon
+// does not churn memory.
+//
+// The memory comes straight from the kernel in whole pages (mem_resize,
+// implemented with mmap/mremap in sys/mem.cpp): the tool holds a handful of
+// arrays, and leaving libc's malloc out keeps about 7 KiB out of the binary.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <type_traits>
 
 namespace tc {
+
+// Grows or shrinks a block from mem_resize (p == nullptr: a new one) to
+// new_bytes, keeping its contents; nullptr when memory ran out (p is then
+// unchanged). mem_free gives a block back.
+void* mem_resize(void* p, size_t old_bytes, size_t new_bytes);
+void mem_free(void* p, size_t bytes);
 
 template <typename T>
 class PodVec {
@@ -19,7 +28,7 @@ public:
     PodVec() = default;
     PodVec(const PodVec&) = delete;
     PodVec& operator=(const PodVec&) = delete;
-    ~PodVec() { std::free(data_); }
+    ~PodVec() { mem_free(data_, cap_ * sizeof(T)); }
 
     size_t size() const { return size_; }
     T* data() { return data_; }
@@ -44,7 +53,7 @@ public:
 private:
     bool grow(size_t cap) {
         if (cap > SIZE_MAX / sizeof(T)) return false;
-        void* p = std::realloc(data_, cap * sizeof(T));
+        void* p = mem_resize(data_, cap_ * sizeof(T), cap * sizeof(T));
         if (!p) return false;
         data_ = static_cast<T*>(p);
         cap_ = cap;

@@ -75,9 +75,10 @@ struct Json : Appender {
 
 }  // namespace
 
-size_t format_json_result(char* out, size_t n, const SockRecord& rec, const KillResult& res) {
+size_t format_json_result(char* out, size_t n, const SockRecord& rec, const KillResult& res, const char* netns) {
     Json j(out, n);
     j.add("{\"type\":\"connection\"");
+    if (netns) j.str("netns", netns);
     j.str("outcome", outcome_name(res.outcome));
     if (res.outcome == Outcome::Ended) j.str("by", method_name(res.method));
     if (res.pid > 0) {
@@ -114,9 +115,11 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const Kill
     return j.used();
 }
 
-size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run) {
+size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns) {
     Json j(out, n);
-    j.add("{\"type\":\"summary\",\"dry_run\":%s,\"matched\":%zu", dry_run ? "true" : "false", s.matched);
+    j.add("{\"type\":\"summary\"");
+    if (netns) j.str("netns", netns);
+    j.add(",\"dry_run\":%s,\"matched\":%zu", dry_run ? "true" : "false", s.matched);
     if (dry_run) {
         j.add(",\"would_destroy\":%zu,\"skipped\":%zu}", s.would_destroy, s.skipped);
         return j.used();

@@ -1,11 +1,13 @@
 #include "sys/sys.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -84,39 +86,71 @@ uint64_t monotonic_ns() {
 }
 
 static volatile sig_atomic_t g_stop = 0;
-static sigset_t g_wait_mask;  // the mask in force while waiting: stop signals open
+static volatile sig_atomic_t g_hup = 0;
+static bool g_daemon = false;
+static sigset_t g_wait_mask;  // the mask in force while waiting: TERM, INT, HUP open
 
 static void on_stop_signal(int) { g_stop = 1; }
+static void on_hup_signal(int) { g_hup = 1; }
 
-Status install_stop_signals() {
+void ensure_std_fds() {
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        // open returns the lowest free descriptor: this one.
+        int n = ::open("/dev/null", O_RDWR | O_NOCTTY);
+        if (n >= 0 && n != fd) close(n);
+    }
+}
+
+Status install_signals(bool daemon) {
+    struct sigaction ign{};
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    if (sigaction(SIGPIPE, &ign, nullptr) != 0) return make_error(errno, "sigaction failed");
+    if (!daemon) return {};
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &block, &g_wait_mask) != 0) return make_error(errno, "sigprocmask failed");
     sigdelset(&g_wait_mask, SIGTERM);
     sigdelset(&g_wait_mask, SIGINT);
+    sigdelset(&g_wait_mask, SIGHUP);
     struct sigaction sa{};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, nullptr) != 0 || sigaction(SIGINT, &sa, nullptr) != 0)
+    struct sigaction hup{};
+    hup.sa_handler = on_hup_signal;
+    sigemptyset(&hup.sa_mask);
+    if (sigaction(SIGTERM, &sa, nullptr) != 0 || sigaction(SIGINT, &sa, nullptr) != 0 ||
+        sigaction(SIGHUP, &hup, nullptr) != 0)
         return make_error(errno, "sigaction failed");
+    g_daemon = true;
     return {};
 }
 
 bool stop_requested() { return g_stop != 0; }
 
-bool wait_until(uint64_t deadline_ns) {
-    while (!g_stop) {
+static timespec span_ts(uint64_t ns) {
+    return timespec{static_cast<time_t>(ns / 1000000000ull), static_cast<long>(ns % 1000000000ull)};
+}
+
+Wake wait_until(uint64_t deadline_ns) {
+    while (true) {
         uint64_t now = monotonic_ns();
-        if (now >= deadline_ns) return false;
-        uint64_t left = deadline_ns - now;
-        timespec ts{static_cast<time_t>(left / 1000000000ull), static_cast<long>(left % 1000000000ull)};
+        uint64_t left = now >= deadline_ns ? 0 : deadline_ns - now;
+        timespec ts = span_ts(left);
         // ppoll swaps in the wait mask atomically: a signal that arrived
-        // during the poll is delivered here, not lost.
-        ppoll(nullptr, 0, &ts, &g_wait_mask);
+        // during the poll is delivered here, even with a zero timeout.
+        ppoll(nullptr, 0, &ts, g_daemon ? &g_wait_mask : nullptr);
+        if (g_stop) return Wake::Stop;
+        if (g_hup) {
+            g_hup = 0;
+            return Wake::Hangup;
+        }
+        if (monotonic_ns() >= deadline_ns) return Wake::Deadline;
     }
-    return true;
 }
 
 Result<int> open_append(const char* path) {
@@ -125,16 +159,48 @@ Result<int> open_append(const char* path) {
     return fd;
 }
 
-void write_all(int fd, const char* data, size_t len) {
+Status reopen_append(const char* path, int fd) {
+    Result<int> n = open_append(path);
+    if (!n) return n.error();
+    int r = dup3(*n, fd, O_CLOEXEC);
+    int err = errno;
+    close(*n);
+    if (r < 0) return make_error(err, "cannot reopen log file");
+    return {};
+}
+
+int write_out(int fd, const char* data, size_t len) {
     while (len > 0) {
+        // Wait (with stop signals open) until the reader makes room; a
+        // regular file or a reading terminal is ready at once.
+        // After a stop signal, write only what goes without waiting.
+        pollfd p{fd, POLLOUT, 0};
+        timespec second{1, 0}, none{0, 0};
+        int r = ppoll(&p, 1, g_stop ? &none : &second, g_daemon ? &g_wait_mask : nullptr);
+        if (r < 0) {
+            if (errno == EINTR) continue;  // a signal: the next round sees g_stop
+            return errno;
+        }
+        if (r == 0) return g_stop ? EINTR : ETIMEDOUT;
+        if (p.revents & (POLLERR | POLLNVAL)) return p.revents & POLLNVAL ? EBADF : EPIPE;
         ssize_t n = write(fd, data, len);
         if (n < 0) {
-            if (errno == EINTR) continue;
-            return;  // nowhere left to report a failing log
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return errno;
         }
         data += n;
         len -= static_cast<size_t>(n);
     }
+    return 0;
+}
+
+uint64_t effective_caps() {
+    __user_cap_header_struct hdr{};
+    hdr.version = _LINUX_CAPABILITY_VERSION_3;
+    hdr.pid = 0;
+    __user_cap_data_struct data[2]{};
+    if (syscall(SYS_capget, &hdr, data) != 0) return 0;
+    return static_cast<uint64_t>(data[1].effective) << 32 | data[0].effective;
 }
 
 static int g_syslog_fd = -1;

@@ -51,16 +51,36 @@ private:
 timespec realtime_now();
 uint64_t monotonic_ns();
 
-// SIGTERM and SIGINT are blocked except while waiting between polls, so a
-// poll is never cut in half and a signal that arrives during a poll is
-// seen by the next wait at once.
-Status install_stop_signals();
+// Before anything else is opened: descriptors 0-2 that are closed are
+// opened on /dev/null, so no socket or log file can become "stderr".
+void ensure_std_fds();
+
+// SIGPIPE is ignored (a log reader that went away is an error to report,
+// not a reason to die). With `daemon`, SIGTERM, SIGINT and SIGHUP are caught
+// and kept blocked except inside the waits of this layer (between polls,
+// and while a log line waits for its reader), so a poll's system calls are
+// never interrupted, yet a stop is seen within those waits at once.
+Status install_signals(bool daemon);
 bool stop_requested();
-// Sleeps until the monotonic deadline or a stop signal; true if stopped.
-bool wait_until(uint64_t deadline_ns);
+
+enum class Wake : uint8_t { Deadline, Stop, Hangup };
+// Sleeps until the monotonic deadline, a stop signal (SIGTERM/SIGINT) or
+// SIGHUP. Signals that arrived during the poll are taken first, even when
+// the deadline has already passed.
+Wake wait_until(uint64_t deadline_ns);
 
 Result<int> open_append(const char* path);
-void write_all(int fd, const char* data, size_t len);
+// Opens `path` again (after logrotate moved it) onto descriptor `fd`.
+Status reopen_append(const char* path, int fd);
+// Writes all of data, or fails with an errno: EPIPE (reader gone), ENOSPC,
+// ETIMEDOUT (the reader has not taken anything for a second: the line is
+// dropped rather than stalling the run), EINTR (a stop signal came).
+int write_out(int fd, const char* data, size_t len);
+// write_out for output that has nowhere else to go (help, usage errors).
+inline void write_all(int fd, const char* data, size_t len) { (void)write_out(fd, data, len); }
+
+// The effective capability set (bit n = capability n), from capget.
+uint64_t effective_caps();
 // Our own /dev/log client (libc's syslog drags in time zone and strftime
 // code that would double the binary). A missing syslog daemon is not an
 // error: lines are dropped, and the next line tries to reconnect.

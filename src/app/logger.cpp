@@ -1,0 +1,150 @@
+#include "app/logger.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/fmt.hpp"
+#include "report/json.hpp"
+#include "report/report.hpp"
+#include "sys/sys.hpp"
+#include "wire/bytecode.hpp"
+
+namespace tc {
+
+void say(int fd, const char* format, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, format);
+    int n = vfmt(buf, sizeof buf, format, ap);
+    va_end(ap);
+    if (n > 0) sys::write_all(fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+}
+
+const char* hint_for(int err, bool proc_path) {
+    switch (err) {
+        case EPERM: case EACCES:
+            return proc_path ? " (the /proc path needs root, or CAP_SYS_PTRACE over the processes holding the connections)"
+                             : " (tcp_closer needs CAP_NET_ADMIN: run it as root)";
+        case EOPNOTSUPP: return " (this kernel lacks SOCK_DESTROY: CONFIG_INET_DIAG_DESTROY is not set)";
+        case EINVAL: return " (kernel older than 4.5, or it refused the request)";
+        case EPROTONOSUPPORT: case ENOENT: return " (inet_diag is not available in this kernel)";
+        default: return "";
+    }
+}
+
+void Logger::emit(const char* text, size_t len) {
+    int err = sys::write_out(cfg_.fd, text, len);
+    if (err == 0) {
+        if (broken_) {
+            broken_ = false;
+            char buf[128];
+            fmt(buf, sizeof buf, "log output works again; %zu line(s) were lost", lost_);
+            lost_ = 0;
+            line(buf);
+        }
+        return;
+    }
+    ++lost_;
+    if (broken_) return;
+    broken_ = true;
+    // Once, through the other channel: syslog, or stderr when the log is a file.
+    char msg[256];
+    fmt(msg, sizeof msg, "cannot write the log (%s); lines are dropped until it works again", std::strerror(err));
+    if (cfg_.syslog) {
+        char dgram[kLineMax + 64];
+        size_t n = format_syslog(dgram, sizeof dgram, true, sys::realtime_now(), sys::self_pid(), msg);
+        sys::syslog_send(dgram, n);
+    } else if (cfg_.fd != STDERR_FILENO) {
+        say(STDERR_FILENO, "tcp_closer: %s\n", msg);
+    }
+}
+
+void Logger::line(const char* text, bool error) {
+    const timespec now = sys::realtime_now();
+    char ts[40];
+    format_timestamp(ts, sizeof ts, now);
+    char ns[96] = "";
+    if (netns_) fmt(ns, sizeof ns, "netns=%s ", netns_);
+    char buf[kJsonMax + 160];
+    int n = fmt(buf, sizeof buf, "%s %s%s\n", ts, ns, text);
+    if (n > 0) emit(buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+    if (cfg_.syslog) {
+        char dgram[kJsonMax + 160];
+        fmt(buf, sizeof buf, "%s%s", ns, text);
+        size_t len = format_syslog(dgram, sizeof dgram, error, now, sys::self_pid(), buf);
+        sys::syslog_send(dgram, len);
+    }
+}
+
+void Logger::out(const char* text, size_t len) {
+    char buf[kJsonMax + 2];
+    if (len > kJsonMax) len = kJsonMax;
+    std::memcpy(buf, text, len);
+    buf[len] = '\n';
+    (void)sys::write_out(STDOUT_FILENO, buf, len + 1);
+}
+
+void Logger::summary(const PollStats& stats) {
+    if (cfg_.quiet_empty && !cfg_.verbose && stats.matched == 0) return;
+    char buf[kJsonMax];
+    format_summary(buf, sizeof buf, stats, cfg_.dry_run);
+    line(buf, stats.failed > 0);
+    if (cfg_.json) out(buf, format_json_summary(buf, sizeof buf, stats, cfg_.dry_run, netns_));
+}
+
+void Logger::reopen() {
+    if (!cfg_.path) return;
+    if (Status s = sys::reopen_append(cfg_.path, cfg_.fd); !s) {
+        char buf[kLineMax];
+        fmt(buf, sizeof buf, "error: cannot reopen the log file: %s", std::strerror(s.error().code));
+        line(buf, true);
+        return;
+    }
+    line("reopened the log file (SIGHUP)");
+}
+
+void Logger::on_filter(const DumpScope& scope, std::span<const uint8_t> program) {
+    if (!cfg_.verbose) return;
+    static const char* const v6_names[] = {"all", "IPv4-mapped only", "native only"};
+    char buf[kLineMax];
+    fmt(buf, sizeof buf, "filter for %s dump (%s): %zu bytes", scope.family == AF_INET ? "AF_INET" : "AF_INET6",
+        scope.family == AF_INET ? "all" : v6_names[static_cast<int>(scope.v6)], program.size());
+    line(buf);
+    for (size_t pos = 0; pos < program.size();) {
+        char op[128];
+        pos = describe_op(program, pos, op, sizeof op);
+        fmt(buf, sizeof buf, "  %s", op);
+        line(buf);
+        if (pos == 0) break;
+    }
+}
+
+void Logger::on_candidate(const SockRecord& rec, bool selected) {
+    if (!cfg_.verbose) return;
+    char buf[kLineMax];
+    format_candidate(buf, sizeof buf, rec, selected);
+    line(buf);
+}
+
+void Logger::on_result(const SockRecord& rec, const KillResult& res) {
+    char buf[kJsonMax];
+    if (cfg_.json) out(buf, format_json_result(buf, sizeof buf, rec, res, netns_));
+    format_result(buf, sizeof buf, rec, res);
+    if (cfg_.dry_run) {
+        // The list goes to stdout (JSON replaces it there); the log keeps the summary.
+        if (!cfg_.json) out(buf, std::strlen(buf));
+        return;
+    }
+    line(buf, res.outcome == Outcome::Failed);
+    if (res.outcome == Outcome::Failed && poll_fail_err_ == 0) poll_fail_err_ = res.err ? res.err : EIO;
+}
+
+void Logger::on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) {
+    char buf[kLineMax];
+    format_kill(buf, sizeof buf, rec, pid, comm, why);
+    line(buf);
+}
+
+}  // namespace tc

@@ -1,0 +1,68 @@
+// The tool's output: the text log (a file or stderr, and syslog), and on
+// stdout the dry-run list and the JSON objects. With main.cpp this is the
+// only code that writes for the user; everything below it returns values.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/engine.hpp"
+#include "engine/proc_terminator.hpp"
+
+namespace tc {
+
+// printf to a descriptor, through our own formatter (no stdio in the binary).
+__attribute__((format(printf, 2, 3))) void say(int fd, const char* format, ...);
+
+// What an errno means for the user, as " (...)" to append, or "".
+const char* hint_for(int err, bool proc_path);
+
+struct LogConfig {
+    int fd = 2;                  // the log: stderr or the -f file
+    const char* path = nullptr;  // the -f path (reopened on SIGHUP), or nullptr
+    bool syslog = true;
+    bool verbose = false;
+    bool dry_run = false;
+    bool json = false;
+    bool quiet_empty = false;    // a daemon: polls that matched nothing log nothing
+};
+
+class Logger final : public PollObserver, public KillObserver {
+public:
+    explicit Logger(const LogConfig& cfg) : cfg_(cfg) {}
+
+    void line(const char* text, bool error = false);
+    void summary(const PollStats& stats);
+    // SIGHUP: the log file again by its name (logrotate moved it).
+    void reopen();
+    // Lines and JSON objects name this network namespace (nullptr: none).
+    void set_netns(const char* name) { netns_ = name; }
+    const char* netns() const { return netns_; }
+
+    void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override;
+    void on_candidate(const SockRecord& rec, bool selected) override;
+    void on_result(const SockRecord& rec, const KillResult& res) override;
+    void on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) override;
+
+    // The errno of the poll's first failed connection (0: none), and reset.
+    int take_poll_failure() {
+        int e = poll_fail_err_;
+        poll_fail_err_ = 0;
+        return e;
+    }
+
+private:
+    // One line to the log descriptor; a failing log is reported once
+    // through the other channel and never stalls or ends the run.
+    void emit(const char* text, size_t len);
+    // One line on stdout (the dry-run list and the JSON objects).
+    void out(const char* text, size_t len);
+
+    LogConfig cfg_;
+    const char* netns_ = nullptr;
+    int poll_fail_err_ = 0;
+    bool broken_ = false;  // the last write to the log failed
+    size_t lost_ = 0;      // lines lost since
+};
+
+}  // namespace tc

@@ -1,0 +1,35 @@
+#include "core/daemon_policy.hpp"
+
+#include <cerrno>
+
+namespace tc {
+
+const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
+    static constexpr CapNeed kNetns{kCapSysAdmin, "CAP_SYS_ADMIN", "to enter other network namespaces"};
+    static constexpr CapNeed kDestroy{kCapNetAdmin, "CAP_NET_ADMIN", "to destroy sockets with SOCK_DESTROY"};
+    static constexpr CapNeed kPtrace{kCapSysPtrace, "CAP_SYS_PTRACE",
+                                     "to reach other processes' sockets through /proc"};
+    static constexpr CapNeed kKill{kCapKill, "CAP_KILL", "to kill the owners of sockets as the last resort"};
+    auto has = [&](const CapNeed& c) { return (effective >> c.cap) & 1; };
+    if (needs.other_netns && !has(kNetns)) return &kNetns;
+    if (needs.dry_run) return nullptr;
+    if (!needs.proc_path) return has(kDestroy) ? nullptr : &kDestroy;
+    if (!has(kPtrace)) return &kPtrace;
+    if (!has(kKill)) return &kKill;
+    return nullptr;
+}
+
+bool poll_error_is_lasting(int err) {
+    switch (err) {
+        case EPERM:
+        case EACCES:
+        case EPROTONOSUPPORT:
+        case EAFNOSUPPORT:
+        case ENOMEM:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace tc

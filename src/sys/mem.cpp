@@ -1,0 +1,35 @@
+// Memory for PodVec (core/pod_vec.hpp) in whole pages from the kernel.
+// mremap grows a block in place when it can and moves it without copying
+// when it cannot.
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/pod_vec.hpp"
+
+namespace tc {
+
+static size_t pages(size_t bytes) {
+    const size_t page = 4096;  // a multiple of every page size works too: mmap rounds up
+    return bytes > SIZE_MAX - page ? 0 : (bytes + page - 1) / page * page;
+}
+
+void* mem_resize(void* p, size_t old_bytes, size_t new_bytes) {
+    const size_t want = pages(new_bytes);
+    if (want == 0) return nullptr;
+    if (!p) {
+        void* m = mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return m == MAP_FAILED ? nullptr : m;
+    }
+    const size_t have = pages(old_bytes);
+    if (want == have) return p;
+    void* m = mremap(p, have, want, MREMAP_MAYMOVE);
+    return m == MAP_FAILED ? nullptr : m;
+}
+
+void mem_free(void* p, size_t bytes) {
+    if (p) munmap(p, pages(bytes));
+}
+
+}  // namespace tc
