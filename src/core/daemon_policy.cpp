@@ -9,12 +9,17 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
     static constexpr CapNeed kDestroy{kCapNetAdmin, "CAP_NET_ADMIN", "to destroy sockets with SOCK_DESTROY"};
     static constexpr CapNeed kPtrace{kCapSysPtrace, "CAP_SYS_PTRACE",
                                      "to reach other processes' sockets through /proc"};
+    // /proc/PID/fd of another user's process is a 0500 directory: listing
+    // it takes CAP_DAC_READ_SEARCH; reading its links takes CAP_SYS_PTRACE.
+    static constexpr CapNeed kList{kCapDacReadSearch, "CAP_DAC_READ_SEARCH",
+                                   "to list other processes' descriptors in /proc"};
     static constexpr CapNeed kKill{kCapKill, "CAP_KILL", "to kill the owners of sockets as the last resort"};
     auto has = [&](const CapNeed& c) { return (effective >> c.cap) & 1; };
     if (needs.other_netns && !has(kNetns)) return &kNetns;
     if (needs.dry_run) return nullptr;
     if (!needs.proc_path) return has(kDestroy) ? nullptr : &kDestroy;
     if (!has(kPtrace)) return &kPtrace;
+    if (!has(kList)) return &kList;
     if (!has(kKill)) return &kKill;
     return nullptr;
 }

@@ -7,6 +7,7 @@
 namespace tc {
 
 // Capability numbers from <linux/capability.h>.
+constexpr int kCapDacReadSearch = 2;
 constexpr int kCapKill = 5;
 constexpr int kCapNetAdmin = 12;
 constexpr int kCapSysPtrace = 19;

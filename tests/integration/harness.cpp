@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
 
 #include <cerrno>
 #include <chrono>
@@ -46,6 +47,22 @@ socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss
 std::string tool_path() {
     const char* p = std::getenv("TCP_CLOSER");
     return p ? p : "build/tcp_closer";
+}
+
+std::vector<std::string> tool_argv(const std::vector<std::string>& args) {
+    std::vector<std::string> v{tool_path()};
+    v.insert(v.end(), args.begin(), args.end());
+    if (mode() == Mode::UseProc) v.push_back("--use_proc");
+    return v;
+}
+
+[[noreturn]] void exec_argv(const std::vector<std::string>& argv_s) {
+    std::vector<char*> argv;
+    for (const std::string& a : argv_s) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    std::perror("exec");
+    _exit(127);
 }
 
 [[noreturn]] void exec_tool(const std::vector<std::string>& args) {
@@ -343,6 +360,52 @@ RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector
     unlink(sock_path.c_str());
     rmdir(dir);
     return r;
+}
+
+int spawn_tool_fds(const std::vector<std::string>& args, int out_fd, int err_fd) {
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        dup2(null, 0);
+        if (out_fd >= 0) dup2(out_fd, 1); else close(1);
+        if (err_fd >= 0) dup2(err_fd, 2); else close(2);
+        exec_tool(args);
+    }
+    return pid;
+}
+
+RunResult run_tool_with_caps(const std::string& caps, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    if (!caps.empty()) {
+        std::string list;
+        for (size_t at = 0; at <= caps.size();) {
+            size_t comma = caps.find(',', at);
+            if (comma == std::string::npos) comma = caps.size();
+            list += (list.empty() ? "+" : ",+") + caps.substr(at, comma - at);
+            at = comma + 1;
+        }
+        argv.push_back("--inh-caps=" + list);
+        argv.push_back("--ambient-caps=" + list);
+    }
+    for (const std::string& a : tool_argv(args)) argv.push_back(a);
+    return run_captured({}, [argv] { exec_argv(argv); });
+}
+
+long rss_kb(int pid) {
+    std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+    size_t at = status.find("VmRSS:");
+    return at == std::string::npos ? -1 : std::strtol(status.c_str() + at + 6, nullptr, 10);
+}
+
+int fd_count(int pid) {
+    std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    int n = 0;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+        closedir(d);
+    }
+    return n;
 }
 
 int spawn_tool(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {

@@ -69,6 +69,19 @@ RunResult run_tool_unprivileged(const std::vector<std::string>& args);
 int spawn_tool_unprivileged(const std::vector<std::string>& args, const std::string& out_path,
                             const std::string& err_path);
 
+// Starts the tool with stdout and stderr on the given descriptors (-1:
+// closed), stdin from /dev/null; returns the pid.
+int spawn_tool_fds(const std::vector<std::string>& args, int out_fd, int err_fd);
+
+// Runs the tool through setpriv as uid/gid 65534 holding only `caps`
+// ("net_admin", "sys_ptrace,kill", or "" for none), as systemd's
+// AmbientCapabilities= would.
+RunResult run_tool_with_caps(const std::string& caps, const std::vector<std::string>& args);
+
+// Resident memory (kB) and open descriptors of a running process.
+long rss_kb(int pid);
+int fd_count(int pid);
+
 // Runs the tool with /dev/log (in a private mount namespace of its own)
 // bound to a datagram socket of ours; returns what arrived there.
 RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector<std::string>& syslog_lines);
