@@ -14,6 +14,7 @@
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
 #include "report/report.hpp"
+#include "sys/netns.hpp"
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
 #ifndef TC_NO_SOCK_DESTROY
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
     const bool daemon = opt.interval_ns > 0;
     RunNeeds needs;
     needs.dry_run = opt.dry_run;
+    needs.other_netns = opt.netns || opt.all_netns;
+    needs.all_netns = opt.all_netns;
     needs.proc_path = opt.use_proc || opt.kill_owner;
 #ifdef TC_NO_SOCK_DESTROY
     needs.proc_path = true;
@@ -88,6 +91,33 @@ int main(int argc, char** argv) {
     // The SOCK_DESTROY path is checked once the probe has chosen it (below).
     if (needs.proc_path || needs.dry_run) {
         if (const CapNeed* m = missing_capability(caps, needs)) return fail_capability(*m);
+    }
+    // --netns: enter it before any socket is opened; a name that does not
+    // exist is a usage error.
+    if (opt.netns) {
+        char path[256];
+        Result<int> fd = netns_path(opt.netns, path, sizeof path) ? sys::open_netns(path) : Result<int>(make_error(ENAMETOOLONG, "name too long"));
+        if (!fd) {
+            say(STDERR_FILENO, "tcp_closer: no such network namespace: '%s' (%s)\n", opt.netns,
+                std::strerror(fd.error().code));
+            return fd.error().code == ENOENT ? kExitUsage : kExitFailure;
+        }
+        sys::Fd ns(*fd);
+        if (const CapNeed* m = missing_capability(caps, RunNeeds{true, false, true, false})) return fail_capability(*m);
+        if (Status s = sys::enter_netns(ns.get()); !s) {
+            say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", s.error().what, opt.netns, std::strerror(s.error().code));
+            return kExitFailure;
+        }
+    }
+    // --all-netns comes back here after visiting each namespace.
+    sys::Fd home_ns;
+    if (opt.all_netns) {
+        Result<int> fd = sys::open_netns("/proc/self/ns/net");
+        if (!fd) {
+            say(STDERR_FILENO, "tcp_closer: cannot open /proc/self/ns/net: %s\n", std::strerror(fd.error().code));
+            return kExitFailure;
+        }
+        home_ns = sys::Fd(*fd);
     }
 
     LogConfig lc;
@@ -108,6 +138,7 @@ int main(int argc, char** argv) {
     const bool log_is_stderr = lc.fd == STDERR_FILENO;
     if (opt.syslog) sys::syslog_open();
     Logger log(lc);
+    if (opt.netns) log.set_netns(opt.netns);
     if (Status s = sys::install_signals(daemon); !s)
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
 
@@ -148,39 +179,75 @@ int main(int argc, char** argv) {
 
     Engine engine(dump_sock, *terminator);
     int hinted_err = 0;  // a failure's hint is logged once per run and errno
-    uint64_t next = sys::monotonic_ns();
-    while (true) {
+    // Sockets of the namespace we are in (new ones after entering another).
+    auto open_sockets = [&]() -> Status {
+        if (Status s = dump_sock.open(kSocketBuffer, kSocketBuffer); !s) return s;
+#ifndef TC_NO_SOCK_DESTROY
+        if (!opt.dry_run && !proc_path) return destroy_sock.open(kSocketBuffer, kSocketBuffer);
+#endif
+        return {};
+    };
+    // One poll of the namespace we are in. Returns -1 to go on, or the exit
+    // status that ends the run now.
+    auto poll_here = [&](bool& connections_failed) -> int {
         Result<PollStats> stats = engine.poll(opt.sel, log);
         char buf[kLineMax];
         if (!stats) {
             const int err = stats.error().code;
-            if (!daemon || poll_error_is_lasting(err))
+            if ((!daemon && !opt.all_netns) || poll_error_is_lasting(err))
                 return fail_runtime(log, log_is_stderr, stats.error().what, err, proc_path);
-            // A daemon rides out a transient failure: log it, start afresh
-            // with new netlink sockets, and poll again at the next slot.
+            // Ridden out: log it; the next poll starts with new netlink sockets.
             fmt(buf, sizeof buf, "poll failed: %s: %s (next poll goes on)", stats.error().what, std::strerror(err));
             log.line(buf, true);
-            (void)dump_sock.open(kSocketBuffer, kSocketBuffer);
-        } else {
-            log.summary(*stats);
-            // One socket's error never ends the run; say once what it means.
-            const int err = log.take_poll_failure();
-            if (err != 0 && err != hinted_err) {
-                hinted_err = err;
-                fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
-                    std::strerror(err), hint_for(err, proc_path));
-                log.line(buf, true);
-                if (!log_is_stderr && !daemon) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
-            }
-            if (!daemon) return stats->failed > 0 ? kExitFailure : kExitOk;
-            // A capability lost since start-up is lasting: say which, stop.
-            if (err == EPERM || err == EACCES) {
-                if (const CapNeed* m = missing_capability(sys::effective_caps(), needs)) {
-                    fmt(buf, sizeof buf, "lost capability %s", m->name);
-                    return fail_runtime(log, log_is_stderr, buf, err, proc_path);
-                }
+            connections_failed = true;
+            (void)open_sockets();
+            return -1;
+        }
+        log.summary(*stats);
+        if (stats->failed > 0) connections_failed = true;
+        // One socket's error never ends the run; say once what it means.
+        const int err = log.take_poll_failure();
+        if (err != 0 && err != hinted_err) {
+            hinted_err = err;
+            fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
+                std::strerror(err), hint_for(err, proc_path));
+            log.line(buf, true);
+            if (!log_is_stderr && !daemon) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
+        }
+        // A capability lost since start-up is lasting: say which, stop.
+        if (daemon && (err == EPERM || err == EACCES)) {
+            if (const CapNeed* m = missing_capability(sys::effective_caps(), needs)) {
+                fmt(buf, sizeof buf, "lost capability %s", m->name);
+                return fail_runtime(log, log_is_stderr, buf, err, proc_path);
             }
         }
+        return -1;
+    };
+    NetnsList namespaces;
+    uint64_t next = sys::monotonic_ns();
+    while (true) {
+        bool failed = false;
+        int code = -1;
+        if (!opt.all_netns) {
+            code = poll_here(failed);
+        } else {
+            if (Status s = sys::list_netns(namespaces); !s)
+                return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+            for (size_t i = 0; i < namespaces.size() && code < 0; ++i) {
+                // A namespace that vanished since the listing is skipped quietly.
+                Result<int> fd = sys::open_netns(namespaces[i].path);
+                if (!fd) continue;
+                sys::Fd ns(*fd);
+                if (!sys::enter_netns(ns.get())) continue;
+                log.set_netns(namespaces[i].name);
+                if (Status s = open_sockets(); s) code = poll_here(failed);
+            }
+            log.set_netns(nullptr);
+            if (Status s = sys::enter_netns(home_ns.get()); !s)
+                return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+        }
+        if (code >= 0) return code;
+        if (!daemon) return failed ? kExitFailure : kExitOk;
         // Monotonic schedule; a poll that overran its slot starts the next at once.
         next += opt.interval_ns;
         const uint64_t now = sys::monotonic_ns();

@@ -15,7 +15,10 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
                                    "to list other processes' descriptors in /proc"};
     static constexpr CapNeed kKill{kCapKill, "CAP_KILL", "to kill the owners of sockets as the last resort"};
     auto has = [&](const CapNeed& c) { return (effective >> c.cap) & 1; };
+    static constexpr CapNeed kFindNetns{kCapSysPtrace, "CAP_SYS_PTRACE",
+                                        "to find the network namespaces of other processes"};
     if (needs.other_netns && !has(kNetns)) return &kNetns;
+    if (needs.all_netns && !has(kFindNetns)) return &kFindNetns;
     if (needs.dry_run) return nullptr;
     if (!needs.proc_path) return has(kDestroy) ? nullptr : &kDestroy;
     if (!has(kPtrace)) return &kPtrace;

@@ -23,6 +23,7 @@ struct RunNeeds {
     bool dry_run = false;      // a dump needs no capability
     bool proc_path = false;    // /proc path instead of SOCK_DESTROY
     bool other_netns = false;  // --netns / --all-netns: setns
+    bool all_netns = false;    // --all-netns: reading other processes' /proc/PID/ns/net
 };
 
 // The first capability the run needs that `effective` (bit n = capability

@@ -38,6 +38,12 @@ const char kUsage[] =
     "  -i, --interval SEC     poll every SEC seconds (e.g. 5 or 0.5) and keep running;\n"
     "                         without it: poll once and exit\n"
     "  -f, --logfile PATH     append log lines to PATH (default: stderr)\n"
+    "  -N, --netns NAME|PATH  work in another network namespace: a name under\n"
+    "                         /var/run/netns (as ip netns uses) or a path such as\n"
+    "                         /proc/PID/ns/net (needs CAP_SYS_ADMIN)\n"
+    "      --all-netns        every network namespace on the host (named ones and\n"
+    "                         those of running processes), each poll; log lines\n"
+    "                         name their namespace\n"
     "  -n, --dry-run          end nothing: list on stdout what would be ended (the\n"
     "                         poll summary stays in the log); needs no privileges\n"
     "  -j, --json             also write one JSON object per selected connection\n"
@@ -72,7 +78,7 @@ namespace {
 
 enum class Opt {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns,
 };
 
 struct OptSpec {
@@ -92,6 +98,8 @@ constexpr OptSpec kSpecs[] = {
     {0, "dst", nullptr, true, Opt::Dst},
     {0, "state", nullptr, true, Opt::State},
     {'n', "dry-run", "dry_run", false, Opt::DryRun},
+    {'N', "netns", nullptr, true, Opt::Netns},
+    {0, "all-netns", "all_netns", false, Opt::AllNetns},
     {'j', "json", nullptr, false, Opt::Json},
     {0, "max-kills", "max_kills", true, Opt::MaxKills},
     {'t', "idle_time", "idle-time", true, Opt::Idle},
@@ -152,6 +160,11 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
             o.sel.max_kills = static_cast<uint32_t>(n);
             break;
         case Opt::DryRun: o.dry_run = true; break;
+        case Opt::Netns:
+            if (value.empty()) return "empty network namespace name";
+            o.netns = value.data();  // argv strings are NUL-terminated
+            break;
+        case Opt::AllNetns: o.all_netns = true; break;
         case Opt::Json: o.json = true; break;
         case Opt::Idle:
             if (!parse_uint(value, UINT32_MAX, n)) return "not a number of milliseconds (0-4294967295)";
@@ -260,6 +273,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
     if (!o.help && !o.version) {
         if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty())
             return fail("at least one port (-s, -d) or address (--src, --dst) is required", "");
+        if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
         if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
             return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
     }

@@ -18,6 +18,8 @@ struct Options {
     bool version = false;
     bool use_proc = false;   // end connections through /proc (always so without SOCK_DESTROY)
     bool kill_owner = false; // /proc path: kill the holders instead of resetting
+    const char* netns = nullptr; // -N: a name under /var/run/netns, or a path (has a '/')
+    bool all_netns = false;  // every network namespace on the host, each poll
     bool dry_run = false;    // -n: everything but ending connections
     bool json = false;       // -j: one JSON object per connection and per poll on stdout
     bool syslog = true;

@@ -1,0 +1,70 @@
+#!/bin/sh
+# --netns and --all-netns against real namespaces. Run by test_netns.cpp as
+#   unshare -p -f -m --mount-proc sh netns.sh TOOL HOLDER [TOOL ARGS...]
+# inside the test's own network namespace: in private PID and mount
+# namespaces, /proc lists only this script's processes and /run/netns is a
+# tmpfs of its own, so the tool can only ever find the test's namespaces.
+set -eu
+TOOL=$1
+HOLDER=$2
+shift 2
+fail() { echo "FAIL: $*"; exit 1; }
+
+mkdir -p /run/netns
+mount -t tmpfs tcb-netns /run/netns
+[ /var/run/netns -ef /run/netns ] || mount --bind /run/netns /var/run/netns
+ip netns add tcb1
+ip netns add tcb2
+ip -n tcb1 link set lo up
+ip -n tcb2 link set lo up
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+# hold NAME PORT N: connections held for 8 s, then their fates in $dir/NAME
+ip netns exec tcb1 "$HOLDER" -p 7600 -n 2 -r 8 >"$dir/A" &
+ip netns exec tcb1 "$HOLDER" -p 7610 -n 2 -r 8 >"$dir/E" &
+ip netns exec tcb2 "$HOLDER" -p 7600 -n 2 -r 8 >"$dir/B" &
+ip netns exec tcb2 "$HOLDER" -p 7610 -n 2 -r 8 >"$dir/F" &
+ip netns exec tcb2 "$HOLDER" -p 7611 -n 1 -r 8 >"$dir/G" &
+unshare -n sh -c "ip link set lo up; \"$HOLDER\" -p 7600 -n 3 -r 8 >$dir/C & \"$HOLDER\" -p 7610 -n 3 -r 8 >$dir/C2 & wait" &
+unnamed=$!
+"$HOLDER" -p 7600 -n 1 -r 8 >"$dir/D" &
+"$HOLDER" -p 7610 -n 1 -r 8 >"$dir/H" &
+for f in A E B F G C C2 D H; do
+    n=0
+    until grep -q ready "$dir/$f" 2>/dev/null; do
+        n=$((n + 1)); [ $n -lt 100 ] || fail "holder $f not ready"; sleep 0.05
+    done
+done
+
+"$TOOL" --netns tcb1 -s 7600 --disable_syslog "$@" 2>"$dir/log1" || fail "--netns tcb1: exit $?"
+[ "$(grep -c 'netns=tcb1 destroyed 127.0.0.1:7600' "$dir/log1")" = 2 ] || fail "--netns tcb1: $(cat "$dir/log1")"
+
+"$TOOL" -N "/proc/$unnamed/ns/net" -s 7600 --disable_syslog "$@" 2>"$dir/log2" || fail "--netns path: exit $?"
+[ "$(grep -c 'destroyed 127.0.0.1:7600' "$dir/log2")" = 3 ] || fail "--netns path: $(cat "$dir/log2")"
+
+"$TOOL" --all-netns -s 7610 --disable_syslog "$@" 2>"$dir/log3" || fail "--all-netns: exit $?"
+in_ns() {  # NAMESPACE COUNT: lines of log3 naming it
+    [ "$(grep -c "$1 destroyed 127.0.0.1:7610" "$dir/log3")" = "$2" ] || fail "--all-netns, $1: $(cat "$dir/log3")"
+}
+in_ns netns=tcb1 2
+in_ns netns=tcb2 2
+in_ns "netns=pid:$unnamed" 3
+in_ns netns=pid:1 1  # the namespace it started in (this script is PID 1)
+[ "$(grep -c ' destroyed 127' "$dir/log3")" = 8 ] || fail "--all-netns total: $(cat "$dir/log3")"
+
+status=0
+"$TOOL" --netns no-such-namespace -s 7600 --disable_syslog 2>"$dir/log4" || status=$?
+[ "$status" = 2 ] || fail "--netns no-such-namespace: exit $status"
+grep -q "no such network namespace: 'no-such-namespace'" "$dir/log4" || fail "no-such: $(cat "$dir/log4")"
+
+wait
+# What each owner saw: killed where the tool was aimed, alive everywhere else.
+check() {  # FILE KILLED ALIVE
+    k=$(grep -c -v -e ready -e ' alive$' "$dir/$1" || true)
+    a=$(grep -c ' alive$' "$dir/$1" || true)
+    [ "$k" = "$2" ] && [ "$a" = "$3" ] || fail "$1: $k killed, $a alive: $(cat "$dir/$1")"
+}
+check A 2 0; check B 0 2; check C 3 0; check D 0 1
+check E 2 0; check F 2 0; check G 0 1; check C2 3 0; check H 1 0
+echo "netns tests passed"
