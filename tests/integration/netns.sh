@@ -58,6 +58,23 @@ status=0
 [ "$status" = 2 ] || fail "--netns no-such-namespace: exit $status"
 grep -q "no such network namespace: 'no-such-namespace'" "$dir/log4" || fail "no-such: $(cat "$dir/log4")"
 
+# A daemon picks up a namespace that appears, and skips quietly one that goes.
+"$TOOL" --all-netns -i 0.1 -s 7620 --disable_syslog "$@" 2>"$dir/log5" &
+daemon=$!
+sleep 0.3
+ip netns add tcb3
+ip -n tcb3 link set lo up
+ip netns exec tcb3 "$HOLDER" -p 7620 -n 2 -r 1 >"$dir/I"
+ip netns del tcb3  # its last process is gone too: the namespace vanished
+sleep 0.3
+kill -0 "$daemon" || fail "the daemon died: $(cat "$dir/log5")"
+kill "$daemon"
+status=0
+wait "$daemon" || status=$?
+[ "$status" = 0 ] || fail "daemon exit $status: $(cat "$dir/log5")"
+[ "$(grep -c 'netns=tcb3 destroyed 127.0.0.1:7620' "$dir/log5")" = 2 ] || fail "new namespace: $(cat "$dir/log5")"
+grep -q -e 'poll failed' -e error "$dir/log5" && fail "a vanished namespace was not quiet: $(cat "$dir/log5")"
+
 wait
 # What each owner saw: killed where the tool was aimed, alive everywhere else.
 check() {  # FILE KILLED ALIVE
@@ -66,5 +83,5 @@ check() {  # FILE KILLED ALIVE
     [ "$k" = "$2" ] && [ "$a" = "$3" ] || fail "$1: $k killed, $a alive: $(cat "$dir/$1")"
 }
 check A 2 0; check B 0 2; check C 3 0; check D 0 1
-check E 2 0; check F 2 0; check G 0 1; check C2 3 0; check H 1 0
+check E 2 0; check F 2 0; check G 0 1; check C2 3 0; check H 1 0; check I 2 0
 echo "netns tests passed"
