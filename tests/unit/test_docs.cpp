@@ -35,7 +35,8 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
                             "--verbose", "--use_proc", "--kill_owner", "--disable_syslog", "--help", "--version",
                             "--idle-time", "--last-recv-limit", "--use-proc", "--kill-owner", "--disable-syslog",
                             "--src", "--dst", "--state", "--dry-run", "--json", "--max-kills", "--dry_run",
-                            "--max_kills"}) {
+                            "--max_kills", "--netns", "--all-netns", "--all_netns", "CAP_NET_ADMIN",
+                            "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_KILL", "CAP_SYS_ADMIN", "SIGHUP"}) {
         INFO(opt);
         CHECK(usage.find(opt) != std::string::npos);
         CHECK(readme.find(opt) != std::string::npos);
@@ -48,7 +49,9 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
     // The /proc path's build switch and log vocabulary, in both documents.
     for (const char* text : {"make NO_SOCK_DESTROY=1", "by=sock_destroy", "by=reset", "by=shutdown", "by=killed",
                              "no_owner", "ways to end a connection", "would_destroy", "skipped", "close-wait",
-                             "time-wait", "tcp_closer -n -j --dst 10.0.0.0/8 -d 5432", "\"type\":\"summary\""}) {
+                             "time-wait", "tcp_closer -n -j --dst 10.0.0.0/8 -d 5432", "\"type\":\"summary\"",
+                             "tcp_closer --all-netns -s 22 -t 600000 -i 10", "AmbientCapabilities=CAP_NET_ADMIN",
+                             "logrotate"}) {
         INFO(text);
         CHECK(readme.find(text) != std::string::npos);
         CHECK(man.find(text) != std::string::npos);
