@@ -75,6 +75,27 @@ TEST_CASE("SIGTERM ends a daemon promptly with exit 0, at -i 0.001 and at -i 5",
     close(l);
 }
 
+TEST_CASE("SIGTERM ends a daemon whose polls take longer than its interval", "[daemon]") {
+    // Found by a user: when every poll overran its slot, the wait between
+    // polls (the only place stop signals were let in) was skipped, and only
+    // SIGKILL ended the daemon. Here each poll logs 300 candidates (-v) that
+    // -t then spares, which takes longer than the 1 ms interval.
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7502);
+    auto conns = it::connect_n(300, l, AF_INET, "127.0.0.1", 7502);
+    TmpDir d;
+    int pid = it::spawn_tool({"-v", "-s", "7502", "-t", "100000000", "-i", "0.001", "-f", d / "log", kNoSyslog},
+                             d / "out", d / "err");
+    it::sleep_ms(300);
+    REQUIRE(it::running(pid));
+    long ms = stop_ms(pid);
+    CHECK(ms >= 0);
+    CHECK(ms < 1000);
+    std::printf("SIGTERM with overrunning polls at -i 0.001: exited 0 after %ld ms\n", ms);
+    expect(conns, "alive", "alive");
+    it::close_all(conns);
+    close(l);
+}
+
 TEST_CASE("SIGHUP reopens the log file after logrotate moved it", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7511);
     TmpDir d;

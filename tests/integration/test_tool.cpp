@@ -277,7 +277,7 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[tool
         {"-s", "7101", "--kill-owner=yes"}, {"--dst", "10.0.0.0/33"}, {"--dst", "1.2.3"}, {"--src", "::g"},
         {"--src", ""}, {"-s", "7101", "--state", "bogus"}, {"-s", "7101", "--state", "listening"},
         {"-s", "7101", "--max-kills", "-1"}, {"-s", "7101", "--max-kills", "0"}, {"-s", "7101", "--max-kills", "abc"},
-        {"--state", "all"},
+        {"--state", "all"}, {"-s", "7101", "--netns", ""}, {"-s", "7101", "-N", "x", "--all-netns"},
     };
     for (const auto& args : bad) {
         it::RunResult r = it::run_tool(args);

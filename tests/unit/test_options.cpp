@@ -128,6 +128,10 @@ TEST_CASE("addresses, states, dry run, JSON, max kills", "[options]") {
     CHECK(ok({"-s", "22", "--dry-run", "--json"}).json);
     CHECK(ok({"-s", "22"}).sel.states == 1u << 1);  // default: established
     CHECK(ok({"-s", "22"}).sel.max_kills == 0);     // default: no cap
+    CHECK(std::string(ok({"-s", "22", "-N", "blue"}).netns) == "blue");
+    CHECK(std::string(ok({"-s", "22", "--netns=/proc/1/ns/net"}).netns) == "/proc/1/ns/net");
+    CHECK(ok({"-s", "22", "--all-netns"}).all_netns);
+    CHECK(ok({"-s", "22"}).netns == nullptr);
 }
 
 TEST_CASE("bad input is a usage error naming the value", "[options]") {
@@ -184,6 +188,8 @@ TEST_CASE("bad input is a usage error naming the value", "[options]") {
         {{"-6", "--src", "10.0.0.1"}, ""},
         {{"--state", "all"}, ""},
         {{"-n", "-j"}, ""},
+        {{"-s", "22", "--netns", ""}, ""},
+        {{"-s", "22", "-N", "blue", "--all-netns"}, ""},
     };
     for (const Bad& b : bad) {
         ParseResult r = parse(b.args);
