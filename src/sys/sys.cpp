@@ -173,10 +173,12 @@ int write_out(int fd, const char* data, size_t len) {
     while (len > 0) {
         // Wait (with stop signals open) until the reader makes room; a
         // regular file or a reading terminal is ready at once.
-        // After a stop signal, write only what goes without waiting.
+        // A daemon waits at most a second for a stalled reader; a one-shot
+        // run (tcp_closer -n ... | less) waits as long as the reader does.
+        // After a stop signal, only what goes without waiting is written.
         pollfd p{fd, POLLOUT, 0};
         timespec second{1, 0}, none{0, 0};
-        int r = ppoll(&p, 1, g_stop ? &none : &second, g_daemon ? &g_wait_mask : nullptr);
+        int r = ppoll(&p, 1, g_stop ? &none : g_daemon ? &second : nullptr, g_daemon ? &g_wait_mask : nullptr);
         if (r < 0) {
             if (errno == EINTR) continue;  // a signal: the next round sees g_stop
             return errno;

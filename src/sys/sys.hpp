@@ -73,8 +73,8 @@ Result<int> open_append(const char* path);
 // Opens `path` again (after logrotate moved it) onto descriptor `fd`.
 Status reopen_append(const char* path, int fd);
 // Writes all of data, or fails with an errno: EPIPE (reader gone), ENOSPC,
-// ETIMEDOUT (the reader has not taken anything for a second: the line is
-// dropped rather than stalling the run), EINTR (a stop signal came).
+// ETIMEDOUT (a daemon's reader has not taken anything for a second: the line
+// is dropped rather than stalling the run), EINTR (a stop signal came).
 int write_out(int fd, const char* data, size_t len);
 // write_out for output that has nowhere else to go (help, usage errors).
 inline void write_all(int fd, const char* data, size_t len) { (void)write_out(fd, data, len); }
