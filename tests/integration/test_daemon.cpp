@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -135,6 +136,24 @@ TEST_CASE("a log reader that goes away never ends the daemon (no SIGPIPE death)"
     CHECK(wait_killed(c2));
     CHECK(it::running(pid));
     CHECK(stop_ms(pid) >= 0);  // exit 0, not 141
+    it::close_all({c, c2});
+    close(l);
+}
+
+TEST_CASE("a log that cannot be written is reported once through the other channel", "[daemon]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7525);
+    TmpDir d;
+    // /dev/full: every write fails with ENOSPC, as on a full disk.
+    int pid = it::spawn_tool({"-s", "7525", "-i", "0.05", "-f", "/dev/full", kNoSyslog}, d / "out", d / "err");
+    Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7525);
+    CHECK(wait_killed(c));
+    Conn c2 = it::connect_pair(l, AF_INET, "127.0.0.1", 7525);
+    CHECK(wait_killed(c2));
+    CHECK(stop_ms(pid) >= 0);
+    const std::string err = it::read_file(d / "err");
+    INFO("stderr: " << err);
+    CHECK(count(err, "cannot write the log (" + std::string(std::strerror(ENOSPC)) + ")") == 1);
+    CHECK(count(err, "\n") == 1);
     it::close_all({c, c2});
     close(l);
 }
