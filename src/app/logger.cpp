@@ -108,9 +108,13 @@ void Logger::reopen() {
 void Logger::on_filter(const DumpScope& scope, std::span<const uint8_t> program) {
     if (!cfg_.verbose) return;
     static const char* const v6_names[] = {"all", "IPv4-mapped only", "native only"};
+    const char* family = scope.family == AF_INET ? "AF_INET" : scope.family == AF_INET6 ? "AF_INET6" : "both-family";
+    const char* which = scope.family == AF_INET    ? "all"
+                        : scope.family == AF_INET6 ? v6_names[static_cast<int>(scope.v6)]
+                        : scope.v6 == V6Scope::Any ? "all"
+                                                   : "IPv4 and v4-mapped";
     char buf[kLineMax];
-    fmt(buf, sizeof buf, "filter for %s dump (%s): %zu bytes", scope.family == AF_INET ? "AF_INET" : "AF_INET6",
-        scope.family == AF_INET ? "all" : v6_names[static_cast<int>(scope.v6)], program.size());
+    fmt(buf, sizeof buf, "filter for %s dump (%s): %zu bytes", family, which, program.size());
     line(buf);
     for (size_t pos = 0; pos < program.size();) {
         char op[128];

@@ -2,9 +2,13 @@
 
 namespace tc {
 
-DumpPlan plan_dumps(const Selection& sel) {
+DumpPlan plan_dumps(const Selection& sel, bool single_walk) {
     DumpPlan plan;
-    constexpr uint8_t v4 = AF_INET, v6 = AF_INET6;
+    constexpr uint8_t v4 = AF_INET, v6 = AF_INET6, both = AF_UNSPEC;
+    if (single_walk && sel.ipv4) {
+        plan.scopes[plan.count++] = {both, sel.ipv6 ? V6Scope::Any : V6Scope::MappedOnly};
+        return plan;
+    }
     if (sel.ipv4) plan.scopes[plan.count++] = {v4, V6Scope::Any};
     if (sel.ipv4 && sel.ipv6)
         plan.scopes[plan.count++] = {v6, V6Scope::Any};
@@ -16,13 +20,14 @@ DumpPlan plan_dumps(const Selection& sel) {
 }
 
 bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec) {
-    if (rec.family != scope.family) return false;
+    if (scope.family != AF_UNSPEC && rec.family != scope.family) return false;
+    if (rec.family != AF_INET && rec.family != AF_INET6) return false;
     if (rec.state >= 32 || !(sel.states & (1u << rec.state))) return false;
     if (!sel.sports.empty() && !sel.sports.contains(rec.sport())) return false;
     if (!sel.dports.empty() && !sel.dports.contains(rec.dport())) return false;
     if (!sel.srcs.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src))) return false;
     if (!sel.dsts.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_dst))) return false;
-    if (scope.family == AF_INET6) {
+    if (rec.family == AF_INET6) {
         if (scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
         if (scope.v6 == V6Scope::NativeOnly && rec.v4_mapped()) return false;
     }

@@ -19,9 +19,12 @@ namespace tc {
 // ::ffff:a.b.c.d addresses: "-4" wants them, "-6" alone does not.
 enum class V6Scope : uint8_t { Any, MappedOnly, NativeOnly };
 
+// One dump request. AF_UNSPEC is the single walk over both families (the
+// legacy TCPDIAG_GETSOCK request; see kernel notes): with v6 MappedOnly it
+// holds IPv4 plus v4-mapped sockets (the default -4), with Any everything.
 struct DumpScope {
-    uint8_t family = 0;              // AF_INET or AF_INET6
-    V6Scope v6 = V6Scope::Any;       // only meaningful for AF_INET6
+    uint8_t family = 0;              // AF_INET, AF_INET6 or AF_UNSPEC (both, one walk)
+    V6Scope v6 = V6Scope::Any;       // which AF_INET6 sockets belong to it
 };
 
 struct DumpPlan {
@@ -45,7 +48,12 @@ struct Selection {
     bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0; }
 };
 
-DumpPlan plan_dumps(const Selection& sel);
+// The dumps one poll makes. Every TCP dump walks the whole established
+// table, so with `single_walk` a selection that wants IPv4 (which includes
+// v4-mapped) is served by one AF_UNSPEC walk instead of an AF_INET and an
+// AF_INET6 one; without it (a kernel that refused the legacy request), one
+// per family.
+DumpPlan plan_dumps(const Selection& sel, bool single_walk = true);
 
 // Port, address, state and family part of the selection: what the kernel
 // filter also expresses.

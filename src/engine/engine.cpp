@@ -5,6 +5,11 @@
 
 namespace tc {
 
+namespace {
+constexpr const char kRefused[] = "inet_diag dump request refused";
+constexpr const char kLegacyRefused[] = "inet_diag dump request (both families) refused";
+}  // namespace
+
 Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs) {
     const size_t bound = filter_size_bound(sel);
     if (!bytecode_.resize(bound) || !request_.resize(bound + 128)) return make_error(ENOMEM, "no memory for the filter");
@@ -38,9 +43,9 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
             }
             if (m.type == NLMSG_ERROR) {
                 if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink error message");
-                return make_error(err ? err : EPROTO, "inet_diag dump request refused");
+                return make_error(err ? err : EPROTO, scope.family == AF_UNSPEC ? kLegacyRefused : kRefused);
             }
-            if (m.type != SOCK_DIAG_BY_FAMILY) continue;
+            if (m.type != SOCK_DIAG_BY_FAMILY && m.type != TCPDIAG_GETSOCK) continue;
             Result<SockRecord> rec = decode_sock(m.payload);
             if (!rec) return rec.error();
             bool pick = selected(sel, scope, *rec);
@@ -73,9 +78,18 @@ void count_result(PollStats& stats, const KillResult& r) {
 
 Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     matches_.clear();
-    DumpPlan plan = plan_dumps(sel);
-    for (size_t i = 0; i < plan.count; ++i)
-        if (Status s = dump_scope(sel, plan.scopes[i], obs); !s) return s.error();
+    DumpPlan plan = plan_dumps(sel, single_walk_);
+    for (size_t i = 0; i < plan.count; ++i) {
+        Status s = dump_scope(sel, plan.scopes[i], obs);
+        const int err = s.ok() ? 0 : s.error().code;
+        if (!s && s.error().what == kLegacyRefused &&
+            (err == EINVAL || err == EOPNOTSUPP || err == ENOENT || err == EPROTONOSUPPORT)) {
+            // A kernel without the compat request: one dump per family from now on.
+            single_walk_ = false;
+            return poll(sel, obs);
+        }
+        if (!s) return s.error();
+    }
 
     PollStats stats;
     stats.matched = matches_.size();

@@ -59,6 +59,7 @@ private:
     DiagTransport& dump_;
     Terminator& terminator_;
     uint32_t seq_ = 0;
+    bool single_walk_ = true;  // until the kernel refuses the legacy request
     PodVec<SockRecord> matches_;
     PodVec<KillResult> results_;
     PodVec<uint8_t> bytecode_;  // sized from the selection (filter_size_bound)

@@ -134,7 +134,27 @@ void emit_v4_mapped_cond(Program& p, size_t no) {
     p.put(addr, sizeof addr);
 }
 
+// The single walk's "IPv4": native IPv4 sockets and v4-mapped ones on IPv6
+// sockets. An AF_INET condition with prefix 0 holds for both (the kernel
+// compares a v4-mapped address's last 4 bytes), and for no native IPv6
+// socket. Kernels that judged prefix 0 before the family let more through;
+// the user-space check catches those.
+void emit_v4_family_cond(Program& p) {
+    p.op(INET_DIAG_BC_S_COND, kV4CondLen, kV4CondLen + 4);
+    inet_diag_hostcond hc{};
+    hc.family = AF_INET;
+    hc.prefix_len = 0;
+    hc.port = -1;
+    p.put(&hc, sizeof hc);
+    const uint8_t any[4] = {};
+    p.put(any, sizeof any);
+}
+
 void emit_scope(Program& p, const DumpScope& scope) {
+    if (scope.family == AF_UNSPEC) {
+        if (scope.v6 == V6Scope::MappedOnly) emit_v4_family_cond(p);
+        return;
+    }
     if (scope.family != AF_INET6) return;
     if (scope.v6 == V6Scope::MappedOnly) {
         emit_v4_mapped_cond(p, kV6CondLen + 4);  // not mapped: reject

@@ -35,13 +35,25 @@ Result<size_t> finish(ByteWriter& w) {
 
 Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> out) {
     ByteWriter w(out);
-    put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
-    inet_diag_req_v2 r{};
-    r.sdiag_family = req.family;
-    r.sdiag_protocol = kIpprotoTcp;
-    r.idiag_states = req.states;
-    if (req.want_info) r.idiag_ext = 1u << (INET_DIAG_INFO - 1);
-    w.put(&r, sizeof r);
+    const uint8_t ext = req.want_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+    if (req.family == AF_UNSPEC) {
+        // The compat path dumps TCP with family AF_UNSPEC: IPv4, IPv6 and
+        // v4-mapped sockets in one walk of the table.
+        put_header(w, TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
+        inet_diag_req r{};
+        r.idiag_family = AF_UNSPEC;
+        r.idiag_ext = ext;
+        r.idiag_states = req.states;
+        w.put(&r, sizeof r);
+    } else {
+        put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
+        inet_diag_req_v2 r{};
+        r.sdiag_family = req.family;
+        r.sdiag_protocol = kIpprotoTcp;
+        r.idiag_states = req.states;
+        r.idiag_ext = ext;
+        w.put(&r, sizeof r);
+    }
     if (!req.bytecode.empty()) {
         if (req.bytecode.size() > 0xffff - sizeof(nlattr)) return make_error(E2BIG, "filter too large");
         nlattr a{static_cast<uint16_t>(sizeof(nlattr) + req.bytecode.size()), INET_DIAG_REQ_BYTECODE};

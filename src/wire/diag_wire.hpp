@@ -2,6 +2,8 @@
 // one dump reply into a SockRecord. Pure: no syscalls.
 //
 //   request:  | nlmsghdr 16 | inet_diag_req_v2 56 | nlattr 4 | bytecode |
+//   both families, one walk (legacy TCPDIAG_GETSOCK):
+//             | nlmsghdr 16 | inet_diag_req 60    | nlattr 4 | bytecode |
 //   reply:    | nlmsghdr 16 | inet_diag_msg 72 | attributes (INET_DIAG_INFO ...) |
 #pragma once
 
@@ -18,13 +20,14 @@
 namespace tc {
 
 static_assert(sizeof(inet_diag_req_v2) == 56);
+static_assert(sizeof(inet_diag_req) == 60);
 static_assert(sizeof(inet_diag_msg) == 72);
 
 constexpr size_t kDestroyRequestLen = 16 + sizeof(inet_diag_req_v2);
 
 struct DumpRequest {
     uint32_t seq = 0;
-    uint8_t family = 0;
+    uint8_t family = 0;        // AF_UNSPEC: one walk for both families (TCPDIAG_GETSOCK)
     uint32_t states = 0;       // 1 << TCP_*; always explicit (see kernel notes)
     bool want_info = false;    // attach tcp_info (INET_DIAG_INFO)
     std::span<const uint8_t> bytecode;  // empty: no filter attribute

@@ -136,6 +136,19 @@ TEST_CASE("IPv6 dump scopes: mapped only, native only, any", "[bytecode]") {
     Compiled a = compile(sel, {AF_INET6, V6Scope::Any});
     CHECK(model::run(a.prog(), entry(mapped)));
     CHECK(model::run(a.prog(), entry(native)));
+
+    // The single walk (both families): "-4" is native IPv4 plus v4-mapped.
+    SockRecord v4 = rec("127.0.0.1", 80, "127.0.0.1", 5000);
+    Compiled both4 = compile(sel, {AF_UNSPEC, V6Scope::MappedOnly});
+    CHECK(model::run(both4.prog(), entry(v4)));
+    CHECK(model::run(both4.prog(), entry(mapped)));
+    CHECK_FALSE(model::run(both4.prog(), entry(native)));
+    CHECK_FALSE(model::run(both4.prog(), entry(almost_mapped)));
+    CHECK_FALSE(model::run(both4.prog(), entry(rec("127.0.0.1", 81, "127.0.0.1", 5000))));
+    Compiled all = compile(sel, {AF_UNSPEC, V6Scope::Any});
+    CHECK(model::run(all.prog(), entry(v4)));
+    CHECK(model::run(all.prog(), entry(mapped)));
+    CHECK(model::run(all.prog(), entry(native)));
 }
 
 TEST_CASE("compiler and user-space policy agree on pseudo-random selections", "[bytecode][policy]") {
@@ -153,12 +166,13 @@ TEST_CASE("compiler and user-space policy agree on pseudo-random selections", "[
             uint16_t hi = static_cast<uint16_t>(lo + rnd(20));
             REQUIRE((rnd(2) ? sel.sports : sel.dports).add({lo, hi}).ok());
         }
-        const DumpScope scopes[] = {{AF_INET, V6Scope::Any}, {AF_INET6, V6Scope::Any},
-                                    {AF_INET6, V6Scope::MappedOnly}, {AF_INET6, V6Scope::NativeOnly}};
+        const DumpScope scopes[] = {{AF_INET, V6Scope::Any},          {AF_INET6, V6Scope::Any},
+                                    {AF_INET6, V6Scope::MappedOnly},  {AF_INET6, V6Scope::NativeOnly},
+                                    {AF_UNSPEC, V6Scope::MappedOnly}, {AF_UNSPEC, V6Scope::Any}};
         for (const DumpScope& scope : scopes) {
             Compiled c = compile(sel, scope);
             for (int k = 0; k < 50; ++k) {
-                const char* a = scope.family == AF_INET ? "127.0.0.1" : addrs[1 + rnd(3)];
+                const char* a = scope.family == AF_INET ? "127.0.0.1" : scope.family == AF_UNSPEC ? addrs[rnd(4)] : addrs[1 + rnd(3)];
                 SockRecord r = rec(a, static_cast<uint16_t>(rnd(230)), a, static_cast<uint16_t>(rnd(230)));
                 INFO("round " << round << " sport " << r.sport() << " dport " << r.dport() << " addr " << a);
                 CHECK(model::run(c.prog(), entry(r)) == matches_filter(sel, scope, r));
@@ -268,8 +282,9 @@ TEST_CASE("compiler and policy agree on random address and port selections", "[b
     const char* v6[] = {"2001:db8::/32", "::1", "::/0", "2001:db8:1::/48", "fe80::/10", "::ffff:10.0.0.0/104"};
     const char* socks4[] = {"10.1.2.3", "10.1.2.2", "127.0.0.1", "192.0.2.200", "192.0.2.1", "11.0.0.1"};
     const char* socks6[] = {"2001:db8::1", "2001:db8:1::9", "::1", "fe80::1", "::ffff:10.1.2.3", "::ffff:127.0.0.1"};
-    const DumpScope scopes[] = {{AF_INET, V6Scope::Any}, {AF_INET6, V6Scope::Any}, {AF_INET6, V6Scope::MappedOnly},
-                                {AF_INET6, V6Scope::NativeOnly}};
+    const DumpScope scopes[] = {{AF_INET, V6Scope::Any},          {AF_INET6, V6Scope::Any},
+                                {AF_INET6, V6Scope::MappedOnly},  {AF_INET6, V6Scope::NativeOnly},
+                                {AF_UNSPEC, V6Scope::MappedOnly}, {AF_UNSPEC, V6Scope::Any}};
     for (int round = 0; round < 300; ++round) {
         Selection sel;
         for (PrefixSet* set : {&sel.srcs, &sel.dsts}) {
@@ -280,7 +295,7 @@ TEST_CASE("compiler and policy agree on random address and port selections", "[b
         for (const DumpScope& scope : scopes) {
             Compiled c = compile(sel, scope);
             for (int k = 0; k < 40; ++k) {
-                const bool is4 = scope.family == AF_INET;
+                const bool is4 = scope.family == AF_INET || (scope.family == AF_UNSPEC && rng() % 2);
                 const char* s = is4 ? socks4[rng() % 6] : socks6[rng() % 6];
                 const char* d = is4 ? socks4[rng() % 6] : socks6[rng() % 6];
                 // A v4-mapped source comes with a v4-mapped destination, as on a real socket.

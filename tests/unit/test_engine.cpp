@@ -68,12 +68,13 @@ Selection sel_sport(const char* ports) {
 
 }  // namespace
 
-TEST_CASE("engine: dump both scopes, re-check, destroy the matches", "[engine]") {
+TEST_CASE("engine: one walk for both families, re-check, destroy the matches", "[engine]") {
     DumpScript dump;
-    // The kernel "ignored" the filter: a socket on port 23 comes back too.
+    // The kernel "ignored" the filter: a socket on port 23 and a native IPv6
+    // one (the default -4 wants v4-mapped only) come back too.
     dump.family(1, {diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 40000)),
-                    diag_payload(testutil::rec("127.0.0.1", 23, "127.0.0.1", 40001))});
-    dump.family(2, {diag_payload(testutil::rec("::ffff:127.0.0.1", 22, "::ffff:127.0.0.1", 40002)),
+                    diag_payload(testutil::rec("127.0.0.1", 23, "127.0.0.1", 40001)),
+                    diag_payload(testutil::rec("::ffff:127.0.0.1", 22, "::ffff:127.0.0.1", 40002)),
                     diag_payload(testutil::rec("::1", 22, "::1", 40003))});
     FakeTransport destroy;
     std::vector<uint16_t> destroyed_ports;
@@ -90,14 +91,49 @@ TEST_CASE("engine: dump both scopes, re-check, destroy the matches", "[engine]")
     CHECK(st->destroyed == 2);
     CHECK(st->failed == 0);
     CHECK(destroyed_ports == std::vector<uint16_t>{40000, 40002});
-    CHECK(obs.filters == 2);
+    CHECK(obs.filters == 1);
     REQUIRE(obs.candidates.size() == 4);
     CHECK(obs.candidates[1] == std::make_pair(uint16_t{23}, false));
     CHECK(obs.candidates[3] == std::make_pair(uint16_t{22}, false));  // native v6, not asked for
-    // Two dump requests, then the destroys in one batch.
-    REQUIRE(dump.t.sent.size() == 2);
+    // One legacy dump request (both families), then the destroys in one batch.
+    REQUIRE(dump.t.sent.size() == 1);
+    nlmsghdr h;
+    std::memcpy(&h, dump.t.sent[0].data(), sizeof h);
+    CHECK(h.nlmsg_type == TCPDIAG_GETSOCK);
     CHECK(destroy.sent.size() == 1);
     CHECK(destroy.sent[0].size() == 2 * kDestroyRequestLen);
+}
+
+TEST_CASE("engine: a kernel that refuses the single walk gets one dump per family", "[engine]") {
+    DumpScript dump;
+    Bytes refused;
+    testutil::append_msg(refused, NLMSG_ERROR, 1, testutil::int_payload(-EINVAL));
+    dump.t.queued.push_back(refused);
+    dump.family(2, {diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 40000))});
+    dump.family(3, {diag_payload(testutil::rec("::ffff:127.0.0.1", 22, "::ffff:127.0.0.1", 40002))});
+    FakeTransport destroy;
+    destroy.destroy_rule = [](const inet_diag_req_v2&) { return 0; };
+    SockDestroyTerminator term(destroy);
+    Engine engine(dump.t, term);
+    Recorder obs;
+    Result<PollStats> st = engine.poll(sel_sport("22"), obs);
+    REQUIRE(st.ok());
+    CHECK(st->matched == 2);
+    REQUIRE(dump.t.sent.size() == 3);
+    auto type_of = [&](size_t i) {
+        nlmsghdr h;
+        std::memcpy(&h, dump.t.sent[i].data(), sizeof h);
+        return h.nlmsg_type;
+    };
+    CHECK(type_of(0) == TCPDIAG_GETSOCK);
+    CHECK(type_of(1) == SOCK_DIAG_BY_FAMILY);
+    CHECK(type_of(2) == SOCK_DIAG_BY_FAMILY);
+    // And from then on, per family straight away.
+    dump.family(4, {});
+    dump.family(5, {});
+    REQUIRE(engine.poll(sel_sport("22"), obs).ok());
+    REQUIRE(dump.t.sent.size() == 5);
+    CHECK(type_of(3) == SOCK_DIAG_BY_FAMILY);
 }
 
 TEST_CASE("engine: idle rules need tcp_info and are requested only then", "[engine]") {
@@ -118,7 +154,7 @@ TEST_CASE("engine: idle rules need tcp_info and are requested only then", "[engi
     CHECK(st->matched == 1);
     CHECK(st->destroyed == 1);
     // idiag_ext asks for INET_DIAG_INFO.
-    CHECK(dump.t.sent[0][16 + 2] == (1u << (INET_DIAG_INFO - 1)));
+    CHECK(dump.t.sent[0][16 + 3] == (1u << (INET_DIAG_INFO - 1)));  // inet_diag_req.idiag_ext
 }
 
 // Runs one poll for "-s 22" over two scripted (empty) family dumps, after
@@ -138,7 +174,7 @@ TEST_CASE("engine: no tcp_info requested without idle rules", "[engine]") {
     DumpScript dump;
     FakeTransport destroy;
     CHECK(poll_empty_dumps(dump, destroy) == 0);
-    CHECK(dump.t.sent[0][16 + 2] == 0);
+    CHECK(dump.t.sent[0][16 + 3] == 0);
     CHECK(destroy.sent.empty());
 }
 

@@ -19,7 +19,11 @@ TEST_CASE("dump plan per family choice", "[selection]") {
     Selection s;
     s.ipv4 = true;
     s.ipv6 = false;
-    DumpPlan p = plan_dumps(s);
+    DumpPlan one = plan_dumps(s);  // one walk for IPv4 and v4-mapped
+    REQUIRE(one.count == 1);
+    CHECK(one.scopes[0].family == AF_UNSPEC);
+    CHECK(one.scopes[0].v6 == V6Scope::MappedOnly);
+    DumpPlan p = plan_dumps(s, false);
     REQUIRE(p.count == 2);  // IPv4 also lives on dual-stack IPv6 sockets
     CHECK(p.scopes[0].family == AF_INET);
     CHECK(p.scopes[1].family == AF_INET6);
@@ -27,13 +31,17 @@ TEST_CASE("dump plan per family choice", "[selection]") {
 
     s.ipv4 = false;
     s.ipv6 = true;
-    p = plan_dumps(s);
+    CHECK(plan_dumps(s).scopes[0].family == AF_INET6);  // -6 alone: one family, one walk anyway
+    p = plan_dumps(s, false);
     REQUIRE(p.count == 1);
     CHECK(p.scopes[0].family == AF_INET6);
     CHECK(p.scopes[0].v6 == V6Scope::NativeOnly);
 
     s.ipv4 = true;
-    p = plan_dumps(s);
+    one = plan_dumps(s);
+    REQUIRE(one.count == 1);
+    CHECK((one.scopes[0].family == AF_UNSPEC && one.scopes[0].v6 == V6Scope::Any));
+    p = plan_dumps(s, false);
     REQUIRE(p.count == 2);
     CHECK(p.scopes[1].v6 == V6Scope::Any);
 }
