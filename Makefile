@@ -52,7 +52,9 @@ UAPI       := $(BUILD)/uapi
 BIN_FLAGS  += -nostdinc $(addprefix -isystem ,$(CXX_INCS)) -isystem $(MUSL_INC) -isystem $(GCC_INC) \
               -isystem $(UAPI) '-D__GLIBC_PREREQ(a,b)=0'
 BIN_OBJDIR := $(OBJ_ROOT)/musl
-BIN_LINK    = $(CXX) $(LTO_LINK) -static -nostdlib -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,--build-id=none -s -o $@ \
+# -z norelro and -z common-page-size=64: no page of padding before the data
+# segment (musl does not apply RELRO to static binaries anyway).
+BIN_LINK    = $(CXX) $(LTO_LINK) -static -nostdlib -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64 -Wl,--build-id=none -s -o $@ \
               $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(filter %.o,$^) $(MUSL_LIB)/libc.a $(LIBGCC) $(MUSL_LIB)/crtn.o
 BIN_PREREQ := $(UAPI)/.stamp
 else

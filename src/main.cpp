@@ -44,6 +44,7 @@ int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err, boo
     char buf[kLineMax];
     fmt(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err, proc_path));
     log.line(buf, true);
+    log.flush();
     if (!log_is_stderr) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
     return kExitFailure;
 }
@@ -212,7 +213,10 @@ int main(int argc, char** argv) {
             fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
                 std::strerror(err), hint_for(err, proc_path));
             log.line(buf, true);
-            if (!log_is_stderr && !daemon) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
+            if (!log_is_stderr && !daemon) {
+                log.flush();
+                say(STDERR_FILENO, "tcp_closer: %s\n", buf);
+            }
         }
         // A capability lost since start-up is lasting: say which, stop.
         if (daemon && (err == EPERM || err == EACCES)) {
@@ -246,6 +250,7 @@ int main(int argc, char** argv) {
             if (Status s = sys::enter_netns(home_ns.get()); !s)
                 return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
         }
+        log.flush();
         if (code >= 0) return code;
         if (!daemon) return failed ? kExitFailure : kExitOk;
         // Monotonic schedule; a poll that overran its slot starts the next at once.

@@ -34,6 +34,52 @@ const char* hint_for(int err, bool proc_path) {
     }
 }
 
+void Logger::append(Buffer& b, int fd, const char* text, size_t len) {
+    if (b.used + len > sizeof b.data) {
+        if (&b == &log_buf_) {
+            size_t n = b.used;
+            b.used = 0;
+            emit(b.data, n);
+        } else {
+            (void)sys::write_out(fd, b.data, b.used);
+            b.used = 0;
+        }
+    }
+    if (len > sizeof b.data) len = sizeof b.data;
+    std::memcpy(b.data + b.used, text, len);
+    b.used += len;
+}
+
+void Logger::flush() {
+    if (log_buf_.used) {
+        size_t n = log_buf_.used;
+        log_buf_.used = 0;
+        emit(log_buf_.data, n);
+    }
+    if (out_buf_.used) {
+        (void)sys::write_out(STDOUT_FILENO, out_buf_.data, out_buf_.used);
+        out_buf_.used = 0;
+    }
+}
+
+void Logger::stamp(const timespec& now, char (&out)[32]) {
+    if (now.tv_sec != stamp_sec_) {
+        char full[40];
+        format_timestamp(full, sizeof full, timespec{now.tv_sec, 0});
+        std::memcpy(stamp_prefix_, full, 19);  // "2026-11-26T01:02:03"
+        stamp_prefix_[19] = '\0';
+        stamp_sec_ = now.tv_sec;
+    }
+    const unsigned ms = static_cast<unsigned>(now.tv_nsec / 1000000);
+    std::memcpy(out, stamp_prefix_, 19);
+    out[19] = '.';
+    out[20] = static_cast<char>('0' + ms / 100);
+    out[21] = static_cast<char>('0' + ms / 10 % 10);
+    out[22] = static_cast<char>('0' + ms % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
+}
+
 void Logger::emit(const char* text, size_t len) {
     int err = sys::write_out(cfg_.fd, text, len);
     if (err == 0) {
@@ -63,13 +109,13 @@ void Logger::emit(const char* text, size_t len) {
 
 void Logger::line(const char* text, bool error) {
     const timespec now = sys::realtime_now();
-    char ts[40];
-    format_timestamp(ts, sizeof ts, now);
+    char ts[32];
+    stamp(now, ts);
     char ns[96] = "";
     if (netns_) fmt(ns, sizeof ns, "netns=%s ", netns_);
     char buf[kJsonMax + 160];
     int n = fmt(buf, sizeof buf, "%s %s%s\n", ts, ns, text);
-    if (n > 0) emit(buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+    if (n > 0) append(log_buf_, cfg_.fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
     if (cfg_.syslog) {
         char dgram[kJsonMax + 160];
         fmt(buf, sizeof buf, "%s%s", ns, text);
@@ -83,7 +129,7 @@ void Logger::out(const char* text, size_t len) {
     if (len > kJsonMax) len = kJsonMax;
     std::memcpy(buf, text, len);
     buf[len] = '\n';
-    (void)sys::write_out(STDOUT_FILENO, buf, len + 1);
+    append(out_buf_, STDOUT_FILENO, buf, len + 1);
 }
 
 void Logger::summary(const PollStats& stats) {
@@ -92,10 +138,12 @@ void Logger::summary(const PollStats& stats) {
     format_summary(buf, sizeof buf, stats, cfg_.dry_run);
     line(buf, stats.failed > 0);
     if (cfg_.json) out(buf, format_json_summary(buf, sizeof buf, stats, cfg_.dry_run, netns_));
+    flush();
 }
 
 void Logger::reopen() {
     if (!cfg_.path) return;
+    flush();  // what was written before the signal goes to the old file
     if (Status s = sys::reopen_append(cfg_.path, cfg_.fd); !s) {
         char buf[kLineMax];
         fmt(buf, sizeof buf, "error: cannot reopen the log file: %s", std::strerror(s.error().code));

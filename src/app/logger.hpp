@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
@@ -30,6 +31,14 @@ struct LogConfig {
 class Logger final : public PollObserver, public KillObserver {
 public:
     explicit Logger(const LogConfig& cfg) : cfg_(cfg) {}
+    ~Logger() { flush(); }
+    Logger(const Logger&) = delete;
+    Logger& operator=(const Logger&) = delete;
+
+    // Lines are collected and written in large pieces: at the end of each
+    // poll (summary), before every wait and on every exit path (the
+    // destructor too), and whenever a buffer fills. Nothing is lost on exit.
+    void flush();
 
     void line(const char* text, bool error = false);
     void summary(const PollStats& stats);
@@ -52,17 +61,31 @@ public:
     }
 
 private:
-    // One line to the log descriptor; a failing log is reported once
-    // through the other channel and never stalls or ends the run.
+    // Writes to the log descriptor; a failing log is reported once through
+    // the other channel and never stalls or ends the run.
     void emit(const char* text, size_t len);
-    // One line on stdout (the dry-run list and the JSON objects).
+    // One line on stdout (the dry-run list and the JSON objects), buffered.
     void out(const char* text, size_t len);
+    // "2026-11-26T01:02:03.456Z", the part up to the seconds formatted once
+    // per second.
+    void stamp(const timespec& now, char (&out)[32]);
+
+    struct Buffer {
+        char data[32768];
+        size_t used = 0;
+    };
+    // Appends a line; writes the buffer out first when the line does not fit.
+    void append(Buffer& b, int fd, const char* text, size_t len);
 
     LogConfig cfg_;
     const char* netns_ = nullptr;
     int poll_fail_err_ = 0;
     bool broken_ = false;  // the last write to the log failed
     size_t lost_ = 0;      // lines lost since
+    Buffer log_buf_;
+    Buffer out_buf_;
+    long stamp_sec_ = -1;
+    char stamp_prefix_[24] = {};
 };
 
 }  // namespace tc
