@@ -1,87 +1,180 @@
 #!/bin/bash
-# make bench: tcp_closer against `ss -K` on the same set in the same run.
+# make bench: tcp_closer next to `ss` and a floor (build/floor: one filtered
+# dump, then SOCK_DESTROY in batches, printing nothing), on the same sets in
+# the same run, in a private network (and mount) namespace on loopback.
 #
-# In a private network namespace: KILL connections (default 10,000) on the
-# ports to be killed among TOTAL (default 40,000) established loopback
-# connections, held by several conn_holder processes (the per-process
-# descriptor limit is 20,000 and each connection holds two). ss -K kills
-# the set first; the set is rebuilt; then tcp_closer kills it. Both are
-# checked to have killed exactly the set.
+# KILL matching sockets (server ends on local ports 7001..) among
+# 2 x (KILL + OTHER) established sockets, held by conn_holder processes of
+# PER connections each (the open-file limit is 20,000 per process and each
+# connection holds two). Every measured command gets a fresh kill set and
+# must end exactly it. Scenarios:
+#   mass      kill the set: ss -K, tcp_closer -f LOG, the floor
+#   syslog    the same with syslog on (a receiver bound at /dev/log)
+#   idle      half the set receives data every 100 ms; tcp_closer -t 1000
+#   quiet     nothing matches, tcp_closer -i 0.2 for QUIET_SECS: CPU per poll,
+#             beside one `ss -tn` listing the same empty selection
+#   list      --dry-run of the set to /dev/null beside `ss -tn` of it
+# Medians of RUNS runs (quiet: one run per variant, averaged per poll).
 set -euo pipefail
 BIN=${BIN:-build/tcp_closer}
 HOLDER=${HOLDER:-build/conn_holder}
-TOTAL=${TOTAL:-40000}
-KILL=${KILL:-10000}
-PER=${PER:-5000}   # connections per holder process
+FLOOR=${FLOOR:-build/floor}
+KILL=${KILL:-40000}
+OTHER=${OTHER:-40000}
+PER=${PER:-8000}
+RUNS=${RUNS:-3}
+QUIET_SECS=${QUIET_SECS:-30}
 
 if [ "${TCP_CLOSER_BENCH_NETNS:-}" != 1 ]; then
-    exec env TCP_CLOSER_BENCH_NETNS=1 unshare -n bash "$0" "$@"
+    command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
+    exec env TCP_CLOSER_BENCH_NETNS=1 unshare -n -m bash "$0" "$@"
 fi
 ip link set lo up
 sysctl -q -w net.ipv4.ip_local_port_range="10000 65000"
 ulimit -n 20000
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# Kill-set holders listen on 7001.., the others on 8001..
-start_holders() {  # $1 = first port, $2 = number of connections; prints pids
-    local port=$1 left=$2 pids="" out
+now_ns() { date +%s%N; }
+start_holders() {  # FIRST_PORT COUNT [BUSY]: prints pids; BUSY of each holder's connections get data every 100 ms
+    local port=$1 left=$2 busy_frac=${3:-0} pids="" out
     while [ "$left" -gt 0 ]; do
         local n=$(( left < PER ? left : PER ))
-        out=$(mktemp)
-        "$HOLDER" -p "$port" -n "$n" >"$out" &
+        local b=$(( n * busy_frac / 100 ))
+        out="$work/ready.$port"
+        "$HOLDER" -p "$port" -n $(( n - b )) -b "$b" >"$out" &
         pids="$pids $!"
-        while ! grep -q ready "$out" 2>/dev/null; do
+        until grep -q ready "$out" 2>/dev/null; do
             kill -0 $! 2>/dev/null || { echo "conn_holder on port $port failed" >&2; exit 1; }
-            sleep 0.1
+            sleep 0.05
         done
-        rm -f "$out"
         left=$(( left - n ))
         port=$(( port + 1 ))
     done
     echo "$pids"
 }
-stop_holders() {  # waits until they are gone, so their ports are free again
-    kill $@ 2>/dev/null || true
-    for pid in $@; do while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; done
+stop_holders() {
+    kill "$@" 2>/dev/null || true
+    for pid in "$@"; do while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done; done
 }
-count_established() {  # $1 = first port, $2 = last port
+established() {  # FIRST LAST local port
     ss -Htn state established "( sport >= :$1 and sport <= :$2 )" | wc -l
 }
 
-nkill_ports=$(( (KILL + PER - 1) / PER ))
-kill_lo=7001
-kill_hi=$(( 7000 + nkill_ports ))
-echo "setting up $TOTAL connections ($KILL on local ports $kill_lo-$kill_hi to be killed)..."
-t0=$(now_ms)
-other_pids=$(start_holders 8001 $(( TOTAL - KILL )))
-kill_pids=$(start_holders $kill_lo "$KILL")
-echo "  ready in $(( $(now_ms) - t0 )) ms; established sockets in the namespace: $(ss -Htn state established | wc -l)"
+nports=$(( (KILL + PER - 1) / PER ))
+klo=7001
+khi=$(( 7000 + nports ))
+other_pids=$(start_holders 8001 "$OTHER")
+echo "kernel $(uname -r); CPU$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2); $(nproc) cores"
+echo "$KILL matching sockets (local ports $klo-$khi) among $(( 2 * (KILL + OTHER) )) established sockets; medians of $RUNS runs"
 
-filter="( sport >= :$kill_lo and sport <= :$kill_hi )"
-t0=$(now_ms)
-ss -K -tn state established "$filter" >/dev/null
-t1=$(now_ms)
-ss_ms=$(( t1 - t0 ))
-left=$(count_established $kill_lo $kill_hi)
-others=$(count_established 8001 9000)
-echo "ss -K:       ${ss_ms} ms (left on kill ports: $left, others still established: $others)"
+declare -A R  # "tool|scenario" -> list of "wall user sys rss"
+record() {  # TOOL SCENARIO WALL_S: reads $work/time
+    R["$1|$2"]="${R["$1|$2"]:-} $3:$(tr ' ' ':' <"$work/time")"
+}
+# run_kill TOOL SCENARIO WANT_LEFT CMD...: a fresh set, the command timed, the result checked.
+run_kill() {
+    local tool=$1 scenario=$2 want_left=$3 busy=${BUSY:-0}
+    shift 3
+    local pids
+    pids=$(start_holders $klo "$KILL" "$busy")
+    [ "$busy" = 0 ] || sleep 1.5  # idle ones must be idle for more than -t 1000
+    local others_before t0 t1
+    others_before=$(established 8001 8999)
+    t0=$(now_ns)
+    /usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+    t1=$(now_ns)
+    local left others
+    left=$(established $klo $khi)
+    others=$(established 8001 8999)
+    if [ "$left" != "$want_left" ] || [ "$others" != "$others_before" ]; then
+        echo "$tool/$scenario: wrong set ended: $left left on the kill ports (want $want_left), others $others_before -> $others" >&2
+        exit 1
+    fi
+    record "$tool" "$scenario" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+    stop_holders $pids
+}
 
+filter="( sport >= :$klo and sport <= :$khi )"
+# A syslog receiver at /dev/log, in this script's own mount namespace.
+python3 - "$work/log.sock" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    s.recv(4096)
+PY
+receiver=$!
+until [ -S "$work/log.sock" ]; do sleep 0.05; done
+mount -t tmpfs tmpfs /dev  # our mount namespace only: /dev/log -> the receiver
+touch /dev/null /dev/log
+mount --bind "$work/log.sock" /dev/log
+
+for _ in $(seq 1 "$RUNS"); do
+    run_kill ss mass 0 ss -K -tn state established "$filter"
+    run_kill tcp_closer mass 0 "$BIN" -s "$klo-$khi" --disable_syslog -f "$work/log"
+    run_kill floor mass 0 "$FLOOR" $klo $khi
+    run_kill tcp_closer syslog 0 "$BIN" -s "$klo-$khi" -f "$work/log"
+    BUSY=50 run_kill tcp_closer idle $(( KILL / 2 )) "$BIN" -s "$klo-$khi" -t 1000 --disable_syslog -f "$work/log"
+done
+grep -q "destroyed=$KILL " "$work/log" || { echo "the log does not count $KILL destroyed" >&2; exit 1; }
+[ "$(grep -c " destroyed 127" "$work/log")" -ge "$KILL" ] || { echo "not every connection was logged" >&2; exit 1; }
+
+# Listing: the set stays; each lister runs RUNS times.
+kill_pids=$(start_holders $klo "$KILL")
+for _ in $(seq 1 "$RUNS"); do
+    for tool in ss tcp_closer; do
+        t0=$(now_ns)
+        if [ $tool = ss ]; then
+            /usr/bin/time -f "%U %S %M" -o "$work/time" ss -tn state established "$filter" >"$work/list"
+        else
+            /usr/bin/time -f "%U %S %M" -o "$work/time" "$BIN" -n -s "$klo-$khi" --disable_syslog >"$work/list" 2>/dev/null
+        fi
+        t1=$(now_ns)
+        lines=$(grep -c 127.0.0.1 "$work/list" || true)
+        [ "$lines" = "$KILL" ] || { echo "$tool listed $lines of $KILL" >&2; exit 1; }
+        record $tool list "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+    done
+done
 stop_holders $kill_pids
-kill_pids=$(start_holders $kill_lo "$KILL")
 
-log=$(mktemp)
-t0=$(now_ms)
-"$BIN" -s "$kill_lo-$kill_hi" --disable_syslog -f "$log"
-t1=$(now_ms)
-tc_ms=$(( t1 - t0 ))
-left=$(count_established $kill_lo $kill_hi)
-others=$(count_established 8001 9000)
-echo "tcp_closer:  ${tc_ms} ms (left on kill ports: $left, others still established: $others)"
-grep 'poll:' "$log" | sed 's/^/  /'
-rm -f "$log"
-if [ "$tc_ms" -gt 0 ]; then
-    echo "speed-up: $(awk -v a="$ss_ms" -v b="$tc_ms" 'BEGIN { printf "%.1fx", a / b }')"
-fi
+# Quiet daemon: nothing matches. CPU per poll from /proc/PID/stat.
+declare -A Q
+hz=$(getconf CLK_TCK)
+for variant in "-4" "-4 -6"; do
+    "$BIN" $variant -s 9999 -i 0.2 --disable_syslog 2>/dev/null &
+    pid=$!
+    sleep "$QUIET_SECS"
+    read -r -a st <"/proc/$pid/stat"
+    kill "$pid"
+    wait "$pid" || true
+    polls=$(awk -v s="$QUIET_SECS" 'BEGIN { printf "%d", s / 0.2 + 1 }')
+    Q["tcp_closer $variant"]=$(awk -v u="${st[13]}" -v k="${st[14]}" -v hz="$hz" -v p="$polls" \
+        'BEGIN { printf "%.2f", (u + k) * 1000 / hz / p }')
+done
+n=20
+t0=$(now_ns)
+/usr/bin/time -f "%U %S %M" -o "$work/time" bash -c "for i in \$(seq $n); do ss -tn state established '( sport = :9999 )' >/dev/null; done"
+read -r u s _ <"$work/time"
+Q["ss -tn"]=$(awk -v u="$u" -v s="$s" -v n="$n" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')
+
+# The table.
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+col() { for r in ${R["$1"]}; do echo "$r" | cut -d: -f"$2"; done | tr '\n' ' ' | median; }
+printf '\n%-11s %-8s %9s %8s %8s %9s %10s\n' tool scenario "wall s" "user s" "sys s" "RSS KiB" "ss / this"
+for key in "ss|mass" "tcp_closer|mass" "floor|mass" "tcp_closer|syslog" "tcp_closer|idle" "ss|list" "tcp_closer|list"; do
+    [ -n "${R[$key]:-}" ] || continue
+    tool=${key%|*}
+    scen=${key#*|}
+    wall=$(col "$key" 1)
+    ref=$(col "ss|$([ "$scen" = list ] && echo list || echo mass)" 1)
+    printf '%-11s %-8s %9s %8s %8s %9s %10s\n' "$tool" "$scen" "$wall" "$(col "$key" 2)" "$(col "$key" 3)" \
+        "$(col "$key" 4)" "$(awk -v a="$ref" -v b="$wall" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+done
+echo
+echo "quiet daemon, CPU per poll (user + system), nothing matching among $(( 2 * OTHER )) sockets:"
+for k in "tcp_closer -4" "tcp_closer -4 -6" "ss -tn"; do printf '  %-18s %8s ms\n' "$k" "${Q[$k]}"; done
+echo
 echo "binary: $BIN $(stat -c %s "$BIN") bytes"
-stop_holders $kill_pids $other_pids
+kill "$receiver" 2>/dev/null || true
+stop_holders $other_pids
