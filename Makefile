@@ -150,16 +150,18 @@ test: deps
 	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
 	TC_MODE=use_proc ./$(BUILD)/integration_tests
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
+	$(MAKE) bench-tiny
 
 demo: deps
 	$(MAKE) all $(BUILD)/conn_holder
 	sh scripts/demo.sh $(BIN) $(BUILD)/conn_holder
 
-bench: all $(BUILD)/conn_holder $(BUILD)/floor
+BENCH_TOOLS := $(BUILD)/conn_holder $(BUILD)/floor $(BUILD)/dgram_sink
+bench: all $(BENCH_TOOLS)
 	bash scripts/bench.sh
 
 # The benchmark at a tiny size, only to keep the script working (make test).
-bench-tiny: all $(BUILD)/conn_holder $(BUILD)/floor
+bench-tiny: all $(BENCH_TOOLS)
 	KILL=200 OTHER=200 PER=100 RUNS=1 QUIET_SECS=1 bash scripts/bench.sh
 
 bench-proc: all nosd $(BUILD)/conn_holder
@@ -169,6 +171,9 @@ $(BUILD)/conn_holder: tests/tools/conn_holder.cpp
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) -O2 -o $@ $<
 $(BUILD)/floor: tests/tools/floor.cpp
+	@mkdir -p $(BUILD)
+	$(CXX) $(CXXSTD) -O2 -o $@ $<
+$(BUILD)/dgram_sink: tests/tools/dgram_sink.cpp
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) -O2 -o $@ $<
 

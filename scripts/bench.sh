@@ -19,6 +19,7 @@ set -euo pipefail
 BIN=${BIN:-build/tcp_closer}
 HOLDER=${HOLDER:-build/conn_holder}
 FLOOR=${FLOOR:-build/floor}
+SINK=${SINK:-build/dgram_sink}
 KILL=${KILL:-40000}
 OTHER=${OTHER:-40000}
 PER=${PER:-8000}
@@ -97,13 +98,7 @@ run_kill() {
 
 filter="( sport >= :$klo and sport <= :$khi )"
 # A syslog receiver at /dev/log, in this script's own mount namespace.
-python3 - "$work/log.sock" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-while True:
-    s.recv(4096)
-PY
+"$SINK" "$work/log.sock" &
 receiver=$!
 until [ -S "$work/log.sock" ]; do sleep 0.05; done
 mount -t tmpfs tmpfs /dev  # our mount namespace only: /dev/log -> the receiver
