@@ -25,6 +25,8 @@ OTHER=${OTHER:-40000}
 PER=${PER:-8000}
 RUNS=${RUNS:-3}
 QUIET_SECS=${QUIET_SECS:-30}
+SCENARIOS=${SCENARIOS:-mass syslog idle list quiet}
+want() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "${TCP_CLOSER_BENCH_NETNS:-}" != 1 ]; then
     command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
@@ -43,6 +45,7 @@ start_holders() {  # FIRST_PORT COUNT [BUSY]: prints pids; BUSY of each holder's
         local n=$(( left < PER ? left : PER ))
         local b=$(( n * busy_frac / 100 ))
         out="$work/ready.$port"
+        rm -f "$out"  # a file left from the last set would say "ready" too early
         "$HOLDER" -p "$port" -n $(( n - b )) -b "$b" >"$out" &
         pids="$pids $!"
         until grep -q ready "$out" 2>/dev/null; do
@@ -106,18 +109,23 @@ touch /dev/null /dev/log
 mount --bind "$work/log.sock" /dev/log
 
 for _ in $(seq 1 "$RUNS"); do
-    run_kill ss mass 0 ss -K -tn state established "$filter"
-    run_kill tcp_closer mass 0 "$BIN" -s "$klo-$khi" --disable_syslog -f "$work/log"
-    run_kill floor mass 0 "$FLOOR" $klo $khi
-    run_kill tcp_closer syslog 0 "$BIN" -s "$klo-$khi" -f "$work/log"
-    BUSY=50 run_kill tcp_closer idle $(( KILL / 2 )) "$BIN" -s "$klo-$khi" -t 1000 --disable_syslog -f "$work/log"
+    if want mass; then
+        run_kill ss mass 0 ss -K -tn state established "$filter"
+        run_kill tcp_closer mass 0 "$BIN" -s "$klo-$khi" --disable_syslog -f "$work/log"
+        run_kill floor mass 0 "$FLOOR" $klo $khi
+    fi
+    want syslog && run_kill tcp_closer syslog 0 "$BIN" -s "$klo-$khi" -f "$work/log"
+    want idle && BUSY=50 run_kill tcp_closer idle $(( KILL / 2 )) "$BIN" -s "$klo-$khi" -t 1000 --disable_syslog -f "$work/log"
 done
-grep -q "destroyed=$KILL " "$work/log" || { echo "the log does not count $KILL destroyed" >&2; exit 1; }
-[ "$(grep -c " destroyed 127" "$work/log")" -ge "$KILL" ] || { echo "not every connection was logged" >&2; exit 1; }
+if want mass; then
+    grep -q "destroyed=$KILL " "$work/log" || { echo "the log does not count $KILL destroyed" >&2; exit 1; }
+    [ "$(grep -c " destroyed 127" "$work/log")" -ge "$KILL" ] || { echo "not every connection was logged" >&2; exit 1; }
+fi
 
-# Listing: the set stays; each lister runs RUNS times.
+# Listing: the set stays; each lister runs RUNS times. It stays for the
+# quiet daemon too, so that one walks all the sockets.
 kill_pids=$(start_holders $klo "$KILL")
-for _ in $(seq 1 "$RUNS"); do
+want list && for _ in $(seq 1 "$RUNS"); do
     for tool in ss tcp_closer; do
         t0=$(now_ns)
         if [ $tool = ss ]; then
@@ -131,27 +139,31 @@ for _ in $(seq 1 "$RUNS"); do
         record $tool list "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
     done
 done
-stop_holders $kill_pids
 
-# Quiet daemon: nothing matches. CPU per poll from /proc/PID/stat.
+# Quiet daemon: nothing matches among all the sockets. CPU per poll from
+# /proc/PID/stat between 1 s after the start and QUIET_SECS later.
 declare -A Q
 hz=$(getconf CLK_TCK)
-for variant in "-4" "-4 -6"; do
-    "$BIN" $variant -s 9999 -i 0.2 --disable_syslog 2>/dev/null &
-    pid=$!
-    sleep "$QUIET_SECS"
-    read -r -a st <"/proc/$pid/stat"
-    kill "$pid"
-    wait "$pid" || true
-    polls=$(awk -v s="$QUIET_SECS" 'BEGIN { printf "%d", s / 0.2 + 1 }')
-    Q["tcp_closer $variant"]=$(awk -v u="${st[13]}" -v k="${st[14]}" -v hz="$hz" -v p="$polls" \
-        'BEGIN { printf "%.2f", (u + k) * 1000 / hz / p }')
-done
-n=20
-t0=$(now_ns)
-/usr/bin/time -f "%U %S %M" -o "$work/time" bash -c "for i in \$(seq $n); do ss -tn state established '( sport = :9999 )' >/dev/null; done"
-read -r u s _ <"$work/time"
-Q["ss -tn"]=$(awk -v u="$u" -v s="$s" -v n="$n" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')
+cpu_ticks() { read -r -a st <"/proc/$1/stat"; echo $(( st[13] + st[14] )); }
+if want quiet; then
+    for variant in "-4" "-4 -6"; do
+        "$BIN" $variant -s 9999 -i 0.2 --disable_syslog 2>/dev/null &
+        pid=$!
+        sleep 1
+        c0=$(cpu_ticks "$pid")
+        sleep "$QUIET_SECS"
+        c1=$(cpu_ticks "$pid")
+        kill "$pid"
+        wait "$pid" || true
+        Q["tcp_closer $variant"]=$(awk -v c="$(( c1 - c0 ))" -v hz="$hz" -v s="$QUIET_SECS" \
+            'BEGIN { printf "%.2f", c * 1000 / hz / (s / 0.2) }')
+    done
+    n=$(( QUIET_SECS * 2 ))
+    /usr/bin/time -f "%U %S %M" -o "$work/time" bash -c "for i in \$(seq $n); do ss -tn state established '( sport = :9999 )' >/dev/null; done"
+    read -r u s _ <"$work/time"
+    Q["ss -tn"]=$(awk -v u="$u" -v s="$s" -v n="$n" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')
+fi
+stop_holders $kill_pids
 
 # The table.
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -166,9 +178,14 @@ for key in "ss|mass" "tcp_closer|mass" "floor|mass" "tcp_closer|syslog" "tcp_clo
     printf '%-11s %-8s %9s %8s %8s %9s %10s\n' "$tool" "$scen" "$wall" "$(col "$key" 2)" "$(col "$key" 3)" \
         "$(col "$key" 4)" "$(awk -v a="$ref" -v b="$wall" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
 done
-echo
-echo "quiet daemon, CPU per poll (user + system), nothing matching among $(( 2 * OTHER )) sockets:"
-for k in "tcp_closer -4" "tcp_closer -4 -6" "ss -tn"; do printf '  %-18s %8s ms\n' "$k" "${Q[$k]}"; done
+if want quiet; then
+    echo
+    echo "quiet daemon, CPU per poll (user + system), nothing matching among $(( 2 * (KILL + OTHER) )) sockets:"
+    for k in "tcp_closer -4" "tcp_closer -4 -6" "ss -tn"; do
+        printf '  %-18s %8s ms  (%s of ss -tn)\n' "$k" "${Q[$k]}" \
+            "$(awk -v a="${Q[$k]}" -v b="${Q["ss -tn"]}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
+    done
+fi
 echo
 echo "binary: $BIN $(stat -c %s "$BIN") bytes"
 kill "$receiver" 2>/dev/null || true

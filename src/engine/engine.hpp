@@ -64,7 +64,7 @@ private:
     PodVec<KillResult> results_;
     PodVec<uint8_t> bytecode_;  // sized from the selection (filter_size_bound)
     PodVec<uint8_t> request_;
-    std::array<uint8_t, 65536> rx_{};
+    std::array<uint8_t, 32768> rx_{};  // one dump datagram always fits (kernel notes)
 };
 
 }  // namespace tc

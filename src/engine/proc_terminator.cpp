@@ -34,7 +34,7 @@ namespace {
 // rules / an LSM refuse.
 bool reset_impossible(int err) { return err == ENOSYS || err == EPERM || err == EACCES; }
 
-KillResult failed(int err, const char* note = nullptr) {
+KillResult failed(int err, Note note = Note::None) {
     KillResult r;
     r.outcome = Outcome::Failed;
     r.err = err;
@@ -63,7 +63,7 @@ KillResult ProcTerminator::end_one(const SockRecord& rec) {
     std::span<const Holder> holders = rec.inode ? map_.holders_of(rec.inode) : std::span<const Holder>{};
     if (holders.empty()) {
         if (map_.unreadable() > 0)
-            return failed(EACCES, "no owner found, and some processes' /proc/PID/fd could not be read");
+            return failed(EACCES, Note::OwnerUnreadable);
         KillResult r;
         r.outcome = Outcome::NoOwner;
         return r;
@@ -132,7 +132,7 @@ KillResult ProcTerminator::kill_holders(const SockRecord& rec, std::span<const H
     const int32_t self = ops_.self_pid();
     for (const Holder& h : holders)
         if (h.pid == 1 || h.pid == self)
-            return failed(why ? why : EPERM, "held by PID 1 or by tcp_closer itself, which are never killed");
+            return failed(why ? why : EPERM, Note::NeverKilled);
 
     KillResult r;
     r.outcome = Outcome::Ended;

@@ -86,7 +86,7 @@ Status SockDestroyTerminator::retry_refused(std::span<const SockRecord> recs, st
     for (size_t i = 0; i < recs.size(); ++i) {
         if (out[i].outcome != Outcome::Failed || out[i].err != EOPNOTSUPP) continue;
         if (recs[i].state == kTcpTimeWait) {  // selected as TIME_WAIT (--state): a refusal of the state
-            out[i].note = "this kernel cannot destroy TIME_WAIT sockets (Linux 6.0 and later can)";
+            out[i].note = Note::TimeWaitRefused;
             continue;
         }
         Result<uint8_t> state = lookup_state(recs[i]);
@@ -142,7 +142,7 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
 
     int lost = 0;  // ENOBUFS: some acks were dropped
     while (pending > 0) {
-        Result<size_t> got = transport_.recv(rx_, false);
+        Result<size_t> got = transport_.recv_many(rx_, kAckSlot, rx_lens_);
         if (!got) {
             if (got.error().code == ENOBUFS) {
                 lost = ENOBUFS;
@@ -151,16 +151,19 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
             if (got.error().code == EAGAIN) break;
             return got.error();
         }
-        NlMsgIter it(std::span<const uint8_t>(rx_.data(), *got));
-        NlMsg m;
-        while (it.next(m)) {
-            if (m.type != NLMSG_ERROR) continue;
-            uint32_t idx = m.seq - base;
-            int err = 0;
-            if (idx >= recs.size() || answered[idx] || !nl_payload_errno(m.payload, err)) continue;
-            answered[idx] = true;
-            out[idx] = result_from_errno(err);
-            --pending;
+        for (size_t d = 0; d < *got; ++d) {
+            const size_t got_len = rx_lens_[d] < kAckSlot ? rx_lens_[d] : kAckSlot;
+            NlMsgIter it(std::span<const uint8_t>(rx_.data() + d * kAckSlot, got_len));
+            NlMsg m;
+            while (it.next(m)) {
+                if (m.type != NLMSG_ERROR) continue;
+                uint32_t idx = m.seq - base;
+                int err = 0;
+                if (idx >= recs.size() || answered[idx] || !nl_payload_errno(m.payload, err)) continue;
+                answered[idx] = true;
+                out[idx] = result_from_errno(err);
+                --pending;
+            }
         }
     }
     for (size_t i = 0; i < recs.size(); ++i)

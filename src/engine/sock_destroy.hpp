@@ -48,7 +48,11 @@ private:
     PodVec<KillResult> retry_out_;
     PodVec<size_t> retry_at_;
     std::array<uint8_t, kBatch * kDestroyRequestLen> tx_{};
-    std::array<uint8_t, 32768> rx_{};
+    // Acks arrive one datagram each (92 bytes: the error and our request's
+    // header echoed): a whole batch's acks are taken with one recvmmsg.
+    static constexpr size_t kAckSlot = 256;
+    std::array<uint8_t, kBatch * kAckSlot> rx_{};
+    std::array<size_t, kBatch> rx_lens_{};
 };
 
 // 0 -> Ended by SOCK_DESTROY, ENOENT -> Vanished, anything else -> Failed.

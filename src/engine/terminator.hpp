@@ -28,17 +28,37 @@ enum class Method : uint8_t {
     Kill,         // the holding process was killed
 };
 
+// What a result says beyond its errno (a byte, not a pointer: one result
+// is kept per matched connection, so its size is memory per connection).
+enum class Note : uint8_t {
+    None,
+    OwnerUnreadable,  // no holder found, and some /proc/PID/fd could not be read
+    NeverKilled,      // held by PID 1 or by tcp_closer itself
+    TimeWaitRefused,  // a kernel before 6.0 cannot destroy TIME_WAIT sockets
+};
+
+inline const char* note_text(Note n) {
+    switch (n) {
+        case Note::OwnerUnreadable: return "no owner found, and some processes' /proc/PID/fd could not be read";
+        case Note::NeverKilled: return "held by PID 1 or by tcp_closer itself, which are never killed";
+        case Note::TimeWaitRefused: return "this kernel cannot destroy TIME_WAIT sockets (Linux 6.0 and later can)";
+        case Note::None: break;
+    }
+    return nullptr;
+}
+
 struct KillResult {
     Outcome outcome = Outcome::Failed;
     Method method = Method::None;
+    Note note = Note::None;
+    uint16_t procs = 0;          // Kill: how many processes were killed
     // Failed: the errno. Shutdown/Kill: why the reset was not used
     // (0 when --kill_owner asked for a kill outright).
     int err = 0;
     int32_t pid = 0;             // /proc path: the process acted on (the first, for Kill)
-    uint16_t procs = 0;          // Kill: how many processes were killed
     char comm[16] = {};          // that process's command name
-    const char* note = nullptr;  // static text that says more than err, or nullptr
 };
+static_assert(sizeof(KillResult) == 32, "one per matched connection: keep it small");
 
 class Terminator {
 public:

@@ -110,7 +110,7 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const Kill
             j.str("message", std::strerror(res.err));
         }
     }
-    if (res.note) j.str("note", res.note);
+    if (res.note != Note::None) j.str("note", note_text(res.note));
     j.add("}");
     return j.used();
 }

@@ -151,7 +151,7 @@ void format_result(char* out, size_t n, const SockRecord& rec, const KillResult&
     }
     if (res.outcome == Outcome::Failed) b.add(" error=%s", std::strerror(res.err));
     if (res.outcome == Outcome::Skipped) b.add(" (over --max-kills)");
-    if (res.note) b.add(" (%s)", res.note);
+    if (res.note != Note::None) b.add(" (%s)", note_text(res.note));
 }
 
 void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why) {

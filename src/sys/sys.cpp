@@ -73,6 +73,31 @@ Result<size_t> DiagSocket::recv(std::span<uint8_t> buf, bool wait) {
     }
 }
 
+Result<size_t> DiagSocket::recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens) {
+    constexpr size_t kMax = 256;
+    mmsghdr msgs[kMax];
+    iovec iovs[kMax];
+    size_t n = lens.size() < kMax ? lens.size() : kMax;
+    if (slot == 0 || buf.size() / slot < n) n = slot ? buf.size() / slot : 0;
+    if (n == 0) return make_error(EINVAL, "no room to receive");
+    for (size_t i = 0; i < n; ++i) {
+        iovs[i] = iovec{buf.data() + i * slot, slot};
+        msgs[i] = mmsghdr{};
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    while (true) {
+        int got = recvmmsg(fd_.get(), msgs, static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+        if (got >= 0) {
+            for (int i = 0; i < got; ++i) lens[i] = msgs[i].msg_len;
+            return static_cast<size_t>(got);
+        }
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) return make_error(EAGAIN, "no netlink data");
+        return make_error(errno, "netlink receive failed");
+    }
+}
+
 timespec realtime_now() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -223,7 +248,10 @@ void syslog_open() { (void)syslog_connect(); }
 void syslog_send(const char* datagram, size_t len) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (send(g_syslog_fd, datagram, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) return;
-        // The daemon restarted (or was never there): reconnect once.
+        // A full queue: drop the line rather than wait (syslog must never
+        // stall a kill). Anything else: the daemon restarted, or was never
+        // there: reconnect once.
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return;
         if (g_syslog_fd >= 0) close(g_syslog_fd);
         g_syslog_fd = -1;
         if (!syslog_connect()) return;

@@ -43,6 +43,7 @@ public:
     Status open(int rcvbuf, int sndbuf);
     Status send(std::span<const uint8_t> msg) override;
     Result<size_t> recv(std::span<uint8_t> buf, bool wait) override;
+    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens) override;
 
 private:
     Fd fd_;

@@ -46,7 +46,7 @@ public:
     // to answer, or 0 and the socket's state to report.
     std::function<int(const inet_diag_req_v2&, uint8_t& state)> lookup_rule;
     size_t lookups = 0;
-    size_t acks_per_datagram = 16;
+    size_t acks_per_datagram = 1;      // the kernel sends one ack per datagram
     size_t drop_acks_after = SIZE_MAX; // simulate a full receive buffer
     bool overflowed = false;
 
@@ -68,6 +68,25 @@ public:
         if (d.size() > buf.size()) return tc::make_error(EMSGSIZE, "fake too big");
         std::memcpy(buf.data(), d.data(), d.size());
         return d.size();
+    }
+
+    size_t recv_many_calls = 0;
+    tc::Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens) override {
+        ++recv_many_calls;
+        size_t n = 0;
+        while (n < lens.size() && (n + 1) * slot <= buf.size()) {
+            tc::Result<size_t> got = recv(std::span<uint8_t>(buf.data() + n * slot, slot), false);
+            if (!got) {
+                if (n > 0 && got.error().code == EAGAIN) break;
+                if (n > 0) {  // report it on the next call, as a real socket would
+                    overflowed = got.error().code == ENOBUFS;
+                    break;
+                }
+                return got.error();
+            }
+            lens[n++] = *got;
+        }
+        return n;
     }
 
 private:

@@ -75,7 +75,7 @@ TEST_CASE("json: a connection object", "[json]") {
     v4.last_data_recv_ms = 61000;
     KillResult failed;
     failed.err = EPERM;
-    failed.note = "a \\ note";
+    failed.note = Note::NeverKilled;
     format_json_result(buf, sizeof buf, v4, failed);
     testutil::JsonObject f;
     REQUIRE(testutil::parse_json_object(buf, f));
@@ -85,7 +85,7 @@ TEST_CASE("json: a connection object", "[json]") {
     CHECK(f["last_recv_ms"] == "61000");
     CHECK(f["error"] == "EPERM");
     CHECK(f["message"] == std::strerror(EPERM));
-    CHECK(f["note"] == "a \\ note");
+    CHECK(f["note"] == note_text(Note::NeverKilled));
     CHECK(f.count("by") == 0);
     char scratch[16];
     CHECK(std::string(errno_name(4095, scratch)) == "E4095");

@@ -332,8 +332,8 @@ TEST_CASE("--kill_owner: kills the holders, never PID 1, never ourselves", "[pro
     REQUIRE(term.end_connections(recs, out).ok());
     CHECK(ops.dups.empty());  // no reset attempted
     CHECK((out[0].outcome == Outcome::Ended && out[0].method == Method::Kill && out[0].err == 0 && out[0].pid == 300));
-    CHECK((out[1].outcome == Outcome::Failed && out[1].note != nullptr));
-    CHECK((out[2].outcome == Outcome::Failed && out[2].note != nullptr));
+    CHECK((out[1].outcome == Outcome::Failed && out[1].note == Note::NeverKilled));
+    CHECK((out[2].outcome == Outcome::Failed && out[2].note == Note::NeverKilled));
     CHECK(out[3].outcome == Outcome::Vanished);
     CHECK(ops.killed == std::vector<int32_t>{300});
     CHECK(log.kills == std::vector<std::pair<int32_t, int>>{{300, 0}});
@@ -351,7 +351,7 @@ TEST_CASE("proc path: unreadable processes make 'no owner' a failure; a broken w
     ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
     ops.unreadable = true;
     KillResult k = end_one(term, sock(1, 61));
-    CHECK((k.outcome == Outcome::Failed && k.err == EACCES && k.note != nullptr));
+    CHECK((k.outcome == Outcome::Failed && k.err == EACCES && k.note == Note::OwnerUnreadable));
 
     FakeProc broken;
     broken.walk_error = ENOENT;  // no /proc mounted

@@ -49,9 +49,10 @@ TEST_CASE("report lines", "[report]") {
     CHECK(std::string(buf) == "no_owner " + head);
     KillResult note;
     note.err = EACCES;
-    note.note = "why";
+    note.note = Note::OwnerUnreadable;
     format_result(buf, sizeof buf, r, note);
-    CHECK(std::string(buf) == "failed " + head + " error=" + std::strerror(EACCES) + " (why)");
+    CHECK(std::string(buf) == "failed " + head + " error=" + std::strerror(EACCES) + " (" +
+                                  note_text(Note::OwnerUnreadable) + ")");
     format_kill(buf, sizeof buf, r, 77, "sshd", EPERM);
     CHECK(std::string(buf) == std::string("killed pid 77 (sshd): it holds 127.0.0.1:22 -> 127.0.0.2:40000 inode=555, "
                                           "and resetting the connection inside it is not possible: ") +
