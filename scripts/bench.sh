@@ -36,7 +36,9 @@ ip link set lo up
 sysctl -q -w net.ipv4.ip_local_port_range="10000 65000"
 ulimit -n 20000
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+# Holders are started in command substitutions (not jobs of this shell):
+# their pids go to a file, so that any exit stops them all.
+trap 'kill $(jobs -p) $(cat "$work/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 now_ns() { date +%s%N; }
 start_holders() {  # FIRST_PORT COUNT [BUSY]: prints pids; BUSY of each holder's connections get data every 100 ms
@@ -48,6 +50,7 @@ start_holders() {  # FIRST_PORT COUNT [BUSY]: prints pids; BUSY of each holder's
         rm -f "$out"  # a file left from the last set would say "ready" too early
         "$HOLDER" -p "$port" -n $(( n - b )) -b "$b" >"$out" &
         pids="$pids $!"
+        echo $! >>"$work/pids"
         until grep -q ready "$out" 2>/dev/null; do
             kill -0 $! 2>/dev/null || { echo "conn_holder on port $port failed" >&2; exit 1; }
             sleep 0.05
@@ -91,9 +94,19 @@ run_kill() {
     local left others
     left=$(established $klo $khi)
     others=$(established 8001 8999)
-    if [ "$left" != "$want_left" ] || [ "$others" != "$others_before" ]; then
-        echo "$tool/$scenario: wrong set ended: $left left on the kill ports (want $want_left), others $others_before -> $others" >&2
+    if [ "$others" != "$others_before" ]; then
+        echo "$tool/$scenario: killed outside the set: others $others_before -> $others" >&2
         exit 1
+    fi
+    if [ "$left" != "$want_left" ]; then
+        # ss -K destroys while it dumps, which can make the kernel skip
+        # sockets: say so. Ours and the floor must be exact.
+        if [ "$tool" = ss ]; then
+            echo "note: ss -K left $left of the set alive" >&2
+        else
+            echo "$tool/$scenario: wrong set ended: $left left on the kill ports (want $want_left)" >&2
+            exit 1
+        fi
     fi
     record "$tool" "$scenario" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
     stop_holders $pids
