@@ -172,7 +172,7 @@ $(BUILD)/conn_holder: tests/tools/conn_holder.cpp
 	$(CXX) $(CXXSTD) -O2 -o $@ $<
 $(BUILD)/floor: tests/tools/floor.cpp
 	@mkdir -p $(BUILD)
-	$(CXX) $(CXXSTD) -O2 -o $@ $<
+	$(CXX) $(CXXSTD) -O2 -pthread -o $@ $<
 $(BUILD)/dgram_sink: tests/tools/dgram_sink.cpp
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) -O2 -o $@ $<

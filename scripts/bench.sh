@@ -8,7 +8,8 @@
 # PER connections each (the open-file limit is 20,000 per process and each
 # connection holds two). Every measured command gets a fresh kill set and
 # must end exactly it. Scenarios:
-#   mass      kill the set: ss -K, tcp_closer -f LOG, the floor
+#   mass      kill the set: ss -K, tcp_closer -f LOG, the floor, and the
+#             floor with its destroys split over two threads and sockets
 #   syslog    the same with syslog on (a receiver bound at /dev/log)
 #   idle      half the set receives data every 100 ms; tcp_closer -t 1000
 #   quiet     nothing matches, tcp_closer -i 0.2 for QUIET_SECS: CPU per poll,
@@ -126,6 +127,7 @@ for _ in $(seq 1 "$RUNS"); do
         run_kill ss mass 0 ss -K -tn state established "$filter"
         run_kill tcp_closer mass 0 "$BIN" -s "$klo-$khi" --disable_syslog -f "$work/log"
         run_kill floor mass 0 "$FLOOR" $klo $khi
+        run_kill floor-2thr mass 0 "$FLOOR" $klo $khi 2
     fi
     want syslog && run_kill tcp_closer syslog 0 "$BIN" -s "$klo-$khi" -f "$work/log"
     want idle && BUSY=50 run_kill tcp_closer idle $(( KILL / 2 )) "$BIN" -s "$klo-$khi" -t 1000 --disable_syslog -f "$work/log"
@@ -182,7 +184,7 @@ stop_holders $kill_pids
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 col() { for r in ${R["$1"]}; do echo "$r" | cut -d: -f"$2"; done | tr '\n' ' ' | median; }
 printf '\n%-11s %-8s %9s %8s %8s %9s %10s\n' tool scenario "wall s" "user s" "sys s" "RSS KiB" "ss / this"
-for key in "ss|mass" "tcp_closer|mass" "floor|mass" "tcp_closer|syslog" "tcp_closer|idle" "ss|list" "tcp_closer|list"; do
+for key in "ss|mass" "tcp_closer|mass" "floor|mass" "floor-2thr|mass" "tcp_closer|syslog" "tcp_closer|idle" "ss|list" "tcp_closer|list"; do
     [ -n "${R[$key]:-}" ] || continue
     tool=${key%|*}
     scen=${key#*|}
