@@ -173,10 +173,10 @@ void Logger::on_filter(const DumpScope& scope, std::span<const uint8_t> program)
     }
 }
 
-void Logger::on_candidate(const SockRecord& rec, bool selected) {
+void Logger::on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) {
     if (!cfg_.verbose) return;
     char buf[kLineMax];
-    format_candidate(buf, sizeof buf, rec, selected);
+    format_candidate(buf, sizeof buf, rec, rtt_us, selected);
     line(buf);
 }
 

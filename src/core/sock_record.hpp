@@ -26,7 +26,8 @@ struct SockRecord {
     uint32_t uid = 0;
     uint32_t inode = 0;
     uint32_t last_data_recv_ms = 0;  // tcpi_last_data_recv
-    uint32_t rtt_us = 0;             // tcpi_rtt
+    // (tcpi_rtt is read only for the verbose log: decode_sock hands it out
+    // beside the record, which is kept per matched connection.)
 
     uint16_t sport() const { return net16(id.idiag_sport); }
     uint16_t dport() const { return net16(id.idiag_dport); }
@@ -45,5 +46,6 @@ struct SockRecord {
 };
 
 static_assert(sizeof(inet_diag_sockid) == 48, "inet_diag_sockid layout");
+static_assert(sizeof(SockRecord) == 64, "one per matched connection: keep it small");
 
 }  // namespace tc

@@ -46,10 +46,11 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
                 return make_error(err ? err : EPROTO, scope.family == AF_UNSPEC ? kLegacyRefused : kRefused);
             }
             if (m.type != SOCK_DIAG_BY_FAMILY && m.type != TCPDIAG_GETSOCK) continue;
-            Result<SockRecord> rec = decode_sock(m.payload);
+            uint32_t rtt_us = 0;
+            Result<SockRecord> rec = decode_sock(m.payload, &rtt_us);
             if (!rec) return rec.error();
             bool pick = selected(sel, scope, *rec);
-            obs.on_candidate(*rec, pick);
+            obs.on_candidate(*rec, rtt_us, pick);
             if (pick && !matches_.push_back(*rec)) return make_error(ENOMEM, "too many matching connections");
         }
         if (it.malformed()) return make_error(EPROTO, "malformed netlink message in dump");

@@ -41,7 +41,7 @@ void count_result(PollStats& stats, const KillResult& result);
 class PollObserver {
 public:
     virtual void on_filter(const DumpScope& scope, std::span<const uint8_t> program) = 0;
-    virtual void on_candidate(const SockRecord& rec, bool selected) = 0;
+    virtual void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) = 0;
     virtual void on_result(const SockRecord& rec, const KillResult& result) = 0;
 
 protected:

@@ -163,11 +163,11 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
           std::strerror(why));
 }
 
-void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected) {
+void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected) {
     Endpoints e;
     fill(e, rec);
     char rtt[16] = "-";
-    if (rec.has_info) fmt(rtt, sizeof rtt, "%u", rec.rtt_us);
+    if (rec.has_info) fmt(rtt, sizeof rtt, "%u", rtt_us);
     fmt(out, n, "candidate %s -> %s state=%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s",
                   e.local, e.remote, tcp_state_name(rec.state), rtt, e.last_recv, rec.uid, rec.inode,
                   selected ? "yes" : "no");

@@ -37,7 +37,7 @@ void format_result(char* out, size_t n, const SockRecord& rec, const KillResult&
 void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why);
 
 // "candidate ... rtt_us=... last_recv_ms=... selected=yes"
-void format_candidate(char* out, size_t n, const SockRecord& rec, bool selected);
+void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected);
 
 // "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 skipped=0 failed=0",
 // or with --dry-run "poll (dry run): matched=3 would_destroy=3 skipped=0".

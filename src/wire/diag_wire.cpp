@@ -98,7 +98,8 @@ Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::s
     return encode_one(SOCK_DIAG_BY_FAMILY, seq, rec.family, 0xfff, rec.id, out);
 }
 
-Result<SockRecord> decode_sock(std::span<const uint8_t> payload) {
+Result<SockRecord> decode_sock(std::span<const uint8_t> payload, uint32_t* rtt_us) {
+    if (rtt_us) *rtt_us = 0;
     inet_diag_msg m;
     if (payload.size() < sizeof m) return make_error(EPROTO, "short inet_diag reply");
     std::memcpy(&m, payload.data(), sizeof m);
@@ -119,7 +120,7 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload) {
         if (a.data.size() >= kInfoNeeded) {
             rec.has_info = true;
             rec.last_data_recv_ms = info.tcpi_last_data_recv;
-            rec.rtt_us = info.tcpi_rtt;
+            if (rtt_us) *rtt_us = info.tcpi_rtt;
         }
     }
     if (it.malformed()) return make_error(EPROTO, "malformed inet_diag attribute");

@@ -145,11 +145,14 @@ TEST_CASE("decode a dump reply with and without tcp_info", "[diag_wire]") {
     CHECK_FALSE(plain->has_info);
     CHECK(std::memcmp(&plain->id, &in.id, sizeof in.id) == 0);
 
-    Result<SockRecord> full = decode_sock(reply(in, sizeof(tcp_info), 61000, 1234));
+    uint32_t rtt = 99;
+    Result<SockRecord> full = decode_sock(reply(in, sizeof(tcp_info), 61000, 1234), &rtt);
     REQUIRE(full.ok());
     CHECK(full->has_info);
     CHECK(full->last_data_recv_ms == 61000);
-    CHECK(full->rtt_us == 1234);
+    CHECK(rtt == 1234);
+    REQUIRE(decode_sock(reply(in, -1), &rtt).ok());
+    CHECK(rtt == 0);  // no tcp_info: no rtt
 
     // A newer kernel's longer tcp_info: copy what we know, ignore the rest.
     Result<SockRecord> longer = decode_sock(reply(in, sizeof(tcp_info) + 64, 5, 6));

@@ -44,7 +44,7 @@ struct Recorder final : PollObserver {
     std::vector<std::pair<uint16_t, bool>> candidates;
     std::vector<KillResult> results;
     void on_filter(const DumpScope&, std::span<const uint8_t> prog) override { filters += !prog.empty(); }
-    void on_candidate(const SockRecord& r, bool sel) override { candidates.emplace_back(r.sport(), sel); }
+    void on_candidate(const SockRecord& r, uint32_t, bool sel) override { candidates.emplace_back(r.sport(), sel); }
     void on_result(const SockRecord&, const KillResult& k) override { results.push_back(k); }
 };
 

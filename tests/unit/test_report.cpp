@@ -94,8 +94,8 @@ TEST_CASE("report lines", "[report]") {
     would.outcome = Outcome::WouldEnd;
     format_result(buf, sizeof buf, r, would);
     CHECK(std::string(buf) == "would_destroy " + head);
-    format_candidate(buf, sizeof buf, r, true);
-    CHECK(std::string(buf).find("rtt_us=0 last_recv_ms=61000") != std::string::npos);
+    format_candidate(buf, sizeof buf, r, 1234, true);
+    CHECK(std::string(buf).find("rtt_us=1234 last_recv_ms=61000") != std::string::npos);
     timespec ts{1700000000, 123456789};
     format_timestamp(buf, sizeof buf, ts);
     CHECK(std::string(buf) == "2023-11-14T22:13:20.123Z");
