@@ -104,7 +104,10 @@ int main(int argc, char** argv) {
             return fd.error().code == ENOENT ? kExitUsage : kExitFailure;
         }
         sys::Fd ns(*fd);
-        if (const CapNeed* m = missing_capability(caps, RunNeeds{true, false, true, false})) return fail_capability(*m);
+        // Only what entering it needs here: the rest waits for the path choice.
+        RunNeeds enter = needs;
+        enter.dry_run = true;
+        if (const CapNeed* m = missing_capability(caps, enter)) return fail_capability(*m);
         if (Status s = sys::enter_netns(ns.get()); !s) {
             say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", s.error().what, opt.netns, std::strerror(s.error().code));
             return kExitFailure;

@@ -34,32 +34,26 @@ const char* hint_for(int err, bool proc_path) {
     }
 }
 
-void Logger::append(Buffer& b, int fd, const char* text, size_t len) {
-    if (b.used + len > sizeof b.data) {
-        if (&b == &log_buf_) {
-            size_t n = b.used;
-            b.used = 0;
-            emit(b.data, n);
-        } else {
-            (void)sys::write_out(fd, b.data, b.used);
-            b.used = 0;
-        }
-    }
+void Logger::drain(Buffer& b) {
+    if (b.used == 0) return;
+    const size_t n = b.used;
+    b.used = 0;
+    if (&b == &log_buf_)
+        emit(b.data, n);
+    else
+        (void)sys::write_out(STDOUT_FILENO, b.data, n);
+}
+
+void Logger::append(Buffer& b, const char* text, size_t len) {
+    if (b.used + len > sizeof b.data) drain(b);
     if (len > sizeof b.data) len = sizeof b.data;
     std::memcpy(b.data + b.used, text, len);
     b.used += len;
 }
 
 void Logger::flush() {
-    if (log_buf_.used) {
-        size_t n = log_buf_.used;
-        log_buf_.used = 0;
-        emit(log_buf_.data, n);
-    }
-    if (out_buf_.used) {
-        (void)sys::write_out(STDOUT_FILENO, out_buf_.data, out_buf_.used);
-        out_buf_.used = 0;
-    }
+    drain(log_buf_);
+    drain(out_buf_);
 }
 
 void Logger::stamp(const timespec& now, char (&out)[32]) {
@@ -115,7 +109,7 @@ void Logger::line(const char* text, bool error) {
     if (netns_) fmt(ns, sizeof ns, "netns=%s ", netns_);
     char buf[kJsonMax + 160];
     int n = fmt(buf, sizeof buf, "%s %s%s\n", ts, ns, text);
-    if (n > 0) append(log_buf_, cfg_.fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+    if (n > 0) append(log_buf_, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
     if (cfg_.syslog) {
         char dgram[kJsonMax + 160];
         fmt(buf, sizeof buf, "%s%s", ns, text);
@@ -129,7 +123,7 @@ void Logger::out(const char* text, size_t len) {
     if (len > kJsonMax) len = kJsonMax;
     std::memcpy(buf, text, len);
     buf[len] = '\n';
-    append(out_buf_, STDOUT_FILENO, buf, len + 1);
+    append(out_buf_, buf, len + 1);
 }
 
 void Logger::summary(const PollStats& stats) {

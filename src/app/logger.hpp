@@ -75,7 +75,9 @@ private:
         size_t used = 0;
     };
     // Appends a line; writes the buffer out first when the line does not fit.
-    void append(Buffer& b, int fd, const char* text, size_t len);
+    void append(Buffer& b, const char* text, size_t len);
+    // Writes a buffer out: the log through emit(), the other to stdout.
+    void drain(Buffer& b);
 
     LogConfig cfg_;
     const char* netns_ = nullptr;

@@ -13,6 +13,7 @@
 
 #include "core/fmt.hpp"
 #include "proc/procfs.hpp"
+#include "sys/dirent_walk.hpp"
 #include "sys/sys.hpp"
 
 namespace tc::sys {
@@ -42,14 +43,10 @@ void each_entry(const char* dir, Fn fn) {
     Fd d(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!d.valid()) return;
     alignas(8) uint8_t buf[8192];
-    while (true) {
-        long n = syscall(SYS_getdents64, d.get(), buf, sizeof buf);
-        if (n <= 0) return;
-        DirentIter it(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-        std::string_view name;
-        while (it.next(name)) fn(name);
-        if (it.malformed()) return;
-    }
+    (void)each_dirent(d.get(), buf, [&](std::string_view name) {
+        fn(name);
+        return true;
+    });
 }
 
 }  // namespace

@@ -10,16 +10,10 @@
 
 #include "core/fmt.hpp"
 #include "proc/procfs.hpp"
+#include "sys/dirent_walk.hpp"
 
 namespace tc::sys {
 namespace {
-
-long getdents(int fd, std::span<uint8_t> buf) {
-    while (true) {
-        long n = syscall(SYS_getdents64, fd, buf.data(), buf.size());
-        if (n >= 0 || errno != EINTR) return n;
-    }
-}
 
 // Reads the link "PID/fd/N" (relative to dir_fd) and parses it as a socket.
 bool link_inode(int dir_fd, const char* name, uint32_t& inode) {
@@ -36,19 +30,17 @@ int open_root(const char* root) { return open(root, O_RDONLY | O_DIRECTORY | O_C
 Status ProcSys::find_holders(OwnerMap& map) {
     Fd proc(open_root(root_));
     if (!proc.valid()) return make_error(errno, "cannot open /proc");
-    while (true) {
-        long n = getdents(proc.get(), dents_);
-        if (n < 0) return make_error(errno, "cannot list /proc");
-        if (n == 0) return {};
-        DirentIter it(std::span<const uint8_t>(dents_.data(), static_cast<size_t>(n)));
-        std::string_view name;
-        while (it.next(name)) {
-            int32_t pid = 0;
-            if (!parse_pid(name, pid)) continue;
-            if (Status s = scan_process(proc.get(), pid, map); !s) return s;
-        }
-        if (it.malformed()) return make_error(EPROTO, "malformed /proc directory listing");
-    }
+    Status failed;
+    int err = each_dirent(proc.get(), dents_, [&](std::string_view name) {
+        int32_t pid = 0;
+        if (!parse_pid(name, pid)) return true;
+        failed = scan_process(proc.get(), pid, map);
+        return failed.ok();
+    });
+    if (!failed) return failed;
+    if (err == EPROTO) return make_error(EPROTO, "malformed /proc directory listing");
+    if (err) return make_error(err, "cannot list /proc");
+    return {};
 }
 
 Status ProcSys::scan_process(int proc_fd, int32_t pid, OwnerMap& map) {
@@ -59,25 +51,18 @@ Status ProcSys::scan_process(int proc_fd, int32_t pid, OwnerMap& map) {
         if (errno == EACCES || errno == EPERM) map.note_unreadable();
         return {};  // otherwise the process ended during the walk
     }
-    while (true) {
-        long n = getdents(dir.get(), fd_dents_);
-        if (n < 0) {
-            if (errno == EACCES || errno == EPERM) map.note_unreadable();
-            return {};
-        }
-        if (n == 0) return {};
-        DirentIter it(std::span<const uint8_t>(fd_dents_.data(), static_cast<size_t>(n)));
-        std::string_view name;
-        while (it.next(name)) {
-            int32_t fd = 0;
-            uint32_t inode = 0;
-            // getdents names are NUL-terminated in the buffer: name.data() is a C string.
-            if (!parse_fd_number(name, fd) || !link_inode(dir.get(), name.data(), inode) || !map.wants(inode))
-                continue;
-            if (!map.add(inode, pid, fd)) return make_error(ENOMEM, "too many socket holders");
-        }
-        if (it.malformed()) return {};  // one odd listing loses one process, not the walk
-    }
+    bool full = false;
+    int err = each_dirent(dir.get(), fd_dents_, [&](std::string_view name) {
+        int32_t fd = 0;
+        uint32_t inode = 0;
+        if (!parse_fd_number(name, fd) || !link_inode(dir.get(), name.data(), inode) || !map.wants(inode))
+            return true;
+        full = !map.add(inode, pid, fd);
+        return !full;
+    });
+    if (full) return make_error(ENOMEM, "too many socket holders");
+    if (err == EACCES || err == EPERM) map.note_unreadable();
+    return {};  // a process that ended, or an odd listing, loses that process, not the walk
 }
 
 Result<int> ProcSys::dup_fd(int32_t pid, int32_t fd) {
