@@ -18,6 +18,7 @@
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
 #ifndef TC_NO_SOCK_DESTROY
+#include "app/destroy_helper.hpp"
 #include "engine/kill_path.hpp"
 #include "engine/sock_destroy.hpp"
 #endif
@@ -160,7 +161,8 @@ int main(int argc, char** argv) {
     // A socket refused with EOPNOTSUPP although the kernel has SOCK_DESTROY
     // goes to the /proc path alone (see sock_destroy.hpp).
     sys::DiagSocket destroy_sock;
-    SockDestroyTerminator sock_destroy(destroy_sock, &proc);
+    ForkHelper helper(kSocketBuffer);  // half of a large set, from a second process
+    SockDestroyTerminator sock_destroy(destroy_sock, &proc, &helper);
     // A dry run needs neither the destroy socket nor the probe (nor privileges).
     if (Status s = opt.dry_run ? Status{} : destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);

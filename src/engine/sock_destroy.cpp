@@ -56,6 +56,11 @@ KillResult result_from_errno(int err) {
     return r;
 }
 
+int errno_of(const KillResult& r) {
+    if (r.outcome == Outcome::Ended) return 0;
+    return r.outcome == Outcome::Vanished ? ENOENT : r.err;
+}
+
 Result<int> probe_sock_destroy(DiagTransport& t) {
     std::array<uint8_t, kDestroyRequestLen> tx{};
     std::array<uint8_t, 4096> rx{};
@@ -113,11 +118,29 @@ Status SockDestroyTerminator::retry_refused(std::span<const SockRecord> recs, st
 Status SockDestroyTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
     for (KillResult& r : out) r = result_from_errno(EPROTO);
+    size_t mine = recs.size();
+    bool helped = false;
+    if (helper_ && recs.size() >= kSplitMin) {
+        mine = (recs.size() / 2 + kBatch - 1) / kBatch * kBatch;
+        helped = helper_->start(recs.subspan(mine));
+        if (!helped) mine = recs.size();
+    }
+    Status s = end_batches(recs.first(mine), out.first(mine));
+    if (helped) {  // waited for even when our half broke off
+        const size_t done = mine + helper_->finish(out.subspan(mine));
+        if (s && done < recs.size()) s = end_batches(recs.subspan(done), out.subspan(done));
+    }
+    if (!s) return s;
+    return retry_refused(recs, out);
+}
+
+Status SockDestroyTerminator::end_batches(std::span<const SockRecord> recs, std::span<KillResult> out) {
+    if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
     for (size_t at = 0; at < recs.size(); at += kBatch) {
         size_t n = recs.size() - at < kBatch ? recs.size() - at : kBatch;
         if (Status s = end_batch(recs.subspan(at, n), out.subspan(at, n)); !s) return s;
     }
-    return retry_refused(recs, out);
+    return {};
 }
 
 Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::span<KillResult> out) {

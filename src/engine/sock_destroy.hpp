@@ -26,14 +26,39 @@
 
 namespace tc {
 
+// A second process ending part of a large set through its own netlink
+// socket: most of a destroy's cost is the kernel's (the RST, tearing down
+// both ends), and two senders keep two CPUs busy with it.
+class DestroyHelper {
+public:
+    // Starts ending `recs` elsewhere. False: no helper could be started
+    // (the caller ends them itself).
+    virtual bool start(std::span<const SockRecord> recs) = 0;
+    // Waits for the helper and copies its results into `out` (the size of
+    // the span given to start). Returns how many records, from the front,
+    // it finished; the rest are the caller's to end.
+    virtual size_t finish(std::span<KillResult> out) = 0;
+
+protected:
+    ~DestroyHelper() = default;
+};
+
 class SockDestroyTerminator final : public Terminator {
 public:
     static constexpr size_t kBatch = 128;
+    // From this many connections on, the back half goes to the helper (a
+    // fork and a socket cost about as much as 50 destroys).
+    static constexpr size_t kSplitMin = 1024;
 
     // `fallback` (may be null) ends the sockets whose destroy was refused
-    // with EOPNOTSUPP although they still exist.
-    SockDestroyTerminator(DiagTransport& t, Terminator* fallback = nullptr) : transport_(t), fallback_(fallback) {}
+    // with EOPNOTSUPP although they still exist. `helper` (may be null)
+    // takes half of a large set.
+    SockDestroyTerminator(DiagTransport& t, Terminator* fallback = nullptr, DestroyHelper* helper = nullptr)
+        : transport_(t), fallback_(fallback), helper_(helper) {}
     Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override;
+    // The destroys alone, as the kernel acked them (every result comes from
+    // result_from_errno): no helper, no second look at refused sockets.
+    Status end_batches(std::span<const SockRecord> recs, std::span<KillResult> out);
 
 private:
     Status end_batch(std::span<const SockRecord> recs, std::span<KillResult> out);
@@ -43,6 +68,7 @@ private:
 
     DiagTransport& transport_;
     Terminator* fallback_;
+    DestroyHelper* helper_;
     uint32_t seq_ = 1;
     PodVec<SockRecord> retry_recs_;
     PodVec<KillResult> retry_out_;
@@ -57,6 +83,8 @@ private:
 
 // 0 -> Ended by SOCK_DESTROY, ENOENT -> Vanished, anything else -> Failed.
 KillResult result_from_errno(int err);
+// The errno a result of result_from_errno came from.
+int errno_of(const KillResult& r);
 
 // Asks the kernel whether SOCK_DESTROY works, with a request that can touch
 // no socket. Returns the errno of the kernel's answer (0, ENOENT, ESTALE:

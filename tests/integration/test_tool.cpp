@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -50,6 +51,30 @@ TEST_CASE("-s destroys the selected local port only; other ports, listener and I
     close(l1);
     close(l2);
     close(l6);
+}
+
+TEST_CASE("a large set (split between two processes on SOCK_DESTROY) ends exactly the selected connections", "[tool]") {
+    rlimit lim{};
+    REQUIRE(getrlimit(RLIMIT_NOFILE, &lim) == 0);
+    if (lim.rlim_cur < 8192) {
+        lim.rlim_cur = lim.rlim_max < 8192 ? lim.rlim_max : 8192;
+        REQUIRE(setrlimit(RLIMIT_NOFILE, &lim) == 0);
+    }
+    int l1 = it::listen_on(AF_INET, "127.0.0.1", 7011);
+    int l2 = it::listen_on(AF_INET, "127.0.0.1", 7012);
+    auto hit = connect_n(1500, l1, AF_INET, "127.0.0.1", 7011);  // over SockDestroyTerminator::kSplitMin
+    auto spared = connect_n(300, l2, AF_INET, "127.0.0.1", 7012);
+
+    it::RunResult r = it::run_tool({"-s", "7011", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(1500, 1500)) != std::string::npos);
+    CHECK(count(r.err, "destroyed 127.0.0.1:7011 -> 127.0.0.1:") == 1500);
+    expect(hit, it::killed(), "reset");
+    expect(spared, "alive", "alive");
+    it::close_all(hit);
+    it::close_all(spared);
+    close(l1);
+    close(l2);
 }
 
 TEST_CASE("--dport destroys connections by remote port", "[tool]") {

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,131 @@ std::vector<SockRecord> recs_to(std::initializer_list<uint16_t> dports) {
     return v;
 }
 
+std::vector<SockRecord> recs_from(uint16_t first, size_t n) {
+    std::vector<SockRecord> v;
+    for (size_t i = 0; i < n; ++i) v.push_back(testutil::rec("127.0.0.1", 22, "127.0.0.1", static_cast<uint16_t>(first + i)));
+    return v;
+}
+
+// The destination port of every destroy request the fake kernel was sent.
+std::vector<uint16_t> destroyed_ports(const FakeTransport& t) {
+    std::vector<uint16_t> ports;
+    for (const testutil::Bytes& msg : t.sent)
+        for (size_t off = 0; off + sizeof(nlmsghdr) + sizeof(inet_diag_req_v2) <= msg.size();) {
+            nlmsghdr h;
+            inet_diag_req_v2 req;
+            std::memcpy(&h, msg.data() + off, sizeof h);
+            std::memcpy(&req, msg.data() + off + sizeof h, sizeof req);
+            if (h.nlmsg_type == SOCK_DESTROY) ports.push_back(ntohs(req.id.idiag_dport));
+            off += h.nlmsg_len;
+        }
+    return ports;
+}
+
+// Stands in for the helper process: takes what it is given and answers
+// each of the first `finishes` with `ack`.
+struct FakeHelper final : DestroyHelper {
+    bool starts = true;
+    size_t finishes = SIZE_MAX;
+    int ack = ENOENT;  // not what the fake kernel answers, so results show who ended what
+    std::vector<uint16_t> given;
+    int finished = 0;
+    bool start(std::span<const SockRecord> recs) override {
+        if (!starts) return false;
+        for (const SockRecord& r : recs) given.push_back(r.dport());
+        return true;
+    }
+    size_t finish(std::span<KillResult> out) override {
+        ++finished;
+        const size_t n = finishes < out.size() ? finishes : out.size();
+        for (size_t i = 0; i < n; ++i) out[i] = result_from_errno(ack);
+        return n;
+    }
+};
+
+std::vector<uint16_t> port_run(uint16_t first, uint16_t last) {
+    std::vector<uint16_t> v;
+    for (uint32_t p = first; p <= last; ++p) v.push_back(static_cast<uint16_t>(p));
+    return v;
+}
+
 }  // namespace
+
+TEST_CASE("destroyer: a large set is split with a helper; what it did not finish, we end", "[sock_destroy]") {
+    FakeTransport t;
+    t.destroy_rule = [](const inet_diag_req_v2&) { return 0; };
+    FakeHelper helper;
+    SockDestroyTerminator term(t, nullptr, &helper);
+
+    SECTION("below the threshold: no helper") {
+        auto recs = recs_from(10000, SockDestroyTerminator::kSplitMin - 1);
+        std::vector<KillResult> out(recs.size());
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(helper.given.empty());
+        CHECK(helper.finished == 0);
+        CHECK(destroyed_ports(t) == port_run(10000, static_cast<uint16_t>(10000 + recs.size() - 1)));
+    }
+    SECTION("at the threshold: the back half (from a batch boundary) goes to the helper") {
+        auto recs = recs_from(10000, 3000);  // half is 1500, rounded up to 12 batches: 1536
+        std::vector<KillResult> out(recs.size());
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(destroyed_ports(t) == port_run(10000, 11535));
+        CHECK(helper.given == port_run(11536, 12999));
+        CHECK(helper.finished == 1);
+        CHECK(out[1535].outcome == Outcome::Ended);
+        CHECK(out[1536].outcome == Outcome::Vanished);
+        CHECK(out[2999].outcome == Outcome::Vanished);
+    }
+    SECTION("exactly kSplitMin is split") {
+        auto recs = recs_from(10000, SockDestroyTerminator::kSplitMin);
+        std::vector<KillResult> out(recs.size());
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(helper.given.size() == SockDestroyTerminator::kSplitMin / 2);
+    }
+    SECTION("a helper that cannot start leaves everything to us") {
+        helper.starts = false;
+        auto recs = recs_from(10000, 2000);
+        std::vector<KillResult> out(recs.size());
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(destroyed_ports(t) == port_run(10000, 11999));
+        CHECK(helper.finished == 0);
+        CHECK(out[1999].outcome == Outcome::Ended);
+    }
+    SECTION("a helper that stopped part-way: we end the rest of its share") {
+        helper.finishes = 100;
+        auto recs = recs_from(10000, 2000);  // ours: 1024, the helper's: 976
+        std::vector<KillResult> out(recs.size());
+        REQUIRE(term.end_connections(recs, out).ok());
+        std::vector<uint16_t> want = port_run(10000, 11023);
+        for (uint16_t p : port_run(11124, 11999)) want.push_back(p);
+        CHECK(destroyed_ports(t) == want);
+        CHECK(out[1123].outcome == Outcome::Vanished);
+        CHECK(out[1124].outcome == Outcome::Ended);
+    }
+    SECTION("our half breaking off still waits for the helper") {
+        t.send_error = EPERM;
+        auto recs = recs_from(10000, 2000);
+        std::vector<KillResult> out(recs.size());
+        CHECK_FALSE(term.end_connections(recs, out).ok());
+        CHECK(helper.finished == 1);
+    }
+    SECTION("the helper's EOPNOTSUPP answers get the same second look as ours") {
+        helper.ack = EOPNOTSUPP;
+        t.lookup_rule = [](const inet_diag_req_v2&, uint8_t&) { return ENOENT; };
+        auto recs = recs_from(10000, 2000);
+        std::vector<KillResult> out(recs.size());
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(t.lookups == 976);
+        CHECK(out[1999].outcome == Outcome::Vanished);
+    }
+}
+
+TEST_CASE("destroyer: errno_of undoes result_from_errno", "[sock_destroy]") {
+    for (int err : {0, ENOENT, EPERM, EOPNOTSUPP, ENOBUFS, EPROTO}) {
+        INFO("errno " << err);
+        CHECK(errno_of(result_from_errno(err)) == err);
+    }
+}
 
 TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") {
     std::vector<SockRecord> recs;

@@ -1,0 +1,48 @@
+#include "sys/process.hpp"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace tc::sys {
+
+int usable_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    const int n = CPU_COUNT(&set);
+    return n > 0 ? n : 1;
+}
+
+// The raw system call: libc's fork() also runs atfork handlers and resets
+// its locks (about 3 KiB of a static binary), which a single-threaded
+// caller whose child makes only system calls has no use for.
+Result<int> fork_process() {
+    const long pid = syscall(SYS_clone, SIGCHLD, 0L, 0L, 0L, 0L);
+    if (pid < 0) return make_error(errno, "fork");
+    return static_cast<int>(pid);
+}
+
+Result<int> wait_exit(int pid) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return make_error(errno, "waitpid");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void exit_now(int status) { _exit(status); }
+
+void* shared_alloc(size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+}
+
+void shared_free(void* p, size_t bytes) {
+    if (p) munmap(p, bytes);
+}
+
+}  // namespace tc::sys
