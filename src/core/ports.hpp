@@ -31,6 +31,8 @@ public:
     const PortRange& operator[](size_t i) const { return ranges_[i]; }
 
     bool contains(uint16_t port) const;
+    // The one port of a set that holds exactly one, else 0.
+    uint16_t single() const { return count_ == 1 && ranges_[0].lo == ranges_[0].hi ? ranges_[0].lo : 0; }
 
     // Adds one range and re-normalizes (sort + merge overlapping/adjacent).
     // The cap applies to the merged set: 512 single ports followed by a

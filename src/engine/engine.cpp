@@ -24,6 +24,8 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     req.states = sel.states;
     req.want_info = sel.needs_tcp_info();
     req.bytecode = program;
+    req.sport = sel.sports.single();
+    req.dport = sel.dports.single();
     Result<size_t> len = encode_dump_request(req, std::span<uint8_t>(request_.data(), request_.size()));
     if (!len) return len.error();
     if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;

@@ -44,6 +44,8 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
         r.idiag_family = AF_UNSPEC;
         r.idiag_ext = ext;
         r.idiag_states = req.states;
+        r.id.idiag_sport = net16(req.sport);
+        r.id.idiag_dport = net16(req.dport);
         w.put(&r, sizeof r);
     } else {
         put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
@@ -52,6 +54,8 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
         r.sdiag_protocol = kIpprotoTcp;
         r.idiag_states = req.states;
         r.idiag_ext = ext;
+        r.id.idiag_sport = net16(req.sport);
+        r.id.idiag_dport = net16(req.dport);
         w.put(&r, sizeof r);
     }
     if (!req.bytecode.empty()) {

@@ -136,6 +136,43 @@ TEST_CASE("engine: a kernel that refuses the single walk gets one dump per famil
     CHECK(type_of(3) == SOCK_DIAG_BY_FAMILY);
 }
 
+TEST_CASE("engine: a single port also goes into the request's id, which the kernel compares first", "[engine]") {
+    // inet_diag_req (legacy, both families): the id starts at byte 4;
+    // inet_diag_req_v2 (one family): at byte 8. Ports in network order.
+    auto ports_in = [](const Bytes& msg, size_t id_at) {
+        const uint8_t* id = msg.data() + sizeof(nlmsghdr) + id_at;
+        return std::make_pair(uint16_t(id[0] << 8 | id[1]), uint16_t(id[2] << 8 | id[3]));
+    };
+    struct Case {
+        const char* sports;
+        const char* dports;
+        uint16_t want_s, want_d;
+    };
+    for (Case c : {Case{"22", "", 22, 0}, Case{"", "443", 0, 443}, Case{"22", "80", 22, 80},
+                   Case{"22-23", "", 0, 0}, Case{"22,80", "", 0, 0}, Case{"", "", 0, 0}}) {
+        INFO("-s '" << c.sports << "' -d '" << c.dports << "'");
+        Selection sel;
+        if (*c.sports) REQUIRE(parse_ports(c.sports, sel.sports).ok());
+        if (*c.dports) REQUIRE(parse_ports(c.dports, sel.dports).ok());
+        sel.ipv6 = true;
+        DumpScript dump;
+        Bytes refused;  // the single walk refused: per family, v2 requests
+        testutil::append_msg(refused, NLMSG_ERROR, 1, testutil::int_payload(-EINVAL));
+        dump.t.queued.push_back(refused);
+        dump.family(2, {});
+        dump.family(3, {});
+        FakeTransport destroy;
+        SockDestroyTerminator term(destroy);
+        Engine engine(dump.t, term);
+        Recorder obs;
+        REQUIRE(engine.poll(sel, obs).ok());
+        REQUIRE(dump.t.sent.size() == 3);
+        CHECK(ports_in(dump.t.sent[0], 4) == std::make_pair(c.want_s, c.want_d));
+        CHECK(ports_in(dump.t.sent[1], 8) == std::make_pair(c.want_s, c.want_d));
+        CHECK(ports_in(dump.t.sent[2], 8) == std::make_pair(c.want_s, c.want_d));
+    }
+}
+
 TEST_CASE("engine: idle rules need tcp_info and are requested only then", "[engine]") {
     DumpScript dump;
     dump.family(1, {diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1), 5000),
