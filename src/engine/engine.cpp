@@ -32,6 +32,7 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
 
     while (true) {
         Result<size_t> got = dump_.recv(rx_, true);
+        if (!got && got.error().code == EAGAIN) return make_error(ETIMEDOUT, "the kernel stopped answering during a dump");
         if (!got) return got.error();
         if (*got == 0) return make_error(EPROTO, "netlink socket closed during dump");
         NlMsgIter it(std::span<const uint8_t>(rx_.data(), *got));

@@ -163,17 +163,25 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
     if (pending == 0) return {};
     if (Status s = transport_.send(std::span<const uint8_t>(tx_.data(), len)); !s) return s;
 
-    int lost = 0;  // ENOBUFS: some acks were dropped
+    // The kernel queues every ack before the send returns. Take what is
+    // queued; if acks are missing although none were dropped, wait once
+    // more (up to the reply timeout) for late ones.
+    int lost = 0;  // ENOBUFS: some acks were dropped and will not come
+    bool wait = false;
     while (pending > 0) {
-        Result<size_t> got = transport_.recv_many(rx_, kAckSlot, rx_lens_);
+        Result<size_t> got = transport_.recv_many(rx_, kAckSlot, rx_lens_, wait);
         if (!got) {
-            if (got.error().code == ENOBUFS) {
+            const int err = got.error().code;
+            if (err == ENOBUFS) {
                 lost = ENOBUFS;
                 continue;
             }
-            if (got.error().code == EAGAIN) break;
-            return got.error();
+            if (err != EAGAIN) return got.error();
+            if (lost || wait) break;
+            wait = true;
+            continue;
         }
+        wait = false;
         for (size_t d = 0; d < *got; ++d) {
             const size_t got_len = rx_lens_[d] < kAckSlot ? rx_lens_[d] : kAckSlot;
             NlMsgIter it(std::span<const uint8_t>(rx_.data() + d * kAckSlot, got_len));
@@ -190,8 +198,19 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
         }
     }
     for (size_t i = 0; i < recs.size(); ++i)
-        if (!answered[i]) out[i] = result_from_errno(lost ? lost : EPROTO);
+        if (!answered[i]) out[i] = resolve_unanswered(recs[i], lost ? lost : ETIMEDOUT);
     return {};
+}
+
+KillResult SockDestroyTerminator::resolve_unanswered(const SockRecord& rec, int why) {
+    // Its destroy went out, so a connection that is gone now (or closing
+    // in TIME_WAIT) has ended; one still there has not.
+    Result<uint8_t> state = lookup_state(rec);
+    if (!state) {
+        const int err = state.error().code;
+        return result_from_errno(err == ENOENT || err == ESTALE ? 0 : why);
+    }
+    return result_from_errno(*state == kTcpClose || *state == kTcpTimeWait ? 0 : why);
 }
 
 }  // namespace tc

@@ -4,8 +4,9 @@
 // queues one ack (NLMSG_ERROR, error 0 or -errno, our seq echoed) per
 // message, so after a send all acks of the batch are already waiting.
 // Batches stay small enough that the acks fit the receive buffer; acks that
-// did not fit are reported by the next recv as ENOBUFS (the destroys still
-// happened, but we cannot tell which, so those count as failed).
+// did not fit are reported by the next recv as ENOBUFS (the destroys may
+// still have happened). Each connection left without an ack is looked up
+// again by id and cookie: gone counts as ended, still there as failed.
 //
 // One socket's EOPNOTSUPP says nothing about the kernel (the probe decides
 // that): a connection that closed between the dump and the destroy leaves a
@@ -63,6 +64,10 @@ public:
 private:
     Status end_batch(std::span<const SockRecord> recs, std::span<KillResult> out);
     Status retry_refused(std::span<const SockRecord> recs, std::span<KillResult> out);
+    // A destroy whose ack never came (dropped: ENOBUFS; or not within the
+    // reply timeout: ETIMEDOUT): ended when the socket is gone now, else
+    // failed with `why`.
+    KillResult resolve_unanswered(const SockRecord& rec, int why);
     // The socket's state now (TCP_*), or the errno the kernel answered.
     Result<uint8_t> lookup_state(const SockRecord& rec);
 

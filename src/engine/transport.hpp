@@ -15,13 +15,15 @@ class DiagTransport {
 public:
     virtual Status send(std::span<const uint8_t> msg) = 0;
     // Receives one datagram. With `wait` false, returns EAGAIN when nothing
-    // is queued. A datagram larger than `buf` is an error (EMSGSIZE).
+    // is queued; with it, EAGAIN when nothing came within the reply timeout.
+    // A datagram larger than `buf` is an error (EMSGSIZE).
     virtual Result<size_t> recv(std::span<uint8_t> buf, bool wait) = 0;
-    // Takes up to lens.size() queued datagrams without waiting, in one go:
-    // datagram i lands at buf[i * slot] (cut to `slot` bytes) and its length
-    // in lens[i]. Returns how many; EAGAIN when none is queued. For acks,
-    // which the kernel sends one datagram each.
-    virtual Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens) = 0;
+    // Takes up to lens.size() queued datagrams in one go: datagram i lands
+    // at buf[i * slot] (cut to `slot` bytes) and its length in lens[i].
+    // Returns how many. Without `wait`, EAGAIN when none is queued; with it,
+    // waits for the first one, EAGAIN when none came within the socket's
+    // reply timeout. For acks, which the kernel sends one datagram each.
+    virtual Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) = 0;
 
 protected:
     ~DiagTransport() = default;

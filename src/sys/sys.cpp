@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -40,6 +41,9 @@ Status DiagSocket::open(int rcvbuf, int sndbuf) {
     fd_ = Fd(fd);
     set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
     set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf);
+    const timeval limit{kReplyTimeoutMs / 1000, kReplyTimeoutMs % 1000 * 1000};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0)
+        return make_error(errno, "cannot set the netlink receive timeout");
     return {};
 }
 
@@ -73,7 +77,7 @@ Result<size_t> DiagSocket::recv(std::span<uint8_t> buf, bool wait) {
     }
 }
 
-Result<size_t> DiagSocket::recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens) {
+Result<size_t> DiagSocket::recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) {
     constexpr size_t kMax = 256;
     mmsghdr msgs[kMax];
     iovec iovs[kMax];
@@ -87,7 +91,7 @@ Result<size_t> DiagSocket::recv_many(std::span<uint8_t> buf, size_t slot, std::s
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
     while (true) {
-        int got = recvmmsg(fd_.get(), msgs, static_cast<unsigned>(n), MSG_DONTWAIT, nullptr);
+        int got = recvmmsg(fd_.get(), msgs, static_cast<unsigned>(n), wait ? MSG_WAITFORONE : MSG_DONTWAIT, nullptr);
         if (got >= 0) {
             for (int i = 0; i < got; ++i) lens[i] = msgs[i].msg_len;
             return static_cast<size_t>(got);

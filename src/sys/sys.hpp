@@ -41,9 +41,13 @@ public:
     // rcvbuf/sndbuf: wanted sizes; the FORCE variants are tried first (root),
     // then the plain ones (capped by net.core.*mem_max).
     Status open(int rcvbuf, int sndbuf);
+    // The kernel answers a request before the send returns (a dump refills
+    // the socket inside each recv), so a receive that waits this long is
+    // told EAGAIN: no answer is coming.
+    static constexpr int kReplyTimeoutMs = 2000;
     Status send(std::span<const uint8_t> msg) override;
     Result<size_t> recv(std::span<uint8_t> buf, bool wait) override;
-    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens) override;
+    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) override;
 
 private:
     Fd fd_;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <set>
 #include <vector>
 
 #include "engine/transport.hpp"
@@ -48,6 +49,10 @@ public:
     size_t lookups = 0;
     size_t acks_per_datagram = 1;      // the kernel sends one ack per datagram
     size_t drop_acks_after = SIZE_MAX; // simulate a full receive buffer
+    std::set<uint32_t> late_seqs;      // acks of these seqs come only to a receive that waits
+    std::deque<Bytes> late;
+    std::set<uint32_t> silent_seqs;    // acks of these seqs never come
+    bool duplicate_acks = false;       // every ack datagram arrives twice
     bool overflowed = false;
 
     tc::Status send(std::span<const uint8_t> msg) override {
@@ -71,8 +76,15 @@ public:
     }
 
     size_t recv_many_calls = 0;
-    tc::Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens) override {
+    size_t waits = 0;  // recv_many calls that would have waited for the reply timeout
+    tc::Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) override {
         ++recv_many_calls;
+        waits += wait;
+        if (wait && queued.empty())
+            while (!late.empty()) {
+                queued.push_back(late.front());
+                late.pop_front();
+            }
         size_t n = 0;
         while (n < lens.size() && (n + 1) * slot <= buf.size()) {
             tc::Result<size_t> got = recv(std::span<uint8_t>(buf.data() + n * slot, slot), false);
@@ -117,12 +129,22 @@ private:
             }
             if (acked++ >= drop_acks_after) {
                 overflowed = true;
+            } else if (silent_seqs.count(h.nlmsg_seq)) {
+                // this ack is never sent
+            } else if (late_seqs.count(h.nlmsg_seq)) {
+                Bytes late_ack;
+                Bytes payload = int_payload(-err);
+                const uint8_t* hp = reinterpret_cast<const uint8_t*>(&h);
+                payload.insert(payload.end(), hp, hp + sizeof h);
+                append_msg(late_ack, NLMSG_ERROR, h.nlmsg_seq, payload);
+                late.push_back(late_ack);
             } else {
                 Bytes payload = int_payload(-err);
                 const uint8_t* hp = reinterpret_cast<const uint8_t*>(&h);
                 payload.insert(payload.end(), hp, hp + sizeof h);  // the kernel echoes the header
                 append_msg(dgram, NLMSG_ERROR, h.nlmsg_seq, payload);
                 if (acked % acks_per_datagram == 0) {
+                    if (duplicate_acks) queued.push_back(dgram);
                     queued.push_back(dgram);
                     dgram.clear();
                 }

@@ -193,13 +193,80 @@ TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") 
             } else CHECK(out[i].outcome == Outcome::Ended);
         }
     }
-    SECTION("acks dropped by a full receive buffer count as failed (ENOBUFS)") {
+    SECTION("acks dropped by a full receive buffer: each unanswered one is looked up again") {
         t.drop_acks_after = 100;
+        // Gone now: it was destroyed. Still there (odd ports): it was not.
+        t.lookup_rule = [](const inet_diag_req_v2& req, uint8_t& state) {
+            state = 1;
+            return ntohs(req.id.idiag_dport) % 2 ? 0 : ENOENT;
+        };
         SockDestroyTerminator term(t);
         REQUIRE(term.end_connections(std::span(recs).first(128), std::span(out).first(128)).ok());
-        size_t enobufs = 0;
-        for (size_t i = 0; i < 128; ++i) enobufs += out[i].outcome == Outcome::Failed && out[i].err == ENOBUFS;
-        CHECK(enobufs == 28);
+        CHECK(t.lookups == 28);
+        CHECK(t.waits == 0);  // dropped acks do not come late: no waiting for them
+        for (size_t i = 100; i < 128; ++i) {
+            const uint16_t port = recs[i].dport();
+            INFO("port " << port);
+            if (port % 2) {
+                CHECK(out[i].outcome == Outcome::Failed);
+                CHECK(out[i].err == ENOBUFS);
+            } else {
+                CHECK(out[i].outcome == Outcome::Ended);
+                CHECK(out[i].method == Method::SockDestroy);
+            }
+        }
+        CHECK(out[99].outcome == (recs[99].dport() % 10 == 2 ? Outcome::Failed : recs[99].dport() % 10 == 1 ? Outcome::Vanished : Outcome::Ended));
+    }
+    SECTION("late acks are waited for, once, and count like any other") {
+        t.late_seqs = {5, 6, 200};  // two of the first batch, one of the second
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(recs, out).ok());
+        CHECK(t.lookups == 0);
+        CHECK(t.waits == 2);
+        for (size_t i : {4u, 5u, 199u}) {
+            INFO("record " << i);
+            CHECK(out[i].outcome == (recs[i].dport() % 10 == 1 ? Outcome::Vanished : recs[i].dport() % 10 == 2 ? Outcome::Failed : Outcome::Ended));
+        }
+    }
+    SECTION("acks that never come: looked up after the reply timeout") {
+        t.silent_seqs = {7, 8};
+        t.lookup_rule = [](const inet_diag_req_v2& req, uint8_t& state) {
+            state = 1;  // 10006 still established: its destroy did not happen
+            return ntohs(req.id.idiag_dport) == 10006 ? 0 : ENOENT;
+        };
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(std::span(recs).first(10), std::span(out).first(10)).ok());
+        CHECK(t.waits == 1);
+        CHECK(t.lookups == 2);
+        CHECK(out[6].outcome == Outcome::Failed);
+        CHECK(out[6].err == ETIMEDOUT);
+        CHECK(out[7].outcome == Outcome::Ended);
+        CHECK(out[8].outcome == Outcome::Ended);
+    }
+    SECTION("a stale ack from an earlier poll lands on nothing in the next") {
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(std::span(recs).first(3), std::span(out).first(3)).ok());  // seqs 1-3
+        // An ack of the first poll (seq 2, already answered) comes again,
+        // saying EPERM, before the second poll's acks.
+        testutil::Bytes stale;
+        testutil::append_msg(stale, NLMSG_ERROR, 2, testutil::int_payload(-EPERM));
+        t.queued.push_back(stale);
+        std::vector<KillResult> again(5);
+        REQUIRE(term.end_connections(std::span(recs).subspan(20, 5), again).ok());  // seqs 4-8
+        for (size_t i = 0; i < 5; ++i) {
+            INFO("record " << i);
+            const uint16_t port = recs[20 + i].dport();
+            CHECK(again[i].outcome == (port % 10 == 1 ? Outcome::Vanished : port % 10 == 2 ? Outcome::Failed : Outcome::Ended));
+        }
+    }
+    SECTION("acks of every batch arriving twice land once each") {
+        t.duplicate_acks = true;
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(recs, out).ok());
+        size_t ended = 0;
+        for (size_t i = 0; i < recs.size(); ++i) ended += out[i].outcome == Outcome::Ended;
+        CHECK(ended == 240);  // 300 minus the 30 ENOENT and 30 EPERM ports
+        CHECK(t.lookups == 0);
     }
     SECTION("a record with a wildcard cookie is refused, the rest go on") {
         recs[5].id.idiag_cookie[0] = recs[5].id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
