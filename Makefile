@@ -75,7 +75,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: all nosd deps test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: all nosd deps fuzz-deps fuzz fuzz-smoke fuzz-seeds test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -128,6 +128,43 @@ $(BUILD)/integration_tests: $(INTEG_OBJS)
 deps:
 	@sh scripts/install-deps.sh
 
+# --- fuzzing: clang's libFuzzer over the pure code ------------------------
+# make fuzz runs each harness for FUZZ_TIME seconds (make test: FUZZ_SMOKE)
+# from its seed corpus in tests/fuzz/corpus/NAME; what it learns goes to
+# build/fuzz/corpus/NAME, crashes to build/fuzz/.
+FUZZ_CXX   ?= clang++
+FUZZ_TIME  ?= 300
+FUZZ_SMOKE ?= 10
+FUZZERS    := netlink args values
+FUZZ_FLAGS := $(CXXSTD) -O1 -g -Isrc -Itests -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_LIB_OBJS := $(patsubst src/%.cpp,$(BUILD)/fuzz/src/%.o,$(LIB_SRCS))
+FUZZ_BINS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZERS))
+
+$(BUILD)/fuzz/src/%.o: src/%.cpp $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_LIB_OBJS) $(HDRS) $(TEST_HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS)
+
+fuzz-deps:
+	@sh scripts/install-deps.sh clang libclang-rt-dev
+
+fuzz: fuzz-deps
+	$(MAKE) -j$(JOBS) $(FUZZ_BINS)
+	sh scripts/fuzz.sh $(FUZZ_TIME) $(FUZZERS)
+
+# Seeds for fuzz_netlink from the real kernel, in a throwaway namespace.
+fuzz-seeds: $(BUILD)/fuzz_capture
+	mkdir -p tests/fuzz/corpus/netlink
+	unshare -n sh -c 'ip link set lo up && ./$(BUILD)/fuzz_capture tests/fuzz/corpus/netlink'
+$(BUILD)/fuzz_capture: tests/tools/fuzz_capture.cpp $(TEST_LIB_OBJS)
+	$(CXX) $(TEST_FLAGS) -o $@ $^
+
+fuzz-smoke: fuzz-deps
+	$(MAKE) -j$(JOBS) $(FUZZ_BINS)
+	sh scripts/fuzz.sh $(FUZZ_SMOKE) $(FUZZERS)
+
 unit: $(BUILD)/unit_tests
 	./$(BUILD)/unit_tests
 
@@ -151,6 +188,7 @@ test: deps
 	TC_MODE=use_proc ./$(BUILD)/integration_tests
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
 	$(MAKE) bench-tiny
+	$(MAKE) fuzz-smoke
 
 demo: deps
 	$(MAKE) all $(BUILD)/conn_holder

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Installs the Debian packages the build and the tests need, if missing.
+# Installs the Debian packages the build and the tests need, if missing,
+# plus any named as arguments (make fuzz: clang libclang-rt-dev).
 set -eu
-pkgs="g++ make musl-tools catch2 iproute2 file util-linux"
+pkgs="g++ make musl-tools catch2 iproute2 file util-linux $*"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,186 @@
+// libFuzzer: netlink replies from a kernel we do not trust.
+//
+// The input is a script of datagrams (| len 2 | bytes |...). The first byte
+// picks what reads them:
+//   0  the message and attribute iterators: every message and attribute
+//      they hand out lies inside its datagram;
+//      a reply that decodes re-encodes into a destroy request for the same
+//      tuple and cookie;
+//   1  a dump, read by the engine: nothing outside the selection reaches the
+//      terminator, and the poll ends (no hang) whatever the datagrams say;
+//   2  the acks of a destroy batch: every connection gets one defined
+//      outcome, and the terminator sends no more than one batch plus one
+//      lookup per connection.
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "engine/sock_destroy.hpp"
+#include "unit/helpers.hpp"
+#include "wire/diag_wire.hpp"
+#include "wire/netlink.hpp"
+
+using namespace tc;
+
+namespace {
+
+#define CHECK_OR_DIE(cond)                                                   \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            __builtin_printf("invariant broken: %s (line %d)\n", #cond, __LINE__); \
+            abort();                                                         \
+        }                                                                    \
+    } while (0)
+
+std::deque<std::vector<uint8_t>> split(const uint8_t* data, size_t size) {
+    std::deque<std::vector<uint8_t>> out;
+    while (size >= 2) {
+        size_t n = static_cast<size_t>(data[0]) | static_cast<size_t>(data[1]) << 8;
+        data += 2;
+        size -= 2;
+        if (n > size) n = size;
+        out.emplace_back(data, data + n);
+        data += n;
+        size -= n;
+    }
+    return out;
+}
+
+bool inside(std::span<const uint8_t> part, std::span<const uint8_t> whole) {
+    return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+// Hands out the scripted datagrams, then EAGAIN (what a socket with a
+// receive timeout answers when the kernel says nothing more).
+struct ScriptTransport final : DiagTransport {
+    std::deque<std::vector<uint8_t>> dgrams;
+    size_t sends = 0;
+    Status send(std::span<const uint8_t>) override {
+        ++sends;
+        return {};
+    }
+    Result<size_t> recv(std::span<uint8_t> buf, bool) override {
+        if (dgrams.empty()) return make_error(EAGAIN, "script empty");
+        std::vector<uint8_t> d = std::move(dgrams.front());
+        dgrams.pop_front();
+        if (d.size() > buf.size()) return make_error(EMSGSIZE, "too big");
+        if (!d.empty()) std::memcpy(buf.data(), d.data(), d.size());
+        return d.size();
+    }
+    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool) override {
+        size_t n = 0;
+        while (n < lens.size() && (n + 1) * slot <= buf.size() && !dgrams.empty()) {
+            std::vector<uint8_t>& d = dgrams.front();
+            const size_t len = d.size() < slot ? d.size() : slot;
+            if (len) std::memcpy(buf.data() + n * slot, d.data(), len);
+            lens[n++] = d.size();  // the real length, as recvmmsg reports it with MSG_TRUNC
+            dgrams.pop_front();
+        }
+        if (n == 0) return make_error(EAGAIN, "script empty");
+        return n;
+    }
+};
+
+void walk(std::span<const uint8_t> dgram) {
+    NlMsgIter it(dgram);
+    NlMsg m;
+    while (it.next(m)) {
+        CHECK_OR_DIE(inside(m.payload, dgram));
+        int err = 0;
+        (void)nl_payload_errno(m.payload, err);
+        if (m.payload.size() > sizeof(inet_diag_msg)) {
+            NlAttrIter ai(m.payload.subspan(sizeof(inet_diag_msg)));
+            NlAttr a;
+            while (ai.next(a)) CHECK_OR_DIE(inside(a.data, m.payload));
+        }
+        Result<SockRecord> rec = decode_sock(m.payload);
+        if (!rec) continue;
+        uint8_t req[kDestroyRequestLen];
+        Result<size_t> n = encode_destroy_request(1, *rec, req);
+        if (!n) continue;  // a wildcard cookie is refused, never sent
+        CHECK_OR_DIE(*n == kDestroyRequestLen);
+        inet_diag_req_v2 r;
+        std::memcpy(&r, req + sizeof(nlmsghdr), sizeof r);
+        CHECK_OR_DIE(r.sdiag_family == rec->family);
+        CHECK_OR_DIE(std::memcmp(&r.id, &rec->id, sizeof r.id) == 0);
+        inet_diag_msg msg;
+        std::memcpy(&msg, m.payload.data(), sizeof msg);
+        CHECK_OR_DIE(std::memcmp(&r.id, &msg.id, sizeof r.id) == 0);  // the tuple and cookie the kernel sent
+    }
+}
+
+struct CheckingTerminator final : Terminator {
+    const Selection* sel;
+    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override {
+        for (size_t i = 0; i < recs.size(); ++i) {
+            bool in_some_scope = false;
+            DumpPlan plan = plan_dumps(*sel, true);
+            for (size_t s = 0; s < plan.count; ++s) in_some_scope |= selected(*sel, plan.scopes[s], recs[i]);
+            plan = plan_dumps(*sel, false);
+            for (size_t s = 0; s < plan.count; ++s) in_some_scope |= selected(*sel, plan.scopes[s], recs[i]);
+            CHECK_OR_DIE(in_some_scope);
+            out[i] = result_from_errno(0);
+        }
+        return {};
+    }
+};
+
+struct NullObserver final : PollObserver {
+    void on_filter(const DumpScope&, std::span<const uint8_t>) override {}
+    void on_candidate(const SockRecord&, uint32_t, bool) override {}
+    void on_result(const SockRecord&, const KillResult&) override {}
+};
+
+void dump(const uint8_t* data, size_t size) {
+    if (size < 1) return;
+    Selection sel;
+    (void)parse_ports("22,7000-7099", sel.sports);
+    sel.ipv6 = data[0] & 1;
+    sel.idle_min_ms = data[0] & 2 ? 1000 : 0;
+    ScriptTransport t;
+    t.dgrams = split(data + 1, size - 1);
+    CheckingTerminator term;
+    term.sel = &sel;
+    Engine engine(t, term);
+    NullObserver obs;
+    (void)engine.poll(sel, obs);
+    CHECK_OR_DIE(t.sends <= 4);  // one walk, or its refusal and one per family
+}
+
+void acks(const uint8_t* data, size_t size) {
+    if (size < 1) return;
+    const size_t n = 1 + data[0] % 200;  // up to two batches
+    std::vector<SockRecord> recs;
+    for (size_t i = 0; i < n; ++i)
+        recs.push_back(testutil::rec("127.0.0.1", 22, "127.0.0.1", static_cast<uint16_t>(10000 + i)));
+    ScriptTransport t;
+    t.dgrams = split(data + 1, size - 1);
+    SockDestroyTerminator term(t);
+    std::vector<KillResult> out(n);
+    (void)term.end_connections(recs, out);
+    for (const KillResult& r : out) {
+        CHECK_OR_DIE(r.outcome == Outcome::Ended || r.outcome == Outcome::Vanished || r.outcome == Outcome::Failed);
+        CHECK_OR_DIE(r.outcome != Outcome::Failed || r.err != 0);
+    }
+    CHECK_OR_DIE(t.sends <= 2 + 2 * n);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size < 1) return 0;
+    switch (data[0] % 3) {
+        case 0:
+            for (const std::vector<uint8_t>& d : split(data + 1, size - 1)) walk(d);
+            break;
+        case 1: dump(data + 1, size - 1); break;
+        case 2: acks(data + 1, size - 1); break;
+    }
+    return 0;
+}

@@ -1,0 +1,170 @@
+// libFuzzer: every value parser, each against a slow reference or a
+// round trip. The first byte picks the parser; the rest is its text.
+#include <arpa/inet.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+#include <string>
+#include <string_view>
+
+#include "core/options.hpp"
+#include "core/ports.hpp"
+#include "core/prefix.hpp"
+#include "proc/procfs.hpp"
+
+using namespace tc;
+
+#define CHECK_OR_DIE(cond)                                                   \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            __builtin_printf("invariant broken: %s (line %d)\n", #cond, __LINE__); \
+            abort();                                                         \
+        }                                                                    \
+    } while (0)
+
+namespace {
+
+// The port list grammar, written the obvious way: items split at commas,
+// each "N" or "N-M", 1 <= N <= M <= 65535, decimal digits only (leading
+// zeros allowed). Returns false for
+// text the grammar rejects; fills the set of ports it names.
+bool slow_number(const std::string& text, long& v) {
+    if (text.empty()) return false;
+    for (char c : text)
+        if (c < '0' || c > '9') return false;
+    const size_t nz = text.find_first_not_of('0');  // leading zeros are allowed
+    const std::string s = nz == std::string::npos ? "0" : text.substr(nz);
+    if (s.size() > 6) return false;
+    v = std::stol(s);
+    return v >= 1 && v <= 65535;
+}
+
+bool slow_ports(const std::string& text, std::vector<uint8_t>& out) {
+    if (text.empty()) return false;
+    size_t start = 0;
+    while (true) {
+        size_t comma = text.find(',', start);
+        std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        size_t dash = item.find('-');
+        long lo = 0, hi = 0;
+        if (dash == std::string::npos) {
+            if (!slow_number(item, lo)) return false;
+            hi = lo;
+        } else if (!slow_number(item.substr(0, dash), lo) || !slow_number(item.substr(dash + 1), hi) || lo > hi) {
+            return false;
+        }
+        for (long p = lo; p <= hi; ++p) out[static_cast<size_t>(p)] = 1;
+        if (comma == std::string::npos) return true;
+        start = comma + 1;
+    }
+}
+
+void ports(std::string_view text) {
+    PortSet set;
+    const bool ok = parse_ports(text, set).ok();
+    std::vector<uint8_t> want(65536);
+    const bool slow_ok = slow_ports(std::string(text), want);
+    if (!ok) {
+        // Only the cap on ranges may refuse what the grammar allows.
+        if (slow_ok) CHECK_OR_DIE(set.size() == PortSet::kMaxRanges);
+        return;
+    }
+    CHECK_OR_DIE(slow_ok);
+    std::vector<uint8_t> got(65536);
+    for (const PortRange& r : set)
+        for (uint32_t p = r.lo; p <= r.hi; ++p) got[p] = 1;
+    CHECK_OR_DIE(got == want);
+    for (const PortRange& r : set) {  // and contains() agrees at the edges
+        CHECK_OR_DIE(set.contains(r.lo) && set.contains(r.hi));
+        if (r.lo > 1) CHECK_OR_DIE(!set.contains(static_cast<uint16_t>(r.lo - 1)));
+    }
+    for (size_t i = 1; i < set.size(); ++i) CHECK_OR_DIE(set[i - 1].hi + 1 < set[i].lo);  // sorted, apart
+}
+
+void seconds(std::string_view text) {
+    uint64_t ns = 0;
+    if (!parse_seconds(text, ns)) return;
+    // Reference: whole seconds (leading zeros allowed) and up to 9
+    // decimals, by hand.
+    size_t dot = text.find('.');
+    std::string whole(text.substr(0, dot));
+    std::string frac = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
+    CHECK_OR_DIE(!whole.empty() && frac.size() <= 9);
+    CHECK_OR_DIE(dot == std::string_view::npos || !frac.empty());
+    for (char c : whole + frac) CHECK_OR_DIE(c >= '0' && c <= '9');
+    const size_t nz = whole.find_first_not_of('0');
+    whole = nz == std::string::npos ? "0" : whole.substr(nz);
+    CHECK_OR_DIE(whole.size() <= 8);  // 31536000 at most
+    while (frac.size() < 9) frac.push_back('0');
+    const uint64_t want = std::stoull(whole) * 1000000000ull + std::stoull(frac);
+    CHECK_OR_DIE(ns == want);
+    CHECK_OR_DIE(ns <= 31536000ull * 1000000000ull);
+}
+
+void prefix(std::string_view text) {
+    Prefix p;
+    if (!parse_prefix(text, p).ok()) return;
+    CHECK_OR_DIE(p.family == AF_INET || p.family == AF_INET6);
+    const int bits = p.family == AF_INET ? 32 : 128;
+    CHECK_OR_DIE(p.len <= bits);
+    for (int b = p.len; b < bits; ++b) CHECK_OR_DIE(!(p.addr[b / 8] & (0x80 >> (b % 8))));  // host bits clear
+    // Round trip through the C library's printer.
+    char buf[64];
+    CHECK_OR_DIE(inet_ntop(p.family, p.addr.data(), buf, sizeof buf));
+    std::string again = std::string(buf) + "/" + std::to_string(p.len);
+    Prefix q;
+    CHECK_OR_DIE(parse_prefix(again, q).ok());
+    CHECK_OR_DIE(p == q);
+    CHECK_OR_DIE(prefix_matches(p, p.family, p.addr.data()));
+}
+
+void states(std::string_view text) {
+    uint32_t mask = 0;
+    if (!parse_states(text, mask).ok()) return;
+    CHECK_OR_DIE(mask != 0);
+    CHECK_OR_DIE(!(mask & (1u << 10)));  // TCP_LISTEN: never
+}
+
+void proc_names(std::string_view text) {
+    int32_t v = 0;
+    if (parse_pid(text, v)) {
+        CHECK_OR_DIE(v > 0);
+        CHECK_OR_DIE(std::to_string(v) == text);
+    }
+    if (parse_fd_number(text, v)) {
+        CHECK_OR_DIE(v >= 0);
+        CHECK_OR_DIE(std::to_string(v) == text);
+    }
+    uint32_t inode = 0;
+    if (parse_socket_link(text, inode)) CHECK_OR_DIE("socket:[" + std::to_string(inode) + "]" == text);
+    char comm[16];
+    parse_comm(std::span<const char>(text.data(), text.size()), comm);
+    CHECK_OR_DIE(std::memchr(comm, 0, sizeof comm) != nullptr);
+}
+
+void dirents(const uint8_t* data, size_t size) {
+    DirentIter it(std::span<const uint8_t>(data, size));
+    std::string_view name;
+    while (it.next(name)) {
+        CHECK_OR_DIE(reinterpret_cast<const uint8_t*>(name.data()) >= data);
+        CHECK_OR_DIE(reinterpret_cast<const uint8_t*>(name.data()) + name.size() < data + size);  // its NUL too
+        CHECK_OR_DIE(name.data()[name.size()] == 0);
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size < 1) return 0;
+    std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+    switch (data[0] % 6) {
+        case 0: ports(text); break;
+        case 1: seconds(text); break;
+        case 2: prefix(text); break;
+        case 3: states(text); break;
+        case 4: proc_names(text); break;
+        case 5: dirents(data + 1, size - 1); break;
+    }
+    return 0;
+}

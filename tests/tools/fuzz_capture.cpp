@@ -1,0 +1,157 @@
+// Seeds for fuzz_netlink from the real kernel (never part of the shipped
+// binary): makes a few connections (IPv4, IPv6, IPv4 on a dual-stack
+// socket), dumps them the way tcp_closer does and destroys them, and writes
+// what the kernel answered in fuzz_netlink's input format:
+//   DIR/walk, DIR/dump, DIR/acks (see tests/fuzz/fuzz_netlink.cpp).
+//
+//   fuzz_capture DIR      (only inside a private network namespace)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sys/sys.hpp"
+#include "wire/diag_wire.hpp"
+#include "wire/netlink.hpp"
+
+using namespace tc;
+
+namespace {
+
+[[noreturn]] void die(const char* what) {
+    std::perror(what);
+    _exit(1);
+}
+
+int listen_on(int family, const char* addr, int port, bool v6only) {
+    int fd = socket(family, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET, addr, &a->sin_addr);
+        len = sizeof *a;
+    } else {
+        int v = v6only;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET6, addr, &a->sin6_addr);
+        len = sizeof *a;
+    }
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, 16) != 0) die("listen");
+    return fd;
+}
+
+void connect_to(int family, const char* addr, int port) {
+    int fd = socket(family, SOCK_STREAM, 0);
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET, addr, &a->sin_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(static_cast<uint16_t>(port));
+        inet_pton(AF_INET6, addr, &a->sin6_addr);
+        len = sizeof *a;
+    }
+    if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) die("connect");
+}
+
+void frame(std::string& out, const uint8_t* d, size_t n) {
+    out.push_back(static_cast<char>(n & 0xff));
+    out.push_back(static_cast<char>(n >> 8));
+    out.append(reinterpret_cast<const char*>(d), n);
+}
+
+void write_file(const std::string& path, const std::string& data) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f || std::fwrite(data.data(), 1, data.size(), f) != data.size() || std::fclose(f) != 0) die(path.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: fuzz_capture DIR\n");
+        return 2;
+    }
+    const std::string dir = argv[1];
+    listen_on(AF_INET, "127.0.0.1", 7001, true);
+    listen_on(AF_INET6, "::", 7002, false);
+    connect_to(AF_INET, "127.0.0.1", 7001);
+    connect_to(AF_INET6, "::1", 7002);
+    connect_to(AF_INET, "127.0.0.1", 7002);  // v4-mapped on the dual-stack listener
+    usleep(100000);
+
+    sys::DiagSocket sock;
+    if (!sock.open(1 << 20, 1 << 20)) die("diag socket");
+    // The dump: both families in one walk, tcp_info attached, seq 1 (the
+    // engine's first request).
+    uint8_t req[256];
+    DumpRequest dr;
+    dr.seq = 1;
+    dr.family = AF_UNSPEC;
+    dr.states = 1u << 1;
+    dr.want_info = true;
+    Result<size_t> len = encode_dump_request(dr, req);
+    if (!len || !sock.send({req, *len})) die("dump request");
+    std::string walk(1, '\0'), dump(1, '\1');
+    dump.push_back('\0');  // fuzz_netlink's dump options: -4, no idle rule
+    std::vector<SockRecord> recs;
+    static uint8_t rx[32768];
+    bool done = false;
+    while (!done) {
+        Result<size_t> got = sock.recv(rx, true);
+        if (!got) die("dump recv");
+        frame(walk, rx, *got);
+        frame(dump, rx, *got);
+        NlMsgIter it({rx, *got});
+        NlMsg m;
+        while (it.next(m)) {
+            if (m.type == NLMSG_DONE || m.type == NLMSG_ERROR) done = true;
+            if (m.type != TCPDIAG_GETSOCK && m.type != SOCK_DIAG_BY_FAMILY) continue;
+            Result<SockRecord> r = decode_sock(m.payload);
+            if (r && r->sport() >= 7001 && r->sport() <= 7002) recs.push_back(*r);
+        }
+    }
+    // The destroys: one batch (seq 1..n, as the terminator numbers them),
+    // plus one for a socket that is already gone (ENOENT).
+    if (recs.empty()) die("no connections dumped");
+    recs.push_back(recs.front());
+    std::string batch;
+    for (size_t i = 0; i < recs.size(); ++i) {
+        uint8_t one[kDestroyRequestLen];
+        Result<size_t> n = encode_destroy_request(static_cast<uint32_t>(i + 1), recs[i], one);
+        if (!n) die("destroy request");
+        batch.append(reinterpret_cast<const char*>(one), *n);
+    }
+    if (!sock.send({reinterpret_cast<const uint8_t*>(batch.data()), batch.size()})) die("destroy send");
+    std::string acks(1, '\2');
+    acks.push_back(static_cast<char>(recs.size() - 1));  // fuzz_netlink: n = 1 + byte % 200
+    for (size_t i = 0; i < recs.size(); ++i) {
+        Result<size_t> got = sock.recv(rx, true);
+        if (!got) die("ack recv");
+        frame(acks, rx, *got);
+    }
+    write_file(dir + "/walk", walk);
+    write_file(dir + "/dump", dump);
+    write_file(dir + "/acks", acks);
+    std::printf("%zu connections: seeds in %s\n", recs.size() - 1, dir.c_str());
+    return 0;
+}
