@@ -11,7 +11,8 @@
 #   mass      kill the set: ss -K, tcp_closer -f LOG, the floor, and the
 #             floor with its destroys split over two threads and sockets
 #   syslog    the same with syslog on (a receiver bound at /dev/log)
-#   idle      half the set receives data every 100 ms; tcp_closer -t 1000
+#   idle      half the set receives data every 100 ms; tcp_closer -t 1000,
+#             and the same with -n (the dump and the choice alone)
 #   quiet     nothing matches (one port, then a range), tcp_closer -i 0.2 for
 #             QUIET_SECS: CPU per poll, beside `ss -tn` listing the same empty
 #             selection every 0.2 s
@@ -132,6 +133,8 @@ for _ in $(seq 1 "$RUNS"); do
     fi
     want syslog && run_kill tcp_closer syslog 0 "$BIN" -s "$klo-$khi" -f "$work/log"
     want idle && BUSY=50 run_kill tcp_closer idle $(( KILL / 2 )) "$BIN" -s "$klo-$khi" -t 1000 --disable_syslog -f "$work/log"
+    # The same dump and choice without ending anything: the dump's share.
+    want idle && BUSY=50 run_kill tcp_closer idle-n "$KILL" "$BIN" -n -s "$klo-$khi" -t 1000 --disable_syslog
 done
 if want mass; then
     grep -q "destroyed=$KILL " "$work/log" || { echo "the log does not count $KILL destroyed" >&2; exit 1; }
@@ -192,17 +195,17 @@ fi
 stop_holders $kill_pids
 
 # The table.
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-col() { for r in ${R["$1"]}; do echo "$r" | cut -d: -f"$2"; done | tr '\n' ' ' | median; }
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+col() { for r in ${R["$1"]:-}; do echo "$r" | cut -d: -f"$2"; done | tr '\n' ' ' | median; }
 printf '\n%-11s %-8s %9s %8s %8s %9s %10s\n' tool scenario "wall s" "user s" "sys s" "RSS KiB" "ss / this"
-for key in "ss|mass" "tcp_closer|mass" "floor|mass" "floor-2thr|mass" "tcp_closer|syslog" "tcp_closer|idle" "ss|list" "tcp_closer|list"; do
+for key in "ss|mass" "tcp_closer|mass" "floor|mass" "floor-2thr|mass" "tcp_closer|syslog" "tcp_closer|idle" "tcp_closer|idle-n" "ss|list" "tcp_closer|list"; do
     [ -n "${R[$key]:-}" ] || continue
     tool=${key%|*}
     scen=${key#*|}
     wall=$(col "$key" 1)
     ref=$(col "ss|$([ "$scen" = list ] && echo list || echo mass)" 1)
     printf '%-11s %-8s %9s %8s %8s %9s %10s\n' "$tool" "$scen" "$wall" "$(col "$key" 2)" "$(col "$key" 3)" \
-        "$(col "$key" 4)" "$(awk -v a="$ref" -v b="$wall" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+        "$(col "$key" 4)" "$(awk -v a="$ref" -v b="$wall" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }')"
 done
 if want quiet; then
     echo
