@@ -339,6 +339,28 @@ TEST_CASE("without CAP_NET_ADMIN: exit 1, a clear message, nothing destroyed", "
     close(l);
 }
 
+TEST_CASE("a one-shot run that could not end a connection exits 1", "[tool]") {
+    // The connection is also held by tcp_closer itself (inherited), which
+    // --kill_owner never kills: a failure, but not a fatal one.
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7116);
+    auto conns = connect_n(1, l, AF_INET, "127.0.0.1", 7116);
+    char dir[] = "/tmp/tcp_closer_it.XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    const std::string err = std::string(dir) + "/err";
+    int inherited = dup(conns[0].server);
+    int pid = it::spawn_tool({"--kill_owner", "-s", "7116", kNoSyslog}, std::string(dir) + "/out", err);
+    close(inherited);
+    CHECK(it::wait_tool(pid, 5000) == 1);
+    std::string text = it::read_file(err);
+    INFO("stderr: " << text);
+    CHECK(count(text, "failed=1") == 1);
+    CHECK(count(text, "could not be ended") == 1);
+    expect(conns, "alive", "alive");
+    it::close_all(conns);
+    close(l);
+    CHECK(std::system((std::string("rm -rf ") + dir).c_str()) == 0);
+}
+
 TEST_CASE("a daemon goes on when connections cannot be ended; the hint is logged once", "[tool]") {
     // Before: an EPERM (or EOPNOTSUPP, EINVAL) for one socket ended a
     // daemon with exit 1. Here the socket is also held by tcp_closer itself

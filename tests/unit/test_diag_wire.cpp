@@ -163,6 +163,51 @@ TEST_CASE("decode a dump reply with and without tcp_info", "[diag_wire]") {
     Result<SockRecord> short_info = decode_sock(reply(in, 8, 5, 6));
     REQUIRE(short_info.ok());
     CHECK_FALSE(short_info->has_info);
+
+    // Exactly as long as the fields we read (they end with tcpi_rtt), and
+    // one byte less.
+    const int needed = static_cast<int>(offsetof(tcp_info, tcpi_rtt) + 4);
+    Result<SockRecord> exact = decode_sock(reply(in, needed, 7, 8), &rtt);
+    REQUIRE(exact.ok());
+    CHECK(exact->has_info);
+    CHECK(exact->last_data_recv_ms == 7);
+    CHECK(rtt == 8);
+    Result<SockRecord> one_less = decode_sock(reply(in, needed - 1, 7, 8));
+    REQUIRE(one_less.ok());
+    CHECK_FALSE(one_less->has_info);
+}
+
+TEST_CASE("decode reads a short tcp_info only within its attribute", "[diag_wire]") {
+    // A tcp_info cut just after tcpi_last_data_recv, followed by an
+    // attribute of 0xff bytes: no field may come from the bytes after it.
+    SockRecord in = testutil::rec("127.0.0.1", 22, "127.0.0.1", 50000);
+    const size_t cut = offsetof(tcp_info, tcpi_last_data_recv) + 4;
+    std::vector<uint8_t> msg = reply(in, static_cast<int>(cut), 7, 8);
+    const nlattr junk_hdr{static_cast<uint16_t>(4 + 128), 0x7f};
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(&junk_hdr);
+    msg.insert(msg.end(), p, p + 4);
+    msg.insert(msg.end(), 128, 0xff);
+    uint32_t rtt = 99;
+    Result<SockRecord> r = decode_sock(msg, &rtt);
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->has_info);  // tcpi_rtt is not in it
+    CHECK(rtt == 0);
+}
+
+TEST_CASE("decode rejects an attribute whose length is 0 or runs past the reply", "[diag_wire]") {
+    SockRecord in = testutil::rec("127.0.0.1", 22, "127.0.0.1", 50000);
+    std::vector<uint8_t> good = reply(in, sizeof(tcp_info), 1, 2);
+    REQUIRE(decode_sock(good).ok());
+    const size_t at = sizeof(inet_diag_msg);  // the attribute header
+    for (uint16_t len : {uint16_t{0}, uint16_t{1}, uint16_t{3}, static_cast<uint16_t>(good.size() - at + 1),
+                         uint16_t{0xffff}}) {
+        INFO("nla_len " << len);
+        std::vector<uint8_t> bad = good;
+        std::memcpy(bad.data() + at, &len, 2);
+        Result<SockRecord> r = decode_sock(bad);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code == EPROTO);
+    }
 }
 
 TEST_CASE("decode rejects truncated and malformed replies", "[diag_wire]") {

@@ -254,6 +254,47 @@ TEST_CASE("engine: dump errors end the poll before anything is destroyed", "[eng
         dump.t.send_error = ECONNREFUSED;
         CHECK(poll_error() == ECONNREFUSED);
     }
+    // A good socket comes first in each of these: nothing is destroyed
+    // when anything after it in the dump is wrong.
+    const Bytes good = diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 1));
+    SECTION("nlmsg_len smaller than a header") {
+        Bytes d;
+        testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, 1, good);
+        const size_t second = d.size();
+        testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, 1, good);
+        d[second] = 8;
+        d[second + 1] = d[second + 2] = d[second + 3] = 0;
+        dump.t.queued.push_back(d);
+        CHECK(poll_error() == EPROTO);
+    }
+    SECTION("a datagram cut in the middle of a message") {
+        Bytes d;
+        testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, 1, good);
+        testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, 1, good);
+        d.resize(d.size() - 10);
+        dump.t.queued.push_back(d);
+        CHECK(poll_error() == EPROTO);
+    }
+    SECTION("an attribute with nla_len 0") {
+        Bytes bad = diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 2), 5);
+        bad[sizeof(inet_diag_msg)] = 0;
+        bad[sizeof(inet_diag_msg) + 1] = 0;
+        dump.family(1, {good, bad});
+        CHECK(poll_error() == EPROTO);
+    }
+    SECTION("an NLMSG_ERROR too short for its errno") {
+        Bytes d;
+        testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, 1, good);
+        testutil::append_msg(d, NLMSG_ERROR, 1, Bytes{0xff, 0xff});
+        dump.t.queued.push_back(d);
+        CHECK(poll_error() == EPROTO);
+    }
+    SECTION("a dump that never ends: an error once the kernel stops answering, no hang") {
+        Bytes d;
+        testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, 1, good, NLM_F_MULTI);
+        dump.t.queued.push_back(d);  // no NLMSG_DONE follows; the next receive times out
+        CHECK(poll_error() == ETIMEDOUT);
+    }
     CHECK(destroy.sent.empty());
 }
 

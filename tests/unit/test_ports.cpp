@@ -41,6 +41,21 @@ TEST_CASE("overlapping and adjacent ranges merge, order does not matter", "[port
     CHECK(t[0] == PortRange{21, 22});
 }
 
+TEST_CASE("a range inside an earlier one keeps the wider range", "[ports]") {
+    PortSet a = parsed("7000-7099,7050");
+    REQUIRE(a.size() == 1);
+    CHECK(a[0] == PortRange{7000, 7099});
+    PortSet b = parsed("1-65535,80");
+    REQUIRE(b.size() == 1);
+    CHECK(b[0] == PortRange{1, 65535});
+    PortSet c = parsed("7000-7099,7010-7020,7098-7099,7000");  // inside, at the end, at the start
+    REQUIRE(c.size() == 1);
+    CHECK(c[0] == PortRange{7000, 7099});
+    PortSet d = parsed("10-20,30-40,5-50");  // a later range covering earlier ones
+    REQUIRE(d.size() == 1);
+    CHECK(d[0] == PortRange{5, 50});
+}
+
 TEST_CASE("bad port lists are rejected", "[ports]") {
     const char* bad[] = {"", "0", "65536", "99999999999999999999", "abc", "7000x", "x7000", "-1", "+5",
                          " 22", "22 ", "1,", ",1", "1,,2", "5-", "-5", "10-5", "1-2-3", "0-10", "10-70000",

@@ -91,3 +91,27 @@ TEST_CASE("policy: idle time and last receive limit", "[selection]") {
     r.last_data_recv_ms = 1000;
     CHECK_FALSE(selected(only_limit, kV4, r));
 }
+
+TEST_CASE("policy: without usable tcp_info no idle rule selects anything", "[selection]") {
+    // has_info false: no tcp_info, or one too short for the fields we read
+    // (decode_sock decides that). last_data_recv_ms then holds nothing
+    // meaningful; 0 would look "just active", a large value "idle".
+    for (uint32_t stale : {0u, 500u, 5000000u}) {
+        SockRecord r = rec("127.0.0.1", 22, "127.0.0.1", 40000);
+        r.has_info = false;
+        r.last_data_recv_ms = stale;
+        INFO("last_data_recv_ms " << stale);
+        Selection limit_only = sel_sport("22");
+        limit_only.last_recv_limit_ms = 1000;
+        CHECK_FALSE(selected(limit_only, kV4, r));
+        Selection idle_and_limit = sel_sport("22");
+        idle_and_limit.idle_min_ms = 100;
+        idle_and_limit.last_recv_limit_ms = 10000000;
+        CHECK_FALSE(selected(idle_and_limit, kV4, r));
+        Selection idle_only = sel_sport("22");
+        idle_only.idle_min_ms = 100;
+        CHECK_FALSE(selected(idle_only, kV4, r));
+        Selection no_rule = sel_sport("22");  // without idle rules tcp_info is not needed
+        CHECK(selected(no_rule, kV4, r));
+    }
+}

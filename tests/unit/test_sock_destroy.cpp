@@ -288,9 +288,10 @@ TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") 
 
 TEST_CASE("destroyer: EOPNOTSUPP for one socket: TIME_WAIT or gone is vanished, the rest go to /proc",
           "[sock_destroy]") {
-    // 1: destroyed; 2: EOPNOTSUPP, now TIME_WAIT; 3: EOPNOTSUPP, now gone;
-    // 4: EOPNOTSUPP, still ESTABLISHED; 5: EPERM; 6: EINVAL.
-    auto recs = recs_to({1, 2, 3, 4, 5, 6});
+    // One batch mixing every answer: 1: destroyed; 2: EOPNOTSUPP, now
+    // TIME_WAIT; 3: EOPNOTSUPP, now gone; 4: EOPNOTSUPP, still ESTABLISHED;
+    // 5: EPERM; 6: EINVAL; 7: ENOENT.
+    auto recs = recs_to({1, 2, 3, 4, 5, 6, 7});
     std::vector<KillResult> out(recs.size());
     FakeTransport t;
     t.destroy_rule = [](const inet_diag_req_v2& req) {
@@ -298,6 +299,7 @@ TEST_CASE("destroyer: EOPNOTSUPP for one socket: TIME_WAIT or gone is vanished, 
             case 1: return 0;
             case 5: return EPERM;
             case 6: return EINVAL;
+            case 7: return ENOENT;
             default: return EOPNOTSUPP;
         }
     };
@@ -326,6 +328,8 @@ TEST_CASE("destroyer: EOPNOTSUPP for one socket: TIME_WAIT or gone is vanished, 
         CHECK(out[3].pid == 4242);
         CHECK((out[4].outcome == Outcome::Failed && out[4].err == EPERM));
         CHECK((out[5].outcome == Outcome::Failed && out[5].err == EINVAL));
+        CHECK(out[6].outcome == Outcome::Vanished);
+        CHECK(t.sent.size() == 1 + 3);  // one batch, three lookups
     }
     SECTION("without a fallback the live socket stays failed") {
         SockDestroyTerminator term(t);
