@@ -122,7 +122,7 @@ $(BUILD)/test/integration/%.o: tests/integration/%.cpp $(HDRS) $(TEST_HDRS) | $(
 
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(TEST_LIB_OBJS)
 	$(CXX) $(TEST_FLAGS) -o $@ $^
-$(BUILD)/integration_tests: $(INTEG_OBJS)
+$(BUILD)/integration_tests: $(INTEG_OBJS) $(TEST_LIB_OBJS)
 	$(CXX) $(TEST_FLAGS) -o $@ $^
 
 deps:
