@@ -75,7 +75,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: all nosd deps fuzz-deps fuzz fuzz-smoke fuzz-seeds test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: all nosd deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -170,7 +170,7 @@ unit: $(BUILD)/unit_tests
 
 # The integration tests unshare their own network namespace before they
 # open any socket; they need root (CAP_SYS_ADMIN for unshare).
-integration: $(BIN) $(BUILD)/integration_tests
+integration: $(BIN) $(BUILD)/integration_tests $(BUILD)/churn
 	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -181,7 +181,7 @@ nosd:
 # The integration suite runs three times: SOCK_DESTROY, --use_proc on the
 # same binary, and the NO_SOCK_DESTROY=1 binary (see tests/integration/harness.hpp).
 test: deps
-	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder
+	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn
 	$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
 	./$(BUILD)/unit_tests
 	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
@@ -189,6 +189,11 @@ test: deps
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
 	$(MAKE) bench-tiny
 	$(MAKE) fuzz-smoke
+
+# The churn test at full length (make test runs it for 5 s in each mode).
+churn: all $(BUILD)/integration_tests $(BUILD)/churn
+	CHURN_SECS=$${CHURN_SECS:-30} TC_MODE=sock_destroy ./$(BUILD)/integration_tests "[churn]"
+	CHURN_SECS=$${CHURN_SECS:-30} TC_MODE=use_proc ./$(BUILD)/integration_tests "[churn]"
 
 demo: deps
 	$(MAKE) all $(BUILD)/conn_holder
@@ -206,6 +211,9 @@ bench-proc: all nosd $(BUILD)/conn_holder
 	bash scripts/bench_proc.sh
 
 $(BUILD)/conn_holder: tests/tools/conn_holder.cpp
+	@mkdir -p $(BUILD)
+	$(CXX) $(CXXSTD) -O2 -o $@ $<
+$(BUILD)/churn: tests/tools/churn.cpp
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) -O2 -o $@ $<
 $(BUILD)/floor: tests/tools/floor.cpp
