@@ -49,10 +49,12 @@ std::string tool_path() {
     return p ? p : "build/tcp_closer";
 }
 
+// In use_proc mode --use_proc comes first, so a test's last argument stays
+// last (an option missing its value must stay missing).
 std::vector<std::string> tool_argv(const std::vector<std::string>& args) {
     std::vector<std::string> v{tool_path()};
-    v.insert(v.end(), args.begin(), args.end());
     if (mode() == Mode::UseProc) v.push_back("--use_proc");
+    v.insert(v.end(), args.begin(), args.end());
     return v;
 }
 
@@ -65,18 +67,7 @@ std::vector<std::string> tool_argv(const std::vector<std::string>& args) {
     _exit(127);
 }
 
-[[noreturn]] void exec_tool(const std::vector<std::string>& args) {
-    std::string path = tool_path();
-    static std::string use_proc = "--use_proc";
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(path.c_str()));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    if (mode() == Mode::UseProc) argv.push_back(const_cast<char*>(use_proc.c_str()));
-    argv.push_back(nullptr);
-    execv(path.c_str(), argv.data());
-    std::perror("execv tcp_closer");
-    _exit(127);
-}
+[[noreturn]] void exec_tool(const std::vector<std::string>& args) { exec_argv(tool_argv(args)); }
 
 int decode_status(int st) {
     if (WIFEXITED(st)) return WEXITSTATUS(st);
