@@ -24,9 +24,10 @@ bool PortSet::contains(uint16_t port) const {
 }
 
 Status PortSet::add(PortRange r) {
-    ranges_[count_++] = r;
-    std::sort(ranges_.begin(), ranges_.begin() + count_,
-              [](const PortRange& a, const PortRange& b) { return a.lo < b.lo; });
+    // The set is sorted already: insert `r` in its place.
+    size_t at = count_++;
+    for (; at > 0 && ranges_[at - 1].lo > r.lo; --at) ranges_[at] = ranges_[at - 1];
+    ranges_[at] = r;
     size_t out = 0;
     for (size_t i = 1; i < count_; ++i) {
         PortRange& last = ranges_[out];
