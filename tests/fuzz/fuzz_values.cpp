@@ -143,6 +143,24 @@ void proc_names(std::string_view text) {
     CHECK_OR_DIE(std::memchr(comm, 0, sizeof comm) != nullptr);
 }
 
+// Numbers (milliseconds, --max-kills): digits only, at most `max`.
+void number(std::string_view text, uint64_t max) {
+    uint64_t v = 0;
+    const bool ok = parse_uint(text, max, v);
+    bool digits = !text.empty();
+    for (char c : text) digits &= c >= '0' && c <= '9';
+    if (!digits) {
+        CHECK_OR_DIE(!ok);
+        return;
+    }
+    const std::string s(text);
+    const size_t nz = s.find_first_not_of('0');
+    const std::string sig = nz == std::string::npos ? "0" : s.substr(nz);
+    const bool fits = sig.size() < 20 && std::stoull(sig) <= max;  // 19 digits always fit in 64 bits
+    CHECK_OR_DIE(ok == fits);
+    if (ok) CHECK_OR_DIE(v == std::stoull(sig));
+}
+
 void dirents(const uint8_t* data, size_t size) {
     DirentIter it(std::span<const uint8_t>(data, size));
     std::string_view name;
@@ -158,13 +176,15 @@ void dirents(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-    switch (data[0] % 6) {
+    switch (data[0] % 8) {
         case 0: ports(text); break;
         case 1: seconds(text); break;
         case 2: prefix(text); break;
         case 3: states(text); break;
         case 4: proc_names(text); break;
         case 5: dirents(data + 1, size - 1); break;
+        case 6: number(text, 4294967295u); break;
+        case 7: number(text, UINT64_MAX / 2 + 12345); break;
     }
     return 0;
 }
