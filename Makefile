@@ -3,7 +3,10 @@
 # in a private network namespace.
 #
 #   make            build/tcp_closer
-#   make test       install build deps, build, run unit + integration tests
+#   make test       install build deps, build, run unit + integration tests,
+#                   the benchmark at a tiny size and each fuzzer for 10 s
+#   make fuzz       each fuzzer for FUZZ_TIME seconds (default 300)
+#   make churn      the churn test for CHURN_SECS seconds (default 30)
 #   make demo       install build deps, build, run the demo in a throwaway netns
 #   make MUSL=0     force the static glibc build
 #   make NO_SOCK_DESTROY=1
