@@ -7,6 +7,8 @@
 #                   the benchmark at a tiny size and each fuzzer for 10 s
 #   make fuzz       each fuzzer for FUZZ_TIME seconds (default 300)
 #   make churn      the churn test for CHURN_SECS seconds (default 30)
+#   make install    PREFIX (default /usr/local) under DESTDIR; make uninstall
+#   make package    build/tcp-closer_VERSION_ARCH.deb
 #   make demo       install build deps, build, run the demo in a throwaway netns
 #   make MUSL=0     force the static glibc build
 #   make NO_SOCK_DESTROY=1
@@ -14,6 +16,7 @@
 
 CXX      ?= g++
 CC       ?= gcc
+OBJCOPY  ?= objcopy
 BUILD    := build
 BIN      := $(BUILD)/tcp_closer
 NOSD_BIN := $(BUILD)/nosd/tcp_closer
@@ -78,7 +81,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: all nosd deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: all nosd deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -91,6 +94,7 @@ $(LIBC_STAMP):
 
 $(BIN): $(BIN_OBJS) $(LIBC_STAMP)
 	$(BIN_LINK)
+	$(OBJCOPY) --remove-section=.comment $@
 	@file -L $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked"; exit 1; }
 	@echo "built $@ ($$(stat -c %s $@) bytes, $(if $(filter 1,$(MUSL)),musl,glibc) static)"
 
@@ -130,6 +134,10 @@ $(BUILD)/integration_tests: $(INTEG_OBJS) $(TEST_LIB_OBJS)
 
 deps:
 	@sh scripts/install-deps.sh
+
+# make test also needs the fuzzers' compiler and the packaging checkers.
+test-deps:
+	@sh scripts/install-deps.sh clang libclang-rt-dev lintian systemd
 
 # --- fuzzing: clang's libFuzzer over the pure code ------------------------
 # make fuzz runs each harness for FUZZ_TIME seconds (make test: FUZZ_SMOKE)
@@ -183,7 +191,7 @@ nosd:
 
 # The integration suite runs three times: SOCK_DESTROY, --use_proc on the
 # same binary, and the NO_SOCK_DESTROY=1 binary (see tests/integration/harness.hpp).
-test: deps
+test: test-deps
 	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn
 	$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
 	./$(BUILD)/unit_tests
@@ -191,7 +199,31 @@ test: deps
 	TC_MODE=use_proc ./$(BUILD)/integration_tests
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
 	$(MAKE) bench-tiny
+	$(MAKE) test-package
 	$(MAKE) fuzz-smoke
+
+# --- install and the Debian package ---------------------------------------
+PREFIX ?= /usr/local
+INSTALLED := $(DESTDIR)$(PREFIX)/sbin/tcp_closer $(DESTDIR)$(PREFIX)/share/man/man8/tcp_closer.8 \
+             $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tcp_closer
+
+install: all
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/tcp_closer
+	install -D -m 0644 scripts/tcp_closer.8 $(DESTDIR)$(PREFIX)/share/man/man8/tcp_closer.8
+	install -D -m 0644 scripts/tcp_closer.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tcp_closer
+
+# Removes exactly what install put there, then those directories if empty.
+uninstall:
+	rm -f $(INSTALLED)
+	-rmdir $(dir $(INSTALLED)) 2>/dev/null
+
+# build/tcp-closer_VERSION_ARCH.deb (scripts/package.sh).
+package: all
+	sh scripts/package.sh $(BIN) $(MUSL)
+
+# The package and install tests (tests/package/test_package.sh), in make test.
+test-package: all
+	sh tests/package/test_package.sh
 
 # The churn test at full length (make test runs it for 5 s in each mode).
 churn: all $(BUILD)/integration_tests $(BUILD)/churn
