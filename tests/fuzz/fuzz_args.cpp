@@ -4,6 +4,8 @@
 // model of the kernel's audit accepts, and whose kernel verdict agrees with
 // the user-space check on sockets at the edges of the selection.
 #include <cstdlib>
+
+#include "fuzz/fuzz_check.hpp"
 #include <string>
 #include <vector>
 
@@ -14,13 +16,6 @@
 
 using namespace tc;
 
-#define CHECK_OR_DIE(cond)                                                   \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            __builtin_printf("invariant broken: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 namespace {
 

@@ -16,6 +16,8 @@
 #include <linux/sock_diag.h>
 
 #include <cstdlib>
+
+#include "fuzz/fuzz_check.hpp"
 #include <cstring>
 #include <deque>
 #include <vector>
@@ -29,14 +31,6 @@
 using namespace tc;
 
 namespace {
-
-#define CHECK_OR_DIE(cond)                                                   \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            __builtin_printf("invariant broken: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 std::deque<std::vector<uint8_t>> split(const uint8_t* data, size_t size) {
     std::deque<std::vector<uint8_t>> out;

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 
 #include <cstdlib>
+
+#include "fuzz/fuzz_check.hpp"
 #include <cstring>
 #include <vector>
 #include <string>
@@ -15,13 +17,6 @@
 
 using namespace tc;
 
-#define CHECK_OR_DIE(cond)                                                   \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            __builtin_printf("invariant broken: %s (line %d)\n", #cond, __LINE__); \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 namespace {
 

@@ -8,7 +8,7 @@ fail() { echo "test_package: FAIL: $*" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-deb=$(make -s package | tail -n 1)
+deb=$(make -s --no-print-directory package | tail -n 1)
 [ -f "$deb" ] || fail "make package did not print a .deb"
 
 # 1. Exactly these paths (directories, files, links), nothing else.

@@ -28,48 +28,40 @@ namespace {
     _exit(1);
 }
 
-int listen_on(int family, const char* addr, int port, bool v6only) {
-    int fd = socket(family, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_storage ss{};
-    socklen_t len;
+socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss) {
+    ss = sockaddr_storage{};
     if (family == AF_INET) {
         auto* a = reinterpret_cast<sockaddr_in*>(&ss);
         a->sin_family = AF_INET;
         a->sin_port = htons(static_cast<uint16_t>(port));
         inet_pton(AF_INET, addr, &a->sin_addr);
-        len = sizeof *a;
-    } else {
+        return sizeof *a;
+    }
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET6, addr, &a->sin6_addr);
+    return sizeof *a;
+}
+
+int listen_on(int family, const char* addr, int port, bool v6only) {
+    int fd = socket(family, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6) {
         int v = v6only;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, sizeof v);
-        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons(static_cast<uint16_t>(port));
-        inet_pton(AF_INET6, addr, &a->sin6_addr);
-        len = sizeof *a;
     }
+    sockaddr_storage ss;
+    socklen_t len = make_addr(family, addr, port, ss);
     if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd, 16) != 0) die("listen");
     return fd;
 }
 
 void connect_to(int family, const char* addr, int port) {
     int fd = socket(family, SOCK_STREAM, 0);
-    sockaddr_storage ss{};
-    socklen_t len;
-    if (family == AF_INET) {
-        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-        a->sin_family = AF_INET;
-        a->sin_port = htons(static_cast<uint16_t>(port));
-        inet_pton(AF_INET, addr, &a->sin_addr);
-        len = sizeof *a;
-    } else {
-        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons(static_cast<uint16_t>(port));
-        inet_pton(AF_INET6, addr, &a->sin6_addr);
-        len = sizeof *a;
-    }
+    sockaddr_storage ss;
+    socklen_t len = make_addr(family, addr, port, ss);
     if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) die("connect");
 }
 
