@@ -28,11 +28,11 @@ HDRS     := $(wildcard src/*.hpp src/*/*.hpp)
 
 WARN     := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion
 CXXSTD   := -std=c++20
-BIN_FLAGS := $(CXXSTD) $(WARN) -Isrc -Os -fno-exceptions -fno-rtti -fno-threadsafe-statics \
+BIN_FLAGS := $(CXXSTD) $(WARN) -Isrc -Oz -fno-exceptions -fno-rtti -fno-threadsafe-statics \
              -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -flto
 # -flto: the link sees the whole program (about 3% smaller); the link
 # step repeats the code-generation flags, as LTO wants.
-LTO_LINK  := -flto -Os -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
+LTO_LINK  := -flto -Oz -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
 
 # NO_SOCK_DESTROY=1: the SOCK_DESTROY sources are left out, not just unused.
 OBJ_ROOT := $(BUILD)
