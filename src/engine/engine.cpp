@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "proc/procnet.hpp"
 #include "wire/diag_wire.hpp"
 #include "wire/netlink.hpp"
 
@@ -80,9 +81,49 @@ void count_result(PollStats& stats, const KillResult& r) {
     }
 }
 
+Status Engine::read_tables(const Selection& sel, PollObserver& obs, size_t& no_tcp_info) {
+    // One scope for both tables: IPv4 (and v4-mapped, and native IPv6 with
+    // -6), or native IPv6 alone.
+    const DumpScope scope = plan_dumps(sel, true).scopes[0];
+    for (bool v6 : {false, true}) {
+        if (!v6 && !sel.ipv4) continue;  // -6 alone: IPv4 sockets never match
+        if (Status s = tables_->open(v6); !s) return s;
+        LineSplitter lines;
+        bool full = false;
+        auto take = [&](std::string_view line) {
+            SockRecord r;
+            if (!full && parse_procnet_line(line, v6, r) && matches_filter(sel, scope, r))
+                full = !matches_.push_back(r);
+        };
+        while (true) {
+            Result<size_t> got = tables_->read(rx_);
+            if (!got) return got.error();
+            if (*got == 0) break;
+            lines.feed(std::span<const uint8_t>(rx_.data(), *got), take);
+        }
+        lines.finish(take);
+        if (full) return make_error(ENOMEM, "too many matching connections");
+    }
+    std::span<SockRecord> found(matches_.data(), matches_.size());
+    if (sel.needs_tcp_info()) no_tcp_info = idle_->read_idle(found);
+    size_t kept = 0;
+    for (SockRecord& r : found) {
+        const bool pick = selected(sel, scope, r);
+        obs.on_candidate(r, 0, pick);
+        if (pick) found[kept++] = r;
+    }
+    (void)matches_.resize(kept);  // shrinking: cannot fail
+    return {};
+}
+
 Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     matches_.clear();
+    size_t no_tcp_info = 0;
     DumpPlan plan = plan_dumps(sel, single_walk_);
+    if (tables_) {
+        if (Status s = read_tables(sel, obs, no_tcp_info); !s) return s.error();
+        plan.count = 0;
+    }
     for (size_t i = 0; i < plan.count; ++i) {
         Status s = dump_scope(sel, plan.scopes[i], obs);
         const int err = s.ok() ? 0 : s.error().code;
@@ -97,6 +138,7 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
 
     PollStats stats;
     stats.matched = matches_.size();
+    stats.no_tcp_info = no_tcp_info;
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
     std::span<const SockRecord> recs(matches_.data(), matches_.size());
     std::span<KillResult> results(results_.data(), results_.size());

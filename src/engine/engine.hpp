@@ -32,6 +32,18 @@ struct PollStats {
     size_t skipped = 0;        // over --max-kills
     size_t would_destroy = 0;  // --dry-run
     size_t failed = 0;
+    size_t no_tcp_info = 0;    // /proc/net: candidates whose tcp_info could not be read (never idle)
+};
+
+// tcp_info for sockets found without it (the /proc/net tables carry none).
+class IdleReader {
+public:
+    // Sets has_info and last_data_recv_ms where it can; returns how many it
+    // could not read.
+    virtual size_t read_idle(std::span<SockRecord> recs) = 0;
+
+protected:
+    ~IdleReader() = default;
 };
 
 // Adds one result to the counters.
@@ -51,13 +63,24 @@ protected:
 class Engine {
 public:
     Engine(DiagTransport& dump, Terminator& terminator) : dump_(dump), terminator_(terminator) {}
+    // From now on, find sockets in the /proc/net tables instead of asking
+    // inet_diag (a kernel without NETLINK_SOCK_DIAG); `idle` reads the
+    // tcp_info the idle rules need.
+    void use_proc_net(ProcNetTables& tables, IdleReader& idle) {
+        tables_ = &tables;
+        idle_ = &idle;
+    }
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);
 
 private:
     Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
+    // The /proc/net way: every line of the tables, selected in user space.
+    Status read_tables(const Selection& sel, PollObserver& obs, size_t& no_tcp_info);
 
     DiagTransport& dump_;
     Terminator& terminator_;
+    ProcNetTables* tables_ = nullptr;
+    IdleReader* idle_ = nullptr;
     uint32_t seq_ = 0;
     bool single_walk_ = true;  // until the kernel refuses the legacy request
     PodVec<SockRecord> matches_;

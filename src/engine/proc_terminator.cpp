@@ -7,7 +7,12 @@
 namespace tc {
 
 bool same_connection(const SockRecord& rec, const FdIdentity& id) {
-    if (!id.connected || id.cookie != sock_cookie(rec)) return false;
+    if (!id.socket || !id.connected) return false;
+    if (!rec.cookie_is_wildcard() && id.cookie != 0) {
+        if (id.cookie != sock_cookie(rec)) return false;
+    } else if (rec.inode == 0 || id.inode != rec.inode) {
+        return false;
+    }
     if (id.local.ss_family != rec.family || id.peer.ss_family != rec.family) return false;
     if (rec.family == AF_INET) {
         sockaddr_in l, p;
@@ -44,19 +49,57 @@ KillResult failed(int err, Note note = Note::None) {
 
 }  // namespace
 
+bool ProcTerminator::walk(std::span<const SockRecord> recs, Status& why) {
+    if (!map_.want(recs)) {
+        why = make_error(ENOMEM, "too many matching connections");
+        return false;
+    }
+    if (map_.empty()) return true;
+    if (Status s = ops_.find_holders(map_); !s) {
+        why = s;
+        return false;
+    }
+    if (!map_.finish()) {
+        why = make_error(ENOMEM, "too many socket holders");
+        return false;
+    }
+    return true;
+}
+
 Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
-    if (!map_.want(recs)) return make_error(ENOMEM, "too many matching connections");
     for (CommEntry& c : comms_) c.pid = 0;  // pids may be reused between polls
-    if (!map_.empty()) {
-        if (Status s = ops_.find_holders(map_); !s) {
-            for (KillResult& r : out) r = failed(s.error().code);
-            return s;
-        }
-        if (!map_.finish()) return make_error(ENOMEM, "too many socket holders");
+    Status why;
+    if (!walk(recs, why)) {
+        for (KillResult& r : out) r = failed(why.error().code);
+        return why;
     }
     for (size_t i = 0; i < recs.size(); ++i) out[i] = end_one(recs[i]);
     return {};
+}
+
+size_t ProcTerminator::read_idle(std::span<SockRecord> recs) {
+    for (SockRecord& r : recs) r.has_info = false;
+    Status why;
+    if (!walk(recs, why)) return recs.size();
+    size_t missing = 0;
+    for (SockRecord& r : recs) {
+        for (const Holder& h : r.inode ? map_.holders_of(r.inode) : std::span<const Holder>{}) {
+            Result<int> dup = ops_.dup_fd(h.pid, h.fd);
+            if (!dup) continue;
+            Result<FdIdentity> id = ops_.identify(*dup);
+            uint32_t ms = 0;
+            const bool ok = id && same_connection(r, *id) && ops_.last_data_recv(*dup, ms) == 0;
+            ops_.close_fd(*dup);
+            if (ok) {
+                r.has_info = true;
+                r.last_data_recv_ms = ms;
+                break;
+            }
+        }
+        missing += !r.has_info;
+    }
+    return missing;
 }
 
 KillResult ProcTerminator::end_one(const SockRecord& rec) {

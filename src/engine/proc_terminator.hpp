@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "core/result.hpp"
+#include "engine/engine.hpp"
 #include "engine/terminator.hpp"
 #include "proc/owner_map.hpp"
 
@@ -32,7 +33,9 @@ namespace tc {
 // and is never reused, unlike an inode number or an fd number: it is the
 // check that the duplicate is the socket the dump reported.
 struct FdIdentity {
-    uint64_t cookie = 0;  // 0: not a socket (no socket has cookie 0)
+    bool socket = false;  // false: the fd now names another kind of file
+    uint64_t cookie = 0;  // 0: SO_COOKIE not answered (no socket has cookie 0)
+    uint32_t inode = 0;   // the socket's inode (fstat)
     sockaddr_storage local{};
     sockaddr_storage peer{};
     bool connected = false;  // getpeername worked
@@ -50,6 +53,9 @@ public:
     virtual Result<FdIdentity> identify(int fd) = 0;
     virtual int disconnect(int fd) = 0;  // connect(AF_UNSPEC): 0 or errno
     virtual int shutdown_rdwr(int fd) = 0;
+    // tcpi_last_data_recv of a duplicated socket (getsockopt TCP_INFO):
+    // 0 or errno.
+    virtual int last_data_recv(int fd, uint32_t& ms) = 0;
     virtual void close_fd(int fd) = 0;
     // SIGKILL to the process, but only if it still holds the inode at that
     // fd (a pid reused since the walk must survive): 0, ESRCH, ESTALE or errno.
@@ -76,18 +82,29 @@ inline uint64_t sock_cookie(const SockRecord& rec) {
 }
 
 // True when the duplicate is the connection the dump reported: the same
-// socket (cookie) and both endpoints equal. Catches an fd number reused for
-// another file and a socket that was reconnected since.
+// socket and both endpoints equal. The same socket means the same cookie;
+// where either side has none (the /proc/net tables carry no cookie, and
+// some emulators do not answer SO_COOKIE), the same inode. Catches an fd
+// number reused for another file and a socket that was reconnected since.
 bool same_connection(const SockRecord& rec, const FdIdentity& id);
 
-class ProcTerminator final : public Terminator {
+class ProcTerminator final : public Terminator, public IdleReader {
 public:
     enum class Mode : uint8_t { Reset, KillOwner };
 
     ProcTerminator(ProcOps& ops, Mode mode, KillObserver* observer) : ops_(ops), mode_(mode), observer_(observer) {}
     Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override;
 
+    // For sockets found without tcp_info (the /proc/net tables): reads each
+    // one's last receive time from a duplicate taken from a holder, setting
+    // has_info and last_data_recv_ms. Returns how many could not be read
+    // (no holder, or its fd or TCP_INFO out of reach): those keep has_info
+    // false, so no idle rule ever selects them.
+    size_t read_idle(std::span<SockRecord> recs) override;
+
 private:
+    // One walk over /proc for `recs`' inodes; false (map unusable) on error.
+    bool walk(std::span<const SockRecord> recs, Status& why);
     KillResult end_one(const SockRecord& rec);
     KillResult reset(const SockRecord& rec, std::span<const Holder> holders);
     KillResult kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why);

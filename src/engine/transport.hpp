@@ -29,4 +29,18 @@ protected:
     ~DiagTransport() = default;
 };
 
+// The /proc/net/tcp and /proc/net/tcp6 tables, where the kernel has no
+// NETLINK_SOCK_DIAG. The real one (sys.hpp) reads the files; tests hand
+// over text.
+class ProcNetTables {
+public:
+    // Starts reading /proc/net/tcp (v6 false) or /proc/net/tcp6 afresh.
+    virtual Status open(bool v6) = 0;
+    // The next bytes of the table opened last; 0 at its end.
+    virtual Result<size_t> read(std::span<uint8_t> buf) = 0;
+
+protected:
+    ~ProcNetTables() = default;
+};
+
 }  // namespace tc

@@ -1,12 +1,16 @@
 #include "sys/proc_sys.hpp"
 
 #include <fcntl.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 
 #include "core/fmt.hpp"
 #include "proc/procfs.hpp"
@@ -75,12 +79,13 @@ Result<int> ProcSys::dup_fd(int32_t pid, int32_t fd) {
 
 Result<FdIdentity> ProcSys::identify(int fd) {
     FdIdentity id;
+    struct stat st;
+    if (fstat(fd, &st) != 0) return make_error(errno, "fstat");
+    if (!S_ISSOCK(st.st_mode)) return id;  // the fd number now names another file
+    id.socket = true;
+    id.inode = static_cast<uint32_t>(st.st_ino);
     socklen_t len = sizeof id.cookie;
-    // ENOTSOCK: the fd number now names another file; cookie stays 0.
-    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &id.cookie, &len) != 0 || len != sizeof id.cookie) {
-        id.cookie = 0;
-        return id;
-    }
+    if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &id.cookie, &len) != 0 || len != sizeof id.cookie) id.cookie = 0;
     len = sizeof id.local;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&id.local), &len) != 0) return make_error(errno, "getsockname");
     len = sizeof id.peer;
@@ -95,6 +100,15 @@ int ProcSys::disconnect(int fd) {
 }
 
 int ProcSys::shutdown_rdwr(int fd) { return shutdown(fd, SHUT_RDWR) == 0 ? 0 : errno; }
+
+int ProcSys::last_data_recv(int fd, uint32_t& ms) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return errno;
+    if (len < offsetof(tcp_info, tcpi_last_data_recv) + sizeof info.tcpi_last_data_recv) return EPROTO;
+    ms = info.tcpi_last_data_recv;
+    return 0;
+}
 
 void ProcSys::close_fd(int fd) { close(fd); }
 

@@ -23,7 +23,9 @@ using Key = std::pair<int32_t, int32_t>;  // (pid, fd)
 // The identity a duplicate of `rec`'s socket reports.
 FdIdentity identity_of(const SockRecord& rec) {
     FdIdentity id;
+    id.socket = true;
     id.cookie = sock_cookie(rec);
+    id.inode = rec.inode;
     id.connected = true;
     if (rec.family == AF_INET) {
         sockaddr_in l{}, p{};
@@ -94,6 +96,13 @@ struct FakeProc final : ProcOps {
         actions.push_back("shutdown " + name(fd));
         return shutdown_error;
     }
+    std::map<Key, uint32_t> last_recv;  // TCP_INFO answers; others: ENOPROTOOPT
+    int last_data_recv(int fd, uint32_t& ms) override {
+        auto it = last_recv.find(open.at(fd));
+        if (it == last_recv.end()) return ENOPROTOOPT;
+        ms = it->second;
+        return 0;
+    }
     void close_fd(int fd) override {
         actions.push_back("close " + name(fd));
         open.erase(fd);
@@ -162,6 +171,29 @@ TEST_CASE("same_connection: cookie and both endpoints", "[proc_terminator]") {
         CHECK_FALSE(same_connection(rebound, id));
         FdIdentity none;  // not a socket
         CHECK_FALSE(same_connection(r, none));
+        FdIdentity not_socket = id;
+        not_socket.socket = false;
+        CHECK_FALSE(same_connection(r, not_socket));
+
+        // Without a cookie on either side (/proc/net records; SO_COOKIE
+        // not answered): the inode decides, with both endpoints.
+        SockRecord table = r;
+        table.id.idiag_cookie[0] = table.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+        CHECK(same_connection(table, id));
+        FdIdentity other_inode = id;
+        other_inode.inode ^= 1;
+        CHECK_FALSE(same_connection(table, other_inode));
+        FdIdentity no_cookie = id;
+        no_cookie.cookie = 0;
+        CHECK(same_connection(r, no_cookie));
+        no_cookie.inode ^= 1;
+        CHECK_FALSE(same_connection(r, no_cookie));
+        SockRecord no_inode = table;
+        no_inode.inode = 0;  // TIME_WAIT lines carry inode 0: never matched that way
+        FdIdentity zero = id;
+        zero.inode = 0;
+        CHECK_FALSE(same_connection(no_inode, zero));
+        CHECK(same_connection(r, other_inode));  // with cookies on both sides, the cookie decides
     }
     SockRecord v4 = sock(1, 5, "127.0.0.1");
     SockRecord v6 = sock(1, 5, "::1");
@@ -362,4 +394,31 @@ TEST_CASE("proc path: unreadable processes make 'no owner' a failure; a broken w
     CHECK_FALSE(s.ok());
     CHECK(s.error().code == ENOENT);
     for (const KillResult& r : out) CHECK((r.outcome == Outcome::Failed && r.err == ENOENT));
+}
+
+TEST_CASE("proc path: last receive times read from a holder's duplicate", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    std::vector<SockRecord> recs = {sock(1, 11), sock(2, 12), sock(3, 13), sock(4, 14)};
+    for (SockRecord& r : recs) r.id.idiag_cookie[0] = r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;  // as /proc/net has them
+    ops.hold(recs[0], 100, 3);
+    ops.last_recv[{100, 3}] = 5000;
+    ops.hold(recs[1], 101, 4);  // TCP_INFO refused
+    // recs[2]: nobody holds it
+    ops.hold(recs[3], 102, 5);
+    ops.identity[{102, 5}] = identity_of(recs[0]);  // that fd is another socket now
+    ops.last_recv[{102, 5}] = 1;
+    ops.hold(recs[3], 103, 6);
+    ops.last_recv[{103, 6}] = 70000;
+
+    CHECK(term.read_idle(recs) == 2);
+    CHECK(recs[0].has_info);
+    CHECK(recs[0].last_data_recv_ms == 5000);
+    CHECK_FALSE(recs[1].has_info);
+    CHECK_FALSE(recs[2].has_info);
+    CHECK(recs[3].has_info);
+    CHECK(recs[3].last_data_recv_ms == 70000);  // not the other socket's 1
+    CHECK(ops.open.empty());  // every duplicate closed
+    CHECK(ops.walks == 1);
+    for (const std::string& a : ops.actions) CHECK(a.rfind("close ", 0) == 0);  // nothing reset or shut down
 }
