@@ -8,6 +8,7 @@
 
 #include "app/logger.hpp"
 #include "core/daemon_policy.hpp"
+#include "core/errors.hpp"
 #include "core/fmt.hpp"
 #include "core/options.hpp"
 #include "engine/dry_run.hpp"
@@ -40,10 +41,11 @@ constexpr char kMethods[] = "ways to end a connection: reset, shutdown, kill (bu
 #else
 constexpr char kMethods[] = "ways to end a connection: sock_destroy, reset, shutdown, kill";
 #endif
+constexpr char kFinders[] = "ways to find connections: sock_diag, /proc/net (where sock_diag is missing)";
 
 int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err, bool proc_path = false) {
     char buf[kLineMax];
-    fmt(buf, sizeof buf, "error: %s: %s%s", what, std::strerror(err), hint_for(err, proc_path));
+    fmt(buf, sizeof buf, "error: %s: %s%s", what, error_text(err), hint_for(err, proc_path));
     log.line(buf, true);
     log.flush();
     if (!log_is_stderr) say(STDERR_FILENO, "tcp_closer: %s\n", buf);
@@ -77,7 +79,7 @@ int main(int argc, char** argv) {
         return kExitOk;
     }
     if (opt.version) {
-        say(STDOUT_FILENO, "%s\n%s\n", kVersion, kMethods);
+        say(STDOUT_FILENO, "%s\n%s\n%s\n", kVersion, kMethods, kFinders);
         return kExitOk;
     }
     const bool daemon = opt.interval_ns > 0;
@@ -101,7 +103,7 @@ int main(int argc, char** argv) {
         Result<int> fd = netns_path(opt.netns, path, sizeof path) ? sys::open_netns(path) : Result<int>(make_error(ENAMETOOLONG, "name too long"));
         if (!fd) {
             say(STDERR_FILENO, "tcp_closer: no such network namespace: '%s' (%s)\n", opt.netns,
-                std::strerror(fd.error().code));
+                error_text(fd.error().code));
             return fd.error().code == ENOENT ? kExitUsage : kExitFailure;
         }
         sys::Fd ns(*fd);
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
         enter.dry_run = true;
         if (const CapNeed* m = missing_capability(caps, enter)) return fail_capability(*m);
         if (Status s = sys::enter_netns(ns.get()); !s) {
-            say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", s.error().what, opt.netns, std::strerror(s.error().code));
+            say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", s.error().what, opt.netns, error_text(s.error().code));
             return kExitFailure;
         }
     }
@@ -119,7 +121,7 @@ int main(int argc, char** argv) {
     if (opt.all_netns) {
         Result<int> fd = sys::open_netns("/proc/self/ns/net");
         if (!fd) {
-            say(STDERR_FILENO, "tcp_closer: cannot open /proc/self/ns/net: %s\n", std::strerror(fd.error().code));
+            say(STDERR_FILENO, "tcp_closer: cannot open /proc/self/ns/net: %s\n", error_text(fd.error().code));
             return kExitFailure;
         }
         home_ns = sys::Fd(*fd);
@@ -135,7 +137,7 @@ int main(int argc, char** argv) {
     if (opt.logfile) {
         Result<int> fd = sys::open_append(opt.logfile);
         if (!fd) {
-            say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", fd.error().what, opt.logfile, std::strerror(fd.error().code));
+            say(STDERR_FILENO, "tcp_closer: %s '%s': %s\n", fd.error().what, opt.logfile, error_text(fd.error().code));
             return kExitFailure;
         }
         lc.fd = *fd;
@@ -148,9 +150,21 @@ int main(int argc, char** argv) {
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
 
     // Dump and destroy use separate sockets, so acks never mix with a dump.
+    // Without NETLINK_SOCK_DIAG the /proc/net tables stand in for the dump,
+    // and only the /proc path can end connections.
     sys::DiagSocket dump_sock;
-    if (Status s = dump_sock.open(kSocketBuffer, kSocketBuffer); !s)
-        return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+    bool proc_net = false;
+    if (Status s = dump_sock.open(kSocketBuffer, kSocketBuffer); !s) {
+        if (!sock_diag_missing(s.error().code)) return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
+        proc_net = true;
+        needs.proc_path = !opt.dry_run;
+        char buf[kLineMax];
+        fmt(buf, sizeof buf, "NETLINK_SOCK_DIAG is not available (%s): finding connections in /proc/net/tcp and "
+            "/proc/net/tcp6, ending them through /proc", error_text(s.error().code));
+        log.line(buf);
+        if (const CapNeed* m = missing_capability(caps, needs)) return fail_capability(*m);
+    }
+    sys::ProcNetFiles tables;
 
     sys::ProcSys proc_ops;
     ProcTerminator proc(proc_ops, opt.kill_owner ? ProcTerminator::Mode::KillOwner : ProcTerminator::Mode::Reset, &log);
@@ -164,7 +178,7 @@ int main(int argc, char** argv) {
     ForkHelper helper(kSocketBuffer);  // half of a large set, from a second process
     SockDestroyTerminator sock_destroy(destroy_sock, &proc, &helper);
     // A dry run needs neither the destroy socket nor the probe (nor privileges).
-    if (Status s = opt.dry_run ? Status{} : destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
+    if (Status s = opt.dry_run || proc_net ? Status{} : destroy_sock.open(kSocketBuffer, kSocketBuffer); !s)
         return fail_runtime(log, log_is_stderr, s.error().what, s.error().code);
     Result<PathChoice> choice = choose_path(needs.proc_path || opt.dry_run, destroy_sock);
     if (!choice) return fail_runtime(log, log_is_stderr, "SOCK_DESTROY probe failed", choice.error().code);
@@ -176,7 +190,7 @@ int main(int argc, char** argv) {
     } else if (choice->reason) {
         char buf[kLineMax];
         fmt(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead", choice->reason,
-            std::strerror(choice->probe_err));
+            error_text(choice->probe_err));
         log.line(buf);
     }
     needs.proc_path = proc_path;
@@ -184,9 +198,12 @@ int main(int argc, char** argv) {
 #endif
 
     Engine engine(dump_sock, *terminator);
+    if (proc_net) engine.use_proc_net(tables, proc);
     int hinted_err = 0;  // a failure's hint is logged once per run and errno
+    bool told_no_tcp_info = false;
     // Sockets of the namespace we are in (new ones after entering another).
     auto open_sockets = [&]() -> Status {
+        if (proc_net) return {};  // the tables are opened afresh each poll
         if (Status s = dump_sock.open(kSocketBuffer, kSocketBuffer); !s) return s;
 #ifndef TC_NO_SOCK_DESTROY
         if (!opt.dry_run && !proc_path) return destroy_sock.open(kSocketBuffer, kSocketBuffer);
@@ -203,7 +220,7 @@ int main(int argc, char** argv) {
             if ((!daemon && !opt.all_netns) || poll_error_is_lasting(err))
                 return fail_runtime(log, log_is_stderr, stats.error().what, err, proc_path);
             // Ridden out: log it; the next poll starts with new netlink sockets.
-            fmt(buf, sizeof buf, "poll failed: %s: %s (next poll goes on)", stats.error().what, std::strerror(err));
+            fmt(buf, sizeof buf, "poll failed: %s: %s (next poll goes on)", stats.error().what, error_text(err));
             log.line(buf, true);
             connections_failed = true;
             (void)open_sockets();
@@ -211,12 +228,18 @@ int main(int argc, char** argv) {
         }
         log.summary(*stats);
         if (stats->failed > 0) connections_failed = true;
+        if (stats->no_tcp_info > 0 && !told_no_tcp_info) {
+            told_no_tcp_info = true;
+            fmt(buf, sizeof buf, "tcp_info could not be read for %zu connection(s) found in /proc/net (no holder's "
+                "socket within reach): they are never treated as idle", stats->no_tcp_info);
+            log.line(buf);
+        }
         // One socket's error never ends the run; say once what it means.
         const int err = log.take_poll_failure();
         if (err != 0 && err != hinted_err) {
             hinted_err = err;
             fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed,
-                std::strerror(err), hint_for(err, proc_path));
+                error_text(err), hint_for(err, proc_path));
             log.line(buf, true);
             if (!log_is_stderr && !daemon) {
                 log.flush();

@@ -10,6 +10,7 @@
 #include "report/report.hpp"
 #include "sys/sys.hpp"
 #include "wire/bytecode.hpp"
+#include "core/errors.hpp"
 
 namespace tc {
 
@@ -91,7 +92,7 @@ void Logger::emit(const char* text, size_t len) {
     broken_ = true;
     // Once, through the other channel: syslog, or stderr when the log is a file.
     char msg[256];
-    fmt(msg, sizeof msg, "cannot write the log (%s); lines are dropped until it works again", std::strerror(err));
+    fmt(msg, sizeof msg, "cannot write the log (%s); lines are dropped until it works again", error_text(err));
     if (cfg_.syslog) {
         char dgram[kLineMax + 64];
         size_t n = format_syslog(dgram, sizeof dgram, true, sys::realtime_now(), sys::self_pid(), msg);
@@ -140,7 +141,7 @@ void Logger::reopen() {
     flush();  // what was written before the signal goes to the old file
     if (Status s = sys::reopen_append(cfg_.path, cfg_.fd); !s) {
         char buf[kLineMax];
-        fmt(buf, sizeof buf, "error: cannot reopen the log file: %s", std::strerror(s.error().code));
+        fmt(buf, sizeof buf, "error: cannot reopen the log file: %s", error_text(s.error().code));
         line(buf, true);
         return;
     }

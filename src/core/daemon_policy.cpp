@@ -40,4 +40,8 @@ bool poll_error_is_lasting(int err) {
     }
 }
 
+bool sock_diag_missing(int err) {
+    return err == EPROTONOSUPPORT || err == EAFNOSUPPORT || err == EPFNOSUPPORT || err == ESOCKTNOSUPPORT;
+}
+
 }  // namespace tc

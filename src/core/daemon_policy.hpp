@@ -35,4 +35,9 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs);
 // with exit 1 on a lasting one (permission, protocol or family missing).
 bool poll_error_is_lasting(int err);
 
+// Does this error from opening a NETLINK_SOCK_DIAG socket mean the kernel
+// (or an emulator such as qemu's user mode) has none? Then sockets are
+// found in /proc/net instead.
+bool sock_diag_missing(int err);
+
 }  // namespace tc

@@ -40,9 +40,9 @@ Status PortSet::add(PortRange r) {
     if (count_ > kMaxRanges) {
         // Nothing merged, so `r` stands alone in the set: take it out again,
         // leaving the set as it was.
-        size_t at = 0;
-        while (at < count_ && !(ranges_[at] == r)) ++at;
-        for (; at + 1 < count_; ++at) ranges_[at] = ranges_[at + 1];
+        size_t k = 0;
+        while (k < count_ && !(ranges_[k] == r)) ++k;
+        for (; k + 1 < count_; ++k) ranges_[k] = ranges_[k + 1];
         count_ = kMaxRanges;
         return make_error(E2BIG, "too many port ranges (at most 512 after merging)");
     }

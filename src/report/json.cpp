@@ -4,6 +4,7 @@
 
 #include "core/fmt.hpp"
 #include "report/report.hpp"
+#include "core/errors.hpp"
 
 namespace tc {
 
@@ -33,25 +34,6 @@ void json_escape(char* out, size_t n, const char* in) {
         len += k;
     }
     out[len] = '\0';
-}
-
-const char* errno_name(int err, char (&scratch)[16]) {
-    struct Name {
-        int err;
-        const char* name;
-    };
-    static constexpr Name kNames[] = {
-        {EPERM, "EPERM"},       {ENOENT, "ENOENT"},         {ESRCH, "ESRCH"},       {EINTR, "EINTR"},
-        {EIO, "EIO"},           {EBADF, "EBADF"},           {EAGAIN, "EAGAIN"},     {ENOMEM, "ENOMEM"},
-        {EACCES, "EACCES"},     {EBUSY, "EBUSY"},           {EINVAL, "EINVAL"},     {ENOSYS, "ENOSYS"},
-        {EPROTO, "EPROTO"},     {EMSGSIZE, "EMSGSIZE"},     {EOPNOTSUPP, "EOPNOTSUPP"},
-        {ENOBUFS, "ENOBUFS"},   {ENOTCONN, "ENOTCONN"},     {ESTALE, "ESTALE"},     {ECONNRESET, "ECONNRESET"},
-        {E2BIG, "E2BIG"},       {ENOTSOCK, "ENOTSOCK"},
-    };
-    for (const Name& n : kNames)
-        if (n.err == err) return n.name;
-    fmt(scratch, sizeof scratch, "E%d", err);
-    return scratch;
 }
 
 const char* state_name(uint8_t state) {
@@ -107,7 +89,7 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const Kill
         char scratch[16];
         if (res.err) {
             j.str("error", errno_name(res.err, scratch));
-            j.str("message", std::strerror(res.err));
+            j.str("message", error_text(res.err));
         }
     }
     if (res.note != Note::None) j.str("note", note_text(res.note));

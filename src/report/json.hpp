@@ -15,6 +15,7 @@
 #include "core/sock_record.hpp"
 #include "engine/engine.hpp"
 #include "engine/terminator.hpp"
+#include "core/errors.hpp"  // errno_name
 
 namespace tc {
 
@@ -25,8 +26,6 @@ constexpr size_t kJsonMax = 1024;
 // characters escaped. Clamped (never in the middle of an escape).
 void json_escape(char* out, size_t n, const char* in);
 
-// "EPERM", "ENOENT", ...; "E<number>" for one not in the table.
-const char* errno_name(int err, char (&scratch)[16]);
 
 // ss's name of a TCP state: "established", "time-wait", ...
 const char* state_name(uint8_t state);

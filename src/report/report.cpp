@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/fmt.hpp"
+#include "core/errors.hpp"
 
 namespace tc {
 
@@ -161,11 +162,11 @@ void format_result(char* out, size_t n, const SockRecord& rec, const KillResult&
         b.add(" by=%s", method_name(res.method));
         if (res.method != Method::SockDestroy) b.add(" pid=%d comm=%s", res.pid, res.comm[0] ? res.comm : "?");
         if (res.method == Method::Kill && res.procs > 1) b.add(" (+%u more)", res.procs - 1u);
-        if (res.method == Method::Shutdown) b.add(" (reset refused: %s)", std::strerror(res.err));
+        if (res.method == Method::Shutdown) b.add(" (reset refused: %s)", error_text(res.err));
         if (res.method == Method::Kill)
-            b.add(res.err ? " (reset impossible: %s)" : " (--kill_owner)", std::strerror(res.err));
+            b.add(res.err ? " (reset impossible: %s)" : " (--kill_owner)", error_text(res.err));
     }
-    if (res.outcome == Outcome::Failed) b.add(" error=%s", std::strerror(res.err));
+    if (res.outcome == Outcome::Failed) b.add(" error=%s", error_text(res.err));
     if (res.outcome == Outcome::Skipped) b.add(" (over --max-kills)");
     if (res.note != Note::None) b.add(" (%s)", note_text(res.note));
 }
@@ -176,7 +177,7 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
     Appender b(out, n);
     b.add("killed pid %d (%s): it holds %s -> %s inode=%u", pid, comm[0] ? comm : "?", e.local, e.remote, rec.inode);
     b.add(why ? ", and resetting the connection inside it is not possible: %s" : ", and --kill_owner was given",
-          std::strerror(why));
+          error_text(why));
 }
 
 void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected) {

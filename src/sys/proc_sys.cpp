@@ -146,4 +146,25 @@ void ProcSys::comm(int32_t pid, char (&out)[16]) {
 
 int32_t ProcSys::self_pid() { return static_cast<int32_t>(getpid()); }
 
+Status ProcNetFiles::open(bool v6) {
+    const int fd = ::open(v6 ? "/proc/net/tcp6" : "/proc/net/tcp", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fd_.reset();
+        // A kernel without IPv6 has no tcp6 table: nothing to find there.
+        if (v6 && errno == ENOENT) return {};
+        return make_error(errno, v6 ? "cannot open /proc/net/tcp6" : "cannot open /proc/net/tcp");
+    }
+    fd_ = Fd(fd);
+    return {};
+}
+
+Result<size_t> ProcNetFiles::read(std::span<uint8_t> buf) {
+    if (!fd_.valid()) return size_t{0};
+    while (true) {
+        const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+        if (n >= 0) return static_cast<size_t>(n);
+        if (errno != EINTR) return make_error(errno, "cannot read /proc/net");
+    }
+}
+
 }  // namespace tc::sys

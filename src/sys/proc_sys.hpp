@@ -37,4 +37,14 @@ private:
     alignas(8) std::array<uint8_t, 16384> fd_dents_{};
 };
 
+// /proc/net/tcp and /proc/net/tcp6 of the network namespace we are in.
+class ProcNetFiles final : public ProcNetTables {
+public:
+    Status open(bool v6) override;
+    Result<size_t> read(std::span<uint8_t> buf) override;
+
+private:
+    Fd fd_;
+};
+
 }  // namespace tc::sys

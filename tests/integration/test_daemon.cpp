@@ -152,7 +152,7 @@ TEST_CASE("a log that cannot be written is reported once through the other chann
     CHECK(stop_ms(pid) >= 0);
     const std::string err = it::read_file(d / "err");
     INFO("stderr: " << err);
-    CHECK(count(err, "cannot write the log (" + std::string(std::strerror(ENOSPC)) + ")") == 1);
+    CHECK(count(err, "cannot write the log (No space left on device)") == 1);
     CHECK(count(err, "\n") == 1);
     it::close_all({c, c2});
     close(l);

@@ -103,3 +103,8 @@ TEST_CASE("netns list: each namespace once, under its first name", "[daemon_poli
     CHECK(std::string(path) == "/proc/42/ns/net");
     CHECK_FALSE(netns_path(std::string(40, 'a'), path, sizeof path));
 }
+
+TEST_CASE("sock_diag missing: the errors that mean no NETLINK_SOCK_DIAG at all", "[daemon_policy]") {
+    for (int err : {EPROTONOSUPPORT, EAFNOSUPPORT, EPFNOSUPPORT, ESOCKTNOSUPPORT}) CHECK(sock_diag_missing(err));
+    for (int err : {EPERM, EACCES, EMFILE, ENFILE, ENOMEM, ENOBUFS, EINVAL}) CHECK_FALSE(sock_diag_missing(err));
+}

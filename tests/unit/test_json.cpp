@@ -84,7 +84,7 @@ TEST_CASE("json: a connection object", "[json]") {
     CHECK(f["src"] == "10.0.0.1");
     CHECK(f["last_recv_ms"] == "61000");
     CHECK(f["error"] == "EPERM");
-    CHECK(f["message"] == std::strerror(EPERM));
+    CHECK(f["message"] == tc::error_text(EPERM));
     CHECK(f["note"] == note_text(Note::NeverKilled));
     CHECK(f.count("by") == 0);
     char scratch[16];

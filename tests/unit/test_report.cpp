@@ -6,6 +6,7 @@
 #include <string>
 
 #include "helpers.hpp"
+#include "core/errors.hpp"
 #include "report/report.hpp"
 
 using namespace tc;
@@ -32,13 +33,13 @@ TEST_CASE("report lines", "[report]") {
     k.err = EBUSY;
     format_result(buf, sizeof buf, r, k);
     CHECK(std::string(buf) == "destroyed " + head + " by=shutdown pid=4242 comm=app (reset refused: " +
-                                  std::strerror(EBUSY) + ")");
+                                  tc::error_text(EBUSY) + ")");
     k.method = Method::Kill;
     k.err = EPERM;
     k.procs = 3;
     format_result(buf, sizeof buf, r, k);
     CHECK(std::string(buf) == "destroyed " + head + " by=killed pid=4242 comm=app (+2 more) (reset impossible: " +
-                                  std::strerror(EPERM) + ")");
+                                  tc::error_text(EPERM) + ")");
     k.err = 0;
     k.procs = 1;
     format_result(buf, sizeof buf, r, k);
@@ -51,12 +52,12 @@ TEST_CASE("report lines", "[report]") {
     note.err = EACCES;
     note.note = Note::OwnerUnreadable;
     format_result(buf, sizeof buf, r, note);
-    CHECK(std::string(buf) == "failed " + head + " error=" + std::strerror(EACCES) + " (" +
+    CHECK(std::string(buf) == "failed " + head + " error=" + tc::error_text(EACCES) + " (" +
                                   note_text(Note::OwnerUnreadable) + ")");
     format_kill(buf, sizeof buf, r, 77, "sshd", EPERM);
     CHECK(std::string(buf) == std::string("killed pid 77 (sshd): it holds 127.0.0.1:22 -> 127.0.0.2:40000 inode=555, "
                                           "and resetting the connection inside it is not possible: ") +
-                                  std::strerror(EPERM));
+                                  tc::error_text(EPERM));
     format_kill(buf, sizeof buf, r, 77, "", 0);
     CHECK(std::string(buf).find("killed pid 77 (?): ") == 0);
     CHECK(std::string(buf).find(", and --kill_owner was given") != std::string::npos);
