@@ -230,8 +230,9 @@ int main(int argc, char** argv) {
         if (stats->failed > 0) connections_failed = true;
         if (stats->no_tcp_info > 0 && !told_no_tcp_info) {
             told_no_tcp_info = true;
-            fmt(buf, sizeof buf, "tcp_info could not be read for %zu connection(s) found in /proc/net (no holder's "
-                "socket within reach): they are never treated as idle", stats->no_tcp_info);
+            fmt(buf, sizeof buf, "tcp_info could not be read for %zu connection(s) found in /proc/net (%s): they are "
+                "never treated as idle", stats->no_tcp_info,
+                stats->no_tcp_info_err ? error_text(stats->no_tcp_info_err) : "no process holds them");
             log.line(buf);
         }
         // One socket's error never ends the run; say once what it means.

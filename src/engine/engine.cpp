@@ -81,7 +81,7 @@ void count_result(PollStats& stats, const KillResult& r) {
     }
 }
 
-Status Engine::read_tables(const Selection& sel, PollObserver& obs, size_t& no_tcp_info) {
+Status Engine::read_tables(const Selection& sel, PollObserver& obs, PollStats& stats) {
     // One scope for both tables: IPv4 (and v4-mapped, and native IPv6 with
     // -6), or native IPv6 alone.
     const DumpScope scope = plan_dumps(sel, true).scopes[0];
@@ -105,7 +105,7 @@ Status Engine::read_tables(const Selection& sel, PollObserver& obs, size_t& no_t
         if (full) return make_error(ENOMEM, "too many matching connections");
     }
     std::span<SockRecord> found(matches_.data(), matches_.size());
-    if (sel.needs_tcp_info()) no_tcp_info = idle_->read_idle(found);
+    if (sel.needs_tcp_info()) stats.no_tcp_info = idle_->read_idle(found, stats.no_tcp_info_err);
     size_t kept = 0;
     for (SockRecord& r : found) {
         const bool pick = selected(sel, scope, r);
@@ -118,10 +118,10 @@ Status Engine::read_tables(const Selection& sel, PollObserver& obs, size_t& no_t
 
 Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     matches_.clear();
-    size_t no_tcp_info = 0;
+    PollStats stats;
     DumpPlan plan = plan_dumps(sel, single_walk_);
     if (tables_) {
-        if (Status s = read_tables(sel, obs, no_tcp_info); !s) return s.error();
+        if (Status s = read_tables(sel, obs, stats); !s) return s.error();
         plan.count = 0;
     }
     for (size_t i = 0; i < plan.count; ++i) {
@@ -136,9 +136,7 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
         if (!s) return s.error();
     }
 
-    PollStats stats;
     stats.matched = matches_.size();
-    stats.no_tcp_info = no_tcp_info;
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
     std::span<const SockRecord> recs(matches_.data(), matches_.size());
     std::span<KillResult> results(results_.data(), results_.size());

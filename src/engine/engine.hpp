@@ -33,14 +33,16 @@ struct PollStats {
     size_t would_destroy = 0;  // --dry-run
     size_t failed = 0;
     size_t no_tcp_info = 0;    // /proc/net: candidates whose tcp_info could not be read (never idle)
+    int no_tcp_info_err = 0;   // why, for the last of them (0: no holder found)
 };
 
 // tcp_info for sockets found without it (the /proc/net tables carry none).
 class IdleReader {
 public:
     // Sets has_info and last_data_recv_ms where it can; returns how many it
-    // could not read.
-    virtual size_t read_idle(std::span<SockRecord> recs) = 0;
+    // could not read, and in `why` the errno that kept the last of those
+    // unread (0 when no holder was found for any).
+    virtual size_t read_idle(std::span<SockRecord> recs, int& why) = 0;
 
 protected:
     ~IdleReader() = default;
@@ -75,7 +77,7 @@ public:
 private:
     Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
     // The /proc/net way: every line of the tables, selected in user space.
-    Status read_tables(const Selection& sel, PollObserver& obs, size_t& no_tcp_info);
+    Status read_tables(const Selection& sel, PollObserver& obs, PollStats& stats);
 
     DiagTransport& dump_;
     Terminator& terminator_;

@@ -78,26 +78,36 @@ Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::sp
     return {};
 }
 
-size_t ProcTerminator::read_idle(std::span<SockRecord> recs) {
+size_t ProcTerminator::read_idle(std::span<SockRecord> recs, int& why) {
     for (SockRecord& r : recs) r.has_info = false;
-    Status why;
-    if (!walk(recs, why)) return recs.size();
+    why = 0;
+    Status walked;
+    if (!walk(recs, walked)) {
+        why = walked.error().code;
+        return recs.size();
+    }
     size_t missing = 0;
     for (SockRecord& r : recs) {
+        int err = 0;  // why this socket's tcp_info could not be read (0: no holder)
         for (const Holder& h : r.inode ? map_.holders_of(r.inode) : std::span<const Holder>{}) {
             Result<int> dup = ops_.dup_fd(h.pid, h.fd);
-            if (!dup) continue;
+            if (!dup) {
+                err = dup.error().code;
+                continue;
+            }
             Result<FdIdentity> id = ops_.identify(*dup);
             uint32_t ms = 0;
-            const bool ok = id && same_connection(r, *id) && ops_.last_data_recv(*dup, ms) == 0;
+            err = id && same_connection(r, *id) ? ops_.last_data_recv(*dup, ms) : ESTALE;
             ops_.close_fd(*dup);
-            if (ok) {
+            if (err == 0) {
                 r.has_info = true;
                 r.last_data_recv_ms = ms;
                 break;
             }
         }
-        missing += !r.has_info;
+        if (r.has_info) continue;
+        ++missing;
+        if (err) why = err;
     }
     return missing;
 }

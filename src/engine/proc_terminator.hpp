@@ -100,7 +100,7 @@ public:
     // has_info and last_data_recv_ms. Returns how many could not be read
     // (no holder, or its fd or TCP_INFO out of reach): those keep has_info
     // false, so no idle rule ever selects them.
-    size_t read_idle(std::span<SockRecord> recs) override;
+    size_t read_idle(std::span<SockRecord> recs, int& why) override;
 
 private:
     // One walk over /proc for `recs`' inodes; false (map unusable) on error.

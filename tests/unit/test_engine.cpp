@@ -384,8 +384,9 @@ struct FakeTables final : ProcNetTables {
 struct FakeIdle final : IdleReader {
     std::map<uint32_t, uint32_t> last_recv;  // inode -> ms; others unreadable
     size_t calls = 0;
-    size_t read_idle(std::span<SockRecord> recs) override {
+    size_t read_idle(std::span<SockRecord> recs, int& why) override {
         ++calls;
+        why = ENOPROTOOPT;
         size_t missing = 0;
         for (SockRecord& r : recs) {
             auto it = last_recv.find(r.inode);
@@ -468,6 +469,7 @@ TEST_CASE("engine: without inet_diag, sockets come from the /proc/net tables", "
         REQUIRE(st.ok());
         CHECK(term.ended.empty());
         CHECK(st->no_tcp_info == 1);
+        CHECK(st->no_tcp_info_err == ENOPROTOOPT);
     }
     SECTION("a read error ends the poll before anything is ended") {
         tables.fail_read = EIO;
