@@ -137,7 +137,7 @@ deps:
 
 # make test also needs the fuzzers' compiler and the packaging checkers.
 test-deps:
-	@sh scripts/install-deps.sh clang libclang-rt-dev lintian systemd
+	@sh scripts/install-deps.sh clang libclang-rt-dev lintian systemd qemu-user
 
 # --- fuzzing: clang's libFuzzer over the pure code ------------------------
 # make fuzz runs each harness for FUZZ_TIME seconds (make test: FUZZ_SMOKE)
@@ -190,7 +190,9 @@ nosd:
 	$(MAKE) NO_SOCK_DESTROY=1 all
 
 # The integration suite runs three times: SOCK_DESTROY, --use_proc on the
-# same binary, and the NO_SOCK_DESTROY=1 binary (see tests/integration/harness.hpp).
+# same binary, and the NO_SOCK_DESTROY=1 binary; then its [core] cases run
+# once more with the binary under qemu-x86_64, which has no NETLINK_SOCK_DIAG
+# (the /proc/net path; see tests/integration/harness.hpp).
 test: test-deps
 	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn
 	$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
@@ -198,6 +200,7 @@ test: test-deps
 	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
 	TC_MODE=use_proc ./$(BUILD)/integration_tests
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
+	TC_MODE=qemu TC_QEMU=qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
 	$(MAKE) bench-tiny
 	$(MAKE) test-package
 	$(MAKE) fuzz-smoke

@@ -14,6 +14,7 @@ const char kUsage[] =
     "them (needs CAP_NET_ADMIN); otherwise, or with --use_proc, each is reset inside\n"
     "the process that holds it, found through /proc, and that process keeps\n"
     "running (needs root). Only if that is impossible is the process killed.\n"
+    "Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.\n"
     "\n"
     "  -4                     match IPv4 connections, including IPv4 on dual-stack\n"
     "                         IPv6 sockets (::ffff:a.b.c.d); the default\n"

@@ -52,7 +52,12 @@ std::string tool_path() {
 // In use_proc mode --use_proc comes first, so a test's last argument stays
 // last (an option missing its value must stay missing).
 std::vector<std::string> tool_argv(const std::vector<std::string>& args) {
-    std::vector<std::string> v{tool_path()};
+    std::vector<std::string> v;
+    if (mode() == Mode::Qemu) {  // user-mode emulation: no NETLINK_SOCK_DIAG there
+        const char* q = std::getenv("TC_QEMU");
+        v.push_back(q ? q : "qemu-x86_64");
+    }
+    v.push_back(tool_path());
     if (mode() == Mode::UseProc) v.push_back("--use_proc");
     v.insert(v.end(), args.begin(), args.end());
     return v;
@@ -117,6 +122,7 @@ Mode mode() {
     const char* m = std::getenv("TC_MODE");
     if (m && std::strcmp(m, "use_proc") == 0) return Mode::UseProc;
     if (m && std::strcmp(m, "nosd") == 0) return Mode::NoSockDestroy;
+    if (m && std::strcmp(m, "qemu") == 0) return Mode::Qemu;
     return Mode::SockDestroy;
 }
 

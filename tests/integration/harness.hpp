@@ -10,8 +10,11 @@ namespace it {
 
 // The suite runs three times (see the Makefile's test target), set by
 // TC_MODE: "sock_destroy" (default), "use_proc" (every run of the tool gets
-// --use_proc) and "nosd" (TCP_CLOSER points at the NO_SOCK_DESTROY=1 binary).
-enum class Mode { SockDestroy, UseProc, NoSockDestroy };
+// --use_proc) and "nosd" (TCP_CLOSER points at the NO_SOCK_DESTROY=1
+// binary). A fourth mode, "qemu", runs the tests tagged [core] with the tool
+// under qemu's user-mode emulation (TC_QEMU, default qemu-x86_64), which
+// refuses NETLINK_SOCK_DIAG sockets: the /proc/net path, for real.
+enum class Mode { SockDestroy, UseProc, NoSockDestroy, Qemu };
 Mode mode();
 // True when the tool ends connections through /proc in this mode.
 bool proc_path();

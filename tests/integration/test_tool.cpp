@@ -28,7 +28,7 @@ const std::string kNoSyslog = "--disable_syslog";
 
 }  // namespace
 
-TEST_CASE("-s destroys the selected local port only; other ports, listener and IPv6 survive", "[tool]") {
+TEST_CASE("-s destroys the selected local port only; other ports, listener and IPv6 survive", "[tool][core]") {
     int l1 = it::listen_on(AF_INET, "127.0.0.1", 7001);
     int l2 = it::listen_on(AF_INET, "127.0.0.1", 7002);
     int l6 = it::listen_on(AF_INET6, "::1", 7001);
@@ -39,6 +39,9 @@ TEST_CASE("-s destroys the selected local port only; other ports, listener and I
     it::RunResult r = it::run_tool({"-s", "7001", kNoSyslog});
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(3, 3)) != std::string::npos);
+    // Under qemu the tool must have noticed the missing NETLINK_SOCK_DIAG.
+    CHECK((r.err.find("NETLINK_SOCK_DIAG is not available (Protocol not supported): finding connections in "
+                      "/proc/net/tcp") != std::string::npos) == (it::mode() == it::Mode::Qemu));
     CHECK(count(r.err, "destroyed 127.0.0.1:7001 -> 127.0.0.1:") == 3);
     CHECK(r.out.empty());
     expect(hit, it::killed(), "reset");
@@ -77,7 +80,7 @@ TEST_CASE("a large set (split between two processes on SOCK_DESTROY) ends exactl
     close(l2);
 }
 
-TEST_CASE("--dport destroys connections by remote port", "[tool]") {
+TEST_CASE("--dport destroys connections by remote port", "[tool][core]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7011);
     int l2 = it::listen_on(AF_INET, "127.0.0.1", 7012);
     auto hit = connect_n(2, l, AF_INET, "127.0.0.1", 7011);
@@ -93,7 +96,7 @@ TEST_CASE("--dport destroys connections by remote port", "[tool]") {
     close(l2);
 }
 
-TEST_CASE("-s and -d together select the intersection", "[tool]") {
+TEST_CASE("-s and -d together select the intersection", "[tool][core]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7021);
     Conn a = it::connect_pair(l, AF_INET, "127.0.0.1", 7021, 41001);
     Conn b = it::connect_pair(l, AF_INET, "127.0.0.1", 7021, 41002);
@@ -107,7 +110,7 @@ TEST_CASE("-s and -d together select the intersection", "[tool]") {
     close(l);
 }
 
-TEST_CASE("port lists and ranges", "[tool]") {
+TEST_CASE("port lists and ranges", "[tool][core]") {
     const int ports[] = {7031, 7040, 7042, 7043, 7030};
     std::vector<int> listeners;
     std::vector<std::vector<Conn>> conns;
@@ -129,7 +132,7 @@ TEST_CASE("port lists and ranges", "[tool]") {
     }
 }
 
-TEST_CASE("-4, -6 and dual-stack sockets", "[tool]") {
+TEST_CASE("-4, -6 and dual-stack sockets", "[tool][core]") {
     // One [::] listener taking IPv4 (v4-mapped) and IPv6, plus a plain IPv4 one.
     int dual = it::listen_on(AF_INET6, "::", 7051, false);
     int v4 = it::listen_on(AF_INET, "127.0.0.1", 7052);
@@ -168,7 +171,7 @@ TEST_CASE("-4, -6 and dual-stack sockets", "[tool]") {
     close(v4);
 }
 
-TEST_CASE("-t kills idle connections and spares those that keep receiving data", "[tool]") {
+TEST_CASE("-t kills idle connections and spares those that keep receiving data", "[tool][core]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7061);
     auto idle = connect_n(3, l, AF_INET, "127.0.0.1", 7061);
     auto busy = connect_n(3, l, AF_INET, "127.0.0.1", 7061);
@@ -178,8 +181,16 @@ TEST_CASE("-t kills idle connections and spares those that keep receiving data",
     }
     it::RunResult r = it::run_tool({"-s", "7061", "-t", "500", kNoSyslog});
     CHECK(r.status == 0);
-    CHECK(r.err.find(summary(3, 3)) != std::string::npos);
-    expect(idle, it::killed(), "reset");
+    if (it::mode() == it::Mode::Qemu) {
+        // qemu answers TCP_INFO short, so no idle time can be read: the
+        // documented fallback is that nothing counts as idle, said once.
+        CHECK(r.err.find(summary(0, 0)) != std::string::npos);
+        CHECK(count(r.err, "tcp_info could not be read for 6 connection(s) found in /proc/net") == 1);
+        expect(idle, "alive", "alive");
+    } else {
+        CHECK(r.err.find(summary(3, 3)) != std::string::npos);
+        expect(idle, it::killed(), "reset");
+    }
     for (const Conn& c : busy) {
         CHECK(state_of(c.server) == "data");
         CHECK(state_of(c.client) == "alive");
@@ -268,7 +279,7 @@ TEST_CASE("-v logs the filter op by op and every candidate", "[tool]") {
     close(l);
 }
 
-TEST_CASE("nothing matched is success", "[tool]") {
+TEST_CASE("nothing matched is success", "[tool][core]") {
     it::RunResult r = it::run_tool({"-s", "7099", kNoSyslog});
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(0, 0)) != std::string::npos);

@@ -51,7 +51,7 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
                              "no_owner", "ways to end a connection", "would_destroy", "skipped", "close-wait",
                              "time-wait", "tcp_closer -n -j --dst 10.0.0.0/8 -d 5432", "\"type\":\"summary\"",
                              "tcp_closer --all-netns -s 22 -t 600000 -i 10", "AmbientCapabilities=CAP_NET_ADMIN",
-                             "logrotate"}) {
+                             "logrotate", "/proc/net/tcp6", "ways to find connections"}) {
         INFO(text);
         CHECK(readme.find(text) != std::string::npos);
         CHECK(man.find(text) != std::string::npos);
