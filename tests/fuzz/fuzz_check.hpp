@@ -2,12 +2,13 @@
 // so it aborts (libFuzzer saves the input) whatever the build's NDEBUG.
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
 
 #define CHECK_OR_DIE(cond)                                                          \
     do {                                                                            \
         if (!(cond)) {                                                              \
-            __builtin_printf("invariant broken: %s (line %d)\n", #cond, __LINE__); \
+            std::fprintf(stderr, "invariant broken: %s (line %d)\n", #cond, __LINE__); \
             abort();                                                                \
         }                                                                           \
     } while (0)

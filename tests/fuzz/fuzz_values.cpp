@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "fuzz/fuzz_check.hpp"
+#include <algorithm>
 #include <cstring>
 #include <vector>
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/ports.hpp"
 #include "core/prefix.hpp"
 #include "proc/procfs.hpp"
+#include "proc/procnet.hpp"
 
 using namespace tc;
 
@@ -156,6 +158,43 @@ void number(std::string_view text, uint64_t max) {
     if (ok) CHECK_OR_DIE(v == std::stoull(sig));
 }
 
+// /proc/net/tcp{,6} text: the records parsed from the whole text and from
+// the same text fed in chunks of any size are the same, and each record is
+// well formed.
+void procnet(const uint8_t* data, size_t size) {
+    if (size < 2) return;
+    const bool v6 = data[0] & 1;
+    const size_t chunk = 1 + data[1] % 64;
+    std::span<const uint8_t> text(data + 2, size - 2);
+    auto parse_all = [&](size_t step) {
+        std::vector<SockRecord> out;
+        LineSplitter split;
+        auto take = [&](std::string_view line) {
+            CHECK_OR_DIE(line.size() <= text.size());
+            SockRecord r;
+            if (!parse_procnet_line(line, v6, r)) return;
+            CHECK_OR_DIE(r.family == (v6 ? AF_INET6 : AF_INET));
+            CHECK_OR_DIE(r.state >= 1 && r.state <= 12);
+            CHECK_OR_DIE(r.cookie_is_wildcard() && !r.has_info);
+            out.push_back(r);
+        };
+        for (size_t at = 0; at < text.size(); at += step)
+            split.feed(text.subspan(at, std::min(step, text.size() - at)), take);
+        split.finish(take);
+        return std::make_pair(out, split.dropped());
+    };
+    auto whole = parse_all(text.size() ? text.size() : 1);
+    auto parts = parse_all(chunk);
+    if (parts.second == 0) {  // no line was too long to carry: the same records
+        CHECK_OR_DIE(whole.first.size() == parts.first.size());
+        for (size_t i = 0; i < whole.first.size(); ++i) {
+            const SockRecord &a = whole.first[i], &b = parts.first[i];
+            CHECK_OR_DIE(std::memcmp(&a.id, &b.id, sizeof a.id) == 0);
+            CHECK_OR_DIE(a.family == b.family && a.state == b.state && a.uid == b.uid && a.inode == b.inode);
+        }
+    }
+}
+
 void dirents(const uint8_t* data, size_t size) {
     DirentIter it(std::span<const uint8_t>(data, size));
     std::string_view name;
@@ -171,7 +210,7 @@ void dirents(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-    switch (data[0] % 8) {
+    switch (data[0] % 9) {
         case 0: ports(text); break;
         case 1: seconds(text); break;
         case 2: prefix(text); break;
@@ -180,6 +219,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 5: dirents(data + 1, size - 1); break;
         case 6: number(text, 4294967295u); break;
         case 7: number(text, UINT64_MAX / 2 + 12345); break;
+        case 8: procnet(data + 1, size - 1); break;
     }
     return 0;
 }
