@@ -9,6 +9,9 @@
 #   make churn      the churn test for CHURN_SECS seconds (default 30)
 #   make install    PREFIX (default /usr/local) under DESTDIR; make uninstall
 #   make package    build/tcp-closer_VERSION_ARCH.deb
+#   make cross ARCH=aarch64|armhf|riscv64|i386|x86_64, make cross-all
+#                   build/ARCH/tcp_closer and build/ARCH/nosd/tcp_closer
+#   make test-cross every ARCH's binaries under qemu (make test: aarch64)
 #   make demo       install build deps, build, run the demo in a throwaway netns
 #   make MUSL=0     force the static glibc build
 #   make NO_SOCK_DESTROY=1
@@ -36,32 +39,65 @@ LTO_LINK  := -flto -Oz -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
 
 # NO_SOCK_DESTROY=1: the SOCK_DESTROY sources are left out, not just unused.
 OBJ_ROOT := $(BUILD)
+
+# --- other CPUs: make cross ARCH=aarch64|armhf|riscv64|i386|x86_64 ---------
+# Debian's cross compiler for the CPU, and Debian's musl source built with
+# it once into build/cross/ARCH/musl (scripts/cross-musl.sh).
+CROSS_ARCHS := aarch64 armhf riscv64 i386 x86_64
+TRIPLET_aarch64 := aarch64-linux-gnu
+TRIPLET_armhf   := arm-linux-gnueabihf
+TRIPLET_riscv64 := riscv64-linux-gnu
+TRIPLET_i386    := i686-linux-gnu
+TRIPLET_x86_64  := x86_64-linux-gnu
+ifneq ($(ARCH),)
+TRIPLET  := $(TRIPLET_$(ARCH))
+ifeq ($(TRIPLET),)
+$(error unknown ARCH '$(ARCH)': one of $(CROSS_ARCHS))
+endif
+CXX      := $(TRIPLET)-g++
+CC       := $(TRIPLET)-gcc
+OBJCOPY  := $(TRIPLET)-objcopy
+OBJ_ROOT := $(BUILD)/$(ARCH)
+BIN      := $(BUILD)/$(ARCH)/tcp_closer
+NOSD_BIN := $(BUILD)/$(ARCH)/nosd/tcp_closer
+MUSL     := 1
+endif
+
 ifneq ($(NO_SOCK_DESTROY),)
 BIN       := $(NOSD_BIN)
 BIN_SRCS  := $(filter-out $(SD_SRCS),$(BIN_SRCS))
 BIN_FLAGS += -DTC_NO_SOCK_DESTROY
-OBJ_ROOT  := $(BUILD)/nosd
+OBJ_ROOT  := $(OBJ_ROOT)/nosd
 endif
 
 # --- musl detection: every path comes from the toolchain -----------------
 MUSL_GCC   := $(shell command -v musl-gcc 2>/dev/null)
 MUSL       ?= $(if $(MUSL_GCC),1,0)
 ifeq ($(MUSL),1)
+ifneq ($(ARCH),)
+MUSL_INC   := $(BUILD)/cross/$(ARCH)/musl/include
+MUSL_LIB   := $(BUILD)/cross/$(ARCH)/musl/lib
+else
 MUSL_SPECS := $(shell sed -n 's/.*-specs "\([^"]*\)".*/\1/p' $(MUSL_GCC))
 MUSL_INC   := $(shell tr ' ' '\n' < $(MUSL_SPECS) | grep '^/' | grep -v '%' | grep include | head -n1)
 MUSL_LIB   := $(shell sed -n 's/^-L\([^ ]*\) .*/\1/p' $(MUSL_SPECS) | head -n1)
+endif
 CXX_INCS   := $(shell $(CXX) -E -x c++ -v - </dev/null 2>&1 | sed -n '/<\.\.\.> search starts/,/End of search/p' | sed -n '2,3p')
 GCC_INC    := $(shell $(CXX) -print-file-name=include)
 LIBGCC     := $(shell $(CXX) -print-libgcc-file-name)
-MULTIARCH  := $(shell $(CC) -print-multiarch)
-UAPI       := $(BUILD)/uapi
+MULTIARCH  := $(shell $(CC) -print-multiarch 2>/dev/null)
+UAPI       := $(if $(ARCH),$(BUILD)/$(ARCH)/uapi,$(BUILD)/uapi)
+# The kernel headers of the target CPU: those of Debian's
+# linux-libc-dev-ARCH-cross under /usr/TRIPLET/include, or (the machine's
+# own CPU) the system's.
+UAPI_SRC   := $(if $(and $(ARCH),$(wildcard /usr/$(TRIPLET)/include/linux)),/usr/$(TRIPLET)/include,/usr/include)
 BIN_FLAGS  += -nostdinc $(addprefix -isystem ,$(CXX_INCS)) -isystem $(MUSL_INC) -isystem $(GCC_INC) \
               -isystem $(UAPI) '-D__GLIBC_PREREQ(a,b)=0'
 BIN_OBJDIR := $(OBJ_ROOT)/musl
 # -z norelro and -z common-page-size=64: no page of padding before the data
 # segment (musl does not apply RELRO to static binaries anyway).
 BIN_LINK    = $(CXX) $(LTO_LINK) -static -nostdlib -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,-z,norelro -Wl,-z,common-page-size=64 -Wl,--build-id=none -s -o $@ \
-              $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(filter %.o,$^) $(MUSL_LIB)/libc.a $(LIBGCC) $(MUSL_LIB)/crtn.o
+              $(MUSL_LIB)/crt1.o $(MUSL_LIB)/crti.o $(filter %.o,$^) -Wl,--start-group $(MUSL_LIB)/libc.a $(LIBGCC) -Wl,--end-group $(MUSL_LIB)/crtn.o
 BIN_PREREQ := $(UAPI)/.stamp
 else
 BIN_OBJDIR := $(OBJ_ROOT)/glibc
@@ -81,7 +117,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: all nosd deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: all nosd cross cross-all test-cross test-cross-one deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -92,10 +128,15 @@ $(LIBC_STAMP):
 	@rm -f $(OBJ_ROOT)/.libc-*
 	@touch $@
 
+# The size budget of a musl build: 64 KiB on x86-64, 96 KiB elsewhere.
+SIZE_LIMIT := $(if $(filter x86_64,$(or $(ARCH),$(shell uname -m))),65536,98304)
+
 $(BIN): $(BIN_OBJS) $(LIBC_STAMP)
 	$(BIN_LINK)
 	$(OBJCOPY) --remove-section=.comment $@
 	@file -L $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked"; exit 1; }
+	@[ "$(MUSL)" != 1 ] || [ $$(stat -c %s $@) -le $(SIZE_LIMIT) ] || \
+	    { echo "error: $@ is $$(stat -c %s $@) bytes, over the budget of $(SIZE_LIMIT)"; exit 1; }
 	@echo "built $@ ($$(stat -c %s $@) bytes, $(if $(filter 1,$(MUSL)),musl,glibc) static)"
 
 $(BIN_OBJDIR)/%.o: src/%.cpp $(HDRS) $(BIN_PREREQ)
@@ -106,9 +147,9 @@ $(BIN_OBJDIR)/%.o: src/%.cpp $(HDRS) $(BIN_PREREQ)
 # would drag glibc headers back in, so link just those three.
 $(UAPI)/.stamp:
 	mkdir -p $(UAPI)
-	ln -sfn /usr/include/linux $(UAPI)/linux
-	ln -sfn /usr/include/asm-generic $(UAPI)/asm-generic
-	ln -sfn $$(test -d /usr/include/$(MULTIARCH)/asm && echo /usr/include/$(MULTIARCH)/asm || echo /usr/include/asm) $(UAPI)/asm
+	ln -sfn $(UAPI_SRC)/linux $(UAPI)/linux
+	ln -sfn $(UAPI_SRC)/asm-generic $(UAPI)/asm-generic
+	ln -sfn $$(test -d $(UAPI_SRC)/$(MULTIARCH)/asm && echo $(UAPI_SRC)/$(MULTIARCH)/asm || echo $(UAPI_SRC)/asm) $(UAPI)/asm
 	touch $@
 
 $(BUILD)/test/src $(BUILD)/test/unit $(BUILD)/test/integration:
@@ -201,6 +242,7 @@ test: test-deps
 	TC_MODE=use_proc ./$(BUILD)/integration_tests
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
 	TC_MODE=qemu TC_QEMU=qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
+	$(MAKE) test-cross-one ARCH=aarch64
 	$(MAKE) bench-tiny
 	$(MAKE) test-package
 	$(MAKE) fuzz-smoke
@@ -227,6 +269,37 @@ package: all
 # The package and install tests (tests/package/test_package.sh), in make test.
 test-package: all
 	sh tests/package/test_package.sh
+
+# make cross ARCH=...: the cross compiler (installed from Debian), musl for
+# that CPU (built once, cached), then both binaries: build/ARCH/tcp_closer
+# and build/ARCH/nosd/tcp_closer. make cross-all: every ARCH.
+cross:
+	@test -n "$(ARCH)" || { echo "make cross ARCH=one of: $(CROSS_ARCHS)"; exit 1; }
+	@sh scripts/install-deps.sh g++-$(subst _,-,$(TRIPLET)) dpkg-dev
+	sh scripts/cross-musl.sh $(ARCH) $(TRIPLET)
+	$(MAKE) ARCH=$(ARCH) all
+	$(MAKE) ARCH=$(ARCH) NO_SOCK_DESTROY=1 all
+
+cross-all:
+	for a in $(CROSS_ARCHS); do $(MAKE) cross ARCH=$$a || exit 1; done
+
+# The integration tests' core cases against both binaries of one ARCH under
+# qemu's user-mode emulation (no NETLINK_SOCK_DIAG there: the /proc/net
+# path). make test does aarch64; make test-cross every ARCH.
+QEMU_aarch64 := qemu-aarch64
+QEMU_armhf   := qemu-arm
+QEMU_riscv64 := qemu-riscv64
+QEMU_i386    := qemu-i386
+QEMU_x86_64  := qemu-x86_64
+test-cross-one:
+	@test -x $(BUILD)/integration_tests || { echo "build $(BUILD)/integration_tests first (make test-cross does)"; exit 1; }
+	$(MAKE) cross ARCH=$(ARCH)
+	TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/tcp_closer ./$(BUILD)/integration_tests "[core]"
+	TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/nosd/tcp_closer ./$(BUILD)/integration_tests "[core]"
+
+test-cross: test-deps
+	$(MAKE) -j$(JOBS) $(BUILD)/integration_tests
+	for a in $(CROSS_ARCHS); do $(MAKE) test-cross-one ARCH=$$a || exit 1; done
 
 # The churn test at full length (make test runs it for 5 s in each mode).
 churn: all $(BUILD)/integration_tests $(BUILD)/churn
