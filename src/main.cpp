@@ -41,6 +41,7 @@ constexpr char kMethods[] = "ways to end a connection: reset, shutdown, kill (bu
 #else
 constexpr char kMethods[] = "ways to end a connection: sock_destroy, reset, shutdown, kill";
 #endif
+constexpr char kProcNetWay[] = ": finding connections in /proc/net/tcp and /proc/net/tcp6, ending them through /proc";
 constexpr char kFinders[] = "ways to find connections: sock_diag, /proc/net (where sock_diag is missing)";
 
 int fail_runtime(Logger& log, bool log_is_stderr, const char* what, int err, bool proc_path = false) {
@@ -159,8 +160,7 @@ int main(int argc, char** argv) {
         proc_net = true;
         needs.proc_path = !opt.dry_run;
         char buf[kLineMax];
-        fmt(buf, sizeof buf, "NETLINK_SOCK_DIAG is not available (%s): finding connections in /proc/net/tcp and "
-            "/proc/net/tcp6, ending them through /proc", error_text(s.error().code));
+        fmt(buf, sizeof buf, "NETLINK_SOCK_DIAG is not available (%s)%s", error_text(s.error().code), kProcNetWay);
         log.line(buf);
         if (const CapNeed* m = missing_capability(caps, needs)) return fail_capability(*m);
     }
@@ -199,6 +199,7 @@ int main(int argc, char** argv) {
 
     Engine engine(dump_sock, *terminator);
     if (proc_net) engine.use_proc_net(tables, proc);
+    else engine.fall_back_to_proc_net(tables, proc, opt.dry_run ? static_cast<Terminator&>(dry_run) : proc);
     int hinted_err = 0;  // a failure's hint is logged once per run and errno
     bool told_no_tcp_info = false;
     // Sockets of the namespace we are in (new ones after entering another).
@@ -225,6 +226,11 @@ int main(int argc, char** argv) {
             connections_failed = true;
             (void)open_sockets();
             return -1;
+        }
+        if (stats->switched_to_proc_net) {
+            proc_path = !opt.dry_run;
+            fmt(buf, sizeof buf, "inet_diag refused every TCP dump (no tcp_diag module)%s", kProcNetWay);
+            log.line(buf);
         }
         log.summary(*stats);
         if (stats->failed > 0) connections_failed = true;

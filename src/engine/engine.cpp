@@ -133,6 +133,15 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
             single_walk_ = false;
             return poll(sel, obs);
         }
+        if (!s && s.error().what == kRefused && err == ENOENT && fallback_tables_) {
+            // No inet_diag handler for TCP at all (the module cannot be loaded).
+            use_proc_net(*fallback_tables_, *fallback_idle_);
+            terminator_ = fallback_terminator_;
+            fallback_tables_ = nullptr;
+            Result<PollStats> st = poll(sel, obs);
+            if (st) st->switched_to_proc_net = true;
+            return st;
+        }
         if (!s) return s.error();
     }
 
@@ -148,7 +157,7 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
         results[i].outcome = Outcome::Skipped;
     }
     // With nothing matched, no terminator is asked (the /proc path would walk /proc for nothing).
-    Status s = to_end == 0 ? Status{} : terminator_.end_connections(recs.first(to_end), results.first(to_end));
+    Status s = to_end == 0 ? Status{} : terminator_->end_connections(recs.first(to_end), results.first(to_end));
     for (size_t i = 0; i < recs.size(); ++i) {
         obs.on_result(recs[i], results[i]);
         count_result(stats, results[i]);

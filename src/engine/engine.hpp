@@ -34,6 +34,7 @@ struct PollStats {
     size_t failed = 0;
     size_t no_tcp_info = 0;    // /proc/net: candidates whose tcp_info could not be read (never idle)
     int no_tcp_info_err = 0;   // why, for the last of them (0: no holder found)
+    bool switched_to_proc_net = false;  // inet_diag refused every dump: /proc/net from now on
 };
 
 // tcp_info for sockets found without it (the /proc/net tables carry none).
@@ -64,13 +65,22 @@ protected:
 
 class Engine {
 public:
-    Engine(DiagTransport& dump, Terminator& terminator) : dump_(dump), terminator_(terminator) {}
+    Engine(DiagTransport& dump, Terminator& terminator) : dump_(dump), terminator_(&terminator) {}
     // From now on, find sockets in the /proc/net tables instead of asking
     // inet_diag (a kernel without NETLINK_SOCK_DIAG); `idle` reads the
     // tcp_info the idle rules need.
     void use_proc_net(ProcNetTables& tables, IdleReader& idle) {
         tables_ = &tables;
         idle_ = &idle;
+    }
+    // Where the socket opens but inet_diag cannot be loaded (the kernel
+    // refuses every TCP dump with ENOENT): switch to the tables and to
+    // `proc` (the /proc path) for good; the poll that switches says so in
+    // PollStats::switched_to_proc_net.
+    void fall_back_to_proc_net(ProcNetTables& tables, IdleReader& idle, Terminator& proc) {
+        fallback_tables_ = &tables;
+        fallback_idle_ = &idle;
+        fallback_terminator_ = &proc;
     }
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);
 
@@ -80,9 +90,12 @@ private:
     Status read_tables(const Selection& sel, PollObserver& obs, PollStats& stats);
 
     DiagTransport& dump_;
-    Terminator& terminator_;
+    Terminator* terminator_;
     ProcNetTables* tables_ = nullptr;
     IdleReader* idle_ = nullptr;
+    ProcNetTables* fallback_tables_ = nullptr;
+    IdleReader* fallback_idle_ = nullptr;
+    Terminator* fallback_terminator_ = nullptr;
     uint32_t seq_ = 0;
     bool single_walk_ = true;  // until the kernel refuses the legacy request
     PodVec<SockRecord> matches_;

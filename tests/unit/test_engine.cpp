@@ -479,3 +479,56 @@ TEST_CASE("engine: without inet_diag, sockets come from the /proc/net tables", "
         CHECK(term.ended.empty());
     }
 }
+
+TEST_CASE("engine: a kernel that refuses every TCP dump (no inet_diag module) switches to /proc/net for good",
+          "[engine]") {
+    DumpScript dump;
+    Bytes refused_legacy, refused_v4;
+    testutil::append_msg(refused_legacy, NLMSG_ERROR, 1, testutil::int_payload(-ENOENT));
+    testutil::append_msg(refused_v4, NLMSG_ERROR, 2, testutil::int_payload(-ENOENT));
+    dump.t.queued.push_back(refused_legacy);
+    dump.t.queued.push_back(refused_v4);
+    FakeTables tables;
+    tables.tcp = std::string(kTablesHeader) + v4_line(0, "0100007F:1B59", "0100007F:94F4", "01", 13);
+    tables.tcp6 = kTablesHeader;
+    FakeTransport destroy;
+    SockDestroyTerminator sd(destroy);
+    InodeTerminator proc;
+    FakeIdle idle;
+    Engine engine(dump.t, sd);
+    engine.fall_back_to_proc_net(tables, idle, proc);
+    Recorder obs;
+    Result<PollStats> st = engine.poll(sel_sport("7001"), obs);
+    REQUIRE(st.ok());
+    CHECK(st->switched_to_proc_net);
+    CHECK(proc.ended == std::vector<uint32_t>{13});
+    CHECK(destroy.sent.empty());  // never SOCK_DESTROY after the switch
+    // And from then on without asking inet_diag again.
+    const size_t asked = dump.t.sent.size();
+    st = engine.poll(sel_sport("7001"), obs);
+    REQUIRE(st.ok());
+    CHECK_FALSE(st->switched_to_proc_net);
+    CHECK(dump.t.sent.size() == asked);
+    CHECK(proc.ended.size() == 2);
+}
+
+TEST_CASE("engine: other dump refusals do not switch to /proc/net", "[engine]") {
+    DumpScript dump;
+    Bytes refused_legacy, refused_v4;
+    testutil::append_msg(refused_legacy, NLMSG_ERROR, 1, testutil::int_payload(-EINVAL));
+    testutil::append_msg(refused_v4, NLMSG_ERROR, 2, testutil::int_payload(-EPERM));
+    dump.t.queued.push_back(refused_legacy);
+    dump.t.queued.push_back(refused_v4);
+    FakeTables tables;
+    InodeTerminator proc;
+    FakeIdle idle;
+    FakeTransport destroy;
+    SockDestroyTerminator sd(destroy);
+    Engine engine(dump.t, sd);
+    engine.fall_back_to_proc_net(tables, idle, proc);
+    Recorder obs;
+    Result<PollStats> st = engine.poll(sel_sport("7001"), obs);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().code == EPERM);
+    CHECK(tables.opened.empty());
+}
