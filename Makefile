@@ -298,7 +298,7 @@ test-cross-one:
 	TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/nosd/tcp_closer ./$(BUILD)/integration_tests "[core]"
 
 test-cross: test-deps
-	$(MAKE) -j$(JOBS) $(BUILD)/integration_tests
+	$(MAKE) -j$(JOBS) $(BUILD)/integration_tests $(BUILD)/conn_holder
 	for a in $(CROSS_ARCHS); do $(MAKE) test-cross-one ARCH=$$a || exit 1; done
 
 # The churn test at full length (make test runs it for 5 s in each mode).

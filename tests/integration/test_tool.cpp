@@ -3,11 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -78,6 +80,27 @@ TEST_CASE("a large set (split between two processes on SOCK_DESTROY) ends exactl
     it::close_all(spared);
     close(l1);
     close(l2);
+}
+
+TEST_CASE("connections held by another process are ended, and it keeps running", "[tool][core]") {
+    // conn_holder holds 3 idle and 2 busy connections, reports each server
+    // end's fate after 2 s, and exits 0.
+    const char* holder = std::getenv("CONN_HOLDER");
+    const std::string cmd = std::string(holder ? holder : "build/conn_holder") + " -p 7081 -n 3 -b 2 -r 2";
+    FILE* f = popen(cmd.c_str(), "r");
+    REQUIRE(f);
+    char line[256];
+    REQUIRE(std::fgets(line, sizeof line, f));
+    REQUIRE(std::string(line) == "ready\n");
+    it::RunResult r = it::run_tool({"-s", "7081", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(5, 5)) != std::string::npos);
+    std::string report;
+    while (std::fgets(line, sizeof line, f)) report += line;
+    INFO("holder's report:\n" << report);
+    CHECK(pclose(f) == 0);  // it kept running to report, and exited normally
+    const char* fate = it::proc_path() ? "reset (owner saw ECONNRESET" : "destroyed (owner saw ECONNABORTED)";
+    CHECK(count(report, fate) == 5);
 }
 
 TEST_CASE("--dport destroys connections by remote port", "[tool][core]") {
