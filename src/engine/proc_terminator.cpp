@@ -49,30 +49,43 @@ KillResult failed(int err, Note note = Note::None) {
 
 }  // namespace
 
-bool ProcTerminator::walk(std::span<const SockRecord> recs, Status& why) {
-    if (!map_.want(recs)) {
-        why = make_error(ENOMEM, "too many matching connections");
-        return false;
-    }
-    if (map_.empty()) return true;
-    if (Status s = ops_.find_holders(map_); !s) {
-        why = s;
-        return false;
-    }
-    if (!map_.finish()) {
-        why = make_error(ENOMEM, "too many socket holders");
-        return false;
-    }
+Status ProcTerminator::walk(std::span<const SockRecord> recs) {
+    if (!map_.want(recs)) return make_error(ENOMEM, "too many matching connections");
+    if (map_.empty()) return {};
+    if (Status s = ops_.find_holders(map_); !s) return s;
+    if (!map_.finish()) return make_error(ENOMEM, "too many socket holders");
+    return {};
+}
+
+bool ProcTerminator::walked_for(std::span<const SockRecord> recs) const {
+    for (const SockRecord& r : recs)
+        if (!map_.wants(r.inode)) return false;
     return true;
+}
+
+Result<int> ProcTerminator::dup_connection(const SockRecord& rec, const Holder& h) {
+    Result<int> dup = ops_.dup_fd(h.pid, h.fd);
+    if (!dup) return dup.error();
+    Result<FdIdentity> id = ops_.identify(*dup);
+    if (!id || !same_connection(rec, *id)) {  // the fd number now names something else
+        ops_.close_fd(*dup);
+        return make_error(ESTALE, "not that connection any more");
+    }
+    return *dup;
 }
 
 Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
     for (CommEntry& c : comms_) c.pid = 0;  // pids may be reused between polls
-    Status why;
-    if (!walk(recs, why)) {
-        for (KillResult& r : out) r = failed(why.error().code);
-        return why;
+    // read_idle walked /proc a moment ago for this poll's candidates, of
+    // which these are some: that map serves, one walk per poll.
+    const bool fresh = idle_walk_ && walked_for(recs);
+    idle_walk_ = false;
+    if (!fresh) {
+        if (Status s = walk(recs); !s) {
+            for (KillResult& r : out) r = failed(s.error().code);
+            return s;
+        }
     }
     for (size_t i = 0; i < recs.size(); ++i) out[i] = end_one(recs[i]);
     return {};
@@ -81,23 +94,23 @@ Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::sp
 size_t ProcTerminator::read_idle(std::span<SockRecord> recs, int& why) {
     for (SockRecord& r : recs) r.has_info = false;
     why = 0;
-    Status walked;
-    if (!walk(recs, walked)) {
-        why = walked.error().code;
+    idle_walk_ = false;
+    if (Status s = walk(recs); !s) {
+        why = s.error().code;
         return recs.size();
     }
+    idle_walk_ = true;
     size_t missing = 0;
     for (SockRecord& r : recs) {
         int err = 0;  // why this socket's tcp_info could not be read (0: no holder)
         for (const Holder& h : r.inode ? map_.holders_of(r.inode) : std::span<const Holder>{}) {
-            Result<int> dup = ops_.dup_fd(h.pid, h.fd);
+            Result<int> dup = dup_connection(r, h);
             if (!dup) {
                 err = dup.error().code;
                 continue;
             }
-            Result<FdIdentity> id = ops_.identify(*dup);
             uint32_t ms = 0;
-            err = id && same_connection(r, *id) ? ops_.last_data_recv(*dup, ms) : ESTALE;
+            err = ops_.last_data_recv(*dup, ms);
             ops_.close_fd(*dup);
             if (err == 0) {
                 r.has_info = true;
@@ -129,19 +142,15 @@ KillResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> 
     int impossible = 0;  // why a holder's fd could not be reached
     int other = 0;       // any other error
     for (const Holder& h : holders) {
-        Result<int> dup = ops_.dup_fd(h.pid, h.fd);
+        Result<int> dup = dup_connection(rec, h);
         if (!dup) {
             int e = dup.error().code;
-            if (e == ESRCH || e == EBADF) continue;  // process or fd gone since the walk
+            // Process or fd gone since the walk, or the fd names something else now.
+            if (e == ESRCH || e == EBADF || e == ESTALE) continue;
             (reset_impossible(e) ? impossible : other) = e;
             continue;
         }
         const int fd = *dup;
-        Result<FdIdentity> id = ops_.identify(fd);
-        if (!id || !same_connection(rec, *id)) {  // the fd number now names something else
-            ops_.close_fd(fd);
-            continue;
-        }
         KillResult r;
         r.outcome = Outcome::Ended;
         r.method = Method::Reset;

@@ -103,8 +103,14 @@ public:
     size_t read_idle(std::span<SockRecord> recs, int& why) override;
 
 private:
-    // One walk over /proc for `recs`' inodes; false (map unusable) on error.
-    bool walk(std::span<const SockRecord> recs, Status& why);
+    // One walk over /proc for `recs`' inodes.
+    Status walk(std::span<const SockRecord> recs);
+    // Does the map hold every one of `recs`' inodes?
+    bool walked_for(std::span<const SockRecord> recs) const;
+    // A duplicate of the holder's fd that is still `rec`'s connection
+    // (checked, see same_connection); ESTALE when it is not, dup_fd's errno
+    // when it could not be taken. The caller closes it.
+    Result<int> dup_connection(const SockRecord& rec, const Holder& h);
     KillResult end_one(const SockRecord& rec);
     KillResult reset(const SockRecord& rec, std::span<const Holder> holders);
     KillResult kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why);
@@ -122,6 +128,7 @@ private:
     Mode mode_;
     KillObserver* observer_;
     OwnerMap map_;
+    bool idle_walk_ = false;  // map_ is read_idle's walk, not yet used by end_connections
 };
 
 }  // namespace tc

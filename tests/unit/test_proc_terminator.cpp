@@ -424,3 +424,25 @@ TEST_CASE("proc path: last receive times read from a holder's duplicate", "[proc
     CHECK(ops.walks == 1);
     for (const std::string& a : ops.actions) CHECK(a.rfind("close ", 0) == 0);  // nothing reset or shut down
 }
+
+TEST_CASE("proc path: the walk read_idle made serves the poll's end_connections, once", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    std::vector<SockRecord> recs = {sock(1, 11), sock(2, 12)};
+    ops.hold(recs[0], 100, 3);
+    ops.hold(recs[1], 101, 4);
+    ops.last_recv[{100, 3}] = 5000;
+    int why = 0;
+    CHECK(term.read_idle(recs, why) == 1);
+    std::vector<KillResult> out(1);
+    REQUIRE(term.end_connections(std::span(recs).first(1), out).ok());  // a candidate it walked for
+    CHECK(out[0].outcome == Outcome::Ended);
+    CHECK(ops.walks == 1);
+    REQUIRE(term.end_connections(std::span(recs).first(1), out).ok());  // a later poll walks again
+    CHECK(ops.walks == 2);
+    std::vector<SockRecord> other = {sock(3, 13)};
+    ops.hold(other[0], 102, 5);
+    CHECK(term.read_idle(recs, why) == 1);
+    REQUIRE(term.end_connections(other, out).ok());  // not among read_idle's: walks
+    CHECK(ops.walks == 4);
+}
