@@ -55,6 +55,14 @@ inline std::string_view sv_tail(std::string_view s, size_t pos) {
     return pos < s.size() ? std::string_view{s.data() + pos, s.size() - pos} : std::string_view{};
 }
 
+// The value of a hex digit (either case), or -1.
+inline int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 // Strict decimal parse of an unsigned number: digits only, no sign, no
 // spaces, no overflow past `max`.
 bool parse_uint(std::string_view text, uint64_t max, uint64_t& out);

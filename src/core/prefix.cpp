@@ -35,13 +35,6 @@ bool parse_v4(std::string_view s, uint8_t* out) {
     return i == s.size();
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Groups of 1-4 hex digits between colons, at most one "::" standing for
 // one or more zero groups, and optionally a dotted quad as the last 32 bits.
 bool parse_v6(std::string_view s, uint8_t* out) {

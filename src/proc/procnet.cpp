@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "core/ports.hpp"  // hex_digit
+
 namespace tc {
 
 namespace {
@@ -26,13 +28,9 @@ struct Cursor {
         if (s.size() - at < digits) return false;
         uint32_t v = 0;
         for (size_t i = 0; i < digits; ++i) {
-            const char c = s[at + i];
-            uint32_t d;
-            if (c >= '0' && c <= '9') d = static_cast<uint32_t>(c - '0');
-            else if (c >= 'A' && c <= 'F') d = static_cast<uint32_t>(c - 'A' + 10);
-            else if (c >= 'a' && c <= 'f') d = static_cast<uint32_t>(c - 'a' + 10);
-            else return false;
-            v = v << 4 | d;
+            const int d = hex_digit(s[at + i]);
+            if (d < 0) return false;
+            v = v << 4 | static_cast<uint32_t>(d);
         }
         at += digits;
         out = v;
