@@ -32,7 +32,8 @@ struct Conn {
 };
 
 // Connects to addr:port and accepts on `listener`. bind_port != 0 fixes the
-// client's source port.
+// client's source port: take one from 41000 up, which the kernel never picks
+// in the suite's namespace (netns_main.cpp).
 Conn connect_pair(int listener, int family, const char* addr, int port, int bind_port = 0);
 
 // Connects from src_addr (port chosen by the kernel) to addr:port and accepts.

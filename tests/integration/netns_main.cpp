@@ -34,5 +34,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     close(fd);
+    // The kernel picks client ports below 41000 here, so a test that pins
+    // one (41000 and up, see connect_pair) never finds it taken by an
+    // earlier test's connection or TIME_WAIT socket.
+    FILE* range = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
+    if (!range || std::fputs("32768 40999\n", range) < 0 || std::fclose(range) != 0) {
+        std::perror("ip_local_port_range");
+        return 1;
+    }
     return Catch::Session().run(argc, argv);
 }
