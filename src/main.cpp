@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
     }
     const Options& opt = pr.opts;
     if (opt.help) {
-        sys::write_all(STDOUT_FILENO, kUsage, std::strlen(kUsage));
+        char text[kUsageMax];
+        sys::write_all(STDOUT_FILENO, text, usage_text(text, sizeof text));
         return kExitOk;
     }
     if (opt.version) {

@@ -2,6 +2,7 @@
 // error that names the bad value. No output, no exit: main does that.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -37,7 +38,10 @@ ParseResult parse_args(int argc, const char* const* argv);
 // Strict decimal seconds ("5", "0.5", "2.25"), at most 9 decimals, to ns.
 bool parse_seconds(std::string_view text, uint64_t& ns);
 
-extern const char kUsage[];
+// The help text (src/core/usage.txt, packed into the binary at build time):
+// writes it into `out` and returns its length (0 if cap < kUsageMax).
+constexpr size_t kUsageMax = 8192;
+size_t usage_text(char* out, size_t cap);
 extern const char kVersion[];
 
 }  // namespace tc

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/options.hpp"
+#include "usage_text.hpp"
 
 namespace {
 
@@ -30,7 +31,7 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
     const std::string man = unescape_man(slurp("scripts/tcp_closer.8"));
     REQUIRE_FALSE(readme.empty());
     REQUIRE_FALSE(man.empty());
-    const std::string usage = tc::kUsage;
+    const std::string usage = tc_usage();
     for (const char* opt : {"--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval", "--logfile",
                             "--verbose", "--use_proc", "--kill_owner", "--disable_syslog", "--help", "--version",
                             "--idle-time", "--last-recv-limit", "--use-proc", "--kill-owner", "--disable-syslog",

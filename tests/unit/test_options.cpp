@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/options.hpp"
+#include "usage_text.hpp"
 
 using namespace tc;
 
@@ -203,7 +204,7 @@ TEST_CASE("bad input is a usage error naming the value", "[options]") {
 }
 
 TEST_CASE("usage text documents every option", "[options]") {
-    std::string usage = kUsage;
+    const std::string usage = tc_usage();
     for (const char* flag : {"-4", "-6", "--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval",
                              "--logfile", "--verbose", "--use_proc", "--disable_syslog", "--help", "--version",
                              "--src", "--dst", "--state", "--dry-run", "--json", "--max-kills", "--kill_owner", "-n,", "-j,",
