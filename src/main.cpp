@@ -16,6 +16,7 @@
 #include "engine/proc_terminator.hpp"
 #include "report/report.hpp"
 #include "sys/netns.hpp"
+#include "sys/owner_sys.hpp"
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
 #ifndef TC_NO_SOCK_DESTROY
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
     needs.other_netns = opt.netns || opt.all_netns;
     needs.all_netns = opt.all_netns;
     needs.proc_path = opt.use_proc || opt.kill_owner;
+    needs.read_marks = opt.sel.owner.n_mark > 0;
+    needs.find_processes = opt.sel.owner.processes();
 #ifdef TC_NO_SOCK_DESTROY
     needs.proc_path = true;
 #endif
@@ -118,6 +121,17 @@ int main(int argc, char** argv) {
             return kExitFailure;
         }
     }
+    // --uid names, --cgroup paths, --dev names (of the namespace we are in now).
+    if (opt.sel.owner.any()) {
+        const char* bad = "";
+        if (Status s = sys::resolve_owner(pr.opts.sel.owner, bad); !s) {
+            const int err = s.error().code;
+            const bool usage = err == ENOENT || err == ENOTDIR || err == ENODEV;
+            say(STDERR_FILENO, "tcp_closer: %s: '%s'%s%s\n", s.error().what, bad, usage ? "" : ": ",
+                usage ? "" : error_text(err));
+            return usage ? kExitUsage : kExitFailure;
+        }
+    }
     // --all-netns comes back here after visiting each namespace.
     sys::Fd home_ns;
     if (opt.all_netns) {
@@ -135,6 +149,7 @@ int main(int argc, char** argv) {
     lc.verbose = opt.verbose;
     lc.dry_run = opt.dry_run;
     lc.json = opt.json;
+    lc.owner = &opt.sel.owner;
     lc.quiet_empty = daemon;
     if (opt.logfile) {
         Result<int> fd = sys::open_append(opt.logfile);
@@ -199,6 +214,7 @@ int main(int argc, char** argv) {
 #endif
 
     Engine engine(dump_sock, *terminator);
+    engine.use_process_walk(proc_ops);
     if (proc_net) engine.use_proc_net(tables, proc);
     else engine.fall_back_to_proc_net(tables, proc, opt.dry_run ? static_cast<Terminator&>(dry_run) : proc);
     int hinted_err = 0;  // a failure's hint is logged once per run and errno
@@ -231,6 +247,11 @@ int main(int argc, char** argv) {
         if (stats->switched_to_proc_net) {
             proc_path = !opt.dry_run;
             fmt(buf, sizeof buf, "inet_diag refused every TCP dump (no tcp_diag module)%s", kProcNetWay);
+            log.line(buf);
+        }
+        if (stats->owner_ops_refused) {
+            fmt(buf, sizeof buf, "kernel filter refused --dev/--mark/--cgroup (%s): checked in user space only",
+                error_text(stats->owner_ops_refused));
             log.line(buf);
         }
         log.summary(*stats);

@@ -182,8 +182,8 @@ void Logger::on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected)
 
 void Logger::on_result(const SockRecord& rec, const KillResult& res) {
     char buf[kJsonMax];
-    if (cfg_.json) out(buf, format_json_result(buf, sizeof buf, rec, res, netns_));
-    format_result(buf, sizeof buf, rec, res);
+    if (cfg_.json) out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, cfg_.owner));
+    format_result(buf, sizeof buf, rec, res, cfg_.owner);
     if (cfg_.dry_run) {
         // The list goes to stdout (JSON replaces it there); the log keeps the summary.
         if (!cfg_.json) out(buf, std::strlen(buf));

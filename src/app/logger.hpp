@@ -26,6 +26,7 @@ struct LogConfig {
     bool dry_run = false;
     bool json = false;
     bool quiet_empty = false;    // a daemon: polls that matched nothing log nothing
+    const OwnerSel* owner = nullptr;  // the owner selectors, named in each connection's line
 };
 
 class Logger final : public PollObserver, public KillObserver {

@@ -19,6 +19,10 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
                                         "to find the network namespaces of other processes"};
     if (needs.other_netns && !has(kNetns)) return &kNetns;
     if (needs.all_netns && !has(kFindNetns)) return &kFindNetns;
+    static constexpr CapNeed kMarks{kCapNetAdmin, "CAP_NET_ADMIN", "to read socket marks (--mark)"};
+    if (needs.read_marks && !has(kMarks)) return &kMarks;
+    if (needs.find_processes && !has(kPtrace)) return &kPtrace;
+    if (needs.find_processes && !has(kList)) return &kList;
     if (needs.dry_run) return nullptr;
     if (!needs.proc_path) return has(kDestroy) ? nullptr : &kDestroy;
     if (!has(kPtrace)) return &kPtrace;

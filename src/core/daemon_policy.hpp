@@ -24,6 +24,8 @@ struct RunNeeds {
     bool proc_path = false;    // /proc path instead of SOCK_DESTROY
     bool other_netns = false;  // --netns / --all-netns: setns
     bool all_netns = false;    // --all-netns: reading other processes' /proc/PID/ns/net
+    bool read_marks = false;   // --mark: the kernel shows socket marks only to CAP_NET_ADMIN
+    bool find_processes = false;  // --pid/--comm: other processes' /proc/PID/fd
 };
 
 // The first capability the run needs that `effective` (bit n = capability

@@ -18,11 +18,12 @@ struct Sink {
     }
 };
 
-// Digits of v, most significant first, into the end of buf; returns the start.
-char* utoa(unsigned long long v, char* end) {
+// Digits of v in `base` (10 or 16, lowercase), most significant first, into
+// the end of buf; returns the start.
+char* utoa(unsigned long long v, char* end, unsigned base = 10) {
     do {
-        *--end = static_cast<char>('0' + v % 10);
-        v /= 10;
+        *--end = "0123456789abcdef"[v % base];
+        v /= base;
     } while (v);
     return end;
 }
@@ -92,12 +93,13 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
                 len = static_cast<size_t>(num_end - text);
                 break;
             }
-            case 'u': {
+            case 'u':
+            case 'x': {
                 unsigned long long v = size == 'q'   ? va_arg(ap, unsigned long long)
                                        : size == 'l' ? va_arg(ap, unsigned long)
                                        : size == 'z' ? va_arg(ap, size_t)
                                                      : va_arg(ap, unsigned);
-                text = utoa(v, num_end);
+                text = utoa(v, num_end, *f == 'x' ? 16 : 10);
                 len = static_cast<size_t>(num_end - text);
                 break;
             }

@@ -2,7 +2,7 @@
 // musl binary printf drags in about 9 KiB of floating-point formatting and
 // stdio that the tool never needs.
 //
-// Conversions: %s %d %u with the length modifiers l, ll and z (%ld %llu %zu),
+// Conversions: %s %d %u %x with the length modifiers l, ll and z (%ld %llu %zu %x),
 // and %%. Flags '-' (left-justify) and '0' (zero-pad numbers), a width, and
 // for %s a precision (.N or .*). Anything else is a programming error: the
 // format attribute lets the compiler check every call.

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/ports.hpp"
+
 namespace tc {
 
 static bool copy_text(std::string_view s, char* out, size_t n) {
@@ -23,7 +25,7 @@ bool NetnsList::add(uint64_t dev, uint64_t ino, std::string_view name, std::stri
 }
 
 bool netns_path(std::string_view value, char* out, size_t n) {
-    if (value.find('/') != std::string_view::npos) return copy_text(value, out, n);
+    if (sv_find(value, '/') != std::string_view::npos) return copy_text(value, out, n);
     constexpr std::string_view kDir = "/var/run/netns/";
     if (kDir.size() + value.size() >= n) return false;
     std::memcpy(out, kDir.data(), kDir.size());

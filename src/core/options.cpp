@@ -4,46 +4,104 @@
 
 namespace tc {
 
+void name_missing_from_kNames();  // never defined: at() reaching it is a compile error
+
 const char kVersion[] = "tcp_closer 0.2.0";
 
 namespace {
 
-enum class Opt {
+enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Uid, Mark, Dev, Cgroup, Pid, Comm,
 };
 
+// Every long name, each after a NUL; an option names its spellings by
+// offset (0: none), so the table holds no pointers: 8 bytes an option.
+constexpr char kNames[] =
+    "\0"
+    "sport\0"
+    "dport\0"
+    "src\0"
+    "dst\0"
+    "state\0"
+    "uid\0"
+    "mark\0"
+    "dev\0"
+    "cgroup\0"
+    "pid\0"
+    "comm\0"
+    "dry-run\0"
+    "dry_run\0"
+    "netns\0"
+    "all-netns\0"
+    "all_netns\0"
+    "json\0"
+    "max-kills\0"
+    "max_kills\0"
+    "idle_time\0"
+    "idle-time\0"
+    "last_recv_limit\0"
+    "last-recv-limit\0"
+    "interval\0"
+    "logfile\0"
+    "verbose\0"
+    "help\0"
+    "use_proc\0"
+    "use-proc\0"
+    "kill_owner\0"
+    "kill-owner\0"
+    "disable_syslog\0"
+    "disable-syslog\0"
+    "version\0";
+
+// The offset of "NAME\0" in kNames, found at compile time.
+consteval uint16_t at(const char* name) {
+    for (size_t i = 1; i < sizeof kNames; ++i) {
+        size_t k = 0;
+        while (name[k] && kNames[i + k] == name[k]) ++k;
+        if (!name[k] && kNames[i + k] == '\0' && kNames[i - 1] == '\0') return static_cast<uint16_t>(i);
+    }
+    name_missing_from_kNames();
+    return 0;
+}
+
 struct OptSpec {
-    char short_name;          // 0: none
-    const char* long_name;    // without "--"
-    const char* long_alias;   // dashed spelling, or nullptr
+    char short_name;  // 0: none
     bool takes_value;
     Opt id;
+    uint16_t long_name;   // in kNames, without "--"
+    uint16_t long_alias;  // the other spelling, or 0
 };
 
 constexpr OptSpec kSpecs[] = {
-    {'4', nullptr, nullptr, false, Opt::V4},
-    {'6', nullptr, nullptr, false, Opt::V6},
-    {'s', "sport", nullptr, true, Opt::Sport},
-    {'d', "dport", nullptr, true, Opt::Dport},
-    {0, "src", nullptr, true, Opt::Src},
-    {0, "dst", nullptr, true, Opt::Dst},
-    {0, "state", nullptr, true, Opt::State},
-    {'n', "dry-run", "dry_run", false, Opt::DryRun},
-    {'N', "netns", nullptr, true, Opt::Netns},
-    {0, "all-netns", "all_netns", false, Opt::AllNetns},
-    {'j', "json", nullptr, false, Opt::Json},
-    {0, "max-kills", "max_kills", true, Opt::MaxKills},
-    {'t', "idle_time", "idle-time", true, Opt::Idle},
-    {0, "last_recv_limit", "last-recv-limit", true, Opt::LastRecv},
-    {'i', "interval", nullptr, true, Opt::Interval},
-    {'f', "logfile", nullptr, true, Opt::Logfile},
-    {'v', "verbose", nullptr, false, Opt::Verbose},
-    {'h', "help", nullptr, false, Opt::Help},
-    {0, "use_proc", "use-proc", false, Opt::UseProc},
-    {0, "kill_owner", "kill-owner", false, Opt::KillOwner},
-    {0, "disable_syslog", "disable-syslog", false, Opt::NoSyslog},
-    {'V', "version", nullptr, false, Opt::Version},
+    {'4', false, Opt::V4, 0, 0},
+    {'6', false, Opt::V6, 0, 0},
+    {'s', true, Opt::Sport, at("sport"), 0},
+    {'d', true, Opt::Dport, at("dport"), 0},
+    {0, true, Opt::Src, at("src"), 0},
+    {0, true, Opt::Dst, at("dst"), 0},
+    {0, true, Opt::State, at("state"), 0},
+    {0, true, Opt::Uid, at("uid"), 0},
+    {0, true, Opt::Mark, at("mark"), 0},
+    {0, true, Opt::Dev, at("dev"), 0},
+    {0, true, Opt::Cgroup, at("cgroup"), 0},
+    {0, true, Opt::Pid, at("pid"), 0},
+    {0, true, Opt::Comm, at("comm"), 0},
+    {'n', false, Opt::DryRun, at("dry-run"), at("dry_run")},
+    {'N', true, Opt::Netns, at("netns"), 0},
+    {0, false, Opt::AllNetns, at("all-netns"), at("all_netns")},
+    {'j', false, Opt::Json, at("json"), 0},
+    {0, true, Opt::MaxKills, at("max-kills"), at("max_kills")},
+    {'t', true, Opt::Idle, at("idle_time"), at("idle-time")},
+    {0, true, Opt::LastRecv, at("last_recv_limit"), at("last-recv-limit")},
+    {'i', true, Opt::Interval, at("interval"), 0},
+    {'f', true, Opt::Logfile, at("logfile"), 0},
+    {'v', false, Opt::Verbose, at("verbose"), 0},
+    {'h', false, Opt::Help, at("help"), 0},
+    {0, false, Opt::UseProc, at("use_proc"), at("use-proc")},
+    {0, false, Opt::KillOwner, at("kill_owner"), at("kill-owner")},
+    {0, false, Opt::NoSyslog, at("disable_syslog"), at("disable-syslog")},
+    {'V', false, Opt::Version, at("version"), 0},
 };
 
 const OptSpec* find_short(char c) {
@@ -54,7 +112,7 @@ const OptSpec* find_short(char c) {
 
 const OptSpec* find_long(std::string_view name) {
     for (const OptSpec& s : kSpecs)
-        if ((s.long_name && name == s.long_name) || (s.long_alias && name == s.long_alias)) return &s;
+        if ((s.long_name && name == kNames + s.long_name) || (s.long_alias && name == kNames + s.long_alias)) return &s;
     return nullptr;
 }
 
@@ -65,9 +123,48 @@ ParseResult fail(const char* message, std::string_view value) {
     return r;
 }
 
+// --uid, --mark, --dev, --cgroup, --pid, --comm: one more value of the kind.
+const char* apply_owner(Opt id, std::string_view value, OwnerSel& w) {
+    uint8_t* counts[] = {&w.n_uid, &w.n_mark, &w.n_dev, &w.n_cgroup, &w.n_pid, &w.n_comm};
+    static const char* const empty[] = {"empty user", "empty mark", "empty interface name", "empty cgroup path",
+                                        "empty process id", "empty command name"};
+    const int kind = static_cast<int>(id) - static_cast<int>(Opt::Uid);
+    uint8_t& count = *counts[kind];
+    if (count == OwnerSel::kMax) return "too many values of this option (at most 8)";
+    if (value.empty()) return empty[kind];
+    const size_t i = count++;
+    uint64_t n = 0;
+    switch (id) {
+        case Opt::Uid:
+            // A number is a uid; anything else a user name, looked up at start-up.
+            if (parse_uint(value, UINT32_MAX - 1, n)) w.uid[i] = static_cast<uint32_t>(n);
+            else w.uid_name[i] = value.data();
+            break;
+        case Opt::Mark:
+            if (!parse_mark(value, w.mark[i]))
+                return "not a mark (VALUE or VALUE/MASK, no VALUE bits outside MASK)";
+            break;
+        case Opt::Dev:
+            if (value.size() > 15) return "interface name longer than 15 characters";
+            w.dev_name[i] = value.data();
+            break;
+        case Opt::Cgroup: w.cgroup_path[i] = value.data(); break;
+        case Opt::Pid:
+            if (!parse_uint(value, 4194304, n) || n == 0) return "not a process id (1-4194304)";
+            w.pid[i] = static_cast<int32_t>(n);
+            break;
+        default:  // Comm
+            if (value.size() > 15) return "command name longer than 15 characters";
+            w.comm[i] = value.data();
+            break;
+    }
+    return nullptr;
+}
+
 // Applies one option; returns nullptr or the error message.
 const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
     uint64_t n = 0;
+    if (spec.id >= Opt::Uid) return apply_owner(spec.id, value, o.sel.owner);
     switch (spec.id) {
         case Opt::V4: o.sel.ipv4 = true; break;
         case Opt::V6: o.sel.ipv6 = true; break;
@@ -121,6 +218,7 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
         case Opt::KillOwner: o.kill_owner = true; break;
         case Opt::NoSyslog: o.syslog = false; break;
         case Opt::Version: o.version = true; break;
+        default: break;
     }
     return nullptr;
 }
@@ -129,7 +227,7 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
 
 bool parse_seconds(std::string_view text, uint64_t& ns) {
     constexpr uint64_t kMaxSeconds = 31536000;  // one year
-    size_t dot = text.find('.');
+    size_t dot = sv_find(text, '.');
     std::string_view whole = sv_head(text, dot);
     uint64_t secs = 0;
     if (!parse_uint(whole, kMaxSeconds, secs)) return false;
@@ -157,7 +255,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
         }
         if (arg.size() > 2 && sv_head(arg, 2) == "--") {
             std::string_view body = sv_tail(arg, 2);
-            size_t eq = body.find('=');
+            size_t eq = sv_find(body, '=');
             const OptSpec* spec = find_long(sv_head(body, eq));
             if (!spec) return fail("unknown option", arg);
             std::string_view value;
@@ -203,8 +301,11 @@ ParseResult parse_args(int argc, const char* const* argv) {
         if (v4_addr && !o.sel.ipv4) return fail("an IPv4 address cannot match with -6 alone: add -4", "");
     }
     if (!o.help && !o.version) {
-        if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty())
-            return fail("at least one port (-s, -d) or address (--src, --dst) is required", "");
+        if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty() &&
+            !o.sel.owner.any())
+            return fail("at least one port, address or owner to select by is required", "");
+        if (o.sel.owner.n_dev && o.all_netns)
+            return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
         if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
             return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");

@@ -60,11 +60,11 @@ static Status parse_port(std::string_view text, uint16_t& port) {
 Status parse_ports(std::string_view text, PortSet& set) {
     if (text.empty()) return make_error(EINVAL, "empty port list");
     while (true) {
-        size_t comma = text.find(',');
+        size_t comma = sv_find(text, ',');
         std::string_view item = sv_head(text, comma);
         if (item.empty()) return make_error(EINVAL, "empty element in port list");
         PortRange r;
-        size_t dash = item.find('-');
+        size_t dash = sv_find(item, '-');
         if (dash == std::string_view::npos) {
             if (Status s = parse_port(item, r.lo); !s) return s;
             r.hi = r.lo;

@@ -55,6 +55,14 @@ inline std::string_view sv_tail(std::string_view s, size_t pos) {
     return pos < s.size() ? std::string_view{s.data() + pos, s.size() - pos} : std::string_view{};
 }
 
+// string_view::find(char) calls memchr (about 200 bytes of libc): this is
+// a plain loop. The index of the first `c` at or after `from`, or npos.
+inline size_t sv_find(std::string_view s, char c, size_t from = 0) {
+    for (size_t i = from; i < s.size(); ++i)
+        if (s[i] == c) return i;
+    return std::string_view::npos;
+}
+
 // The value of a hex digit (either case), or -1.
 inline int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';

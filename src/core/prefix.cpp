@@ -51,7 +51,7 @@ bool parse_v6(std::string_view s, uint8_t* out) {
         size_t j = i;
         while (j < s.size() && s[j] != ':') ++j;
         const std::string_view group = sv_head(sv_tail(s, i), j - i);
-        if (j == s.size() && group.find('.') != std::string_view::npos) {
+        if (j == s.size() && sv_find(group, '.') != std::string_view::npos) {
             uint8_t q[4];
             if (n > 6 || !parse_v4(group, q)) return false;
             w[n++] = static_cast<uint16_t>(q[0] << 8 | q[1]);
@@ -96,11 +96,11 @@ bool parse_v6(std::string_view s, uint8_t* out) {
 
 Status parse_prefix(std::string_view text, Prefix& out) {
     if (text.empty()) return make_error(EINVAL, "empty address");
-    size_t slash = text.find('/');
+    size_t slash = sv_find(text, '/');
     std::string_view host = sv_head(text, slash);
     Prefix p;
     unsigned max_len;
-    if (host.find(':') == std::string_view::npos) {
+    if (sv_find(host, ':') == std::string_view::npos) {
         if (!parse_v4(host, p.addr.data())) return make_error(EINVAL, "not an IPv4 or IPv6 address");
         p.family = AF_INET;
         max_len = 32;
@@ -163,7 +163,7 @@ Status parse_states(std::string_view text, uint32_t& mask) {
     if (text.empty()) return make_error(EINVAL, "empty state list");
     uint32_t m = 0;
     while (true) {
-        size_t comma = text.find(',');
+        size_t comma = sv_find(text, ',');
         std::string_view item = sv_head(text, comma);
         if (item == "all") {
             for (const Name& n : kNames) m |= n.bits;

@@ -27,6 +27,11 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
     if (!sel.dports.empty() && !sel.dports.contains(rec.dport())) return false;
     if (!sel.srcs.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src))) return false;
     if (!sel.dsts.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_dst))) return false;
+    const OwnerSel& o = sel.owner;
+    bool uid_ok = o.n_uid == 0, dev_ok = o.n_dev == 0;
+    for (size_t i = 0; i < o.n_uid; ++i) uid_ok |= o.uid[i] == rec.uid;
+    for (size_t i = 0; i < o.n_dev; ++i) dev_ok |= o.ifindex[i] == rec.id.idiag_if;
+    if (!uid_ok || !dev_ok) return false;
     if (rec.family == AF_INET6) {
         if (scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
         if (scope.v6 == V6Scope::NativeOnly && rec.v4_mapped()) return false;
@@ -41,6 +46,17 @@ bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& re
     if (sel.idle_min_ms > 0 && rec.last_data_recv_ms < sel.idle_min_ms) return false;
     if (sel.last_recv_limit_ms > 0 && rec.last_data_recv_ms >= sel.last_recv_limit_ms) return false;
     return true;
+}
+
+bool owner_attrs_match(const Selection& sel, const SockExtras& x, uint8_t& ix) {
+    const OwnerSel& o = sel.owner;
+    unsigned mark = 0, cgroup = 0;
+    for (unsigned i = 0; i < o.n_mark && !mark; ++i)
+        if (x.has_mark && (x.mark & o.mark[i].mask) == o.mark[i].value) mark = i + 1;
+    for (unsigned i = 0; i < o.n_cgroup && !cgroup; ++i)
+        if (x.has_cgroup && x.cgroup == o.cgroup[i]) cgroup = i + 1;
+    ix = static_cast<uint8_t>(cgroup << 4 | mark);
+    return (o.n_mark == 0 || mark) && (o.n_cgroup == 0 || cgroup);
 }
 
 }  // namespace tc

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/owner.hpp"
 #include "core/ports.hpp"
 #include "core/prefix.hpp"
 #include "core/sock_record.hpp"
@@ -43,6 +44,7 @@ struct Selection {
     uint32_t max_kills = 0;          // --max-kills: end at most this many per poll; 0 = no cap
     uint32_t idle_min_ms = 0;        // -t: last data at least this old
     uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
+    OwnerSel owner;                  // --uid, --mark, --dev, --cgroup, --pid, --comm
 
     // tcp_info makes each reply ~4x larger: ask only when a rule reads it.
     bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0; }
@@ -55,11 +57,18 @@ struct Selection {
 // per family.
 DumpPlan plan_dumps(const Selection& sel, bool single_walk = true);
 
-// Port, address, state and family part of the selection: what the kernel
-// filter also expresses.
+// Port, address, state, family, uid and interface part of the selection:
+// what the socket id and header of a reply carry.
 bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
 
-// The full kill policy: the filter part plus the idle rules.
+// The full kill policy for one socket: the filter part plus the idle rules.
+// (--mark and --cgroup: owner_attrs_match; --pid and --comm: the /proc walk.)
 bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
+
+// --mark and --cgroup, from the reply's attributes: a reply without the
+// attribute never matches (the kernel sends the mark only to CAP_NET_ADMIN,
+// the cgroup only since Linux 5.7, neither for time-wait sockets). Sets
+// `ix` to what SockRecord::owner_ix holds.
+bool owner_attrs_match(const Selection& sel, const SockExtras& x, uint8_t& ix);
 
 }  // namespace tc

@@ -23,6 +23,9 @@ struct SockRecord {
     uint8_t family = 0;        // AF_INET or AF_INET6 (the socket's family)
     uint8_t state = 0;         // TCP_* state
     bool has_info = false;     // tcp_info attribute present
+    // Which --mark (low 4 bits) and --cgroup (high 4 bits) matched, as
+    // index + 1 into the selection's lists (0: none asked), for the report.
+    uint8_t owner_ix = 0;
     uint32_t uid = 0;
     uint32_t inode = 0;
     uint32_t last_data_recv_ms = 0;  // tcpi_last_data_recv
@@ -43,6 +46,15 @@ struct SockRecord {
     bool cookie_is_wildcard() const {
         return id.idiag_cookie[0] == INET_DIAG_NOCOOKIE && id.idiag_cookie[1] == INET_DIAG_NOCOOKIE;
     }
+};
+
+// Reply fields judged while the dump is read but not kept per connection.
+struct SockExtras {
+    uint32_t rtt_us = 0;       // tcpi_rtt (verbose log), 0 without tcp_info
+    bool has_mark = false;     // INET_DIAG_MARK: only sent to CAP_NET_ADMIN
+    bool has_cgroup = false;   // INET_DIAG_CGROUP_ID: Linux 5.7 and later, full sockets only
+    uint32_t mark = 0;
+    uint64_t cgroup = 0;
 };
 
 static_assert(sizeof(inet_diag_sockid) == 48, "inet_diag_sockid layout");

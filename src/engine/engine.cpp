@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "engine/proc_terminator.hpp"
 #include "proc/procnet.hpp"
 #include "wire/diag_wire.hpp"
 #include "wire/netlink.hpp"
@@ -14,7 +15,8 @@ constexpr const char kLegacyRefused[] = "inet_diag dump request (both families) 
 Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs) {
     const size_t bound = filter_size_bound(sel);
     if (!bytecode_.resize(bound) || !request_.resize(bound + 128)) return make_error(ENOMEM, "no memory for the filter");
-    Result<size_t> prog = compile_filter(sel, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()));
+    Result<size_t> prog =
+        compile_filter(sel, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()), owner_ops_);
     if (!prog) return prog.error();
     std::span<const uint8_t> program(bytecode_.data(), *prog);
     obs.on_filter(scope, program);
@@ -50,11 +52,11 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
                 return make_error(err ? err : EPROTO, scope.family == AF_UNSPEC ? kLegacyRefused : kRefused);
             }
             if (m.type != SOCK_DIAG_BY_FAMILY && m.type != TCPDIAG_GETSOCK) continue;
-            uint32_t rtt_us = 0;
-            Result<SockRecord> rec = decode_sock(m.payload, &rtt_us);
+            SockExtras x;
+            Result<SockRecord> rec = decode_sock(m.payload, &x);
             if (!rec) return rec.error();
-            bool pick = selected(sel, scope, *rec);
-            obs.on_candidate(*rec, rtt_us, pick);
+            bool pick = selected(sel, scope, *rec) && owner_attrs_match(sel, x, rec->owner_ix);
+            obs.on_candidate(*rec, x.rtt_us, pick);
             if (pick && !matches_.push_back(*rec)) return make_error(ENOMEM, "too many matching connections");
         }
         if (it.malformed()) return make_error(EPROTO, "malformed netlink message in dump");
@@ -107,11 +109,27 @@ Status Engine::read_tables(const Selection& sel, PollObserver& obs, PollStats& s
     std::span<SockRecord> found(matches_.data(), matches_.size());
     if (sel.needs_tcp_info()) stats.no_tcp_info = idle_->read_idle(found, stats.no_tcp_info_err);
     size_t kept = 0;
+    const SockExtras none;  // the tables carry no mark and no cgroup
     for (SockRecord& r : found) {
-        const bool pick = selected(sel, scope, r);
+        const bool pick = selected(sel, scope, r) && owner_attrs_match(sel, none, r.owner_ix);
         obs.on_candidate(r, 0, pick);
         if (pick) found[kept++] = r;
     }
+    (void)matches_.resize(kept);  // shrinking: cannot fail
+    return {};
+}
+
+Status Engine::keep_selected_processes(const Selection& sel) {
+    if (!procs_) return make_error(ENOSYS, "no /proc walk for --pid/--comm");
+    std::span<const SockRecord> found(matches_.data(), matches_.size());
+    if (!owners_.want(found)) return make_error(ENOMEM, "too many matching connections");
+    if (!found.empty()) {
+        if (Status s = procs_->find_holders(owners_, &sel.owner); !s) return s;
+    }
+    if (!owners_.finish()) return make_error(ENOMEM, "too many socket holders");
+    size_t kept = 0;
+    for (const SockRecord& r : found)
+        if (!owners_.holders_of(r.inode).empty()) matches_.data()[kept++] = r;
     (void)matches_.resize(kept);  // shrinking: cannot fail
     return {};
 }
@@ -127,6 +145,16 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     for (size_t i = 0; i < plan.count; ++i) {
         Status s = dump_scope(sel, plan.scopes[i], obs);
         const int err = s.ok() ? 0 : s.error().code;
+        if (!s && (s.error().what == kRefused || s.error().what == kLegacyRefused) && owner_ops_ &&
+            sel.owner.kernel_ops() && (err == EINVAL || err == EPERM)) {
+            // A kernel without these ops (or MARK_COND without CAP_NET_ADMIN):
+            // the same dump without them; user space still checks them.
+            owner_ops_ = false;
+            matches_.clear();
+            Result<PollStats> st = poll(sel, obs);
+            if (st) st->owner_ops_refused = err;
+            return st;
+        }
         if (!s && s.error().what == kLegacyRefused &&
             (err == EINVAL || err == EOPNOTSUPP || err == ENOENT || err == EPROTONOSUPPORT)) {
             // A kernel without the compat request: one dump per family from now on.
@@ -145,6 +173,9 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
         if (!s) return s.error();
     }
 
+    if (sel.owner.processes()) {
+        if (Status s = keep_selected_processes(sel); !s) return s.error();
+    }
     stats.matched = matches_.size();
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
     std::span<const SockRecord> recs(matches_.data(), matches_.size());
@@ -159,6 +190,14 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     // With nothing matched, no terminator is asked (the /proc path would walk /proc for nothing).
     Status s = to_end == 0 ? Status{} : terminator_->end_connections(recs.first(to_end), results.first(to_end));
     for (size_t i = 0; i < recs.size(); ++i) {
+        // --pid/--comm: name the process whatever way the connection ended.
+        if (sel.owner.processes() && results[i].pid == 0) {
+            std::span<const Holder> h = owners_.holders_of(recs[i].inode);
+            if (!h.empty()) {
+                results[i].pid = h[0].pid;
+                procs_->comm(h[0].pid, results[i].comm);
+            }
+        }
         obs.on_result(recs[i], results[i]);
         count_result(stats, results[i]);
     }

@@ -14,6 +14,7 @@
 
 #include "wire/bytecode.hpp"
 #include "core/pod_vec.hpp"
+#include "proc/owner_map.hpp"
 #include "core/selection.hpp"
 #include "engine/terminator.hpp"
 #include "engine/transport.hpp"
@@ -35,7 +36,11 @@ struct PollStats {
     size_t no_tcp_info = 0;    // /proc/net: candidates whose tcp_info could not be read (never idle)
     int no_tcp_info_err = 0;   // why, for the last of them (0: no holder found)
     bool switched_to_proc_net = false;  // inet_diag refused every dump: /proc/net from now on
+    int owner_ops_refused = 0;  // the kernel refused --dev/--mark/--cgroup in the filter (this errno):
+                                // from now on they are checked in user space only
 };
+
+class ProcOps;
 
 // tcp_info for sockets found without it (the /proc/net tables carry none).
 class IdleReader {
@@ -82,12 +87,16 @@ public:
         fallback_idle_ = &idle;
         fallback_terminator_ = &proc;
     }
+    // --pid/--comm: which processes hold the matched sockets (the /proc walk).
+    void use_process_walk(ProcOps& ops) { procs_ = &ops; }
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);
 
 private:
     Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
     // The /proc/net way: every line of the tables, selected in user space.
     Status read_tables(const Selection& sel, PollObserver& obs, PollStats& stats);
+    // Keeps the matches held by a process that --pid/--comm select.
+    Status keep_selected_processes(const Selection& sel);
 
     DiagTransport& dump_;
     Terminator* terminator_;
@@ -98,6 +107,9 @@ private:
     Terminator* fallback_terminator_ = nullptr;
     uint32_t seq_ = 0;
     bool single_walk_ = true;  // until the kernel refuses the legacy request
+    bool owner_ops_ = true;    // until the kernel refuses DEV/MARK/CGROUP_COND
+    ProcOps* procs_ = nullptr;
+    OwnerMap owners_;
     PodVec<SockRecord> matches_;
     PodVec<KillResult> results_;
     PodVec<uint8_t> bytecode_;  // sized from the selection (filter_size_bound)

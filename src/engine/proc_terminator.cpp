@@ -52,7 +52,7 @@ KillResult failed(int err, Note note = Note::None) {
 Status ProcTerminator::walk(std::span<const SockRecord> recs) {
     if (!map_.want(recs)) return make_error(ENOMEM, "too many matching connections");
     if (map_.empty()) return {};
-    if (Status s = ops_.find_holders(map_); !s) return s;
+    if (Status s = ops_.find_holders(map_, nullptr); !s) return s;
     if (!map_.finish()) return make_error(ENOMEM, "too many socket holders");
     return {};
 }

@@ -43,8 +43,9 @@ struct FdIdentity {
 
 class ProcOps {
 public:
-    // One walk over every process's fd table, filling `map` (want() was called).
-    virtual Status find_holders(OwnerMap& map) = 0;
+    // One walk over every process's fd table, filling `map` (want() was
+    // called); with `only`, over the processes its --pid/--comm select.
+    virtual Status find_holders(OwnerMap& map, const OwnerSel* only) = 0;
     // Duplicates fd `fd` of process `pid` into ours. Errors: ESRCH (process
     // gone), EBADF (fd closed), EPERM/EACCES (not allowed), ENOSYS (kernel
     // older than 5.6).

@@ -1,5 +1,7 @@
 #include "proc/procfs.hpp"
 
+#include "core/ports.hpp"
+
 #include <cstring>
 
 namespace tc {
@@ -19,12 +21,12 @@ bool DirentIter::next(std::string_view& name) {
     }
     const char* start = reinterpret_cast<const char*>(buf_.data() + pos_ + kHeader);
     const size_t room = reclen - kHeader;
-    const void* nul = std::memchr(start, '\0', room);
-    if (!nul) {
+    const size_t len = sv_find(std::string_view(start, room), '\0');
+    if (len == std::string_view::npos) {
         malformed_ = true;
         return false;
     }
-    name = std::string_view(start, static_cast<size_t>(static_cast<const char*>(nul) - start));
+    name = std::string_view(start, len);
     pos_ += reclen;
     return true;
 }

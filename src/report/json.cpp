@@ -57,7 +57,8 @@ struct Json : Appender {
 
 }  // namespace
 
-size_t format_json_result(char* out, size_t n, const SockRecord& rec, const KillResult& res, const char* netns) {
+size_t format_json_result(char* out, size_t n, const SockRecord& rec, const KillResult& res, const char* netns,
+                          const OwnerSel* owner) {
     Json j(out, n);
     j.add("{\"type\":\"connection\"");
     if (netns) j.str("netns", netns);
@@ -76,6 +77,10 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const Kill
     format_addr(addr, sizeof addr, rec.family, rec.id.idiag_dst);
     j.str("dst", addr);
     j.add(",\"dport\":%u,\"uid\":%u,\"inode\":%u", rec.dport(), rec.uid, rec.inode);
+    const OwnerMatch m = owner_match(owner, rec);
+    if (m.mark.mask) j.add(",\"mark\":\"0x%x/0x%x\"", m.mark.value, m.mark.mask);
+    if (m.cgroup) j.str("cgroup", m.cgroup);
+    if (m.dev) j.str("dev", m.dev);
     // The 64-bit cookie as a string: JSON numbers lose precision past 2^53.
     char cookie[24];
     unsigned long long c = static_cast<unsigned long long>(rec.id.idiag_cookie[1]) << 32 | rec.id.idiag_cookie[0];

@@ -152,15 +152,30 @@ void fill(Endpoints& e, const SockRecord& rec) {
 }  // namespace
 
 
-void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res) {
+OwnerMatch owner_match(const OwnerSel* o, const SockRecord& rec) {
+    OwnerMatch m;
+    if (!o) return m;
+    const unsigned mark = rec.owner_ix & 15u, cgroup = rec.owner_ix >> 4;
+    if (mark && mark <= o->n_mark) m.mark = o->mark[mark - 1];
+    if (cgroup && cgroup <= o->n_cgroup) m.cgroup = o->cgroup_path[cgroup - 1];
+    for (size_t i = 0; i < o->n_dev; ++i)
+        if (o->ifindex[i] == rec.id.idiag_if) m.dev = o->dev_name[i];
+    return m;
+}
+
+void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res, const OwnerSel* owner) {
     Endpoints e;
     fill(e, rec);
     Appender b(out, n);
     b.add("%s %s -> %s state=%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome), e.local, e.remote,
           tcp_state_name(rec.state), e.last_recv, rec.uid, rec.inode);
+    const OwnerMatch m = owner_match(owner, rec);
+    if (m.mark.mask) b.add(" mark=0x%x/0x%x", m.mark.value, m.mark.mask);
+    if (m.cgroup) b.add(" cgroup=%s", m.cgroup);
+    if (m.dev) b.add(" dev=%s", m.dev);
+    if (res.outcome == Outcome::Ended) b.add(" by=%s", method_name(res.method));
+    if (res.pid > 0) b.add(" pid=%d comm=%s", res.pid, res.comm[0] ? res.comm : "?");
     if (res.outcome == Outcome::Ended) {
-        b.add(" by=%s", method_name(res.method));
-        if (res.method != Method::SockDestroy) b.add(" pid=%d comm=%s", res.pid, res.comm[0] ? res.comm : "?");
         if (res.method == Method::Kill && res.procs > 1) b.add(" (+%u more)", res.procs - 1u);
         if (res.method == Method::Shutdown) b.add(" (reset refused: %s)", error_text(res.err));
         if (res.method == Method::Kill)

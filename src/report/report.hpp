@@ -38,7 +38,20 @@ void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4]
 
 // "destroyed 127.0.0.1:22 -> 127.0.0.1:40000 state=ESTABLISHED last_recv_ms=61000 uid=0 inode=1234 by=sock_destroy"
 // The /proc path adds the process: "by=reset pid=42 comm=sshd", "by=killed pid=42 comm=sshd (reset impossible: ...)".
-void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res);
+// With `owner`, the owner fields the user selected by follow: " mark=0x1/0xff
+// cgroup=/system.slice/x dev=eth0" (the selector values that matched), and
+// the process whenever the result names one.
+void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res,
+                   const OwnerSel* owner = nullptr);
+
+// The --mark, --cgroup and --dev values that matched `rec` (nullptr / mask 0
+// for kinds not asked).
+struct OwnerMatch {
+    MarkSel mark;
+    const char* cgroup = nullptr;
+    const char* dev = nullptr;
+};
+OwnerMatch owner_match(const OwnerSel* owner, const SockRecord& rec);
 
 // One line per process killed by the last resort of the /proc path:
 // "killed pid 42 (sshd): it holds 127.0.0.1:22 -> 127.0.0.1:40000 inode=1234, and ..."

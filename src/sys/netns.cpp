@@ -19,7 +19,7 @@
 namespace tc::sys {
 
 Result<int> open_netns(const char* path) {
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_at(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_error(errno, "cannot open the network namespace");
     // NS_GET_NSTYPE (4.11): refuse a file that is not a network namespace.
     int type = ioctl(fd, NS_GET_NSTYPE);
@@ -40,7 +40,7 @@ namespace {
 // Each directory entry of `dir` (getdents64), as a NUL-terminated name.
 template <typename Fn>
 void each_entry(const char* dir, Fn fn) {
-    Fd d(::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    Fd d(open_at(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!d.valid()) return;
     alignas(8) uint8_t buf[8192];
     (void)each_dirent(d.get(), buf, [&](std::string_view name) {
@@ -56,7 +56,7 @@ Status list_netns(NetnsList& out) {
     bool ok = true;
     auto add = [&](std::string_view name, const char* path) {
         struct stat st{};
-        if (stat(path, &st) != 0) return;  // vanished, or not ours to see
+        if (stat_at(AT_FDCWD, path, &st, 0) != 0) return;  // vanished, or not ours to see
         ok = ok && out.add(st.st_dev, st.st_ino, name, path);
     };
     each_entry("/var/run/netns", [&](std::string_view name) {

@@ -27,17 +27,40 @@ bool link_inode(int dir_fd, const char* name, uint32_t& inode) {
     return parse_socket_link(std::string_view(target, static_cast<size_t>(n)), inode);
 }
 
-int open_root(const char* root) { return open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+int open_root(const char* root) { return open_at(AT_FDCWD, root, O_RDONLY | O_DIRECTORY | O_CLOEXEC); }
+
+// "PID/comm" (relative to the /proc fd) into out; empty when unreadable.
+void read_comm(int proc_fd, int32_t pid, char (&out)[16]) {
+    out[0] = '\0';
+    char path[32];
+    fmt(path, sizeof path, "%d/comm", pid);
+    Fd f(open_at(proc_fd, path, O_RDONLY | O_CLOEXEC));
+    if (!f.valid()) return;
+    char buf[64];
+    ssize_t n = read(f.get(), buf, sizeof buf);
+    if (n > 0) parse_comm(std::span<const char>(buf, static_cast<size_t>(n)), out);
+}
 
 }  // namespace
 
-Status ProcSys::find_holders(OwnerMap& map) {
+Status ProcSys::find_holders(OwnerMap& map, const OwnerSel* only) {
     Fd proc(open_root(root_));
     if (!proc.valid()) return make_error(errno, "cannot open /proc");
+    // --pid alone: just those processes, no listing of /proc.
+    if (only && only->n_comm == 0) {
+        for (size_t i = 0; i < only->n_pid; ++i)
+            if (Status s = scan_process(proc.get(), only->pid[i], map); !s) return s;
+        return {};
+    }
     Status failed;
     int err = each_dirent(proc.get(), dents_, [&](std::string_view name) {
         int32_t pid = 0;
         if (!parse_pid(name, pid)) return true;
+        if (only) {
+            char c[16];
+            read_comm(proc.get(), pid, c);
+            if (!c[0] || !process_selected(*only, pid, c)) return true;
+        }
         failed = scan_process(proc.get(), pid, map);
         return failed.ok();
     });
@@ -50,7 +73,7 @@ Status ProcSys::find_holders(OwnerMap& map) {
 Status ProcSys::scan_process(int proc_fd, int32_t pid, OwnerMap& map) {
     char path[32];
     fmt(path, sizeof path, "%d/fd", pid);
-    Fd dir(openat(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    Fd dir(open_at(proc_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir.valid()) {
         if (errno == EACCES || errno == EPERM) map.note_unreadable();
         return {};  // otherwise the process ended during the walk
@@ -80,7 +103,7 @@ Result<int> ProcSys::dup_fd(int32_t pid, int32_t fd) {
 Result<FdIdentity> ProcSys::identify(int fd) {
     FdIdentity id;
     struct stat st;
-    if (fstat(fd, &st) != 0) return make_error(errno, "fstat");
+    if (stat_at(fd, "", &st, AT_EMPTY_PATH) != 0) return make_error(errno, "fstat");
     if (!S_ISSOCK(st.st_mode)) return id;  // the fd number now names another file
     id.socket = true;
     id.inode = static_cast<uint32_t>(st.st_ino);
@@ -134,20 +157,13 @@ int ProcSys::kill_holder(const Holder& h) {
 void ProcSys::comm(int32_t pid, char (&out)[16]) {
     out[0] = '\0';
     Fd proc(open_root(root_));
-    if (!proc.valid()) return;
-    char path[32];
-    fmt(path, sizeof path, "%d/comm", pid);
-    Fd f(openat(proc.get(), path, O_RDONLY | O_CLOEXEC));
-    if (!f.valid()) return;
-    char buf[64];
-    ssize_t n = read(f.get(), buf, sizeof buf);
-    if (n > 0) parse_comm(std::span<const char>(buf, static_cast<size_t>(n)), out);
+    if (proc.valid()) read_comm(proc.get(), pid, out);
 }
 
 int32_t ProcSys::self_pid() { return static_cast<int32_t>(getpid()); }
 
 Status ProcNetFiles::open(bool v6) {
-    const int fd = ::open(v6 ? "/proc/net/tcp6" : "/proc/net/tcp", O_RDONLY | O_CLOEXEC);
+    const int fd = open_at(AT_FDCWD, v6 ? "/proc/net/tcp6" : "/proc/net/tcp", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fd_.reset();
         // A kernel without IPv6 has no tcp6 table: nothing to find there.

@@ -17,7 +17,7 @@ public:
     // `root` is "/proc" in the tool; tests point it at a fake tree.
     explicit ProcSys(const char* root = "/proc") : root_(root) {}
 
-    Status find_holders(OwnerMap& map) override;
+    Status find_holders(OwnerMap& map, const OwnerSel* only) override;
     Result<int> dup_fd(int32_t pid, int32_t fd) override;
     Result<FdIdentity> identify(int fd) override;
     int disconnect(int fd) override;

@@ -37,7 +37,7 @@ static void set_buffer(int fd, int force_opt, int opt, int bytes) {
 }
 
 Status DiagSocket::open(int rcvbuf, int sndbuf) {
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    int fd = new_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0) return make_error(errno, "cannot open NETLINK_SOCK_DIAG socket");
     fd_ = Fd(fd);
     set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
@@ -67,7 +67,7 @@ Result<size_t> DiagSocket::recv(std::span<uint8_t> buf, bool wait) {
         msghdr mh{};
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
-        ssize_t n = recvmsg(fd_.get(), &mh, wait ? 0 : MSG_DONTWAIT);
+        ssize_t n = syscall(SYS_recvmsg, fd_.get(), &mh, wait ? 0 : MSG_DONTWAIT);
         if (n >= 0) {
             if (mh.msg_flags & MSG_TRUNC) return make_error(EMSGSIZE, "netlink datagram larger than the buffer");
             return static_cast<size_t>(n);
@@ -134,21 +134,57 @@ static sigset_t g_wait_mask;  // the mask in force while waiting: TERM, INT, HUP
 static void on_stop_signal(int) { g_stop = 1; }
 static void on_hup_signal(int) { g_hup = 1; }
 
+int stat_at(int dir_fd, const char* path, struct stat* st, int flags) {
+#if __SIZEOF_LONG__ == 8 && defined(SYS_newfstatat)
+    return static_cast<int>(syscall(SYS_newfstatat, dir_fd, path, st, flags));
+#else
+    return fstatat(dir_fd, path, st, flags);
+#endif
+}
+
+int open_at(int dir_fd, const char* path, int flags, int mode) {
+    return static_cast<int>(syscall(SYS_openat, dir_fd, path, flags | O_LARGEFILE, mode));
+}
+
+int new_socket(int domain, int type, int protocol) {
+    return static_cast<int>(syscall(SYS_socket, domain, type, protocol));
+}
+
 void ensure_std_fds() {
     for (int fd = 0; fd <= 2; ++fd) {
-        struct stat st;  // (fstat, not fcntl: fstat is linked anyway, fcntl would add 400 bytes)
-        if (fstat(fd, &st) == 0 || errno != EBADF) continue;
+        struct stat st;  // (not fcntl: stat_at is linked anyway, fcntl would add 400 bytes)
+        if (stat_at(fd, "", &st, AT_EMPTY_PATH) == 0 || errno != EBADF) continue;
         // open returns the lowest free descriptor: this one.
-        int n = ::open("/dev/null", O_RDWR | O_NOCTTY);
+        int n = open_at(AT_FDCWD, "/dev/null", O_RDWR | O_NOCTTY);
         if (n >= 0 && n != fd) close(n);
     }
 }
 
+#if defined(__x86_64__)
+// rt_sigaction as the system call: musl's sigaction costs about 640 bytes.
+// x86-64 returns from a handler through the restorer the caller supplies.
+extern "C" void tc_sigreturn();
+asm(".pushsection .text\n.type tc_sigreturn,@function\ntc_sigreturn:\n\tmov $15, %eax\n\tsyscall\n.popsection");
+
+static int set_handler(int sig, void (*fn)(int)) {
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        uint64_t mask;
+    } ka{fn, 0x04000000 /* SA_RESTORER */, tc_sigreturn, 0};
+    return static_cast<int>(syscall(SYS_rt_sigaction, sig, &ka, nullptr, sizeof ka.mask));
+}
+#else
+static int set_handler(int sig, void (*fn)(int)) {
+    struct sigaction sa{};
+    sa.sa_handler = fn;
+    return sigaction(sig, &sa, nullptr);
+}
+#endif
+
 Status install_signals(bool daemon) {
-    struct sigaction ign{};
-    ign.sa_handler = SIG_IGN;
-    sigemptyset(&ign.sa_mask);
-    if (sigaction(SIGPIPE, &ign, nullptr) != 0) return make_error(errno, "sigaction failed");
+    if (set_handler(SIGPIPE, SIG_IGN) != 0) return make_error(errno, "sigaction failed");
     if (!daemon) return {};
     sigset_t block;
     sigemptyset(&block);
@@ -159,14 +195,8 @@ Status install_signals(bool daemon) {
     sigdelset(&g_wait_mask, SIGTERM);
     sigdelset(&g_wait_mask, SIGINT);
     sigdelset(&g_wait_mask, SIGHUP);
-    struct sigaction sa{};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction hup{};
-    hup.sa_handler = on_hup_signal;
-    sigemptyset(&hup.sa_mask);
-    if (sigaction(SIGTERM, &sa, nullptr) != 0 || sigaction(SIGINT, &sa, nullptr) != 0 ||
-        sigaction(SIGHUP, &hup, nullptr) != 0)
+    if (set_handler(SIGTERM, on_stop_signal) != 0 || set_handler(SIGINT, on_stop_signal) != 0 ||
+        set_handler(SIGHUP, on_hup_signal) != 0)
         return make_error(errno, "sigaction failed");
     g_daemon = true;
     return {};
@@ -196,7 +226,7 @@ Wake wait_until(uint64_t deadline_ns) {
 }
 
 Result<int> open_append(const char* path) {
-    int fd = ::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+    int fd = open_at(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
     if (fd < 0) return make_error(errno, "cannot open log file");
     return fd;
 }
@@ -204,7 +234,7 @@ Result<int> open_append(const char* path) {
 Status reopen_append(const char* path, int fd) {
     Result<int> n = open_append(path);
     if (!n) return n.error();
-    int r = dup3(*n, fd, O_CLOEXEC);
+    int r = static_cast<int>(syscall(SYS_dup3, *n, fd, O_CLOEXEC));
     int err = errno;
     close(*n);
     if (r < 0) return make_error(err, "cannot reopen log file");
@@ -250,7 +280,7 @@ uint64_t effective_caps() {
 static int g_syslog_fd = -1;
 
 static bool syslog_connect() {
-    if (g_syslog_fd < 0) g_syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (g_syslog_fd < 0) g_syslog_fd = new_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (g_syslog_fd < 0) return false;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

@@ -2,6 +2,8 @@
 // in src/ (except main) does.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
@@ -55,6 +57,17 @@ private:
 
 timespec realtime_now();
 uint64_t monotonic_ns();
+
+// fstatat(2) as the system call: musl's wrapper converts through a kernel
+// struct (about 550 bytes); on 64-bit CPUs the kernel's struct stat is
+// libc's, so the call writes it directly. 0 or -1 with errno.
+int stat_at(int dir_fd, const char* path, struct stat* st, int flags);
+
+// openat(2) and socket(2) as system calls: libc's wrappers carry
+// fallbacks for kernels older than 2.6.27 (O_CLOEXEC, SOCK_CLOEXEC) that
+// cost about 150 bytes each. -1 with errno on failure.
+int open_at(int dir_fd, const char* path, int flags, int mode = 0);
+int new_socket(int domain, int type, int protocol);
 
 // Before anything else is opened: descriptors 0-2 that are closed are
 // opened on /dev/null, so no socket or log file can become "stderr".

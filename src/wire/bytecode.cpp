@@ -120,6 +120,20 @@ void emit_prefix_set(Program& p, bool source, const PrefixSet& set) {
     for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
 }
 
+// OR of one kind of condition that carries a plain value: DEV_COND (u32
+// ifindex), MARK_COND (inet_diag_markcond, laid out as MarkSel) or
+// CGROUP_COND (u64 id). Laid out like a prefix set.
+void emit_value_set(Program& p, uint8_t code, const void* values, size_t size, size_t count) {
+    size_t jumps[OwnerSel::kMax];
+    for (size_t i = 0; i < count; ++i) {
+        const size_t len = kOpLen + size;
+        p.op(code, len, len + 4);
+        p.put(static_cast<const uint8_t*>(values) + i * size, size);
+        if (i + 1 < count) jumps[i] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
+    }
+    for (size_t i = 0; i + 1 < count; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
+}
+
 // Source address in ::ffff:0:0/96, i.e. an IPv4 connection on an IPv6
 // socket. An AF_INET6 condition is used (not AF_INET/0) because every
 // kernel version compares it the same way.
@@ -171,10 +185,12 @@ void emit_scope(Program& p, const DumpScope& scope) {
 size_t filter_size_bound(const Selection& sel) {
     auto ports = [](const PortSet& s) { return s.size() * (kRangeLen + kOpLen); };
     auto prefixes = [](const PrefixSet& s) { return s.size() * (kV6CondLen + kOpLen); };
-    return ports(sel.sports) + ports(sel.dports) + prefixes(sel.srcs) + prefixes(sel.dsts) + kV6CondLen + kOpLen;
+    const OwnerSel& o = sel.owner;
+    return ports(sel.sports) + ports(sel.dports) + prefixes(sel.srcs) + prefixes(sel.dsts) + kV6CondLen + kOpLen +
+           (o.n_dev + o.n_mark + o.n_cgroup) * (3 * kOpLen + 8);
 }
 
-Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out) {
+Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out, bool owner_ops) {
     Program p(out);
     // AND of up to five fragments; each AND relocates all earlier rejects.
     emit_port_set(p, true, sel.sports);
@@ -187,6 +203,19 @@ Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std:
     mid = p.len();
     emit_prefix_set(p, false, sel.dsts);
     p.relocate_rejects(0, mid);
+    if (owner_ops) {
+        static_assert(sizeof(MarkSel) == sizeof(inet_diag_markcond));
+        const OwnerSel& o = sel.owner;
+        mid = p.len();
+        emit_value_set(p, INET_DIAG_BC_DEV_COND, o.ifindex, sizeof o.ifindex[0], o.n_dev);
+        p.relocate_rejects(0, mid);
+        mid = p.len();
+        emit_value_set(p, INET_DIAG_BC_MARK_COND, o.mark, sizeof o.mark[0], o.n_mark);
+        p.relocate_rejects(0, mid);
+        mid = p.len();
+        emit_value_set(p, INET_DIAG_BC_CGROUP_COND, o.cgroup, sizeof o.cgroup[0], o.n_cgroup);
+        p.relocate_rejects(0, mid);
+    }
     mid = p.len();
     emit_scope(p, scope);
     p.relocate_rejects(0, mid);
@@ -210,6 +239,9 @@ size_t describe_op(std::span<const uint8_t> prog, size_t pos, char* text, size_t
         case INET_DIAG_BC_D_LE: name = "D_LE"; break;
         case INET_DIAG_BC_S_COND: name = "S_COND"; break;
         case INET_DIAG_BC_D_COND: name = "D_COND"; break;
+        case INET_DIAG_BC_DEV_COND: name = "DEV_COND"; break;
+        case INET_DIAG_BC_MARK_COND: name = "MARK_COND"; break;
+        case INET_DIAG_BC_CGROUP_COND: name = "CGROUP_COND"; break;
         default: break;
     }
     char arg[64] = "";
@@ -229,6 +261,18 @@ size_t describe_op(std::span<const uint8_t> prog, size_t pos, char* text, size_t
                 fmt(arg, sizeof arg, " family=%u prefix=%u port=%d", hc.family, hc.prefix_len, hc.port);
             }
             break;
+        case INET_DIAG_BC_DEV_COND: case INET_DIAG_BC_MARK_COND: case INET_DIAG_BC_CGROUP_COND: {
+            // ifindex; mark, mask; or the cgroup id as two words, low first
+            uint32_t w[2] = {};
+            const size_t n = o.code == INET_DIAG_BC_DEV_COND ? 4 : 8;
+            if (prog.size() - pos < kOpLen + n) break;
+            std::memcpy(w, prog.data() + pos + kOpLen, n);
+            if (o.code == INET_DIAG_BC_DEV_COND) fmt(arg, sizeof arg, " ifindex=%u", w[0]);
+            if (o.code == INET_DIAG_BC_MARK_COND) fmt(arg, sizeof arg, " mark=%u mask=%u", w[0], w[1]);
+            if (o.code == INET_DIAG_BC_CGROUP_COND)
+                fmt(arg, sizeof arg, " cgroup=%llu", static_cast<unsigned long long>(w[1]) << 32 | w[0]);
+            break;
+        }
         default: break;
     }
     fmt(text, text_len, "%4zu: %-6s yes=%-3u no=%-5u (-> %zu)%s", pos, name, o.yes, o.no,

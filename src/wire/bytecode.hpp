@@ -9,9 +9,13 @@
 //                a range that fails jumps to its own end + 4, which is the
 //                start of the next range
 //
-// Only ops that every kernel since 4.5 knows are used (S_GE/S_LE/D_GE/D_LE,
-// S_COND/D_COND, JMP), so a port range always costs one GE/LE pair and an
-// address prefix one host condition.
+// The port and address part uses only ops that every kernel since 4.5 knows
+// (S_GE/S_LE/D_GE/D_LE, S_COND/D_COND, JMP): a port range costs one GE/LE
+// pair, an address prefix one host condition. --dev, --mark and --cgroup add
+// DEV_COND, MARK_COND (which the audit refuses with EPERM without
+// CAP_NET_ADMIN) and CGROUP_COND (Linux 5.7): AND-ed fragments, each an OR
+// of its values, left out with owner_ops = false for kernels that refuse
+// them (user space checks them anyway).
 //
 // Each op is {u8 code, u8 yes, u16 no} in host order; the kernel's audit
 // (inet_diag_bc_audit) wants every yes/no a multiple of 4, at least the op's
@@ -31,13 +35,15 @@ namespace tc {
 
 // The most bytes the program for `sel` can take (ports: a 16-byte GE/LE pair
 // and a JMP per range; prefixes: a host condition of at most 28 bytes and a
-// JMP each; the family condition). With every cap reached it is about 25 KiB,
+// JMP each; owner values at most 12 bytes and a JMP each; the family
+// condition). With every cap reached it is about 25 KiB,
 // inside the u16 attribute length.
 size_t filter_size_bound(const Selection& sel);
 
 // Writes the program for one dump into `out`; returns its length (0 means
 // "no filter": everything matches).
-Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out);
+Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out,
+                              bool owner_ops = true);
 
 // One op of a program, decoded for the verbose log. Returns the offset of the
 // next op on the yes chain, or 0 when `pos` does not hold a whole op.

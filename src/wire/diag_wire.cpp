@@ -102,8 +102,10 @@ Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::s
     return encode_one(SOCK_DIAG_BY_FAMILY, seq, rec.family, 0xfff, rec.id, out);
 }
 
-Result<SockRecord> decode_sock(std::span<const uint8_t> payload, uint32_t* rtt_us) {
-    if (rtt_us) *rtt_us = 0;
+Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras) {
+    SockExtras scratch;
+    SockExtras& x = extras ? *extras : scratch;
+    x = SockExtras{};
     inet_diag_msg m;
     if (payload.size() < sizeof m) return make_error(EPROTO, "short inet_diag reply");
     std::memcpy(&m, payload.data(), sizeof m);
@@ -117,14 +119,23 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload, uint32_t* rtt_u
     NlAttrIter it(payload.subspan(align4(sizeof m) <= payload.size() ? align4(sizeof m) : payload.size()));
     NlAttr a;
     while (it.next(a)) {
+        const size_t n = a.data.size();
+        if (a.type == INET_DIAG_MARK && n >= sizeof x.mark) {
+            std::memcpy(&x.mark, a.data.data(), sizeof x.mark);
+            x.has_mark = true;
+        }
+        if (a.type == INET_DIAG_CGROUP_ID && n >= sizeof x.cgroup) {
+            std::memcpy(&x.cgroup, a.data.data(), sizeof x.cgroup);
+            x.has_cgroup = true;
+        }
         if (a.type != INET_DIAG_INFO) continue;
         // The kernel's tcp_info may be shorter or longer than ours.
         tcp_info info{};
-        std::memcpy(&info, a.data.data(), a.data.size() < sizeof info ? a.data.size() : sizeof info);
-        if (a.data.size() >= kInfoNeeded) {
+        std::memcpy(&info, a.data.data(), n < sizeof info ? n : sizeof info);
+        if (n >= kInfoNeeded) {
             rec.has_info = true;
             rec.last_data_recv_ms = info.tcpi_last_data_recv;
-            if (rtt_us) *rtt_us = info.tcpi_rtt;
+            x.rtt_us = info.tcpi_rtt;
         }
     }
     if (it.malformed()) return make_error(EPROTO, "malformed inet_diag attribute");

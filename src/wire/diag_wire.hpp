@@ -57,7 +57,8 @@ Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::s
 // Decodes the payload of one SOCK_DIAG_BY_FAMILY reply. Short payloads and
 // malformed attributes are errors; a tcp_info shorter than the fields we
 // read leaves has_info false.
-// `rtt_us` (may be null) receives tcpi_rtt, 0 without tcp_info.
-Result<SockRecord> decode_sock(std::span<const uint8_t> payload, uint32_t* rtt_us = nullptr);
+// `extras` (may be null) receives tcpi_rtt and the mark and cgroup id where
+// the reply has them (an attribute too short for its value is ignored).
+Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras = nullptr);
 
 }  // namespace tc

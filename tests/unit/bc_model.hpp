@@ -1,5 +1,6 @@
 // A userspace model of the kernel's inet_diag bytecode audit
-// (inet_diag_bc_audit, valid_cc, valid_hostcond, valid_port_comparison) and
+// (inet_diag_bc_audit, valid_cc, valid_hostcond, valid_port_comparison,
+// valid_devcond, valid_markcond, valid_cgroupcond) and
 // interpreter (inet_diag_bc_run), written from net/ipv4/inet_diag.c. The
 // compiler's output must pass the audit and give the same verdict as the
 // user-space policy; the integration tests then check the real kernel.
@@ -19,6 +20,9 @@ struct Entry {
     uint8_t daddr[16] = {};
     uint16_t sport = 0;
     uint16_t dport = 0;
+    uint32_t ifindex = 0;  // sk_bound_dev_if
+    uint32_t mark = 0;
+    uint64_t cgroup = 0;
 };
 
 inline inet_diag_bc_op op_at(std::span<const uint8_t> bc, size_t off) {
@@ -42,7 +46,9 @@ inline bool valid_cc(std::span<const uint8_t> bc, int len, int cc) {
     return false;
 }
 
-inline bool audit(std::span<const uint8_t> bc) {
+// `net_admin`: the requester holds CAP_NET_ADMIN (MARK_COND needs it; the
+// kernel answers EPERM, here false).
+inline bool audit(std::span<const uint8_t> bc, bool net_admin = true) {
     int len = static_cast<int>(bc.size());
     size_t off = 0;
     while (len > 0) {
@@ -69,6 +75,19 @@ inline bool audit(std::span<const uint8_t> bc) {
             case INET_DIAG_BC_S_GE: case INET_DIAG_BC_S_LE: case INET_DIAG_BC_D_GE:
             case INET_DIAG_BC_D_LE: case INET_DIAG_BC_S_EQ: case INET_DIAG_BC_D_EQ:
                 min_len += sizeof(inet_diag_bc_op);
+                if (len < min_len) return false;
+                break;
+            case INET_DIAG_BC_DEV_COND:
+                min_len += 4;
+                if (len < min_len) return false;
+                break;
+            case INET_DIAG_BC_MARK_COND:
+                if (!net_admin) return false;
+                min_len += sizeof(inet_diag_markcond);
+                if (len < min_len) return false;
+                break;
+            case INET_DIAG_BC_CGROUP_COND:
+                min_len += 8;
                 if (len < min_len) return false;
                 break;
             case INET_DIAG_BC_AUTO: case INET_DIAG_BC_JMP: case INET_DIAG_BC_NOP:
@@ -132,6 +151,24 @@ inline bool run(std::span<const uint8_t> bc, const Entry& e) {
                 if (hc.prefix_len == 0) break;
                 if (bits_match(addr, caddr, hc.prefix_len)) break;
                 yes = false;
+                break;
+            }
+            case INET_DIAG_BC_DEV_COND: {
+                uint32_t ifindex;
+                std::memcpy(&ifindex, bc.data() + off + 4, 4);
+                yes = ifindex == e.ifindex;
+                break;
+            }
+            case INET_DIAG_BC_MARK_COND: {
+                inet_diag_markcond mc;
+                std::memcpy(&mc, bc.data() + off + 4, sizeof mc);
+                yes = (e.mark & mc.mask) == mc.mark;
+                break;
+            }
+            case INET_DIAG_BC_CGROUP_COND: {
+                uint64_t id;
+                std::memcpy(&id, bc.data() + off + 4, 8);
+                yes = id == e.cgroup;
                 break;
             }
             default: return false;  // not reached for audited programs

@@ -48,6 +48,7 @@ inline model::Entry entry(const tc::SockRecord& r) {
     std::memcpy(e.daddr, r.id.idiag_dst, 16);
     e.sport = r.sport();
     e.dport = r.dport();
+    e.ifindex = r.id.idiag_if;
     return e;
 }
 

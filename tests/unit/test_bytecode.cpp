@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <span>
@@ -304,6 +305,128 @@ TEST_CASE("compiler and policy agree on random address and port selections", "[b
                 SockRecord r = rec(s, static_cast<uint16_t>(1 + rng() % 5), d, 9);
                 INFO("round " << round << " " << s << " -> " << d);
                 CHECK(model::run(c.prog(), entry(r)) == matches_filter(sel, scope, r));
+            }
+        }
+    }
+}
+
+namespace {
+
+std::vector<uint8_t> opcodes(std::span<const uint8_t> prog) {
+    std::vector<uint8_t> ops;
+    for (size_t at = 0; at + 4 <= prog.size();) {
+        inet_diag_bc_op o;
+        std::memcpy(&o, prog.data() + at, sizeof o);
+        ops.push_back(o.code);
+        if (o.yes == 0) break;
+        at += o.yes;
+    }
+    return ops;
+}
+
+bool has_op(std::span<const uint8_t> prog, uint8_t code) {
+    for (uint8_t c : opcodes(prog))
+        if (c == code) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("owner conditions: one op per value, OR within a kind, AND across kinds", "[bytecode]") {
+    Selection sel = ports("22", nullptr);
+    sel.owner.n_dev = 2;
+    sel.owner.ifindex[0] = 3;
+    sel.owner.ifindex[1] = 7;
+    sel.owner.n_mark = 1;
+    sel.owner.mark[0] = {0x10, 0xf0};
+    sel.owner.n_cgroup = 1;
+    sel.owner.cgroup[0] = 0x100000001ull;  // both halves of the u64 count
+    Compiled c = compile(sel, kV4);
+    std::vector<uint8_t> ops = opcodes(c.prog());
+    CHECK(std::count(ops.begin(), ops.end(), INET_DIAG_BC_DEV_COND) == 2);
+    CHECK(std::count(ops.begin(), ops.end(), INET_DIAG_BC_MARK_COND) == 1);
+    CHECK(std::count(ops.begin(), ops.end(), INET_DIAG_BC_CGROUP_COND) == 1);
+    // Without CAP_NET_ADMIN the kernel refuses MARK_COND (EPERM).
+    CHECK_FALSE(model::audit(c.prog(), false));
+
+    model::Entry e = entry(rec("127.0.0.1", 22, "127.0.0.1", 9));
+    e.ifindex = 7;
+    e.mark = 0x1f;  // & 0xf0 == 0x10
+    e.cgroup = 0x100000001ull;
+    CHECK(model::run(c.prog(), e));
+    for (uint32_t dev : {0u, 1u, 4u}) {
+        model::Entry x = e;
+        x.ifindex = dev;
+        CHECK_FALSE(model::run(c.prog(), x));
+    }
+    model::Entry x = e;
+    x.ifindex = 3;
+    CHECK(model::run(c.prog(), x));
+    x.mark = 0x20;
+    CHECK_FALSE(model::run(c.prog(), x));
+    x = e;
+    x.cgroup = 1;  // the low half alone
+    CHECK_FALSE(model::run(c.prog(), x));
+    x = e;
+    x.sport = 23;
+    CHECK_FALSE(model::run(c.prog(), x));
+
+    // owner_ops = false: the same filter without them (a kernel that refused them).
+    std::vector<uint8_t> buf(filter_size_bound(sel));
+    Result<size_t> plain = compile_filter(sel, kV4, buf, false);
+    REQUIRE(plain.ok());
+    std::span<const uint8_t> prog(buf.data(), *plain);
+    REQUIRE(model::audit(prog, false));
+    for (uint8_t op : {INET_DIAG_BC_DEV_COND, INET_DIAG_BC_MARK_COND, INET_DIAG_BC_CGROUP_COND})
+        CHECK_FALSE(has_op(prog, op));
+    x = e;
+    x.ifindex = 0;
+    x.mark = 0;
+    CHECK(model::run(prog, x));  // the ports still filter, the owners do not
+    x.sport = 23;
+    CHECK_FALSE(model::run(prog, x));
+}
+
+TEST_CASE("compiler and policy agree on random owner selections", "[bytecode][policy]") {
+    std::mt19937 rng(7);
+    const DumpScope scopes[] = {{AF_INET, V6Scope::Any}, {AF_UNSPEC, V6Scope::MappedOnly}, {AF_UNSPEC, V6Scope::Any}};
+    const uint32_t masks[] = {0xffffffffu, 0xf0, 0x1, 0};
+    for (int round = 0; round < 400; ++round) {
+        Selection sel;
+        if (rng() % 2) REQUIRE(sel.dports.add({5, static_cast<uint16_t>(5 + rng() % 3)}).ok());
+        OwnerSel& o = sel.owner;
+        o.n_dev = static_cast<uint8_t>(rng() % 3);
+        for (size_t i = 0; i < o.n_dev; ++i) o.ifindex[i] = 1 + rng() % 4;
+        o.n_mark = static_cast<uint8_t>(rng() % 3);
+        for (size_t i = 0; i < o.n_mark; ++i) {
+            const uint32_t mask = masks[rng() % 4];
+            o.mark[i] = {static_cast<uint32_t>(rng() % 4) & mask, mask};
+        }
+        o.n_cgroup = static_cast<uint8_t>(rng() % 3);
+        for (size_t i = 0; i < o.n_cgroup; ++i) o.cgroup[i] = 100 + rng() % 4;
+        for (const DumpScope& scope : scopes) {
+            Compiled c = compile(sel, scope);
+            std::vector<uint8_t> buf(filter_size_bound(sel));
+            Result<size_t> plain = compile_filter(sel, scope, buf, false);
+            REQUIRE(plain.ok());
+            std::span<const uint8_t> without(buf.data(), *plain);
+            REQUIRE(model::audit(without, false));
+            for (int k = 0; k < 30; ++k) {
+                SockRecord r = rec("127.0.0.1", 40000, "127.0.0.1", static_cast<uint16_t>(4 + rng() % 5));
+                r.id.idiag_if = rng() % 5;
+                SockExtras x;
+                x.has_mark = x.has_cgroup = true;
+                x.mark = rng() % 4;
+                x.cgroup = 100 + rng() % 5;
+                model::Entry e = entry(r);
+                e.mark = x.mark;
+                e.cgroup = x.cgroup;
+                uint8_t ix = 0;
+                const bool policy = matches_filter(sel, scope, r) && owner_attrs_match(sel, x, ix);
+                INFO("round " << round << " if=" << r.id.idiag_if << " mark=" << x.mark << " cgroup=" << x.cgroup);
+                CHECK(model::run(c.prog(), e) == policy);
+                // Without the owner ops the kernel lets more through, never less.
+                if (policy) CHECK(model::run(without, e));
             }
         }
     }

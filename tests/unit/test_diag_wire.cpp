@@ -145,14 +145,15 @@ TEST_CASE("decode a dump reply with and without tcp_info", "[diag_wire]") {
     CHECK_FALSE(plain->has_info);
     CHECK(std::memcmp(&plain->id, &in.id, sizeof in.id) == 0);
 
-    uint32_t rtt = 99;
-    Result<SockRecord> full = decode_sock(reply(in, sizeof(tcp_info), 61000, 1234), &rtt);
+    SockExtras x;
+    x.rtt_us = 99;
+    Result<SockRecord> full = decode_sock(reply(in, sizeof(tcp_info), 61000, 1234), &x);
     REQUIRE(full.ok());
     CHECK(full->has_info);
     CHECK(full->last_data_recv_ms == 61000);
-    CHECK(rtt == 1234);
-    REQUIRE(decode_sock(reply(in, -1), &rtt).ok());
-    CHECK(rtt == 0);  // no tcp_info: no rtt
+    CHECK(x.rtt_us == 1234);
+    REQUIRE(decode_sock(reply(in, -1), &x).ok());
+    CHECK(x.rtt_us == 0);  // no tcp_info: no rtt
 
     // A newer kernel's longer tcp_info: copy what we know, ignore the rest.
     Result<SockRecord> longer = decode_sock(reply(in, sizeof(tcp_info) + 64, 5, 6));
@@ -167,11 +168,11 @@ TEST_CASE("decode a dump reply with and without tcp_info", "[diag_wire]") {
     // Exactly as long as the fields we read (they end with tcpi_rtt), and
     // one byte less.
     const int needed = static_cast<int>(offsetof(tcp_info, tcpi_rtt) + 4);
-    Result<SockRecord> exact = decode_sock(reply(in, needed, 7, 8), &rtt);
+    Result<SockRecord> exact = decode_sock(reply(in, needed, 7, 8), &x);
     REQUIRE(exact.ok());
     CHECK(exact->has_info);
     CHECK(exact->last_data_recv_ms == 7);
-    CHECK(rtt == 8);
+    CHECK(x.rtt_us == 8);
     Result<SockRecord> one_less = decode_sock(reply(in, needed - 1, 7, 8));
     REQUIRE(one_less.ok());
     CHECK_FALSE(one_less->has_info);
@@ -187,11 +188,12 @@ TEST_CASE("decode reads a short tcp_info only within its attribute", "[diag_wire
     const uint8_t* p = reinterpret_cast<const uint8_t*>(&junk_hdr);
     msg.insert(msg.end(), p, p + 4);
     msg.insert(msg.end(), 128, 0xff);
-    uint32_t rtt = 99;
-    Result<SockRecord> r = decode_sock(msg, &rtt);
+    SockExtras x;
+    x.rtt_us = 99;
+    Result<SockRecord> r = decode_sock(msg, &x);
     REQUIRE(r.ok());
     CHECK_FALSE(r->has_info);  // tcpi_rtt is not in it
-    CHECK(rtt == 0);
+    CHECK(x.rtt_us == 0);
 }
 
 TEST_CASE("decode rejects an attribute whose length is 0 or runs past the reply", "[diag_wire]") {

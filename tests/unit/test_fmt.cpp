@@ -47,6 +47,8 @@ TEST_CASE("fmt: every conversion the tool uses, as snprintf prints it", "[fmt]")
     for (unsigned v : {0u, 5u, 65535u, 4294967295u}) {
         SAME(64, "%u", v);
         SAME(64, "%-3u|%-5u|", v, v);
+        SAME(64, "%x", v);
+        SAME(64, "0x%x/0x%08x", v, v);
     }
     for (long v : {0L, 123L, 999L, -5L, LONG_MAX, LONG_MIN}) {
         SAME(64, "%03ld", v);

@@ -191,6 +191,25 @@ TEST_CASE("bad input is a usage error naming the value", "[options]") {
         {{"-n", "-j"}, ""},
         {{"-s", "22", "--netns", ""}, ""},
         {{"-s", "22", "-N", "blue", "--all-netns"}, ""},
+        {{"--mark", "0x1/0x"}, "0x1/0x"},
+        {{"--mark", "-1"}, "-1"},
+        {{"--mark", "0x3/0x1"}, "0x3/0x1"},
+        {{"--mark", "4294967296"}, "4294967296"},
+        {{"--mark", "0x123456789"}, "0x123456789"},
+        {{"--mark", ""}, ""},
+        {{"--pid", "0"}, "0"},
+        {{"--pid", "abc"}, "abc"},
+        {{"--pid", "-5"}, "-5"},
+        {{"--pid", "4194305"}, "4194305"},
+        {{"--comm", ""}, ""},
+        {{"--comm", "a-name-of-16-chr"}, "a-name-of-16-chr"},
+        {{"--uid", ""}, ""},
+        {{"--dev", ""}, ""},
+        {{"--dev", "interface-name16"}, "interface-name16"},
+        {{"--cgroup", ""}, ""},
+        {{"--dev", "lo", "--all-netns"}, ""},
+        {{"--pid", "1", "--pid", "2", "--pid", "3", "--pid", "4", "--pid", "5", "--pid", "6", "--pid", "7",
+          "--pid", "8", "--pid", "9"}, "9"},
     };
     for (const Bad& b : bad) {
         ParseResult r = parse(b.args);
@@ -210,4 +229,44 @@ TEST_CASE("usage text documents every option", "[options]") {
                              "--src", "--dst", "--state", "--dry-run", "--json", "--max-kills", "--kill_owner", "-n,", "-j,",
                              "-s,", "-d,", "-t,", "-i,", "-f,", "-v,", "-h,", "-V,"})
         CHECK(usage.find(flag) != std::string::npos);
+}
+
+TEST_CASE("owner selectors: each kind alone is a selection, values accumulate", "[options][owner]") {
+    Options o = ok({"--uid", "0", "--uid", "backup", "--mark", "0x10/0xf0", "--mark", "7", "--dev", "lo",
+                    "--cgroup", "/system.slice/x.service", "--pid", "4242", "--comm", "sshd"});
+    const OwnerSel& w = o.sel.owner;
+    REQUIRE(w.n_uid == 2);
+    CHECK(w.uid[0] == 0);
+    CHECK(w.uid_name[0] == nullptr);
+    CHECK(std::string(w.uid_name[1]) == "backup");
+    REQUIRE(w.n_mark == 2);
+    CHECK(w.mark[0].value == 0x10);
+    CHECK(w.mark[0].mask == 0xf0);
+    CHECK(w.mark[1].value == 7);
+    CHECK(w.mark[1].mask == 0xffffffffu);
+    REQUIRE(w.n_dev == 1);
+    CHECK(std::string(w.dev_name[0]) == "lo");
+    REQUIRE(w.n_cgroup == 1);
+    CHECK(std::string(w.cgroup_path[0]) == "/system.slice/x.service");
+    REQUIRE(w.n_pid == 1);
+    CHECK(w.pid[0] == 4242);
+    REQUIRE(w.n_comm == 1);
+    CHECK(std::string(w.comm[0]) == "sshd");
+    CHECK(w.kernel_ops());
+    CHECK(w.processes());
+    for (const char* opt : {"--uid", "--mark", "--dev", "--cgroup", "--pid", "--comm"}) {
+        INFO(opt);
+        Options one = ok({opt, "1"});
+        CHECK(one.sel.owner.any());
+        CHECK(one.sel.sports.empty());
+    }
+    CHECK(ok({"--comm", "fifteen-chars-x"}).sel.owner.n_comm == 1);
+    CHECK(ok({"--pid", "4194304"}).sel.owner.pid[0] == 4194304);
+    CHECK(ok({"--uid", "4294967294"}).sel.owner.uid[0] == 4294967294u);
+    // 4294967295 is (uid_t)-1, no user: taken as a name, which no passwd line has.
+    CHECK(ok({"--uid", "4294967295"}).sel.owner.uid_name[0] != nullptr);
+    Options eight = ok({"--pid", "1", "--pid", "2", "--pid", "3", "--pid", "4", "--pid", "5", "--pid", "6",
+                        "--pid", "7", "--pid", "8"});
+    CHECK(eight.sel.owner.n_pid == 8);
+    CHECK_FALSE(ok({"-s", "22"}).sel.owner.any());
 }

@@ -61,7 +61,7 @@ TEST_CASE("proc walk: finds every holder of the wanted inodes and nothing else",
     OwnerMap map;
     auto recs = testutil::with_inodes({500, 700, 800, 900});
     REQUIRE(map.want(recs));
-    REQUIRE(ps.find_holders(map).ok());
+    REQUIRE(ps.find_holders(map, nullptr).ok());
     REQUIRE(map.finish());
     auto list = [&](uint32_t inode) {
         std::vector<std::pair<int32_t, int32_t>> v;
@@ -87,7 +87,7 @@ TEST_CASE("proc walk: a missing /proc is an error", "[proc_sys]") {
     OwnerMap map;
     auto recs = testutil::with_inodes({5});
     REQUIRE(map.want(recs));
-    Status s = ps.find_holders(map);
+    Status s = ps.find_holders(map, nullptr);
     REQUIRE_FALSE(s.ok());
     CHECK(s.error().code == ENOENT);
 }

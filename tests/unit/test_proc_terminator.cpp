@@ -61,14 +61,16 @@ struct FakeProc final : ProcOps {
     int32_t self = 999;
 
     size_t walks = 0;
+    const OwnerSel* last_only = nullptr;
     std::vector<Key> dups;
     std::vector<std::string> actions;     // "reset 100/3", "shutdown 100/3", "close 100/3"
     std::vector<int32_t> killed;
     std::map<int, Key> open;              // fake fd -> (pid, fd)
     int next_fd = 1000;
 
-    Status find_holders(OwnerMap& map) override {
+    Status find_holders(OwnerMap& map, const OwnerSel* only) override {
         ++walks;
+        last_only = only;
         if (walk_error) return make_error(walk_error, "fake walk");
         for (const Holder& h : table)
             if (map.wants(h.inode)) REQUIRE(map.add(h.inode, h.pid, h.fd));
