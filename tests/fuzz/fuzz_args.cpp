@@ -73,12 +73,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK_OR_DIE((sel.states & (1u << 10)) == 0);  // never LISTEN
     CHECK_OR_DIE(sel.states != 0);
     std::vector<SockRecord> recs = probes(sel);
-    for (bool single : {true, false}) {
+    // Owner values as parsed (before the start-up lookups, ifindex and
+    // cgroup ids are 0): probes carry mark 0, cgroup 0, no device.
+    SockExtras x;
+    x.has_mark = x.has_cgroup = true;
+    for (bool single : {true, false})
+    for (bool owner_ops : {true, false}) {
         DumpPlan plan = plan_dumps(sel, single);
         CHECK_OR_DIE(plan.count >= 1 && plan.count <= 2);
         for (size_t s = 0; s < plan.count; ++s) {
             std::vector<uint8_t> buf(filter_size_bound(sel));
-            Result<size_t> len = compile_filter(sel, plan.scopes[s], buf);
+            Result<size_t> len = compile_filter(sel, plan.scopes[s], buf, owner_ops);
             CHECK_OR_DIE(len.ok());
             std::span<const uint8_t> prog(buf.data(), *len);
             CHECK_OR_DIE(model::audit(prog));
@@ -88,7 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 const bool kernel = prog.empty() || model::run(prog, testutil::entry(rec));
                 // The kernel may return more (the user-space check then drops
                 // it), never less.
-                if (matches_filter(sel, plan.scopes[s], rec)) CHECK_OR_DIE(kernel);
+                uint8_t ix = 0;
+                if (matches_filter(sel, plan.scopes[s], rec) && owner_attrs_match(sel, x, ix)) CHECK_OR_DIE(kernel);
             }
         }
     }

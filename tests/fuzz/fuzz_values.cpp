@@ -2,6 +2,7 @@
 // round trip. The first byte picks the parser; the rest is its text.
 #include <arpa/inet.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "fuzz/fuzz_check.hpp"
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "core/options.hpp"
+#include "core/owner.hpp"
 #include "core/ports.hpp"
 #include "core/prefix.hpp"
 #include "proc/procfs.hpp"
@@ -205,12 +207,50 @@ void dirents(const uint8_t* data, size_t size) {
     }
 }
 
+// The owner parsers: a mark round-trips through its hex spelling and has no
+// value bits outside its mask; the line parsers never write past `cap` and
+// only accept what they claim to.
+void owner(std::string_view text) {
+    MarkSel m;
+    if (parse_mark(text, m)) {
+        CHECK_OR_DIE((m.value & ~m.mask) == 0);
+        char again[32];
+        std::snprintf(again, sizeof again, "0x%x/0x%x", m.value, m.mask);
+        MarkSel n;
+        CHECK_OR_DIE(parse_mark(again, n) && n.value == m.value && n.mask == m.mask);
+    }
+    char out[24];
+    std::memset(out, 'Z', sizeof out);
+    if (mountinfo_cgroup2(text, out, 16)) {
+        const size_t len = std::strlen(out);
+        CHECK_OR_DIE(len > 0 && len < 16);
+        CHECK_OR_DIE(text.find(" cgroup2") != std::string_view::npos);
+        CHECK_OR_DIE(text.find(std::string_view(out, len)) != std::string_view::npos);
+    }
+    CHECK_OR_DIE(out[16] == 'Z');
+    uint32_t uid = 0;
+    const size_t colon = text.find(':');
+    const std::string_view name = colon == std::string_view::npos ? text : text.substr(0, colon);
+    if (passwd_line_uid(text, name, uid)) CHECK_OR_DIE(colon != std::string_view::npos && !name.empty());
+    // cgroup_dir with the text cut in two at its first NUL-free split
+    std::string value(text.substr(0, text.size() < 40 ? text.size() : 40));
+    value.erase(std::remove(value.begin(), value.end(), '\0'), value.end());
+    char path[32];
+    std::memset(path, 'Z', sizeof path);
+    if (cgroup_dir("/sys/fs/cgroup", value.c_str(), path, 24)) {
+        const std::string p = path;
+        CHECK_OR_DIE(p.size() < 24);
+        CHECK_OR_DIE(p.size() >= value.size() && p.compare(p.size() - value.size(), value.size(), value) == 0);
+    }
+    CHECK_OR_DIE(path[24] == 'Z');
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-    switch (data[0] % 9) {
+    switch (data[0] % 10) {
         case 0: ports(text); break;
         case 1: seconds(text); break;
         case 2: prefix(text); break;
@@ -220,6 +260,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 6: number(text, 4294967295u); break;
         case 7: number(text, UINT64_MAX / 2 + 12345); break;
         case 8: procnet(data + 1, size - 1); break;
+        case 9: owner(text); break;
     }
     return 0;
 }

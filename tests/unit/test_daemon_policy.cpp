@@ -44,6 +44,31 @@ TEST_CASE("capabilities: each path names what it lacks", "[daemon_policy]") {
     CHECK(std::string(m->why).find("SOCK_DESTROY") != std::string::npos);
 }
 
+TEST_CASE("capabilities: --mark and --pid/--comm, even in a dry run", "[daemon_policy][owner]") {
+    RunNeeds n;
+    n.dry_run = true;
+    n.read_marks = true;
+    const CapNeed* m = missing_capability(0, n);
+    REQUIRE(m);
+    CHECK(std::string(m->name) == "CAP_NET_ADMIN");
+    CHECK(std::string(m->why).find("--mark") != std::string::npos);
+    CHECK(missing_capability(bit(kCapNetAdmin), n) == nullptr);
+    n.read_marks = false;
+    n.find_processes = true;
+    m = missing_capability(0, n);
+    REQUIRE(m);
+    CHECK(std::string(m->name) == "CAP_SYS_PTRACE");
+    m = missing_capability(bit(kCapSysPtrace), n);
+    REQUIRE(m);
+    CHECK(std::string(m->name) == "CAP_DAC_READ_SEARCH");
+    CHECK(missing_capability(bit(kCapSysPtrace) | bit(kCapDacReadSearch), n) == nullptr);
+    // SOCK_DESTROY with --pid: CAP_NET_ADMIN as well
+    n.dry_run = false;
+    m = missing_capability(bit(kCapSysPtrace) | bit(kCapDacReadSearch), n);
+    REQUIRE(m);
+    CHECK(std::string(m->name) == "CAP_NET_ADMIN");
+}
+
 TEST_CASE("poll errors: transient ones are ridden out, lasting ones end a daemon", "[daemon_policy]") {
     for (int e : {ENOBUFS, EINTR, EAGAIN, ENOENT, EPROTO, EMSGSIZE, ECONNREFUSED, EBADF}) {
         INFO(e);

@@ -227,3 +227,33 @@ TEST_CASE("decode rejects truncated and malformed replies", "[diag_wire]") {
     bad_len[sizeof(inet_diag_msg) + 1] = 0;
     CHECK_FALSE(decode_sock(bad_len).ok());
 }
+
+TEST_CASE("decode: the mark and cgroup id attributes", "[diag_wire][owner]") {
+    SockRecord in = testutil::rec("127.0.0.1", 22, "127.0.0.1", 50000);
+    auto with = [&](uint16_t type, std::vector<uint8_t> value) {
+        std::vector<uint8_t> msg = reply(in, -1);
+        nlattr a{static_cast<uint16_t>(4 + value.size()), type};
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(&a);
+        msg.insert(msg.end(), p, p + 4);
+        msg.insert(msg.end(), value.begin(), value.end());
+        while (msg.size() % 4) msg.push_back(0);
+        return msg;
+    };
+    SockExtras x;
+    REQUIRE(decode_sock(with(INET_DIAG_MARK, {0x78, 0x56, 0x34, 0x12}), &x).ok());
+    CHECK(x.has_mark);
+    CHECK(x.mark == 0x12345678u);
+    CHECK_FALSE(x.has_cgroup);
+    REQUIRE(decode_sock(with(INET_DIAG_CGROUP_ID, {1, 0, 0, 0, 2, 0, 0, 0}), &x).ok());
+    CHECK_FALSE(x.has_mark);  // reset for each reply
+    CHECK(x.has_cgroup);
+    CHECK(x.cgroup == 0x200000001ull);
+    // Too short for their values: ignored, not read past.
+    REQUIRE(decode_sock(with(INET_DIAG_MARK, {1, 2, 3}), &x).ok());
+    CHECK_FALSE(x.has_mark);
+    REQUIRE(decode_sock(with(INET_DIAG_CGROUP_ID, {1, 2, 3, 4}), &x).ok());
+    CHECK_FALSE(x.has_cgroup);
+    REQUIRE(decode_sock(reply(in, -1), &x).ok());
+    CHECK_FALSE(x.has_mark);
+    CHECK_FALSE(x.has_cgroup);
+}

@@ -91,6 +91,36 @@ TEST_CASE("json: a connection object", "[json]") {
     CHECK(std::string(errno_name(4095, scratch)) == "E4095");
 }
 
+TEST_CASE("json: the owner values that matched", "[json][owner]") {
+    SockRecord r = testutil::rec("127.0.0.1", 22, "127.0.0.1", 5);
+    r.id.idiag_if = 1;
+    r.owner_ix = 1 << 4 | 1;
+    OwnerSel o;
+    o.n_mark = 1;
+    o.mark[0] = {0xa, 0xff};
+    o.n_cgroup = 1;
+    o.cgroup_path[0] = "/sys\"x";
+    o.n_dev = 1;
+    o.dev_name[0] = "lo";
+    o.ifindex[0] = 1;
+    KillResult k;
+    k.outcome = Outcome::WouldEnd;
+    char buf[kJsonMax];
+    format_json_result(buf, sizeof buf, r, k, nullptr, &o);
+    testutil::JsonObject j;
+    INFO(buf);
+    REQUIRE(testutil::parse_json_object(buf, j));
+    CHECK(j["mark"] == "0xa/0xff");
+    CHECK(j["cgroup"] == "/sys\"x");
+    CHECK(j["dev"] == "lo");
+    format_json_result(buf, sizeof buf, r, k);
+    testutil::JsonObject plain;
+    REQUIRE(testutil::parse_json_object(buf, plain));
+    CHECK(plain.count("mark") == 0);
+    CHECK(plain.count("cgroup") == 0);
+    CHECK(plain.count("dev") == 0);
+}
+
 TEST_CASE("json: summary objects", "[json]") {
     PollStats s;
     s.matched = 20;

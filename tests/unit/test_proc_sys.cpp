@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -90,4 +91,51 @@ TEST_CASE("proc walk: a missing /proc is an error", "[proc_sys]") {
     Status s = ps.find_holders(map, nullptr);
     REQUIRE_FALSE(s.ok());
     CHECK(s.error().code == ENOENT);
+}
+
+TEST_CASE("proc walk for --pid/--comm: only the selected processes' fds", "[proc_sys][owner]") {
+    FakeTree t;
+    t.process(10, {{3, "socket:[500]"}});
+    t.process(20, {{3, "socket:[600]"}});
+    t.process(30, {{3, "socket:[700]"}, {4, "socket:[500]"}});
+    auto comm = [&](int pid, const char* name) {
+        FILE* f = std::fopen((t.root + "/" + std::to_string(pid) + "/comm").c_str(), "w");
+        REQUIRE(f);
+        std::fprintf(f, "%s\n", name);
+        std::fclose(f);
+    };
+    comm(10, "nginx");
+    comm(20, "sshd");
+    comm(30, "nginx");
+    sys::ProcSys ps(t.root.c_str());
+    auto held = [&](const OwnerSel& o) {
+        OwnerMap map;
+        auto recs = testutil::with_inodes({500, 600, 700});
+        REQUIRE(map.want(recs));
+        REQUIRE(ps.find_holders(map, &o).ok());
+        REQUIRE(map.finish());
+        std::vector<std::pair<uint32_t, int32_t>> v;
+        for (uint32_t inode : {500u, 600u, 700u})
+            for (const Holder& h : map.holders_of(inode)) v.emplace_back(inode, h.pid);
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    using V = std::vector<std::pair<uint32_t, int32_t>>;
+    OwnerSel pids;
+    pids.n_pid = 2;
+    pids.pid[0] = 30;
+    pids.pid[1] = 99;  // no such process: nothing, no error
+    CHECK(held(pids) == V{{500, 30}, {700, 30}});
+    OwnerSel names;
+    names.n_comm = 1;
+    names.comm[0] = "nginx";
+    CHECK(held(names) == V{{500, 10}, {500, 30}, {700, 30}});
+    names.comm[0] = "ngin";  // whole names only
+    CHECK(held(names).empty());
+    names.comm[0] = "sshd";
+    names.n_pid = 1;
+    names.pid[0] = 10;  // pid AND comm: 10 is nginx
+    CHECK(held(names).empty());
+    names.pid[0] = 20;
+    CHECK(held(names) == V{{600, 20}});
 }

@@ -130,3 +130,47 @@ TEST_CASE("utc_time agrees with the C library's gmtime", "[report]") {
         CHECK(got.second == want.tm_sec);
     }
 }
+
+TEST_CASE("report lines name the owner values that matched", "[report][owner]") {
+    SockRecord r = testutil::rec("127.0.0.1", 22, "127.0.0.2", 40000);
+    r.uid = 34;
+    r.inode = 9;
+    r.id.idiag_if = 7;
+    OwnerSel o;
+    o.n_mark = 2;
+    o.mark[0] = {0x1, 0x1};
+    o.mark[1] = {0x10, 0xf0};
+    o.n_cgroup = 2;
+    o.cgroup_path[0] = "/a";
+    o.cgroup_path[1] = "/system.slice/x.service";
+    o.n_dev = 2;
+    o.dev_name[0] = "lo";
+    o.ifindex[0] = 1;
+    o.dev_name[1] = "vrf-blue";
+    o.ifindex[1] = 7;
+    r.owner_ix = 2 << 4 | 2;
+    KillResult k;
+    k.outcome = Outcome::Ended;
+    k.method = Method::SockDestroy;
+    char buf[kLineMax];
+    const std::string head = "destroyed 127.0.0.1:22 -> 127.0.0.2:40000 state=ESTABLISHED last_recv_ms=- uid=34 inode=9";
+    format_result(buf, sizeof buf, r, k, &o);
+    CHECK(std::string(buf) == head + " mark=0x10/0xf0 cgroup=/system.slice/x.service dev=vrf-blue by=sock_destroy");
+    r.owner_ix = 1;
+    r.id.idiag_if = 3;  // not one of the --dev values (cannot happen when --dev selected it)
+    format_result(buf, sizeof buf, r, k, &o);
+    CHECK(std::string(buf) == head + " mark=0x1/0x1 by=sock_destroy");
+    // --pid/--comm name the process on the SOCK_DESTROY path too
+    k.pid = 42;
+    std::memcpy(k.comm, "sshd", 5);
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == head + " by=sock_destroy pid=42 comm=sshd");
+    k.outcome = Outcome::WouldEnd;
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "would_destroy 127.0.0.1:22 -> 127.0.0.2:40000 state=ESTABLISHED last_recv_ms=- uid=34 "
+                              "inode=9 pid=42 comm=sshd");
+    OwnerMatch none = owner_match(nullptr, r);
+    CHECK(none.mark.mask == 0);
+    CHECK(none.cgroup == nullptr);
+    CHECK(none.dev == nullptr);
+}

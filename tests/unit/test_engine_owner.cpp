@@ -1,0 +1,270 @@
+// The engine and the owner selectors: the filter without DEV/MARK/CGROUP_COND
+// when the kernel refuses them, and the /proc walk for --pid/--comm.
+#include <catch2/catch.hpp>
+
+#include <linux/inet_diag.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "engine/dry_run.hpp"
+#include "engine/engine.hpp"
+#include "engine/proc_terminator.hpp"
+#include "engine/sock_destroy.hpp"
+#include "engine_rig.hpp"
+
+using namespace tc;
+using namespace enginerig;
+using testutil::Bytes;
+using testutil::FakeTransport;
+
+namespace {
+
+// A reply with a bound device, an inode, and optionally a mark attribute.
+Bytes owner_payload(uint16_t sport, uint32_t ifindex, uint32_t inode, int mark = -1) {
+    SockRecord r = testutil::rec("127.0.0.1", sport, "127.0.0.1", 40000);
+    r.id.idiag_if = ifindex;
+    Bytes out = diag_payload(r);
+    inet_diag_msg m;
+    std::memcpy(&m, out.data(), sizeof m);
+    m.idiag_inode = inode;
+    std::memcpy(out.data(), &m, sizeof m);
+    if (mark >= 0) {
+        nlattr a{8, INET_DIAG_MARK};
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(&a);
+        out.insert(out.end(), p, p + 4);
+        const uint32_t v = static_cast<uint32_t>(mark);
+        p = reinterpret_cast<const uint8_t*>(&v);
+        out.insert(out.end(), p, p + 4);
+    }
+    return out;
+}
+
+// The op codes of the filter in dump request `i` (legacy or v2 request).
+std::vector<uint8_t> filter_ops(const FakeTransport& t, size_t i) {
+    const Bytes& req = t.sent.at(i);
+    nlmsghdr h;
+    std::memcpy(&h, req.data(), sizeof h);
+    const size_t body = sizeof h + (h.nlmsg_type == TCPDIAG_GETSOCK ? sizeof(inet_diag_req) : sizeof(inet_diag_req_v2));
+    std::vector<uint8_t> ops;
+    if (req.size() < body + 4) return ops;
+    nlattr a;
+    std::memcpy(&a, req.data() + body, sizeof a);
+    for (size_t at = body + 4; at + 4 <= body + a.nla_len;) {
+        inet_diag_bc_op o;
+        std::memcpy(&o, req.data() + at, sizeof o);
+        ops.push_back(o.code);
+        at += o.yes;
+    }
+    return ops;
+}
+
+bool has(const std::vector<uint8_t>& ops, uint8_t code) {
+    for (uint8_t c : ops)
+        if (c == code) return true;
+    return false;
+}
+
+Bytes refusal(uint32_t seq, int err) {
+    Bytes d;
+    testutil::append_msg(d, NLMSG_ERROR, seq, testutil::int_payload(-err));
+    return d;
+}
+
+// The /proc walk: a fixed table of holders; comm "proc<pid>".
+struct FakeWalk final : ProcOps {
+    std::vector<Holder> table;
+    size_t walks = 0;
+    const OwnerSel* last_only = nullptr;
+    Status find_holders(OwnerMap& map, const OwnerSel* only) override {
+        ++walks;
+        last_only = only;
+        for (const Holder& h : table) {
+            char c[16];
+            comm(h.pid, c);
+            if (map.wants(h.inode) && (!only || process_selected(*only, h.pid, c))) REQUIRE(map.add(h.inode, h.pid, h.fd));
+        }
+        return {};
+    }
+    Result<int> dup_fd(int32_t, int32_t) override { return make_error(ENOSYS, "fake"); }
+    Result<FdIdentity> identify(int) override { return make_error(ENOSYS, "fake"); }
+    int disconnect(int) override { return ENOSYS; }
+    int shutdown_rdwr(int) override { return ENOSYS; }
+    int last_data_recv(int, uint32_t&) override { return ENOSYS; }
+    void close_fd(int) override {}
+    int kill_holder(const Holder&) override { return ENOSYS; }
+    void comm(int32_t pid, char (&out)[16]) override {
+        std::string s = "proc" + std::to_string(pid);
+        std::memcpy(out, s.c_str(), s.size() + 1);
+    }
+    int32_t self_pid() override { return 1; }
+};
+
+}  // namespace
+
+TEST_CASE("engine: a kernel that refuses the owner ops gets the filter without them", "[engine][owner]") {
+    for (int err : {EINVAL, EPERM}) {
+        INFO("errno " << err);
+        DumpScript dump;
+        dump.t.queued.push_back(refusal(1, err));
+        // The retry's filter lets every device through: user space keeps ifindex 3 only.
+        dump.family(2, {owner_payload(22, 3, 100), owner_payload(22, 4, 101), owner_payload(22, 0, 102)});
+        DryRunTerminator term;
+        Engine engine(dump.t, term);
+        Recorder obs;
+        Selection sel = sel_sport("22");
+        sel.owner.n_dev = 1;
+        sel.owner.ifindex[0] = 3;
+        Result<PollStats> st = engine.poll(sel, obs);
+        REQUIRE(st.ok());
+        CHECK(st->owner_ops_refused == err);
+        CHECK(st->matched == 1);
+        REQUIRE(dump.t.sent.size() == 2);
+        CHECK(has(filter_ops(dump.t, 0), INET_DIAG_BC_DEV_COND));
+        CHECK_FALSE(has(filter_ops(dump.t, 1), INET_DIAG_BC_DEV_COND));
+        CHECK(has(filter_ops(dump.t, 1), INET_DIAG_BC_S_GE));  // the rest of the filter stays
+        // Later polls go without them at once, and say nothing more.
+        dump.family(3, {owner_payload(22, 4, 101)});
+        Result<PollStats> next = engine.poll(sel, obs);
+        REQUIRE(next.ok());
+        CHECK(next->owner_ops_refused == 0);
+        CHECK(next->matched == 0);
+        CHECK_FALSE(has(filter_ops(dump.t, 2), INET_DIAG_BC_DEV_COND));
+    }
+}
+
+TEST_CASE("engine: other refusals are not taken for the owner ops", "[engine][owner]") {
+    SECTION("EINVAL without owner ops: the per-family fallback, as before") {
+        DumpScript dump;
+        dump.t.queued.push_back(refusal(1, EINVAL));
+        dump.family(2, {});
+        dump.family(3, {});
+        DryRunTerminator term;
+        Engine engine(dump.t, term);
+        Recorder obs;
+        Result<PollStats> st = engine.poll(sel_sport("22"), obs);
+        REQUIRE(st.ok());
+        CHECK(st->owner_ops_refused == 0);
+        CHECK(dump.t.sent.size() == 3);
+    }
+    SECTION("owner ops refused, then the single walk refused too") {
+        DumpScript dump;
+        dump.t.queued.push_back(refusal(1, EINVAL));
+        dump.t.queued.push_back(refusal(2, EINVAL));
+        dump.family(3, {owner_payload(22, 3, 100, 0x11), owner_payload(22, 3, 101, 0x20)});
+        dump.family(4, {});
+        DryRunTerminator term;
+        Engine engine(dump.t, term);
+        Recorder obs;
+        Selection sel = sel_sport("22");
+        sel.owner.n_mark = 1;
+        sel.owner.mark[0] = {0x1, 0x1};
+        Result<PollStats> st = engine.poll(sel, obs);
+        REQUIRE(st.ok());
+        CHECK(st->owner_ops_refused == EINVAL);
+        CHECK(st->matched == 1);  // the mark is still checked
+        REQUIRE(dump.t.sent.size() == 4);
+        CHECK(has(filter_ops(dump.t, 0), INET_DIAG_BC_MARK_COND));
+        CHECK_FALSE(has(filter_ops(dump.t, 1), INET_DIAG_BC_MARK_COND));
+    }
+    SECTION("EACCES with owner ops is not retried without them") {
+        DumpScript dump;
+        dump.t.queued.push_back(refusal(1, EACCES));
+        DryRunTerminator term;
+        Engine engine(dump.t, term);
+        Recorder obs;
+        Selection sel = sel_sport("22");
+        sel.owner.n_cgroup = 1;
+        sel.owner.cgroup[0] = 5;
+        Result<PollStats> st = engine.poll(sel, obs);
+        REQUIRE_FALSE(st.ok());
+        CHECK(st.error().code == EACCES);
+        CHECK(dump.t.sent.size() == 1);
+    }
+}
+
+TEST_CASE("engine: replies without a mark never match --mark", "[engine][owner]") {
+    DumpScript dump;
+    dump.family(1, {owner_payload(22, 0, 100), owner_payload(22, 0, 101, 0x1), owner_payload(22, 0, 102, 0x2)});
+    DryRunTerminator term;
+    Engine engine(dump.t, term);
+    Recorder obs;
+    Selection sel = sel_sport("22");
+    sel.owner.n_mark = 1;
+    sel.owner.mark[0] = {0x1, 0xffffffff};
+    Result<PollStats> st = engine.poll(sel, obs);
+    REQUIRE(st.ok());
+    CHECK(st->matched == 1);
+    REQUIRE(obs.candidates.size() == 3);
+    CHECK_FALSE(obs.candidates[0].second);  // no attribute: not selected
+    CHECK(obs.candidates[1].second);
+    CHECK_FALSE(obs.candidates[2].second);
+}
+
+TEST_CASE("engine: --pid/--comm keep the sockets held by the selected processes", "[engine][owner]") {
+    DumpScript dump;
+    dump.family(1, {owner_payload(22, 0, 100), owner_payload(22, 0, 101), owner_payload(22, 0, 102),
+                    owner_payload(23, 0, 103)});
+    FakeTransport destroy;
+    std::vector<uint32_t> destroyed;
+    destroy.destroy_rule = [&](const inet_diag_req_v2& req) {
+        destroyed.push_back(req.id.idiag_cookie[0]);
+        return 0;
+    };
+    SockDestroyTerminator term(destroy);
+    Engine engine(dump.t, term);
+    FakeWalk walk;
+    walk.table = {{100, 42, 3}, {101, 43, 3}, {103, 42, 4}};  // 102: no holder
+    engine.use_process_walk(walk);
+    Recorder obs;
+    Selection sel = sel_sport("22-23");
+    sel.owner.n_pid = 1;
+    sel.owner.pid[0] = 42;
+    Result<PollStats> st = engine.poll(sel, obs);
+    REQUIRE(st.ok());
+    CHECK(walk.walks == 1);
+    CHECK(walk.last_only == &sel.owner);
+    CHECK(st->matched == 2);  // 100 and 103, both held by 42
+    CHECK(st->destroyed == 2);
+    REQUIRE(obs.results.size() == 2);
+    for (const KillResult& k : obs.results) {
+        CHECK(k.method == Method::SockDestroy);
+        CHECK(k.pid == 42);  // named in the report although the kernel ended it
+        CHECK(std::string(k.comm) == "proc42");
+    }
+
+    SECTION("--comm, AND-ed with --pid") {
+        sel.owner.n_comm = 1;
+        sel.owner.comm[0] = "proc43";
+        dump.family(2, {owner_payload(22, 0, 100), owner_payload(22, 0, 101)});
+        Result<PollStats> none = engine.poll(sel, obs);
+        REQUIRE(none.ok());
+        CHECK(none->matched == 0);  // 101 is held by proc43, but that is not pid 42
+        sel.owner.n_pid = 0;
+        dump.family(3, {owner_payload(22, 0, 100), owner_payload(22, 0, 101)});
+        Result<PollStats> one = engine.poll(sel, obs);
+        REQUIRE(one.ok());
+        CHECK(one->matched == 1);
+        CHECK(obs.results.back().pid == 43);
+    }
+    SECTION("nothing matched: no walk") {
+        dump.family(2, {owner_payload(24, 0, 100)});
+        REQUIRE(engine.poll(sel, obs).ok());
+        CHECK(walk.walks == 1);
+    }
+}
+
+TEST_CASE("engine: --pid without a /proc walk is an error, not a kill of everything", "[engine][owner]") {
+    DumpScript dump;
+    dump.family(1, {owner_payload(22, 0, 100)});
+    DryRunTerminator term;
+    Engine engine(dump.t, term);
+    Recorder obs;
+    Selection sel = sel_sport("22");
+    sel.owner.n_pid = 1;
+    sel.owner.pid[0] = 42;
+    Result<PollStats> st = engine.poll(sel, obs);
+    REQUIRE_FALSE(st.ok());
+    CHECK(obs.results.empty());
+}
