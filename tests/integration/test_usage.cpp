@@ -77,6 +77,12 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
         // --max-kills
         {{"-s", "7101", "--max-kills", "-1"}, "'-1'"}, {{"-s", "7101", "--max-kills", "0"}, "'0'"},
         {{"-s", "7101", "--max-kills", "abc"}, "'abc'"}, {{"-s", "7101", "--max_kills", "4294967296"}, "'4294967296'"},
+        // --uid, --mark, --dev, --cgroup, --pid, --comm (names that exist or not: test_owner.cpp)
+        {{"--mark", "0x1/0x"}, "'0x1/0x'"}, {{"--mark", "-1"}, "'-1'"}, {{"--mark", "0x3/0x1"}, "'0x3/0x1'"},
+        {{"--mark"}, "'--mark'"}, {{"--pid", "0"}, "'0'"}, {{"--pid", "abc"}, "'abc'"},
+        {{"--comm", ""}, "empty command name"}, {{"--comm", "sixteen-chars-xx"}, "'sixteen-chars-xx'"},
+        {{"--uid", ""}, "empty user"}, {{"--dev", ""}, "empty interface name"},
+        {{"--cgroup", ""}, "empty cgroup path"}, {{"--dev", "lo", "--all-netns"}, "exclude each other"},
         // flags given a value, unknown options
         {{"-s", "7101", "-4=1"}, "'-4=1'"}, {{"-s", "7101", "-6=yes"}, "'-6=yes'"},
         {{"-s", "7101", "--dry-run=x"}, "'--dry-run=x'"}, {{"-s", "7101", "-j=1"}, "'-j=1'"},
