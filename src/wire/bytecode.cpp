@@ -268,7 +268,7 @@ size_t describe_op(std::span<const uint8_t> prog, size_t pos, char* text, size_t
             if (prog.size() - pos < kOpLen + n) break;
             std::memcpy(w, prog.data() + pos + kOpLen, n);
             if (o.code == INET_DIAG_BC_DEV_COND) fmt(arg, sizeof arg, " ifindex=%u", w[0]);
-            if (o.code == INET_DIAG_BC_MARK_COND) fmt(arg, sizeof arg, " mark=%u mask=%u", w[0], w[1]);
+            if (o.code == INET_DIAG_BC_MARK_COND) fmt(arg, sizeof arg, " mark=0x%x mask=0x%x", w[0], w[1]);
             if (o.code == INET_DIAG_BC_CGROUP_COND)
                 fmt(arg, sizeof arg, " cgroup=%llu", static_cast<unsigned long long>(w[1]) << 32 | w[0]);
             break;

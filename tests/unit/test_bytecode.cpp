@@ -346,6 +346,21 @@ TEST_CASE("owner conditions: one op per value, OR within a kind, AND across kind
     CHECK(std::count(ops.begin(), ops.end(), INET_DIAG_BC_DEV_COND) == 2);
     CHECK(std::count(ops.begin(), ops.end(), INET_DIAG_BC_MARK_COND) == 1);
     CHECK(std::count(ops.begin(), ops.end(), INET_DIAG_BC_CGROUP_COND) == 1);
+    // -v names them with their values.
+    std::string text;
+    for (size_t at = 0; at < c.len;) {
+        char line[128];
+        const size_t next = describe_op(c.prog(), at, line, sizeof line);
+        text += std::string(line) + "\n";
+        if (next == 0) break;
+        at = next;
+    }
+    CHECK(text.find("DEV_COND yes=8   no=") != std::string::npos);
+    CHECK(text.find(") ifindex=3\n") != std::string::npos);
+    CHECK(text.find(") ifindex=7\n") != std::string::npos);
+    CHECK(text.find("MARK_COND yes=12  no=") != std::string::npos);
+    CHECK(text.find(") mark=0x10 mask=0xf0\n") != std::string::npos);
+    CHECK(text.find(") cgroup=4294967297\n") != std::string::npos);
     // Without CAP_NET_ADMIN the kernel refuses MARK_COND (EPERM).
     CHECK_FALSE(model::audit(c.prog(), false));
 

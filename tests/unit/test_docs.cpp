@@ -37,7 +37,9 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
                             "--idle-time", "--last-recv-limit", "--use-proc", "--kill-owner", "--disable-syslog",
                             "--src", "--dst", "--state", "--dry-run", "--json", "--max-kills", "--dry_run",
                             "--max_kills", "--netns", "--all-netns", "--all_netns", "CAP_NET_ADMIN",
-                            "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_KILL", "CAP_SYS_ADMIN", "SIGHUP"}) {
+                            "CAP_SYS_PTRACE", "CAP_DAC_READ_SEARCH", "CAP_KILL", "CAP_SYS_ADMIN", "SIGHUP",
+                            "--uid", "--cgroup", "--mark", "--dev", "--pid", "--comm",
+                            "/system.slice/nginx.service"}) {
         INFO(opt);
         CHECK(usage.find(opt) != std::string::npos);
         CHECK(readme.find(opt) != std::string::npos);
@@ -52,7 +54,9 @@ TEST_CASE("README and man page document every option of --help", "[docs]") {
                              "no_owner", "ways to end a connection", "would_destroy", "skipped", "close-wait",
                              "time-wait", "tcp_closer -n -j --dst 10.0.0.0/8 -d 5432", "\"type\":\"summary\"",
                              "tcp_closer --all-netns -s 22 -t 600000 -i 10", "AmbientCapabilities=CAP_NET_ADMIN",
-                             "logrotate", "/proc/net/tcp6", "ways to find connections"}) {
+                             "logrotate", "/proc/net/tcp6", "ways to find connections", "MARK_COND",
+                             "CGROUP_COND", "DEV_COND", "mark=0x10/0xf0", "/etc/passwd", "/proc/self/mountinfo",
+                             "checked in user space only"}) {
         INFO(text);
         CHECK(readme.find(text) != std::string::npos);
         CHECK(man.find(text) != std::string::npos);

@@ -227,7 +227,8 @@ TEST_CASE("usage text documents every option", "[options]") {
     for (const char* flag : {"-4", "-6", "--sport", "--dport", "--idle_time", "--last_recv_limit", "--interval",
                              "--logfile", "--verbose", "--use_proc", "--disable_syslog", "--help", "--version",
                              "--src", "--dst", "--state", "--dry-run", "--json", "--max-kills", "--kill_owner", "-n,", "-j,",
-                             "-s,", "-d,", "-t,", "-i,", "-f,", "-v,", "-h,", "-V,"})
+                             "-s,", "-d,", "-t,", "-i,", "-f,", "-v,", "-h,", "-V,", "--uid", "--cgroup", "--mark",
+                             "--dev", "--pid", "--comm"})
         CHECK(usage.find(flag) != std::string::npos);
 }
 
