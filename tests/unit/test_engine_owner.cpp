@@ -101,22 +101,29 @@ struct FakeWalk final : ProcOps {
     int32_t self_pid() override { return 1; }
 };
 
+// A scripted dump read by an engine that ends nothing (a dry run).
+struct DryRig {
+    DumpScript dump;
+    DryRunTerminator term;
+    Engine engine{dump.t, term};
+    Recorder obs;
+    Result<PollStats> poll(const Selection& sel) { return engine.poll(sel, obs); }
+};
+
 }  // namespace
 
 TEST_CASE("engine: a kernel that refuses the owner ops gets the filter without them", "[engine][owner]") {
     for (int err : {EINVAL, EPERM}) {
         INFO("errno " << err);
-        DumpScript dump;
+        DryRig rig;
+        DumpScript& dump = rig.dump;
         dump.t.queued.push_back(refusal(1, err));
         // The retry's filter lets every device through: user space keeps ifindex 3 only.
         dump.family(2, {owner_payload(22, 3, 100), owner_payload(22, 4, 101), owner_payload(22, 0, 102)});
-        DryRunTerminator term;
-        Engine engine(dump.t, term);
-        Recorder obs;
         Selection sel = sel_sport("22");
         sel.owner.n_dev = 1;
         sel.owner.ifindex[0] = 3;
-        Result<PollStats> st = engine.poll(sel, obs);
+        Result<PollStats> st = rig.poll(sel);
         REQUIRE(st.ok());
         CHECK(st->owner_ops_refused == err);
         CHECK(st->matched == 1);
@@ -126,7 +133,7 @@ TEST_CASE("engine: a kernel that refuses the owner ops gets the filter without t
         CHECK(has(filter_ops(dump.t, 1), INET_DIAG_BC_S_GE));  // the rest of the filter stays
         // Later polls go without them at once, and say nothing more.
         dump.family(3, {owner_payload(22, 4, 101)});
-        Result<PollStats> next = engine.poll(sel, obs);
+        Result<PollStats> next = rig.poll(sel);
         REQUIRE(next.ok());
         CHECK(next->owner_ops_refused == 0);
         CHECK(next->matched == 0);
@@ -136,31 +143,27 @@ TEST_CASE("engine: a kernel that refuses the owner ops gets the filter without t
 
 TEST_CASE("engine: other refusals are not taken for the owner ops", "[engine][owner]") {
     SECTION("EINVAL without owner ops: the per-family fallback, as before") {
-        DumpScript dump;
+        DryRig rig;
+        DumpScript& dump = rig.dump;
         dump.t.queued.push_back(refusal(1, EINVAL));
         dump.family(2, {});
         dump.family(3, {});
-        DryRunTerminator term;
-        Engine engine(dump.t, term);
-        Recorder obs;
-        Result<PollStats> st = engine.poll(sel_sport("22"), obs);
+        Result<PollStats> st = rig.poll(sel_sport("22"));
         REQUIRE(st.ok());
         CHECK(st->owner_ops_refused == 0);
         CHECK(dump.t.sent.size() == 3);
     }
     SECTION("owner ops refused, then the single walk refused too") {
-        DumpScript dump;
+        DryRig rig;
+        DumpScript& dump = rig.dump;
         dump.t.queued.push_back(refusal(1, EINVAL));
         dump.t.queued.push_back(refusal(2, EINVAL));
         dump.family(3, {owner_payload(22, 3, 100, 0x11), owner_payload(22, 3, 101, 0x20)});
         dump.family(4, {});
-        DryRunTerminator term;
-        Engine engine(dump.t, term);
-        Recorder obs;
         Selection sel = sel_sport("22");
         sel.owner.n_mark = 1;
         sel.owner.mark[0] = {0x1, 0x1};
-        Result<PollStats> st = engine.poll(sel, obs);
+        Result<PollStats> st = rig.poll(sel);
         REQUIRE(st.ok());
         CHECK(st->owner_ops_refused == EINVAL);
         CHECK(st->matched == 1);  // the mark is still checked
@@ -169,15 +172,13 @@ TEST_CASE("engine: other refusals are not taken for the owner ops", "[engine][ow
         CHECK_FALSE(has(filter_ops(dump.t, 1), INET_DIAG_BC_MARK_COND));
     }
     SECTION("EACCES with owner ops is not retried without them") {
-        DumpScript dump;
-        dump.t.queued.push_back(refusal(1, EACCES));
-        DryRunTerminator term;
-        Engine engine(dump.t, term);
-        Recorder obs;
+        DryRig rig;
+        rig.dump.t.queued.push_back(refusal(1, EACCES));
         Selection sel = sel_sport("22");
         sel.owner.n_cgroup = 1;
         sel.owner.cgroup[0] = 5;
-        Result<PollStats> st = engine.poll(sel, obs);
+        Result<PollStats> st = rig.poll(sel);
+        DumpScript& dump = rig.dump;
         REQUIRE_FALSE(st.ok());
         CHECK(st.error().code == EACCES);
         CHECK(dump.t.sent.size() == 1);
@@ -185,15 +186,13 @@ TEST_CASE("engine: other refusals are not taken for the owner ops", "[engine][ow
 }
 
 TEST_CASE("engine: replies without a mark never match --mark", "[engine][owner]") {
-    DumpScript dump;
-    dump.family(1, {owner_payload(22, 0, 100), owner_payload(22, 0, 101, 0x1), owner_payload(22, 0, 102, 0x2)});
-    DryRunTerminator term;
-    Engine engine(dump.t, term);
-    Recorder obs;
+    DryRig rig;
+    rig.dump.family(1, {owner_payload(22, 0, 100), owner_payload(22, 0, 101, 0x1), owner_payload(22, 0, 102, 0x2)});
     Selection sel = sel_sport("22");
     sel.owner.n_mark = 1;
     sel.owner.mark[0] = {0x1, 0xffffffff};
-    Result<PollStats> st = engine.poll(sel, obs);
+    Result<PollStats> st = rig.poll(sel);
+    const Recorder& obs = rig.obs;
     REQUIRE(st.ok());
     CHECK(st->matched == 1);
     REQUIRE(obs.candidates.size() == 3);
@@ -256,15 +255,12 @@ TEST_CASE("engine: --pid/--comm keep the sockets held by the selected processes"
 }
 
 TEST_CASE("engine: --pid without a /proc walk is an error, not a kill of everything", "[engine][owner]") {
-    DumpScript dump;
-    dump.family(1, {owner_payload(22, 0, 100)});
-    DryRunTerminator term;
-    Engine engine(dump.t, term);
-    Recorder obs;
+    DryRig rig;
+    rig.dump.family(1, {owner_payload(22, 0, 100)});
     Selection sel = sel_sport("22");
     sel.owner.n_pid = 1;
     sel.owner.pid[0] = 42;
-    Result<PollStats> st = engine.poll(sel, obs);
+    Result<PollStats> st = rig.poll(sel);
     REQUIRE_FALSE(st.ok());
-    CHECK(obs.results.empty());
+    CHECK(rig.obs.results.empty());
 }
