@@ -3,7 +3,8 @@
 # connections on port 7000; tcp_closer -t kills the idle ones only. Then the
 # same on port 7001 through /proc (--use_proc), as on a kernel without
 # SOCK_DESTROY: each idle connection is reset inside the process holding it,
-# and that process keeps running.
+# and that process keeps running. Last, by owner: two identical processes,
+# and --pid picks the idle connections of one of them.
 set -eu
 BIN=${1:-build/tcp_closer}
 HOLDER=${2:-build/conn_holder}
@@ -53,3 +54,28 @@ wait "$holder"
 echo
 echo "== What it saw:"
 grep -v ready "$out"
+
+echo
+echo "== By owner: two identical processes hold connections (ports 7002 and 7003)"
+out2=$(mktemp)
+trap 'rm -f "$out" "$out2"' EXIT
+"$HOLDER" -p 7002 -n 2 -b 1 -r 5 >"$out" &
+first=$!
+"$HOLDER" -p 7003 -n 2 -b 1 -r 5 >"$out2" &
+second=$!
+for f in "$out" "$out2"; do
+    while ! grep -q ready "$f" 2>/dev/null; do
+        kill -0 "$first" "$second" 2>/dev/null || { echo "a holder failed to start" >&2; exit 1; }
+        sleep 0.1
+    done
+done
+sleep 2.5
+echo "== Running: $BIN --pid $first -s 7002-7003 -t 2000 --disable_syslog"
+echo "   (only the idle connections that process $first holds)"
+"$BIN" --pid "$first" -s 7002-7003 -t 2000 --disable_syslog
+wait "$first" "$second"
+echo
+echo "== What process $first saw:"
+grep -v ready "$out"
+echo "== What process $second saw:"
+grep -v ready "$out2"
