@@ -1,5 +1,7 @@
 #include "engine/engine.hpp"
 
+#include <cstring>
+
 #include "engine/proc_terminator.hpp"
 #include "proc/procnet.hpp"
 #include "wire/diag_wire.hpp"
@@ -150,7 +152,6 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
             // A kernel without these ops (or MARK_COND without CAP_NET_ADMIN):
             // the same dump without them; user space still checks them.
             owner_ops_ = false;
-            matches_.clear();
             Result<PollStats> st = poll(sel, obs);
             if (st) st->owner_ops_refused = err;
             return st;
@@ -195,7 +196,11 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
             std::span<const Holder> h = owners_.holders_of(recs[i].inode);
             if (!h.empty()) {
                 results[i].pid = h[0].pid;
-                procs_->comm(h[0].pid, results[i].comm);
+                // Sockets of one process come in a row: read its comm once.
+                if (i > 0 && results[i - 1].pid == h[0].pid)
+                    std::memcpy(results[i].comm, results[i - 1].comm, sizeof results[i].comm);
+                else
+                    procs_->comm(h[0].pid, results[i].comm);
             }
         }
         obs.on_result(recs[i], results[i]);

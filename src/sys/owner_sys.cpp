@@ -48,9 +48,11 @@ void user_line(void* ctx, std::string_view line) {
     u->found = u->found || passwd_line_uid(line, u->name, *u->uid);
 }
 
+constexpr size_t kMountMax = 256;  // the cgroup2 mount point, NUL included
+
 void mount_line(void* ctx, std::string_view line) {
     char* mount = static_cast<char*>(ctx);
-    if (!mount[0]) mountinfo_cgroup2(line, mount, 256);
+    if (!mount[0]) mountinfo_cgroup2(line, mount, kMountMax);
 }
 
 // The cgroup v2 id of a directory: its kernfs file handle (8 bytes).
@@ -85,7 +87,7 @@ Status resolve_owner(OwnerSel& o, const char*& bad) {
         if (!u.found) return make_error(ENOENT, "unknown user");
     }
     if (o.n_cgroup) {
-        char mount[256] = "";
+        char mount[kMountMax] = "";
         bad = o.cgroup_path[0];
         if (Status s = each_line("/proc/self/mountinfo", mount_line, mount); !s) return s;
         if (!mount[0]) return make_error(ENOENT, "no cgroup v2 file system is mounted");
