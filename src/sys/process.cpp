@@ -18,11 +18,10 @@ int usable_cpus() {
     return n > 0 ? n : 1;
 }
 
-// The raw system call: libc's fork() also runs atfork handlers and resets
-// its locks (about 3 KiB of a static binary), which a single-threaded
-// caller whose child makes only system calls has no use for.
+// libc's fork: it keeps libc's own state (locks, the cached pid) right in
+// the child, so the child may use any libc function its code calls.
 Result<int> fork_process() {
-    const long pid = syscall(SYS_clone, SIGCHLD, 0L, 0L, 0L, 0L);
+    const pid_t pid = fork();
     if (pid < 0) return make_error(errno, "fork");
     return static_cast<int>(pid);
 }
