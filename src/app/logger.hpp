@@ -88,8 +88,6 @@ private:
     Buffer log_buf_;
     Buffer out_buf_;
     long stamp_sec_ = -1;
-    timespec now_{};            // the clock as last read
-    unsigned clock_age_ = 0;    // lines since; 0 after a flush
     char stamp_prefix_[24] = {};
 };
 

@@ -103,26 +103,17 @@ Result<size_t> DiagSocket::recv_many(std::span<uint8_t> buf, size_t slot, std::s
     }
 }
 
-// 32-bit CPUs: musl's timespec has a 64-bit tv_sec, which is the layout of
-// the kernel's clock_gettime64.
-#ifdef SYS_clock_gettime64
-constexpr long kClockGettime = SYS_clock_gettime64;
-#else
-constexpr long kClockGettime = SYS_clock_gettime;
-#endif
-
+// libc's clock_gettime: through the vDSO where the kernel offers one (no
+// system call), with 64-bit seconds on every CPU (musl's time_t).
 timespec realtime_now() {
     timespec ts{};
-    // The system call itself: musl's clock_gettime first looks the vDSO up
-    // (700 bytes of ELF parsing) to save a fraction of a microsecond we
-    // spend once per log second.
-    (void)syscall(kClockGettime, CLOCK_REALTIME, &ts);
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
     return ts;
 }
 
 uint64_t monotonic_ns() {
     timespec ts{};
-    (void)syscall(kClockGettime, CLOCK_MONOTONIC, &ts);
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
