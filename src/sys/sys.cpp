@@ -151,28 +151,11 @@ void ensure_std_fds() {
     }
 }
 
-#if defined(__x86_64__)
-// rt_sigaction as the system call: musl's sigaction costs about 640 bytes.
-// x86-64 returns from a handler through the restorer the caller supplies.
-extern "C" void tc_sigreturn();
-asm(".pushsection .text\n.type tc_sigreturn,@function\ntc_sigreturn:\n\tmov $15, %eax\n\tsyscall\n.popsection");
-
-static int set_handler(int sig, void (*fn)(int)) {
-    struct {
-        void (*handler)(int);
-        unsigned long flags;
-        void (*restorer)();
-        uint64_t mask;
-    } ka{fn, 0x04000000 /* SA_RESTORER */, tc_sigreturn, 0};
-    return static_cast<int>(syscall(SYS_rt_sigaction, sig, &ka, nullptr, sizeof ka.mask));
-}
-#else
 static int set_handler(int sig, void (*fn)(int)) {
     struct sigaction sa{};
     sa.sa_handler = fn;
     return sigaction(sig, &sa, nullptr);
 }
-#endif
 
 Status install_signals(bool daemon) {
     if (set_handler(SIGPIPE, SIG_IGN) != 0) return make_error(errno, "sigaction failed");
