@@ -4,8 +4,6 @@
 
 namespace tc {
 
-void name_missing_from_kNames();  // never defined: at() reaching it is a compile error
-
 const char kVersion[] = "tcp_closer 0.2.0";
 
 namespace {
@@ -15,93 +13,43 @@ enum class Opt : uint8_t {
     NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Uid, Mark, Dev, Cgroup, Pid, Comm,
 };
 
-// Every long name, each after a NUL; an option names its spellings by
-// offset (0: none), so the table holds no pointers: 8 bytes an option.
-constexpr char kNames[] =
-    "\0"
-    "sport\0"
-    "dport\0"
-    "src\0"
-    "dst\0"
-    "state\0"
-    "uid\0"
-    "mark\0"
-    "dev\0"
-    "cgroup\0"
-    "pid\0"
-    "comm\0"
-    "dry-run\0"
-    "dry_run\0"
-    "netns\0"
-    "all-netns\0"
-    "all_netns\0"
-    "json\0"
-    "max-kills\0"
-    "max_kills\0"
-    "idle_time\0"
-    "idle-time\0"
-    "last_recv_limit\0"
-    "last-recv-limit\0"
-    "interval\0"
-    "logfile\0"
-    "verbose\0"
-    "help\0"
-    "use_proc\0"
-    "use-proc\0"
-    "kill_owner\0"
-    "kill-owner\0"
-    "disable_syslog\0"
-    "disable-syslog\0"
-    "version\0";
-
-// The offset of "NAME\0" in kNames, found at compile time.
-consteval uint16_t at(const char* name) {
-    for (size_t i = 1; i < sizeof kNames; ++i) {
-        size_t k = 0;
-        while (name[k] && kNames[i + k] == name[k]) ++k;
-        if (!name[k] && kNames[i + k] == '\0' && kNames[i - 1] == '\0') return static_cast<uint16_t>(i);
-    }
-    name_missing_from_kNames();
-    return 0;
-}
-
 struct OptSpec {
-    char short_name;  // 0: none
+    char short_name;        // 0: none
     bool takes_value;
     Opt id;
-    uint16_t long_name;   // in kNames, without "--"
-    uint16_t long_alias;  // the other spelling, or 0
+    const char* long_name;  // without "--", or nullptr
+    const char* alias;      // the other spelling, or nullptr
 };
 
 constexpr OptSpec kSpecs[] = {
-    {'4', false, Opt::V4, 0, 0},
-    {'6', false, Opt::V6, 0, 0},
-    {'s', true, Opt::Sport, at("sport"), 0},
-    {'d', true, Opt::Dport, at("dport"), 0},
-    {0, true, Opt::Src, at("src"), 0},
-    {0, true, Opt::Dst, at("dst"), 0},
-    {0, true, Opt::State, at("state"), 0},
-    {0, true, Opt::Uid, at("uid"), 0},
-    {0, true, Opt::Mark, at("mark"), 0},
-    {0, true, Opt::Dev, at("dev"), 0},
-    {0, true, Opt::Cgroup, at("cgroup"), 0},
-    {0, true, Opt::Pid, at("pid"), 0},
-    {0, true, Opt::Comm, at("comm"), 0},
-    {'n', false, Opt::DryRun, at("dry-run"), at("dry_run")},
-    {'N', true, Opt::Netns, at("netns"), 0},
-    {0, false, Opt::AllNetns, at("all-netns"), at("all_netns")},
-    {'j', false, Opt::Json, at("json"), 0},
-    {0, true, Opt::MaxKills, at("max-kills"), at("max_kills")},
-    {'t', true, Opt::Idle, at("idle_time"), at("idle-time")},
-    {0, true, Opt::LastRecv, at("last_recv_limit"), at("last-recv-limit")},
-    {'i', true, Opt::Interval, at("interval"), 0},
-    {'f', true, Opt::Logfile, at("logfile"), 0},
-    {'v', false, Opt::Verbose, at("verbose"), 0},
-    {'h', false, Opt::Help, at("help"), 0},
-    {0, false, Opt::UseProc, at("use_proc"), at("use-proc")},
-    {0, false, Opt::KillOwner, at("kill_owner"), at("kill-owner")},
-    {0, false, Opt::NoSyslog, at("disable_syslog"), at("disable-syslog")},
-    {'V', false, Opt::Version, at("version"), 0},
+    {'4', false, Opt::V4, nullptr, nullptr},
+    {'6', false, Opt::V6, nullptr, nullptr},
+    {'s', true, Opt::Sport, "sport", nullptr},
+    {'d', true, Opt::Dport, "dport", nullptr},
+    {0, true, Opt::Src, "src", nullptr},
+    {0, true, Opt::Dst, "dst", nullptr},
+    {0, true, Opt::State, "state", nullptr},
+    {0, true, Opt::Uid, "uid", nullptr},
+    {0, true, Opt::Mark, "mark", nullptr},
+    {0, true, Opt::Dev, "dev", nullptr},
+    {0, true, Opt::Cgroup, "cgroup", nullptr},
+    {0, true, Opt::Pid, "pid", nullptr},
+    {0, true, Opt::Comm, "comm", nullptr},
+    {'n', false, Opt::DryRun, "dry-run", "dry_run"},
+    {'N', true, Opt::Netns, "netns", nullptr},
+    {0, false, Opt::AllNetns, "all-netns", "all_netns"},
+    {'j', false, Opt::Json, "json", nullptr},
+    {0, true, Opt::MaxKills, "max-kills", "max_kills"},
+    {'t', true, Opt::Idle, "idle_time", "idle-time"},
+    {0, true, Opt::LastRecv, "last_recv_limit", "last-recv-limit"},
+    {'i', true, Opt::Interval, "interval", nullptr},
+    {'f', true, Opt::Logfile, "logfile", nullptr},
+    {'v', false, Opt::Verbose, "verbose", nullptr},
+    {'h', false, Opt::Help, "help", nullptr},
+    {0, false, Opt::UseProc, "use_proc", "use-proc"},
+    {0, false, Opt::KillOwner, "kill_owner", "kill-owner"},
+    {0, false, Opt::NoSyslog, "disable_syslog", "disable-syslog"},
+    {'V', false, Opt::Version, "version", nullptr},
 };
 
 const OptSpec* find_short(char c) {
@@ -112,7 +60,7 @@ const OptSpec* find_short(char c) {
 
 const OptSpec* find_long(std::string_view name) {
     for (const OptSpec& s : kSpecs)
-        if ((s.long_name && name == kNames + s.long_name) || (s.long_alias && name == kNames + s.long_alias)) return &s;
+        if ((s.long_name && name == s.long_name) || (s.alias && name == s.alias)) return &s;
     return nullptr;
 }
 
