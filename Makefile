@@ -43,7 +43,6 @@ HOST_CXX ?= g++
 GEN      := $(BUILD)/gen
 PACK     := $(GEN)/pack_text
 USAGE_INC := $(GEN)/usage.inc
-ERRORS_INC := $(GEN)/errors.inc
 BIN_FLAGS += -I$(GEN)
 
 # NO_SOCK_DESTROY=1: the SOCK_DESTROY sources are left out, not just unused.
@@ -157,10 +156,7 @@ $(PACK): scripts/pack_text.cpp
 	$(HOST_CXX) -std=c++20 -O2 -o $@ $<
 $(USAGE_INC): src/core/usage.txt $(PACK)
 	$(PACK) kUsage < $< > $@.tmp && mv $@.tmp $@
-$(ERRORS_INC): src/core/errors.txt $(PACK)
-	$(PACK) kErrors < $< > $@.tmp && mv $@.tmp $@
 $(BIN_OBJDIR)/core/usage.o $(BUILD)/test/src/core/usage.o $(BUILD)/fuzz/src/core/usage.o: $(USAGE_INC)
-$(BIN_OBJDIR)/core/errors.o $(BUILD)/test/src/core/errors.o $(BUILD)/fuzz/src/core/errors.o: $(ERRORS_INC)
 
 # musl's include tree lacks the kernel UAPI dirs; the system include dir
 # would drag glibc headers back in, so link just those three.

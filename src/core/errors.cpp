@@ -1,61 +1,84 @@
 #include "core/errors.hpp"
 
 #include <cerrno>
-#include <cstdint>
-#include <cstring>
 
 #include "core/fmt.hpp"
-#include "core/unpack.hpp"
 
 namespace tc {
 
 namespace {
 
-// The errnos, and for each in the same order "NAME\0text\0" in g_texts:
-// two strings per entry, no pointers (a pointer table would cost 16 bytes an
-// entry).
-constexpr uint8_t kCodes[] = {
-    EPERM, ENOENT, ESRCH, EINTR, EIO, ENXIO,
-    E2BIG, EBADF, ECHILD, EAGAIN, ENOMEM, EACCES,
-    EBUSY, EEXIST, ENODEV, ENOTDIR, EISDIR, EINVAL,
-    ENFILE, EMFILE, EFBIG, ENOSPC, EROFS, EPIPE,
-    ENAMETOOLONG, ENOSYS, ELOOP, EPROTO, ENOTSOCK, EMSGSIZE,
-    ENOPROTOOPT, EPROTONOSUPPORT, ESOCKTNOSUPPORT, EOPNOTSUPP, EPFNOSUPPORT, EAFNOSUPPORT,
-    ENETDOWN, ECONNABORTED, ECONNRESET, ENOBUFS, ENOTCONN, ETIMEDOUT,
-    ECONNREFUSED, ESTALE, EDQUOT,
+// The errnos the tool can meet: each one's code, name and text in one row.
+struct ErrnoText {
+    int code;
+    const char* name;
+    const char* text;
 };
-// build/gen/errors.inc: src/core/errors.txt packed, "NAME\ntext\n" per errno.
-#include "errors.inc"
 
-// Unpacked at the first lookup, each '\n' made a NUL.
-char g_texts[kErrorsLen + 1];
+constexpr ErrnoText kErrnos[] = {
+    {EPERM, "EPERM", "Operation not permitted"},
+    {ENOENT, "ENOENT", "No such file or directory"},
+    {ESRCH, "ESRCH", "No such process"},
+    {EINTR, "EINTR", "Interrupted system call"},
+    {EIO, "EIO", "I/O error"},
+    {ENXIO, "ENXIO", "No such device or address"},
+    {E2BIG, "E2BIG", "Argument list too long"},
+    {EBADF, "EBADF", "Bad file descriptor"},
+    {ECHILD, "ECHILD", "No child process"},
+    {EAGAIN, "EAGAIN", "Resource temporarily unavailable"},
+    {ENOMEM, "ENOMEM", "Out of memory"},
+    {EACCES, "EACCES", "Permission denied"},
+    {EBUSY, "EBUSY", "Resource busy"},
+    {EEXIST, "EEXIST", "File exists"},
+    {ENODEV, "ENODEV", "No such device"},
+    {ENOTDIR, "ENOTDIR", "Not a directory"},
+    {EISDIR, "EISDIR", "Is a directory"},
+    {EINVAL, "EINVAL", "Invalid argument"},
+    {ENFILE, "ENFILE", "Too many open files in system"},
+    {EMFILE, "EMFILE", "No file descriptors available"},
+    {EFBIG, "EFBIG", "File too large"},
+    {ENOSPC, "ENOSPC", "No space left on device"},
+    {EROFS, "EROFS", "Read-only file system"},
+    {EPIPE, "EPIPE", "Broken pipe"},
+    {ENAMETOOLONG, "ENAMETOOLONG", "Filename too long"},
+    {ENOSYS, "ENOSYS", "Function not implemented"},
+    {ELOOP, "ELOOP", "Symbolic link loop"},
+    {EPROTO, "EPROTO", "Protocol error"},
+    {ENOTSOCK, "ENOTSOCK", "Not a socket"},
+    {EMSGSIZE, "EMSGSIZE", "Message too large"},
+    {ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available"},
+    {EPROTONOSUPPORT, "EPROTONOSUPPORT", "Protocol not supported"},
+    {ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT", "Socket type not supported"},
+    {EOPNOTSUPP, "EOPNOTSUPP", "Not supported"},
+    {EPFNOSUPPORT, "EPFNOSUPPORT", "Protocol family not supported"},
+    {EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol"},
+    {ENETDOWN, "ENETDOWN", "Network is down"},
+    {ECONNABORTED, "ECONNABORTED", "Connection aborted"},
+    {ECONNRESET, "ECONNRESET", "Connection reset by peer"},
+    {ENOBUFS, "ENOBUFS", "No buffer space available"},
+    {ENOTCONN, "ENOTCONN", "Socket not connected"},
+    {ETIMEDOUT, "ETIMEDOUT", "Operation timed out"},
+    {ECONNREFUSED, "ECONNREFUSED", "Connection refused"},
+    {ESTALE, "ESTALE", "Stale file handle"},
+    {EDQUOT, "EDQUOT", "Quota exceeded"},
+};
 
-// The name of entry `err`, or nullptr; its text follows the name's NUL.
-const char* lookup(int err) {
-    if (!g_texts[0]) {
-        unpack(kErrorsPacked, g_texts, kErrorsLen);
-        for (char& c : g_texts)
-            if (c == '\n') c = '\0';
-    }
-    const char* p = g_texts;
-    for (uint8_t code : kCodes) {
-        if (code == err) return p;
-        p += std::strlen(p) + 1;  // the name
-        p += std::strlen(p) + 1;  // the text
-    }
+const ErrnoText* lookup(int err) {
+    for (const ErrnoText& e : kErrnos)
+        if (e.code == err) return &e;
     return nullptr;
 }
 
 }  // namespace
 
 const char* errno_name(int err, char (&scratch)[16]) {
-    if (const char* name = lookup(err)) return name;
+    if (const ErrnoText* e = lookup(err)) return e->name;
     fmt(scratch, sizeof scratch, "E%d", err);
     return scratch;
 }
 
 const char* error_text(int err) {
-    if (const char* name = lookup(err)) return name + std::strlen(name) + 1;
+    if (const ErrnoText* e = lookup(err)) return e->text;
     static char scratch[24];  // single-threaded; only for an errno not in the table
     fmt(scratch, sizeof scratch, "error %d", err);
     return scratch;

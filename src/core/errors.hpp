@@ -1,6 +1,6 @@
-// Names and texts for the errnos the tool can meet, from one table: libc's
-// strerror carries every errno's text (about 2 KiB of a 64 KiB budget).
-// Pure.
+// Names and texts for the errnos the tool can meet, from one table (libc's
+// strerror would carry the text of every errno, in the C locale's words
+// of whichever libc the binary was built with). Pure.
 #pragma once
 
 namespace tc {

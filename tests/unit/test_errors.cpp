@@ -9,7 +9,7 @@
 
 using namespace tc;
 
-TEST_CASE("errno names and texts come from one table, in step", "[errors]") {
+TEST_CASE("errno names and texts come from one table", "[errors]") {
     struct Known {
         int err;
         const char* name;
