@@ -37,14 +37,6 @@ BIN_FLAGS := $(CXXSTD) $(WARN) -Isrc -Oz -fno-exceptions -fno-rtti -fno-threadsa
 # step repeats the code-generation flags, as LTO wants.
 LTO_LINK  := -flto -Oz -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
 
-# Generated sources: the help text packed by a build tool that runs here
-# (host compiler, also when cross-compiling).
-HOST_CXX ?= g++
-GEN      := $(BUILD)/gen
-PACK     := $(GEN)/pack_text
-USAGE_INC := $(GEN)/usage.inc
-BIN_FLAGS += -I$(GEN)
-
 # NO_SOCK_DESTROY=1: the SOCK_DESTROY sources are left out, not just unused.
 OBJ_ROOT := $(BUILD)
 
@@ -117,7 +109,7 @@ endif
 BIN_OBJS := $(patsubst src/%.cpp,$(BIN_OBJDIR)/%.o,$(BIN_SRCS))
 
 # --- tests: host toolchain, sanitizers, Catch2 ----------------------------
-TEST_FLAGS := $(CXXSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -Isrc -I$(GEN)
+TEST_FLAGS := $(CXXSTD) $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -Isrc
 UNIT_SRCS  := $(wildcard tests/unit/*.cpp)
 INTEG_SRCS := $(wildcard tests/integration/*.cpp)
 TEST_LIB_OBJS := $(patsubst src/%.cpp,$(BUILD)/test/src/%.o,$(LIB_SRCS))
@@ -150,13 +142,6 @@ $(BIN): $(BIN_OBJS) $(LIBC_STAMP)
 $(BIN_OBJDIR)/%.o: src/%.cpp $(HDRS) $(BIN_PREREQ)
 	@mkdir -p $(@D)
 	$(CXX) $(BIN_FLAGS) -c -o $@ $<
-
-$(PACK): scripts/pack_text.cpp
-	@mkdir -p $(@D)
-	$(HOST_CXX) -std=c++20 -O2 -o $@ $<
-$(USAGE_INC): src/core/usage.txt $(PACK)
-	$(PACK) kUsage < $< > $@.tmp && mv $@.tmp $@
-$(BIN_OBJDIR)/core/usage.o $(BUILD)/test/src/core/usage.o $(BUILD)/fuzz/src/core/usage.o: $(USAGE_INC)
 
 # musl's include tree lacks the kernel UAPI dirs; the system include dir
 # would drag glibc headers back in, so link just those three.
@@ -203,7 +188,7 @@ FUZZ_CXX   ?= clang++
 FUZZ_TIME  ?= 300
 FUZZ_SMOKE ?= 10
 FUZZERS    := netlink args values
-FUZZ_FLAGS := $(CXXSTD) -O1 -g -Isrc -I$(GEN) -Itests -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := $(CXXSTD) -O1 -g -Isrc -Itests -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJS := $(patsubst src/%.cpp,$(BUILD)/fuzz/src/%.o,$(LIB_SRCS))
 FUZZ_BINS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZERS))
 

@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     }
     const Options& opt = pr.opts;
     if (opt.help) {
-        char text[kUsageMax];
-        sys::write_all(STDOUT_FILENO, text, usage_text(text, sizeof text));
+        const std::string_view text = usage_text();
+        sys::write_all(STDOUT_FILENO, text.data(), text.size());
         return kExitOk;
     }
     if (opt.version) {

@@ -38,10 +38,8 @@ ParseResult parse_args(int argc, const char* const* argv);
 // Strict decimal seconds ("5", "0.5", "2.25"), at most 9 decimals, to ns.
 bool parse_seconds(std::string_view text, uint64_t& ns);
 
-// The help text (src/core/usage.txt, packed into the binary at build time):
-// writes it into `out` and returns its length (0 if cap < kUsageMax).
-constexpr size_t kUsageMax = 8192;
-size_t usage_text(char* out, size_t cap);
+// The --help text (src/core/usage.cpp).
+std::string_view usage_text();
 extern const char kVersion[];
 
 }  // namespace tc

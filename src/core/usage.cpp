@@ -1,13 +1,95 @@
+// The --help text, as the binary prints it (`strings` shows it too).
 #include "core/options.hpp"
-#include "core/unpack.hpp"
 
 namespace tc {
+
 namespace {
-// build/gen/usage.inc, packed from src/core/usage.txt.
-#include "usage.inc"
-static_assert(kUsageLen <= kUsageMax, "the help text outgrew kUsageMax");
+constexpr char kUsage[] = R"HELP(Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR | OWNER
+Destroy TCP connections selected by port, address, state and owner, optionally only
+those that have received no data for a while; once, or every SEC seconds.
+Where the kernel has SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) the kernel resets
+them (needs CAP_NET_ADMIN); otherwise, or with --use_proc, each is reset inside
+the process that holds it, found through /proc, and that process keeps
+running (needs root). Only if that is impossible is the process killed.
+Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
+
+  -4                     match IPv4 connections, including IPv4 on dual-stack
+                         IPv6 sockets (::ffff:a.b.c.d); the default
+  -6                     match native IPv6 connections; -4 -6 for both
+  -s, --sport PORTS      local (source) ports to match; repeatable
+  -d, --dport PORTS      remote (destination) ports to match; repeatable
+      --src CIDR         local address or prefix (10.0.0.0/8, 192.0.2.7,
+                         2001:db8::/32, ::1); repeatable, any of them matches;
+                         an IPv4 prefix also matches ::ffff:a.b.c.d
+      --dst CIDR         remote address or prefix; the same rules
+      --state LIST       states to match, comma-separated: established (the
+                         default), syn-sent, syn-recv, fin-wait-1, fin-wait-2,
+                         time-wait, close-wait, last-ack, closing, or all (all
+                         but listening: a listening socket is never destroyed)
+      --uid UID|NAME     sockets of that user (names from /etc/passwd)
+      --cgroup PATH      sockets created in that cgroup v2 directory: a path
+                         below the cgroup2 mount (/system.slice/nginx.service)
+                         or a full path
+      --mark VALUE[/MASK] firewall mark (SO_MARK), e.g. 0x10 or 0x10/0xf0
+      --dev IFNAME       sockets bound to that interface (SO_BINDTODEVICE)
+      --pid PID          sockets held by that process
+      --comm NAME        sockets held by processes with that command name
+  -t, --idle_time MS     only connections whose last received data is at
+                         least MS ms old (default 0: all matching connections);
+                         time-wait and syn-recv sockets carry no receive time
+                         and never count as idle
+      --last_recv_limit MS
+                         only connections whose last received data is less
+                         than MS ms old (default 0: no limit; must be above -t)
+  -i, --interval SEC     poll every SEC seconds (e.g. 5 or 0.5) and keep running
+                         (SIGTERM/SIGINT: stop, exit 0; SIGHUP: reopen the -f
+                         log); without it: poll once and exit
+  -f, --logfile PATH     append log lines to PATH (default: stderr)
+  -N, --netns NAME|PATH  work in another network namespace: a name under
+                         /var/run/netns (as ip netns uses) or a path such as
+                         /proc/PID/ns/net (needs CAP_SYS_ADMIN)
+      --all-netns        every network namespace on the host (named ones and
+                         those of running processes), each poll; log lines
+                         name their namespace
+  -n, --dry-run          end nothing: list on stdout what would be ended (the
+                         poll summary stays in the log); needs no privileges
+  -j, --json             also write one JSON object per selected connection
+                         and one summary object per poll on stdout
+      --max-kills N      end at most N connections per poll; the rest are
+                         logged and counted as skipped
+  -v, --verbose          also log every candidate with its tcp_info figures and
+                         the compiled filter, op by op
+      --use_proc         use the /proc path even where SOCK_DESTROY works
+      --kill_owner       /proc path, but kill the processes holding the selected
+                         connections (the historical behaviour) instead of
+                         resetting the connections inside them
+      --disable_syslog   do not also log to syslog (ident tcp_closer, facility daemon)
+  -h, --help             show this help and exit
+  -V, --version          show the version and exit
+Dashed spellings (--idle-time, --last-recv-limit, --use-proc, --kill-owner,
+--disable-syslog) are accepted too, and so are --dry_run, --max_kills and
+--all_netns.
+
+PORTS is a port (1-65535), a range (7000-7099) or a comma list of those
+(80,443,8000-8100). A connection is selected when it matches every kind of
+selector given (source ports, destination ports, --src, --dst, --state,
+owners: --uid ... --comm, each repeatable up to 8 times); within a kind, any
+value matches. At least one port, address or owner is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid and
+--comm CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.
+Without -4/-6 the family follows the addresses given (IPv4 when none).
+Example: tcp_closer -n --dst 10.0.0.0/8 -d 5432 --state established,close-wait
+
+Capabilities: SOCK_DESTROY needs CAP_NET_ADMIN; the /proc path CAP_SYS_PTRACE,
+CAP_DAC_READ_SEARCH and CAP_KILL; --netns/--all-netns CAP_SYS_ADMIN (and
+--all-netns CAP_SYS_PTRACE); --dry-run none. A missing one is named at start-up.
+
+Exit status: 0 success (also when nothing matched), 1 runtime failure
+(netlink or /proc unavailable, permission denied, a connection that could not
+be ended), 2 usage error. A connection that no process holds (no_owner) or
+that closed by itself (vanished) is not a failure.
+)HELP";
 }  // namespace
 
-size_t usage_text(char* out, size_t cap) { return unpack(kUsagePacked, out, cap); }
+std::string_view usage_text() { return {kUsage, sizeof kUsage - 1}; }
 
 }  // namespace tc

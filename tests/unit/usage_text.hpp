@@ -1,11 +1,8 @@
-// The help text as the binary prints it (unpacked from the build's copy).
+// The help text as the binary prints it.
 #pragma once
 
 #include <string>
 
 #include "core/options.hpp"
 
-inline std::string tc_usage() {
-    static char buf[tc::kUsageMax];
-    return std::string(buf, tc::usage_text(buf, sizeof buf));
-}
+inline std::string tc_usage() { return std::string(tc::usage_text()); }
