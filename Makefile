@@ -117,7 +117,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: all nosd cross cross-all test-cross test-cross-one deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: all nosd cross cross-all test-cross test-cross-one test-old-i386 deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -235,14 +235,16 @@ nosd:
 # once more with the binary under qemu-x86_64, which has no NETLINK_SOCK_DIAG
 # (the /proc/net path; see tests/integration/harness.hpp).
 test: test-deps
-	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn
+	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn $(BUILD)/old_kernel
 	$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
 	./$(BUILD)/unit_tests
 	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
 	TC_MODE=use_proc ./$(BUILD)/integration_tests
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
+	TC_MODE=procnet ./$(BUILD)/integration_tests "[core]"
 	TC_MODE=qemu TC_QEMU=qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
 	$(MAKE) test-cross-one ARCH=aarch64
+	$(MAKE) test-old-i386
 	$(MAKE) bench-tiny
 	$(MAKE) test-package
 	$(MAKE) fuzz-smoke
@@ -297,6 +299,12 @@ test-cross-one:
 	TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/tcp_closer ./$(BUILD)/integration_tests "[core]"
 	TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/nosd/tcp_closer ./$(BUILD)/integration_tests "[core]"
 
+# The i386 binary run natively (x86-64 hosts) as on a kernel before 4.3,
+# where 32-bit programs reach socket calls only through socketcall(2).
+test-old-i386: $(BUILD)/integration_tests $(BUILD)/old_kernel
+	$(MAKE) cross ARCH=i386
+	TC_MODE=old_i386 TCP_CLOSER=$(BUILD)/i386/tcp_closer ./$(BUILD)/integration_tests "[core]"
+
 test-cross: test-deps
 	$(MAKE) -j$(JOBS) $(BUILD)/integration_tests $(BUILD)/conn_holder
 	for a in $(CROSS_ARCHS); do $(MAKE) test-cross-one ARCH=$$a || exit 1; done
@@ -330,6 +338,9 @@ $(BUILD)/churn: tests/tools/churn.cpp
 $(BUILD)/floor: tests/tools/floor.cpp
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) -O2 -pthread -o $@ $<
+$(BUILD)/old_kernel: tests/tools/old_kernel.cpp
+	@mkdir -p $(BUILD)
+	$(CXX) $(CXXSTD) -O2 -o $@ $<
 $(BUILD)/dgram_sink: tests/tools/dgram_sink.cpp
 	@mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) -O2 -o $@ $<

@@ -67,7 +67,7 @@ Result<size_t> DiagSocket::recv(std::span<uint8_t> buf, bool wait) {
         msghdr mh{};
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
-        ssize_t n = syscall(SYS_recvmsg, fd_.get(), &mh, wait ? 0 : MSG_DONTWAIT);
+        ssize_t n = recvmsg(fd_.get(), &mh, wait ? 0 : MSG_DONTWAIT);
         if (n >= 0) {
             if (mh.msg_flags & MSG_TRUNC) return make_error(EMSGSIZE, "netlink datagram larger than the buffer");
             return static_cast<size_t>(n);
@@ -137,9 +137,7 @@ int open_at(int dir_fd, const char* path, int flags, int mode) {
     return static_cast<int>(syscall(SYS_openat, dir_fd, path, flags | O_LARGEFILE, mode));
 }
 
-int new_socket(int domain, int type, int protocol) {
-    return static_cast<int>(syscall(SYS_socket, domain, type, protocol));
-}
+int new_socket(int domain, int type, int protocol) { return socket(domain, type, protocol); }
 
 void ensure_std_fds() {
     for (int fd = 0; fd <= 2; ++fd) {

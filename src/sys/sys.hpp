@@ -63,10 +63,11 @@ uint64_t monotonic_ns();
 // libc's, so the call writes it directly. 0 or -1 with errno.
 int stat_at(int dir_fd, const char* path, struct stat* st, int flags);
 
-// openat(2) and socket(2) as system calls: libc's wrappers carry
-// fallbacks for kernels older than 2.6.27 (O_CLOEXEC, SOCK_CLOEXEC) that
-// cost about 150 bytes each. -1 with errno on failure.
+// openat(2) as the system call (it is the same on every CPU). -1 with
+// errno on failure.
 int open_at(int dir_fd, const char* path, int flags, int mode = 0);
+// socket(2) through libc, whose wrapper falls back to socketcall(2) where
+// the CPU's kernel lacks the direct call (i386 before Linux 4.3).
 int new_socket(int domain, int type, int protocol);
 
 // Before anything else is opened: descriptors 0-2 that are closed are

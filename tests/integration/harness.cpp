@@ -57,6 +57,10 @@ std::vector<std::string> tool_argv(const std::vector<std::string>& args) {
         const char* q = std::getenv("TC_QEMU");
         v.push_back(q ? q : "qemu-x86_64");
     }
+    if (mode() == Mode::ProcNet || mode() == Mode::OldI386) {  // a seccomp filter makes the kernel look older
+        v.push_back("build/old_kernel");
+        v.push_back(mode() == Mode::ProcNet ? "--no-sock-diag" : "--i386-before-4.3");
+    }
     v.push_back(tool_path());
     if (mode() == Mode::UseProc) v.push_back("--use_proc");
     v.insert(v.end(), args.begin(), args.end());
@@ -123,10 +127,14 @@ Mode mode() {
     if (m && std::strcmp(m, "use_proc") == 0) return Mode::UseProc;
     if (m && std::strcmp(m, "nosd") == 0) return Mode::NoSockDestroy;
     if (m && std::strcmp(m, "qemu") == 0) return Mode::Qemu;
+    if (m && std::strcmp(m, "procnet") == 0) return Mode::ProcNet;
+    if (m && std::strcmp(m, "old_i386") == 0) return Mode::OldI386;
     return Mode::SockDestroy;
 }
 
-bool proc_path() { return mode() != Mode::SockDestroy; }
+bool proc_path() { return mode() != Mode::SockDestroy && mode() != Mode::OldI386; }
+
+bool proc_net() { return mode() == Mode::Qemu || mode() == Mode::ProcNet; }
 
 const char* killed() { return proc_path() ? "reset" : "aborted"; }
 

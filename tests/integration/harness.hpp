@@ -8,16 +8,25 @@
 
 namespace it {
 
-// The suite runs three times (see the Makefile's test target), set by
-// TC_MODE: "sock_destroy" (default), "use_proc" (every run of the tool gets
-// --use_proc) and "nosd" (TCP_CLOSER points at the NO_SOCK_DESTROY=1
-// binary). A fourth mode, "qemu", runs the tests tagged [core] with the tool
-// under qemu's user-mode emulation (TC_QEMU, default qemu-x86_64), which
-// refuses NETLINK_SOCK_DIAG sockets: the /proc/net path, for real.
-enum class Mode { SockDestroy, UseProc, NoSockDestroy, Qemu };
+// The suite runs in several modes (see the Makefile's test target and
+// tests/README.md), set by TC_MODE:
+//   "sock_destroy" (default); "use_proc" (every run of the tool gets
+//   --use_proc); "nosd" (TCP_CLOSER points at the NO_SOCK_DESTROY=1 binary);
+// and for the tests tagged [core]:
+//   "procnet": the tool under build/old_kernel --no-sock-diag, a seccomp
+//   filter that refuses NETLINK_SOCK_DIAG sockets, so the real kernel looks
+//   like one without inet_diag: the /proc/net path with real tcp_info;
+//   "qemu": the tool under qemu's user-mode emulation (TC_QEMU, default
+//   qemu-x86_64), which refuses NETLINK_SOCK_DIAG and answers TCP_INFO short;
+//   "old_i386": TCP_CLOSER is the i386 binary, run natively under
+//   build/old_kernel --i386-before-4.3 (only socketcall(2) works for socket
+//   calls, as before Linux 4.3).
+enum class Mode { SockDestroy, UseProc, NoSockDestroy, Qemu, ProcNet, OldI386 };
 Mode mode();
 // True when the tool ends connections through /proc in this mode.
 bool proc_path();
+// True when the tool finds connections in /proc/net (no NETLINK_SOCK_DIAG).
+bool proc_net();
 // What the owner of a connection the tool ended sees: ECONNABORTED after
 // SOCK_DESTROY ("aborted"), ECONNRESET after a reset inside the owner.
 const char* killed();

@@ -380,7 +380,7 @@ TEST_CASE("--uid and --pid work from /proc/net too (no mark, cgroup or device th
     r = it::run_tool({"-n", "--mark", "0", "-d", "7406", kNoSyslog});
     INFO("stdout: " << r.out);
     CHECK(r.status == 0);
-    CHECK(count(r.out, "would_destroy ") == (it::mode() == it::Mode::Qemu ? 0 : 2));  // root's and other's
+    CHECK(count(r.out, "would_destroy ") == (it::proc_net() ? 0 : 2));  // root's and other's
 
     r = it::run_tool({"--pid", std::to_string(root.pid), "-d", "7406", kNoSyslog});
     INFO("stderr: " << r.err);
