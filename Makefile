@@ -117,7 +117,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: all nosd cross cross-all test-cross test-cross-one test-old-i386 deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: compile-fail all nosd cross cross-all test-cross test-cross-one test-old-i386 deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -220,6 +220,18 @@ fuzz-smoke: fuzz-deps
 unit: $(BUILD)/unit_tests
 	./$(BUILD)/unit_tests
 
+# Formats fmt() must refuse at compile time: every CASE of
+# tests/compile_fail/fmt_refused.cpp but 0 must fail to compile.
+FMT_REFUSED := 1 2 3 4 5 6 7 8 9 10 11 12
+compile-fail:
+	@$(CXX) $(CXXSTD) -Isrc -fsyntax-only -DCASE=0 tests/compile_fail/fmt_refused.cpp || \
+	    { echo "compile-fail: CASE 0 (the same calls done right) does not compile"; exit 1; }
+	@for c in $(FMT_REFUSED); do \
+	    if $(CXX) $(CXXSTD) -Isrc -fsyntax-only -DCASE=$$c tests/compile_fail/fmt_refused.cpp 2>/dev/null; then \
+	        echo "compile-fail: CASE $$c of tests/compile_fail/fmt_refused.cpp compiled"; exit 1; fi; \
+	done
+	@echo "compile-fail: fmt refused all $(words $(FMT_REFUSED)) bad formats at compile time"
+
 # The integration tests unshare their own network namespace before they
 # open any socket; they need root (CAP_SYS_ADMIN for unshare).
 integration: $(BIN) $(BUILD)/integration_tests $(BUILD)/churn
@@ -238,6 +250,7 @@ test: test-deps
 	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn $(BUILD)/old_kernel
 	$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
 	./$(BUILD)/unit_tests
+	$(MAKE) compile-fail
 	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
 	TC_MODE=use_proc ./$(BUILD)/integration_tests
 	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests

@@ -14,14 +14,7 @@
 
 namespace tc {
 
-void say(int fd, const char* format, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, format);
-    int n = vfmt(buf, sizeof buf, format, ap);
-    va_end(ap);
-    if (n > 0) sys::write_all(fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
-}
+void say_text(int fd, const char* text, size_t len) { sys::write_all(fd, text, len); }
 
 const char* hint_for(int err, bool proc_path) {
     switch (err) {

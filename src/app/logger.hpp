@@ -7,13 +7,22 @@
 #include <cstdint>
 #include <ctime>
 
+#include "core/fmt.hpp"
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
 
 namespace tc {
 
+// One piece of text to a descriptor, whole or not at all.
+void say_text(int fd, const char* text, size_t len);
+
 // printf to a descriptor, through our own formatter (no stdio in the binary).
-__attribute__((format(printf, 2, 3))) void say(int fd, const char* format, ...);
+template <typename... Args>
+void say(int fd, FormatString<std::type_identity_t<Args>...> format, Args... args) {
+    char buf[1024];
+    const int n = fmt(buf, sizeof buf, format, args...);
+    if (n > 0) say_text(fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+}
 
 // What an errno means for the user, as " (...)" to append, or "".
 const char* hint_for(int err, bool proc_path);

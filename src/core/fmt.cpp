@@ -1,5 +1,6 @@
 #include "core/fmt.hpp"
 
+#include <cstdarg>
 #include <cstdint>
 
 namespace tc {
@@ -18,17 +19,16 @@ struct Sink {
     }
 };
 
-// Digits of v in `base` (10 or 16, lowercase), most significant first, into
-// the end of buf; returns the start.
-char* utoa(unsigned long long v, char* end, unsigned base = 10) {
+// Digits of v in `base` (10 or 16), most significant first, into the end
+// of buf; returns the start.
+char* utoa(unsigned long long v, char* end, unsigned base = 10, bool upper = false) {
+    const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     do {
-        *--end = "0123456789abcdef"[v % base];
+        *--end = digits[v % base];
         v /= base;
     } while (v);
     return end;
 }
-
-}  // namespace
 
 int vfmt(char* out, size_t n, const char* f, va_list ap) {
     Sink s{out, n};
@@ -82,7 +82,8 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
                 zero = false;
                 break;
             }
-            case 'd': {
+            case 'd':
+            case 'i': {
                 long long v = size == 'q'   ? va_arg(ap, long long)
                               : size == 'l' ? va_arg(ap, long)
                               : size == 'z' ? va_arg(ap, long)
@@ -94,19 +95,36 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
                 break;
             }
             case 'u':
-            case 'x': {
+            case 'x':
+            case 'X': {
                 unsigned long long v = size == 'q'   ? va_arg(ap, unsigned long long)
                                        : size == 'l' ? va_arg(ap, unsigned long)
                                        : size == 'z' ? va_arg(ap, size_t)
                                                      : va_arg(ap, unsigned);
-                text = utoa(v, num_end, *f == 'x' ? 16 : 10);
+                text = utoa(v, num_end, *f == 'u' ? 10 : 16, *f == 'X');
                 len = static_cast<size_t>(num_end - text);
+                break;
+            }
+            case 'c':
+                num[0] = static_cast<char>(va_arg(ap, int));
+                text = num;
+                len = 1;
+                zero = false;
+                break;
+            case 'p': {
+                const uintptr_t v = reinterpret_cast<uintptr_t>(va_arg(ap, const void*));
+                char* t = utoa(v, num_end, 16);
+                *--t = 'x';
+                *--t = '0';
+                text = t;
+                len = static_cast<size_t>(num_end - text);
+                zero = false;
                 break;
             }
             case '%':
                 s.put('%');
                 continue;
-            default:  // unsupported: the format attribute keeps this unreachable
+            default:  // unreachable: FormatString refuses such formats at compile time
                 if (!*f) --f;
                 continue;
         }
@@ -122,7 +140,9 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
     return s.len > INT32_MAX ? INT32_MAX : static_cast<int>(s.len);
 }
 
-int fmt(char* out, size_t n, const char* format, ...) {
+}  // namespace
+
+int fmt_unchecked(char* out, size_t n, const char* format, ...) {
     va_list ap;
     va_start(ap, format);
     int r = vfmt(out, n, format, ap);
@@ -130,12 +150,7 @@ int fmt(char* out, size_t n, const char* format, ...) {
     return r;
 }
 
-void Appender::add(const char* format, ...) {
-    if (used_ + 1 >= n_) return;
-    va_list ap;
-    va_start(ap, format);
-    int w = vfmt(out_ + used_, n_ - used_, format, ap);
-    va_end(ap);
+void Appender::advance(int w) {
     if (w > 0) used_ += static_cast<size_t>(w) < n_ - used_ ? static_cast<size_t>(w) : n_ - used_ - 1;
 }
 

@@ -129,7 +129,10 @@ void format_addr(char* out, size_t n, uint8_t family, const uint32_t addr[4]) {
 void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4], uint16_t port) {
     char a[48];
     format_addr(a, sizeof a, family, addr);
-    fmt(out, n, family == AF_INET ? "%s:%u" : "[%s]:%u", a, port);
+    if (family == AF_INET)
+        fmt(out, n, "%s:%u", a, port);
+    else
+        fmt(out, n, "[%s]:%u", a, port);
 }
 
 namespace {
@@ -178,8 +181,8 @@ void format_result(char* out, size_t n, const SockRecord& rec, const KillResult&
     if (res.outcome == Outcome::Ended) {
         if (res.method == Method::Kill && res.procs > 1) b.add(" (+%u more)", res.procs - 1u);
         if (res.method == Method::Shutdown) b.add(" (reset refused: %s)", error_text(res.err));
-        if (res.method == Method::Kill)
-            b.add(res.err ? " (reset impossible: %s)" : " (--kill_owner)", error_text(res.err));
+        if (res.method == Method::Kill && res.err) b.add(" (reset impossible: %s)", error_text(res.err));
+        if (res.method == Method::Kill && !res.err) b.add(" (--kill_owner)");
     }
     if (res.outcome == Outcome::Failed) b.add(" error=%s", error_text(res.err));
     if (res.outcome == Outcome::Skipped) b.add(" (over --max-kills)");
@@ -191,8 +194,10 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
     fill(e, rec);
     Appender b(out, n);
     b.add("killed pid %d (%s): it holds %s -> %s inode=%u", pid, comm[0] ? comm : "?", e.local, e.remote, rec.inode);
-    b.add(why ? ", and resetting the connection inside it is not possible: %s" : ", and --kill_owner was given",
-          error_text(why));
+    if (why)
+        b.add(", and resetting the connection inside it is not possible: %s", error_text(why));
+    else
+        b.add(", and --kill_owner was given");
 }
 
 void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected) {
