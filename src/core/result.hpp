@@ -4,13 +4,23 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <utility>
 
 namespace tc {
 
+// What kind of failure an error is, so callers tell errors apart by
+// meaning, never by their text.
+enum class ErrorKind : uint8_t {
+    System,   // a system call, a file or the kernel failed (the run: exit 1)
+    Usage,    // a value the user gave names nothing usable (exit 2)
+    Refused,  // the kernel answered a request with an error (NLMSG_ERROR)
+};
+
 struct Error {
     int code = 0;              // errno value (EINVAL, EPROTO, ...)
     const char* what = "";     // static string: which step failed
+    ErrorKind kind = ErrorKind::System;
 };
 
 template <typename T>
@@ -48,6 +58,9 @@ private:
     Error err_{};
 };
 
-inline Error make_error(int code, const char* what) { return Error{code, what}; }
+inline Error make_error(int code, const char* what, ErrorKind kind = ErrorKind::System) {
+    return Error{code, what, kind};
+}
+inline Error usage_error(int code, const char* what) { return Error{code, what, ErrorKind::Usage}; }
 
 }  // namespace tc

@@ -21,7 +21,6 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
         compile_filter(sel, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()), owner_ops_);
     if (!prog) return prog.error();
     std::span<const uint8_t> program(bytecode_.data(), *prog);
-    obs.on_filter(scope, program);
 
     DumpRequest req;
     req.seq = ++seq_;
@@ -35,6 +34,7 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     if (!len) return len.error();
     if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
 
+    bool accepted = false;
     while (true) {
         Result<size_t> got = dump_.recv(rx_, true);
         if (!got && got.error().code == EAGAIN) return make_error(ETIMEDOUT, "the kernel stopped answering during a dump");
@@ -45,13 +45,21 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
         while (it.next(m)) {
             if (m.seq != req.seq) continue;  // stale answer to an earlier request
             int err = 0;
+            if (m.type == NLMSG_ERROR) {
+                // Refused before any socket: nothing of this dump was seen.
+                if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink error message");
+                return make_error(err ? err : EPROTO, scope.family == AF_UNSPEC ? kLegacyRefused : kRefused,
+                                  ErrorKind::Refused);
+            }
+            // The kernel took the filter: the verbose log shows it now, once
+            // (a refused one is tried again another way, see poll()).
+            if (!accepted) {
+                accepted = true;
+                obs.on_filter(scope, program);
+            }
             if (m.type == NLMSG_DONE) {
                 if (nl_payload_errno(m.payload, err) && err != 0) return make_error(err, "inet_diag dump failed");
                 return {};
-            }
-            if (m.type == NLMSG_ERROR) {
-                if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink error message");
-                return make_error(err ? err : EPROTO, scope.family == AF_UNSPEC ? kLegacyRefused : kRefused);
             }
             if (m.type != SOCK_DIAG_BY_FAMILY && m.type != TCPDIAG_GETSOCK) continue;
             SockExtras x;
@@ -136,43 +144,50 @@ Status Engine::keep_selected_processes(const Selection& sel) {
     return {};
 }
 
-Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
-    matches_.clear();
-    PollStats stats;
+Status Engine::dump_all(const Selection& sel, PollObserver& obs, PollStats& stats) {
     DumpPlan plan = plan_dumps(sel, single_walk_);
-    if (tables_) {
-        if (Status s = read_tables(sel, obs, stats); !s) return s.error();
-        plan.count = 0;
-    }
     for (size_t i = 0; i < plan.count; ++i) {
-        Status s = dump_scope(sel, plan.scopes[i], obs);
-        const int err = s.ok() ? 0 : s.error().code;
-        if (!s && (s.error().what == kRefused || s.error().what == kLegacyRefused) && owner_ops_ &&
-            sel.owner.kernel_ops() && (err == EINVAL || err == EPERM)) {
+        const DumpScope& scope = plan.scopes[i];
+        Status s = dump_scope(sel, scope, obs);
+        if (s) continue;
+        if (s.error().kind != ErrorKind::Refused) return s;
+        // Refused before it returned a socket: this dump is tried again
+        // another way; the dumps before it stand.
+        const int err = s.error().code;
+        if (owner_ops_ && sel.owner.kernel_ops() && (err == EINVAL || err == EPERM)) {
             // A kernel without these ops (or MARK_COND without CAP_NET_ADMIN):
             // the same dump without them; user space still checks them.
             owner_ops_ = false;
-            Result<PollStats> st = poll(sel, obs);
-            if (st) st->owner_ops_refused = err;
-            return st;
+            stats.owner_ops_refused = err;
+            --i;
+            continue;
         }
-        if (!s && s.error().what == kLegacyRefused &&
+        if (scope.family == AF_UNSPEC &&
             (err == EINVAL || err == EOPNOTSUPP || err == ENOENT || err == EPROTONOSUPPORT)) {
-            // A kernel without the compat request: one dump per family from now on.
+            // A kernel without the compat request (the single walk is always
+            // a plan's only dump): one dump per family from now on.
             single_walk_ = false;
-            return poll(sel, obs);
+            plan = plan_dumps(sel, false);
+            i = static_cast<size_t>(-1);
+            continue;
         }
-        if (!s && s.error().what == kRefused && err == ENOENT && fallback_tables_) {
+        if (err == ENOENT && fallback_tables_ && i == 0) {
             // No inet_diag handler for TCP at all (the module cannot be loaded).
             use_proc_net(*fallback_tables_, *fallback_idle_);
             terminator_ = fallback_terminator_;
             fallback_tables_ = nullptr;
-            Result<PollStats> st = poll(sel, obs);
-            if (st) st->switched_to_proc_net = true;
-            return st;
+            stats.switched_to_proc_net = true;
+            return read_tables(sel, obs, stats);
         }
-        if (!s) return s.error();
+        return s;
     }
+    return {};
+}
+
+Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
+    matches_.clear();
+    PollStats stats;
+    if (Status s = tables_ ? read_tables(sel, obs, stats) : dump_all(sel, obs, stats); !s) return s.error();
 
     if (sel.owner.processes()) {
         if (Status s = keep_selected_processes(sel); !s) return s.error();

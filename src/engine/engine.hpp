@@ -92,6 +92,10 @@ public:
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);
 
 private:
+    // Every dump of the plan; a dump the kernel refuses is tried again the
+    // way the refusal allows (without the owner ops, per family, or from
+    // the /proc/net tables), noted in `stats`.
+    Status dump_all(const Selection& sel, PollObserver& obs, PollStats& stats);
     Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
     // The /proc/net way: every line of the tables, selected in user space.
     Status read_tables(const Selection& sel, PollObserver& obs, PollStats& stats);

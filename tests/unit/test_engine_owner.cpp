@@ -264,3 +264,34 @@ TEST_CASE("engine: --pid without a /proc walk is an error, not a kill of everyth
     REQUIRE_FALSE(st.ok());
     CHECK(rig.obs.results.empty());
 }
+
+TEST_CASE("engine: after a refused dump is tried again, -v shows each filter and candidate once", "[engine][owner]") {
+    DryRig rig;
+    // First poll, no owner ops: the single walk is refused, so from now on
+    // one dump per family (seq 2, 3).
+    rig.dump.t.queued.push_back(refusal(1, EINVAL));
+    rig.dump.family(2, {owner_payload(22, 0, 5)});
+    rig.dump.family(3, {});
+    REQUIRE(rig.poll(sel_sport("22")).ok());
+    CHECK(rig.obs.candidates.size() == 1);
+    // Second poll with --dev: the IPv4 dump takes the DEV_COND filter, the
+    // IPv6 one is refused (EINVAL) and tried again without it.
+    Selection sel = sel_sport("22");
+    sel.owner.n_dev = 1;
+    sel.owner.ifindex[0] = 7;
+    rig.obs = Recorder{};
+    rig.dump.family(4, {owner_payload(22, 7, 8), owner_payload(22, 9, 9)});
+    rig.dump.t.queued.push_back(refusal(5, EINVAL));
+    SockRecord mapped = testutil::rec("::ffff:127.0.0.1", 22, "::ffff:127.0.0.1", 40001);
+    mapped.id.idiag_if = 7;
+    rig.dump.family(6, {diag_payload(mapped)});
+    Result<PollStats> st = rig.poll(sel);
+    REQUIRE(st.ok());
+    CHECK(st->owner_ops_refused == EINVAL);
+    CHECK(st->matched == 2);
+    // The IPv4 dump's candidates once (not again with the retry), the
+    // refused filter not at all: two filters shown, for the dumps that ran.
+    CHECK(rig.obs.candidates.size() == 3);
+    CHECK(rig.obs.filters == 2);
+    CHECK(rig.dump.t.sent.size() == 6);
+}
