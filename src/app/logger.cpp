@@ -5,11 +5,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/date.hpp"
 #include "core/fmt.hpp"
 #include "report/json.hpp"
 #include "report/report.hpp"
 #include "sys/sys.hpp"
 #include "wire/bytecode.hpp"
+#include "wire/syslog.hpp"
 #include "core/errors.hpp"
 
 namespace tc {

@@ -1,6 +1,8 @@
 #include "core/options.hpp"
 
 #include "core/ports.hpp"
+#include "core/tcp_state.hpp"
+#include "core/text.hpp"
 
 namespace tc {
 

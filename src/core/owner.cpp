@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "core/ports.hpp"
+#include "core/text.hpp"
 
 namespace tc {
 namespace {

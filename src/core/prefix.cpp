@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "core/ports.hpp"
+#include "core/text.hpp"
 
 namespace tc {
 namespace {
@@ -147,40 +147,6 @@ Status PrefixSet::add(const Prefix& p) {
         if (q == p) return {};
     if (count_ == kMax) return make_error(E2BIG, "too many addresses (at most 64 of each kind)");
     items_[count_++] = p;
-    return {};
-}
-
-Status parse_states(std::string_view text, uint32_t& mask) {
-    struct Name {
-        const char* name;
-        uint32_t bits;
-    };
-    static constexpr Name kNames[] = {
-        {"established", 1u << 1}, {"syn-sent", 1u << 2}, {"syn-recv", 1u << 3 | 1u << 12},
-        {"fin-wait-1", 1u << 4},  {"fin-wait-2", 1u << 5}, {"time-wait", 1u << 6},
-        {"close-wait", 1u << 8},  {"last-ack", 1u << 9},   {"closing", 1u << 11},
-    };
-    if (text.empty()) return make_error(EINVAL, "empty state list");
-    uint32_t m = 0;
-    while (true) {
-        size_t comma = sv_find(text, ',');
-        std::string_view item = sv_head(text, comma);
-        if (item == "all") {
-            for (const Name& n : kNames) m |= n.bits;
-        } else if (item == "listening" || item == "listen") {
-            return make_error(EINVAL, "listening sockets are never destroyed");
-        } else {
-            uint32_t bits = 0;
-            for (const Name& n : kNames)
-                if (item == n.name) bits = n.bits;
-            if (!bits) return make_error(EINVAL, "unknown state (established, syn-sent, syn-recv, fin-wait-1, "
-                                                 "fin-wait-2, time-wait, close-wait, last-ack, closing, all)");
-            m |= bits;
-        }
-        if (comma == std::string_view::npos) break;
-        text.remove_prefix(comma + 1);
-    }
-    mask = m;
     return {};
 }
 

@@ -1,5 +1,5 @@
 // Address prefixes as the user writes them ("10.0.0.0/8", "192.0.2.7",
-// "2001:db8::/32", "::1") and the TCP state names of --state. Pure.
+// "2001:db8::/32", "::1"). Pure.
 #pragma once
 
 #include <array>
@@ -46,11 +46,5 @@ private:
     std::array<Prefix, kMax> items_{};
     size_t count_ = 0;
 };
-
-// "established,close-wait" -> 1 << TCP_* bits, the names ss uses. "all" is
-// every state below except listening (a listening socket is never
-// destroyed); "syn-recv" includes the request sockets (TCP_NEW_SYN_RECV) the
-// dump lists under their own bit.
-Status parse_states(std::string_view text, uint32_t& mask);
 
 }  // namespace tc

@@ -1,6 +1,6 @@
 #include "proc/procfs.hpp"
 
-#include "core/ports.hpp"
+#include "core/text.hpp"
 
 #include <cstring>
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "core/ports.hpp"  // hex_digit
+#include "core/text.hpp"
 
 namespace tc {
 

@@ -5,6 +5,7 @@
 #include "core/fmt.hpp"
 #include "report/report.hpp"
 #include "core/errors.hpp"
+#include "core/tcp_state.hpp"
 
 namespace tc {
 
@@ -36,14 +37,6 @@ void json_escape(char* out, size_t n, const char* in) {
     out[len] = '\0';
 }
 
-const char* state_name(uint8_t state) {
-    static const char* const names[] = {
-        "unknown",    "established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2",   "time-wait",
-        "close",      "close-wait",  "last-ack", "listening", "closing",   "syn-recv",     "bound-inactive",
-    };
-    return state < sizeof names / sizeof names[0] ? names[state] : "unknown";
-}
-
 namespace {
 
 struct Json : Appender {
@@ -69,7 +62,7 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const Kill
         j.str("comm", res.comm);
     }
     j.str("family", rec.family == AF_INET ? "ipv4" : "ipv6");
-    j.str("state", state_name(rec.state));
+    j.str("state", tcp_state_name(rec.state));
     char addr[48];
     format_addr(addr, sizeof addr, rec.family, rec.id.idiag_src);
     j.str("src", addr);

@@ -27,8 +27,6 @@ constexpr size_t kJsonMax = 1024;
 void json_escape(char* out, size_t n, const char* in);
 
 
-// ss's name of a TCP state: "established", "time-wait", ...
-const char* state_name(uint8_t state);
 
 // Each returns the length written (the line has no trailing newline).
 // `netns` (may be nullptr) names the network namespace, for --netns/--all-netns.

@@ -4,16 +4,9 @@
 
 #include "core/fmt.hpp"
 #include "core/errors.hpp"
+#include "core/tcp_state.hpp"
 
 namespace tc {
-
-const char* tcp_state_name(uint8_t state) {
-    static const char* const names[] = {
-        "UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
-        "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV", "BOUND_INACTIVE",
-    };
-    return state < sizeof names / sizeof names[0] ? names[state] : "UNKNOWN";
-}
 
 const char* outcome_name(Outcome o) {
     switch (o) {
@@ -36,43 +29,6 @@ const char* method_name(Method m) {
         case Method::None: break;
     }
     return "none";
-}
-
-UtcTime utc_time(int64_t secs) {
-    // Days since 1970-01-01 to a civil date, counted in 400-year eras of
-    // 146097 days that start on March 1 (so the leap day ends a year).
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    const int64_t of_day = secs - days * 86400;
-    days += 719468;  // from 0000-03-01
-    const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    const int64_t doe = days - era * 146097;                                 // [0, 146096]
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);            // [0, 365]
-    const int64_t mp = (5 * doy + 2) / 153;                                 // March = 0
-    UtcTime t;
-    t.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-    t.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-    t.year = static_cast<int>(yoe + era * 400 + (t.month <= 2));
-    t.hour = static_cast<int>(of_day / 3600);
-    t.minute = static_cast<int>(of_day / 60 % 60);
-    t.second = static_cast<int>(of_day % 60);
-    return t;
-}
-
-void format_timestamp(char* out, size_t n, const timespec& ts) {
-    const UtcTime t = utc_time(ts.tv_sec);
-    fmt(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.year, t.month, t.day, t.hour, t.minute, t.second,
-        static_cast<long>(ts.tv_nsec / 1000000));
-}
-
-size_t format_syslog(char* out, size_t n, bool error, const timespec& ts, int pid, const char* line) {
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    constexpr int kDaemon = 3 << 3, kErr = 3, kInfo = 6;
-    const UtcTime t = utc_time(ts.tv_sec);
-    int w = fmt(out, n, "<%d>%.3s %2d %02d:%02d:%02d tcp_closer[%d]: %s", kDaemon | (error ? kErr : kInfo),
-                months + 3 * (t.month - 1), t.day, t.hour, t.minute, t.second, pid, line);
-    if (w < 0 || n == 0) return 0;
-    return static_cast<size_t>(w) < n ? static_cast<size_t>(w) : n - 1;
 }
 
 void format_addr(char* out, size_t n, uint8_t family, const uint32_t addr[4]) {
@@ -171,7 +127,7 @@ void format_result(char* out, size_t n, const SockRecord& rec, const KillResult&
     fill(e, rec);
     Appender b(out, n);
     b.add("%s %s -> %s state=%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome), e.local, e.remote,
-          tcp_state_name(rec.state), e.last_recv, rec.uid, rec.inode);
+          tcp_state_log_name(rec.state), e.last_recv, rec.uid, rec.inode);
     const OwnerMatch m = owner_match(owner, rec);
     if (m.mark.mask) b.add(" mark=0x%x/0x%x", m.mark.value, m.mark.mask);
     if (m.cgroup) b.add(" cgroup=%s", m.cgroup);
@@ -206,7 +162,7 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
     char rtt[16] = "-";
     if (rec.has_info) fmt(rtt, sizeof rtt, "%u", rtt_us);
     fmt(out, n, "candidate %s -> %s state=%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s",
-                  e.local, e.remote, tcp_state_name(rec.state), rtt, e.last_recv, rec.uid, rec.inode,
+                  e.local, e.remote, tcp_state_log_name(rec.state), rtt, e.last_recv, rec.uid, rec.inode,
                   selected ? "yes" : "no");
 }
 

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <ctime>
 
 #include "engine/engine.hpp"
 #include "core/sock_record.hpp"
@@ -14,20 +13,8 @@ namespace tc {
 
 constexpr size_t kLineMax = 512;
 
-const char* tcp_state_name(uint8_t state);
 const char* outcome_name(Outcome o);
 const char* method_name(Method m);
-
-// Seconds since the epoch as a UTC date and time (proleptic Gregorian),
-// without libc's gmtime and its time zone code.
-struct UtcTime {
-    int year, month, day;  // month 1-12, day 1-31
-    int hour, minute, second;
-};
-UtcTime utc_time(int64_t secs);
-
-// "2026-11-26T01:02:03.456Z"
-void format_timestamp(char* out, size_t n, const timespec& ts);
 
 // "127.0.0.1" or "2001:db8::1" (RFC 5952; v4-mapped: "::ffff:127.0.0.1").
 // For AF_INET only the first 4 bytes are read. Needs no libc formatting.
@@ -63,11 +50,5 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
 // "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 skipped=0 failed=0",
 // or with --dry-run "poll (dry run): matched=3 would_destroy=3 skipped=0".
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run = false);
-
-// One syslog datagram (RFC 3164 framing, as /dev/log readers expect):
-// "<PRI>Mmm dd hh:mm:ss tcp_closer[PID]: line", time in UTC. PRI is
-// facility daemon with severity info, or err when `error`. Returns the
-// length written (clamped to n - 1).
-size_t format_syslog(char* out, size_t n, bool error, const timespec& ts, int pid, const char* line);
 
 }  // namespace tc

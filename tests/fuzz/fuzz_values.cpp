@@ -15,7 +15,9 @@
 #include "core/options.hpp"
 #include "core/owner.hpp"
 #include "core/ports.hpp"
+#include "core/text.hpp"
 #include "core/prefix.hpp"
+#include "core/tcp_state.hpp"
 #include "proc/procfs.hpp"
 #include "proc/procnet.hpp"
 

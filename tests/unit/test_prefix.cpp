@@ -108,27 +108,6 @@ TEST_CASE("prefix sets: any member matches, duplicates fold, a cap", "[prefix]")
     CHECK(over.error().code == E2BIG);
 }
 
-TEST_CASE("states: ss names, all, and what is refused", "[prefix]") {
-    uint32_t m = 0;
-    REQUIRE(parse_states("established", m).ok());
-    CHECK(m == 1u << 1);
-    REQUIRE(parse_states("close-wait,time-wait", m).ok());
-    CHECK(m == (1u << 8 | 1u << 6));
-    REQUIRE(parse_states("syn-recv", m).ok());
-    CHECK(m == (1u << 3 | 1u << 12));  // request sockets are dumped under NEW_SYN_RECV
-    REQUIRE(parse_states("all", m).ok());
-    CHECK(m == (1u << 1 | 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 9 | 1u << 11 | 1u << 12));
-    CHECK_FALSE(m & (1u << 10));  // never LISTEN
-    CHECK_FALSE(m & (1u << 7));   // nor CLOSE
-    for (const char* bad : {"", "bogus", "listening", "listen", "established,", ",established", "ESTABLISHED",
-                            "established,,closing", "closed"}) {
-        INFO("'" << bad << "'");
-        uint32_t keep = 42;
-        CHECK_FALSE(parse_states(bad, keep).ok());
-        CHECK(keep == 42);
-    }
-}
-
 TEST_CASE("prefixes: our address parser accepts exactly what inet_pton does", "[prefix]") {
     // The C library's inet_pton (glibc here) is the reference; the binary
     // uses its own parser.

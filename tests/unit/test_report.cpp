@@ -97,38 +97,6 @@ TEST_CASE("report lines", "[report]") {
     CHECK(std::string(buf) == "would_destroy " + head);
     format_candidate(buf, sizeof buf, r, 1234, true);
     CHECK(std::string(buf).find("rtt_us=1234 last_recv_ms=61000") != std::string::npos);
-    timespec ts{1700000000, 123456789};
-    format_timestamp(buf, sizeof buf, ts);
-    CHECK(std::string(buf) == "2023-11-14T22:13:20.123Z");
-    size_t n = format_syslog(buf, sizeof buf, false, ts, 42, "poll: matched=0");
-    CHECK(std::string(buf, n) == "<30>Nov 14 22:13:20 tcp_closer[42]: poll: matched=0");
-    n = format_syslog(buf, sizeof buf, true, timespec{0, 0}, 7, "x");
-    CHECK(std::string(buf, n) == "<27>Jan  1 00:00:00 tcp_closer[7]: x");
-    char tiny[8];
-    n = format_syslog(tiny, sizeof tiny, false, ts, 42, "long line");
-    CHECK(n == 7);
-    CHECK(std::string(tiny) == "<30>Nov");
-}
-
-TEST_CASE("utc_time agrees with the C library's gmtime", "[report]") {
-    // Leap days, century rules (2000 yes, 2100 no), year ends, the epoch,
-    // before it, and a spread of instants up to 2200.
-    std::vector<int64_t> instants = {0, -1, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800,
-                                     4107456000 /* 2100-02-28 */, 4107542400, 1798761599, 1798761600, -86401};
-    for (int64_t s = -2208988800; s < 7258118400; s += 7777777) instants.push_back(s);
-    for (int64_t secs : instants) {
-        time_t t = static_cast<time_t>(secs);
-        tm want{};
-        REQUIRE(gmtime_r(&t, &want) != nullptr);
-        UtcTime got = utc_time(secs);
-        INFO("secs " << secs);
-        CHECK(got.year == want.tm_year + 1900);
-        CHECK(got.month == want.tm_mon + 1);
-        CHECK(got.day == want.tm_mday);
-        CHECK(got.hour == want.tm_hour);
-        CHECK(got.minute == want.tm_min);
-        CHECK(got.second == want.tm_sec);
-    }
 }
 
 TEST_CASE("report lines name the owner values that matched", "[report][owner]") {
