@@ -50,6 +50,8 @@ public:
     // destructor too), and whenever a buffer fills. Nothing is lost on exit.
     void flush();
 
+    // The log goes to `fd` from now on (the -f file, once it is open).
+    void use_fd(int fd) { cfg_.fd = fd; }
     void line(const char* text, bool error = false);
     void summary(const PollStats& stats);
     // SIGHUP: the log file again by its name (logrotate moved it).

@@ -87,6 +87,8 @@ public:
         fallback_idle_ = &idle;
         fallback_terminator_ = &proc;
     }
+    // Ends connections with `t` from now on (the path chosen at start-up).
+    void use_terminator(Terminator& t) { terminator_ = &t; }
     // --pid/--comm: which processes hold the matched sockets (the /proc walk).
     void use_process_walk(ProcOps& ops) { procs_ = &ops; }
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);

@@ -26,12 +26,7 @@ PathChoice path_for_probe(int probe_err) {
     return c;
 }
 
-Result<PathChoice> choose_path(bool want_proc, DiagTransport& t) {
-    if (want_proc) {
-        PathChoice c;
-        c.path = KillPath::Proc;
-        return c;
-    }
+Result<PathChoice> probe_path(DiagTransport& t) {
     Result<int> err = probe_sock_destroy(t);
     if (!err) return err.error();
     return path_for_probe(*err);

@@ -21,9 +21,9 @@ struct PathChoice {
 // The probe's answer -> the path.
 PathChoice path_for_probe(int probe_err);
 
-// --use_proc or --kill_owner: the /proc path, no probe. Otherwise probes
-// SOCK_DESTROY through `t` once. An error of the transport itself is
+// Probes SOCK_DESTROY through `t` once (a run on the /proc path from the
+// start, or a dry run, never probes). An error of the transport itself is
 // returned as is (the run cannot go on without netlink anyway).
-Result<PathChoice> choose_path(bool want_proc, DiagTransport& t);
+Result<PathChoice> probe_path(DiagTransport& t);
 
 }  // namespace tc

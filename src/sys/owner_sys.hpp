@@ -7,11 +7,19 @@
 
 namespace tc::sys {
 
+// What a failed lookup was about: the user's value, and what would work
+// instead (appended to the message), if anything.
+struct OwnerProblem {
+    const char* value = nullptr;
+    const char* hint = nullptr;
+};
+
 // Fills uid[] for names, cgroup[] (cgroup v2 ids, as name_to_handle_at
-// gives them) and ifindex[] (in the network namespace we are in). On
-// failure `bad` is the value that failed; the error's code is ENOENT,
-// ENOTDIR or ENODEV for a value that names nothing usable, another errno
-// when a file could not be read.
-Status resolve_owner(OwnerSel& o, const char*& bad);
+// gives them) and ifindex[] (in the network namespace we are in). A value
+// that names nothing (no such user, cgroup or interface) is a usage error;
+// a file that cannot be read (a system without /etc/passwd: initramfs,
+// distroless containers) is a system error with its errno, and the hint
+// says what works without it.
+Status resolve_owner(OwnerSel& o, OwnerProblem& why);
 
 }  // namespace tc::sys

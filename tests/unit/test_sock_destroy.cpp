@@ -397,7 +397,7 @@ TEST_CASE("path decision: only the probe says the kernel lacks SOCK_DESTROY", "[
         INFO("probe answer " << c.answer);
         FakeTransport t;
         t.destroy_rule = [&](const inet_diag_req_v2&) { return c.answer; };
-        Result<PathChoice> choice = choose_path(false, t);
+        Result<PathChoice> choice = probe_path(t);
         REQUIRE(choice.ok());
         CHECK(choice->path == c.path);
         CHECK(choice->probe_err == c.answer);
@@ -411,24 +411,16 @@ TEST_CASE("path decision: only the probe says the kernel lacks SOCK_DESTROY", "[
     }
 }
 
-TEST_CASE("path decision: --use_proc / --kill_owner skip the probe; a broken transport is an error", "[kill_path]") {
-    FakeTransport t;
-    t.destroy_rule = [](const inet_diag_req_v2&) { return ENOENT; };
-    Result<PathChoice> choice = choose_path(true, t);
-    REQUIRE(choice.ok());
-    CHECK(choice->path == KillPath::Proc);
-    CHECK(choice->reason == nullptr);  // asked for: nothing to explain in the log
-    CHECK(t.sent.empty());
-
+TEST_CASE("path decision: a broken transport is an error, not a path", "[kill_path]") {
     FakeTransport broken;
     broken.send_error = ECONNREFUSED;
-    Result<PathChoice> err = choose_path(false, broken);
+    Result<PathChoice> err = probe_path(broken);
     REQUIRE_FALSE(err.ok());
     CHECK(err.error().code == ECONNREFUSED);
 
     FakeTransport silent;  // accepts the probe, never answers
     silent.destroy_rule = nullptr;
-    Result<PathChoice> none = choose_path(false, silent);
+    Result<PathChoice> none = probe_path(silent);
     REQUIRE_FALSE(none.ok());
     CHECK(none.error().code == EAGAIN);
 }

@@ -1,4 +1,4 @@
-#include "core/daemon_policy.hpp"
+#include "core/run_policy.hpp"
 
 #include <cerrno>
 
@@ -29,6 +29,32 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
     if (!has(kList)) return &kList;
     if (!has(kKill)) return &kKill;
     return nullptr;
+}
+
+RunPolicy::RunPolicy(bool dry_run, bool proc_path, bool other_netns, bool all_netns, bool read_marks,
+                     bool find_processes) {
+    needs_.dry_run = dry_run;
+    needs_.proc_path = proc_path;
+    needs_.other_netns = other_netns;
+    needs_.all_netns = all_netns;
+    needs_.read_marks = read_marks;
+    needs_.find_processes = find_processes;
+}
+
+const CapNeed* RunPolicy::missing_before_path(uint64_t effective) const {
+    RunNeeds before = needs_;
+    before.dry_run = true;  // everything but the path
+    return missing_capability(effective, before);
+}
+
+const CapNeed* RunPolicy::use_proc_path(uint64_t effective) {
+    needs_.proc_path = true;
+    return missing(effective);
+}
+
+const CapNeed* RunPolicy::lost_capability(uint64_t effective, int err) const {
+    if (err != EPERM && err != EACCES) return nullptr;
+    return missing(effective);
 }
 
 bool poll_error_is_lasting(int err) {

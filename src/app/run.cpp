@@ -1,0 +1,305 @@
+#include "app/run.hpp"
+
+#include "core/errors.hpp"
+#include "core/fmt.hpp"
+#include "report/report.hpp"
+#include "sys/netns.hpp"
+#include "sys/owner_sys.hpp"
+#ifndef TC_NO_SOCK_DESTROY
+#include "engine/kill_path.hpp"
+#endif
+
+namespace tc {
+
+namespace {
+
+// Big enough for the acks of a whole destroy batch (each ack skb costs far
+// more than its bytes in receive-buffer accounting).
+constexpr int kSocketBuffer = 4 << 20;
+
+constexpr char kProcNetWay[] = ": finding connections in /proc/net/tcp and /proc/net/tcp6, ending them through /proc";
+
+#ifdef TC_NO_SOCK_DESTROY
+constexpr bool kOnlyProc = true;
+#else
+constexpr bool kOnlyProc = false;
+#endif
+
+RunStatus status(RunStatus::Kind kind, const Error& e, const char* value = nullptr, const char* hint = nullptr) {
+    RunStatus s;
+    s.kind = kind;
+    s.error = e;
+    s.value = value;
+    s.hint = hint;
+    return s;
+}
+
+LogConfig log_config(const Options& opt) {
+    LogConfig c;
+    c.path = opt.logfile;
+    c.syslog = opt.syslog;
+    c.verbose = opt.verbose;
+    c.dry_run = opt.dry_run;
+    c.json = opt.json;
+    c.owner = &opt.sel.owner;
+    c.quiet_empty = opt.interval_ns > 0;
+    return c;
+}
+
+}  // namespace
+
+Run::Run(Options& opt)
+    : opt_(opt),
+      daemon_(opt.interval_ns > 0),
+      caps_(sys::effective_caps()),
+      policy_(opt.dry_run, kOnlyProc || opt.use_proc || opt.kill_owner, opt.netns || opt.all_netns, opt.all_netns,
+              opt.sel.owner.n_mark > 0, opt.sel.owner.processes()),
+      log_cfg_(log_config(opt)),
+      log_(log_cfg_),
+      proc_(proc_ops_, opt.kill_owner ? ProcTerminator::Mode::KillOwner : ProcTerminator::Mode::Reset, &log_),
+#ifndef TC_NO_SOCK_DESTROY
+      helper_(kSocketBuffer),
+      // A socket refused with EOPNOTSUPP although the kernel has
+      // SOCK_DESTROY goes to the /proc path alone (see sock_destroy.hpp).
+      sock_destroy_(destroy_sock_, &proc_, &helper_),
+#endif
+      engine_(dump_sock_, opt.dry_run ? static_cast<Terminator&>(dry_run_) : proc_) {
+}
+
+RunStatus Run::fail(const Error& e) {
+    char buf[kLineMax];
+    fmt(buf, sizeof buf, "error: %s: %s%s", e.what, error_text(e.code), hint_for(e.code, policy_.proc_path()));
+    log_.line(buf, true);
+    log_.flush();
+    RunStatus s = status(RunStatus::Kind::Failed, e, nullptr, hint_for(e.code, policy_.proc_path()));
+    s.logged = true;
+    return s;
+}
+
+RunStatus Run::fail_capability(const CapNeed* cap) {
+    RunStatus s;
+    s.kind = RunStatus::Kind::MissingCapability;
+    s.cap = cap;
+    return s;
+}
+
+RunStatus Run::stop_missing(const CapNeed* cap, const char* how) {
+    char buf[kLineMax];
+    fmt(buf, sizeof buf, "error: %s %s, needed %s", how, cap->name, cap->why);
+    log_.line(buf, true);
+    log_.flush();
+    RunStatus s = fail_capability(cap);
+    s.logged = true;
+    return s;
+}
+
+RunStatus Run::enter_namespace() {
+    if (const CapNeed* m = policy_.missing_before_path(caps_)) return fail_capability(m);
+    if (opt_.all_netns) {
+        Result<int> fd = sys::open_netns("/proc/self/ns/net");
+        if (!fd) return status(RunStatus::Kind::Failed, fd.error(), "/proc/self/ns/net");
+        home_ns_ = sys::Fd(*fd);
+    }
+    if (!opt_.netns) return {};
+    // A name that names no namespace is the user's mistake.
+    char path[256];
+    if (!netns_path(opt_.netns, path, sizeof path))
+        return status(RunStatus::Kind::Usage, usage_error(ENAMETOOLONG, "network namespace name too long"), opt_.netns);
+    Result<int> fd = sys::open_netns(path);
+    if (!fd && fd.error().code == ENOENT)
+        return status(RunStatus::Kind::Usage, usage_error(ENOENT, "no such network namespace"), opt_.netns);
+    if (!fd) return status(RunStatus::Kind::Failed, fd.error(), opt_.netns);
+    sys::Fd ns(*fd);
+    if (Status s = sys::enter_netns(ns.get()); !s) return status(RunStatus::Kind::Failed, s.error(), opt_.netns);
+    log_.set_netns(opt_.netns);
+    return {};
+}
+
+RunStatus Run::resolve_owners() {
+    if (!opt_.sel.owner.any()) return {};
+    sys::OwnerProblem why;
+    if (Status s = sys::resolve_owner(opt_.sel.owner, why); !s) {
+        const bool usage = s.error().kind == ErrorKind::Usage;
+        return status(usage ? RunStatus::Kind::Usage : RunStatus::Kind::Failed, s.error(), why.value, why.hint);
+    }
+    return {};
+}
+
+RunStatus Run::open_log() {
+    if (opt_.logfile) {
+        Result<int> fd = sys::open_append(opt_.logfile);
+        if (!fd) return status(RunStatus::Kind::Failed, fd.error(), opt_.logfile);
+        log_cfg_.fd = *fd;
+        log_.use_fd(*fd);
+    }
+    if (opt_.syslog) sys::syslog_open();
+    if (Status s = sys::install_signals(daemon_); !s) return fail(s.error());
+    return {};
+}
+
+RunStatus Run::choose_path() {
+    // Dump and destroy use separate sockets, so acks never mix with a dump.
+    // Without NETLINK_SOCK_DIAG the /proc/net tables stand in for the dump,
+    // and only the /proc path can end connections.
+    if (Status s = dump_sock_.open(kSocketBuffer, kSocketBuffer); !s) {
+        if (!sock_diag_missing(s.error().code)) return fail(s.error());
+        proc_net_ = true;
+        char buf[kLineMax];
+        fmt(buf, sizeof buf, "NETLINK_SOCK_DIAG is not available (%s)%s", error_text(s.error().code), kProcNetWay);
+        log_.line(buf);
+        if (const CapNeed* m = policy_.use_proc_path(caps_)) return fail_capability(m);
+    }
+    Terminator& on_proc = opt_.dry_run ? static_cast<Terminator&>(dry_run_) : proc_;
+    engine_.use_process_walk(proc_ops_);
+    if (proc_net_) {
+        engine_.use_proc_net(tables_, proc_);
+    } else {
+        engine_.fall_back_to_proc_net(tables_, proc_, on_proc);
+    }
+#ifndef TC_NO_SOCK_DESTROY
+    // A dry run needs neither the destroy socket nor the probe (nor privileges).
+    if (!opt_.dry_run && !proc_net_ && !policy_.proc_path()) {
+        if (Status s = destroy_sock_.open(kSocketBuffer, kSocketBuffer); !s) return fail(s.error());
+        Result<PathChoice> choice = probe_path(destroy_sock_);
+        if (!choice) return fail(make_error(choice.error().code, "SOCK_DESTROY probe failed"));
+        if (choice->path == KillPath::SockDestroy) {
+            engine_.use_terminator(sock_destroy_);
+        } else {
+            char buf[kLineMax];
+            fmt(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead", choice->reason,
+                error_text(choice->probe_err));
+            log_.line(buf);
+            if (const CapNeed* m = policy_.use_proc_path(caps_)) return fail_capability(m);
+        }
+    }
+#endif
+    if (const CapNeed* m = policy_.missing(caps_)) return fail_capability(m);
+    return {};
+}
+
+Status Run::open_sockets() {
+    if (proc_net_) return {};  // the tables are opened afresh each poll
+    if (Status s = dump_sock_.open(kSocketBuffer, kSocketBuffer); !s) return s;
+#ifndef TC_NO_SOCK_DESTROY
+    if (!opt_.dry_run && !policy_.proc_path()) return destroy_sock_.open(kSocketBuffer, kSocketBuffer);
+#endif
+    return {};
+}
+
+RunStatus Run::poll_here(bool& connections_failed) {
+    Result<PollStats> stats = engine_.poll(opt_.sel, log_);
+    char buf[kLineMax];
+    if (!stats) {
+        const int err = stats.error().code;
+        if ((!daemon_ && !opt_.all_netns) || poll_error_is_lasting(err)) return fail(stats.error());
+        // Ridden out: log it; the next poll starts with new netlink sockets.
+        fmt(buf, sizeof buf, "poll failed: %s: %s (next poll goes on)", stats.error().what, error_text(err));
+        log_.line(buf, true);
+        connections_failed = true;
+        (void)open_sockets();
+        return {};
+    }
+    if (stats->switched_to_proc_net) {
+        proc_net_ = true;
+        fmt(buf, sizeof buf, "inet_diag refused every TCP dump (no tcp_diag module)%s", kProcNetWay);
+        log_.line(buf);
+        // The /proc path needs its own capabilities: checked now, as at start-up.
+        if (const CapNeed* m = policy_.use_proc_path(sys::effective_caps())) return stop_missing(m, "missing capability");
+    }
+    if (stats->owner_ops_refused) {
+        fmt(buf, sizeof buf, "kernel filter refused --dev/--mark/--cgroup (%s): checked in user space only",
+            error_text(stats->owner_ops_refused));
+        log_.line(buf);
+    }
+    log_.summary(*stats);
+    if (stats->failed > 0) connections_failed = true;
+    if (stats->no_tcp_info > 0 && !told_no_tcp_info_) {
+        told_no_tcp_info_ = true;
+        fmt(buf, sizeof buf,
+            "tcp_info could not be read for %zu connection(s) found in /proc/net (%s): they are never treated as idle",
+            stats->no_tcp_info, stats->no_tcp_info_err ? error_text(stats->no_tcp_info_err) : "no process holds them");
+        log_.line(buf);
+    }
+    // One socket's error never ends the run; say once what it means.
+    const int err = log_.take_poll_failure();
+    if (err != 0 && err != hinted_err_) {
+        hinted_err_ = err;
+        fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed, error_text(err),
+            hint_for(err, policy_.proc_path()));
+        log_.line(buf, true);
+        if (!log_is_stderr() && !daemon_) {
+            log_.flush();
+            say(2, "tcp_closer: %s\n", buf);
+        }
+    }
+    // A capability lost since start-up is lasting: say which, stop.
+    if (daemon_) {
+        if (const CapNeed* m = policy_.lost_capability(sys::effective_caps(), err))
+            return stop_missing(m, "lost capability");
+    }
+    return {};
+}
+
+void Run::note_skipped(const Netns& ns, const Error& e) {
+    for (size_t i = 0; i < skipped_.size(); ++i)
+        if (skipped_[i].dev == ns.dev && skipped_[i].ino == ns.ino && skipped_[i].err == e.code) return;
+    if (!skipped_.push_back(Skipped{ns.dev, ns.ino, e.code})) return;
+    char buf[kLineMax];
+    fmt(buf, sizeof buf, "skipped this namespace: %s: %s (said once per namespace and error)", e.what,
+        error_text(e.code));
+    log_.line(buf, true);
+}
+
+RunStatus Run::poll_all_namespaces(bool& connections_failed) {
+    if (Status s = sys::list_netns(namespaces_); !s) return fail(s.error());
+    RunStatus end;
+    for (size_t i = 0; i < namespaces_.size() && end.ok(); ++i) {
+        const Netns& ns = namespaces_[i];
+        log_.set_netns(ns.name);
+        Result<int> fd = sys::open_netns(ns.path);
+        if (!fd) {
+            // A process that ended since the listing took its name with it.
+            if (fd.error().code != ENOENT && fd.error().code != ESRCH) note_skipped(ns, fd.error());
+            continue;
+        }
+        sys::Fd handle(*fd);
+        if (Status s = sys::enter_netns(handle.get()); !s) {
+            note_skipped(ns, s.error());
+            continue;
+        }
+        if (Status s = open_sockets(); !s) {
+            note_skipped(ns, s.error());
+            continue;
+        }
+        end = poll_here(connections_failed);
+    }
+    log_.set_netns(nullptr);
+    if (Status s = sys::enter_netns(home_ns_.get()); !s && end.ok()) return fail(s.error());
+    return end;
+}
+
+RunStatus Run::poll_loop() {
+    uint64_t next = sys::monotonic_ns();
+    while (true) {
+        bool failed = false;
+        RunStatus end = opt_.all_netns ? poll_all_namespaces(failed) : poll_here(failed);
+        log_.flush();
+        if (!end.ok()) return end;
+        if (!daemon_) {
+            if (failed) end.kind = RunStatus::Kind::ConnectionsFailed;
+            return end;
+        }
+        // Monotonic schedule; a poll that overran its slot starts the next at once.
+        next += opt_.interval_ns;
+        const uint64_t now = sys::monotonic_ns();
+        if (next < now) next = now;
+        sys::Wake wake;
+        while ((wake = sys::wait_until(next)) == sys::Wake::Hangup) log_.reopen();
+        if (wake == sys::Wake::Stop) {
+            log_.line("stopping on signal");
+            return {};
+        }
+    }
+}
+
+}  // namespace tc

@@ -1,0 +1,115 @@
+// One run of the tool, from the parsed options to the end of its last poll,
+// as named steps that main calls in order:
+//
+//   enter_namespace   --netns: setns before any socket is opened
+//   resolve_owners    --uid names, --cgroup paths, --dev names
+//   open_log          -f, syslog, signals
+//   choose_path       the sockets, and the way connections are found
+//                     (inet_diag or /proc/net) and ended (SOCK_DESTROY,
+//                     the /proc path, or a dry run)
+//   poll_loop         one poll, or a daemon's polls until a stop signal;
+//                     with --all-netns each poll visits every namespace
+//
+// A step either works or returns the RunStatus that ends the run; main
+// turns that into a message and an exit code. What happens during the run
+// goes to the log (app/logger.hpp).
+#pragma once
+
+#include <cstdint>
+
+#include "app/logger.hpp"
+#include "core/netns_list.hpp"
+#include "core/options.hpp"
+#include "core/pod_vec.hpp"
+#include "core/run_policy.hpp"
+#include "engine/dry_run.hpp"
+#include "engine/engine.hpp"
+#include "engine/proc_terminator.hpp"
+#include "sys/proc_sys.hpp"
+#include "sys/sys.hpp"
+#ifndef TC_NO_SOCK_DESTROY
+#include "app/destroy_helper.hpp"
+#include "engine/sock_destroy.hpp"
+#endif
+
+namespace tc {
+
+struct RunStatus {
+    enum class Kind : uint8_t {
+        Ok,                 // done (also when nothing matched)
+        ConnectionsFailed,  // some connection could not be ended (logged)
+        Usage,              // a value names nothing usable: `error`, `value`
+        Failed,             // the run cannot go on: `error`, `value`, `hint`
+        MissingCapability,  // `cap`
+    };
+    Kind kind = Kind::Ok;
+    Error error{};
+    const char* value = nullptr;  // the user's value it is about, if any
+    const char* hint = nullptr;   // what would work instead (", ..."), if anything
+    const CapNeed* cap = nullptr;
+    bool logged = false;          // already written to the log
+
+    bool ok() const { return kind == Kind::Ok; }
+};
+
+class Run {
+public:
+    explicit Run(Options& opt);
+    Run(const Run&) = delete;
+    Run& operator=(const Run&) = delete;
+
+    RunStatus enter_namespace();
+    RunStatus resolve_owners();
+    RunStatus open_log();
+    RunStatus choose_path();
+    RunStatus poll_loop();
+
+    // The log is stderr (so a failure logged there needs no second line).
+    bool log_is_stderr() const { return log_cfg_.fd == 2; }
+
+private:
+    // One poll of the namespace we are in; Ok to go on.
+    RunStatus poll_here(bool& connections_failed);
+    // Every namespace, each with its own sockets; Ok to go on.
+    RunStatus poll_all_namespaces(bool& connections_failed);
+    // Sockets of the namespace we are in (new ones after entering another).
+    Status open_sockets();
+    // Logs a failure of the running tool (its hint chosen for the path in
+    // use) and returns it as the run's end.
+    RunStatus fail(const Error& e);
+    RunStatus fail_capability(const CapNeed* cap);
+    // A capability missing while the run goes: logged, and the end of it.
+    RunStatus stop_missing(const CapNeed* cap, const char* how);
+    // --all-netns: a namespace skipped, said once per namespace and error.
+    void note_skipped(const Netns& ns, const Error& e);
+
+    Options& opt_;
+    const bool daemon_;
+    const uint64_t caps_;
+    RunPolicy policy_;
+    LogConfig log_cfg_;
+    Logger log_;
+    sys::Fd home_ns_;  // --all-netns comes back here after each namespace
+    sys::DiagSocket dump_sock_;
+    bool proc_net_ = false;  // no NETLINK_SOCK_DIAG: the /proc/net tables
+    sys::ProcNetFiles tables_;
+    sys::ProcSys proc_ops_;
+    ProcTerminator proc_;
+    DryRunTerminator dry_run_;
+#ifndef TC_NO_SOCK_DESTROY
+    sys::DiagSocket destroy_sock_;
+    ForkHelper helper_;  // half of a large set, from a second process
+    SockDestroyTerminator sock_destroy_;
+#endif
+    Engine engine_;
+    NetnsList namespaces_;
+    struct Skipped {
+        uint64_t dev, ino;
+        int err;
+    };
+    PodVec<Skipped> skipped_;
+    int hinted_err_ = 0;  // a failure's hint is logged once per run and errno
+    bool told_no_tcp_info_ = false;
+};
+
+}  // namespace tc
