@@ -245,8 +245,7 @@ void Run::note_skipped(const Netns& ns, const Error& e) {
         if (skipped_[i].dev == ns.dev && skipped_[i].ino == ns.ino && skipped_[i].err == e.code) return;
     if (!skipped_.push_back(Skipped{ns.dev, ns.ino, e.code})) return;
     char buf[kLineMax];
-    fmt(buf, sizeof buf, "skipped this namespace: %s: %s (said once per namespace and error)", e.what,
-        error_text(e.code));
+    fmt(buf, sizeof buf, "skipped: %s: %s", e.what, error_text(e.code));
     log_.line(buf, true);
 }
 

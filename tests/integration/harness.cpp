@@ -367,6 +367,17 @@ RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector
     return r;
 }
 
+RunResult run_tool_without(const std::string& dir, const std::vector<std::string>& args) {
+    return run_captured(args, [&] {
+        // The host's mounts are untouched: the child's namespace is its own.
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0) {
+            std::perror("private empty dir");
+            _exit(125);
+        }
+    });
+}
+
 int spawn_tool_fds(const std::vector<std::string>& args, int out_fd, int err_fd) {
     pid_t pid = fork();
     if (pid < 0) die("fork");

@@ -95,6 +95,10 @@ RunResult run_tool_with_caps(const std::string& caps, const std::vector<std::str
 long rss_kb(int pid);
 int fd_count(int pid);
 
+// Runs the tool in a private mount namespace of its own in which `dir`
+// ("/etc", "/proc") is an empty tmpfs: a system without those files.
+RunResult run_tool_without(const std::string& dir, const std::vector<std::string>& args);
+
 // Runs the tool with /dev/log (in a private mount namespace of its own)
 // bound to a datagram socket of ours; returns what arrived there.
 RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector<std::string>& syslog_lines);

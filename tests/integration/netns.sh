@@ -75,6 +75,21 @@ wait "$daemon" || status=$?
 [ "$(grep -c 'netns=tcb3 destroyed 127.0.0.1:7620' "$dir/log5")" = 2 ] || fail "new namespace: $(cat "$dir/log5")"
 grep -q -e 'poll failed' -e error "$dir/log5" && fail "a vanished namespace was not quiet: $(cat "$dir/log5")"
 
+# A namespace that cannot be entered (here a file that is none) is
+# skipped, and said once, not at every poll; the others are still served.
+touch /run/netns/tcb-bogus
+"$TOOL" --all-netns -i 0.05 -s 7630 --disable_syslog "$@" 2>"$dir/log6" &
+daemon=$!
+sleep 0.5
+kill "$daemon"
+status=0
+wait "$daemon" || status=$?
+rm /run/netns/tcb-bogus
+[ "$status" = 0 ] || fail "daemon with a bogus namespace: exit $status: $(cat "$dir/log6")"
+[ "$(grep -c 'netns=tcb-bogus skipped: cannot enter the network namespace: Invalid argument' "$dir/log6")" = 1 ] ||
+    fail "bogus namespace not said once: $(cat "$dir/log6")"
+[ "$(grep -c 'skipped' "$dir/log6")" = 1 ] || fail "other namespaces skipped: $(cat "$dir/log6")"
+
 wait
 # What each owner saw: killed where the tool was aimed, alive everywhere else.
 check() {  # FILE KILLED ALIVE

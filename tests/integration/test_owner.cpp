@@ -241,6 +241,19 @@ TEST_CASE("--uid kills only that user's sockets", "[owner]") {
         CHECK(r.err == "tcp_closer: unknown user: 'no-such-user-tc'\n");
         expect_servers(nobody.servers, "alive");
     }
+    SECTION("no /etc/passwd (initramfs, distroless): why, and that a uid works; exit 1, nothing touched") {
+        it::RunResult r = it::run_tool_without("/etc", {"--uid", "nobody", "-d", "7403", kNoSyslog});
+        CHECK(r.status == 1);
+        CHECK(r.err ==
+              "tcp_closer: cannot read /etc/passwd to look up user 'nobody': No such file or directory; a numeric "
+              "uid works without it (--uid 1000)\n");
+        expect_servers(nobody.servers, "alive");
+        r = it::run_tool_without("/etc", {"--uid", "65534", "-d", "7403", kNoSyslog});  // needs no file
+        CHECK(r.status == 0);
+        CHECK(r.err.find(it::summary(2, 2)) != std::string::npos);
+        expect_servers(nobody.servers, "reset");
+        expect_servers(root.servers, "alive");
+    }
     nobody.stop();
     root.stop();
     close(l);
@@ -293,6 +306,13 @@ TEST_CASE("--cgroup kills the connections made inside that cgroup", "[owner]") {
         CHECK(r.status == 2);
         r = it::run_tool({"--cgroup", "/tmp", "-d", "7404", kNoSyslog});  // below the mount: none
         CHECK(r.status == 2);
+        expect_servers(inside.servers, "alive");
+    }
+    SECTION("no /proc/self/mountinfo: why, exit 1, nothing touched") {
+        it::RunResult r = it::run_tool_without("/proc", {"--cgroup", name, "-d", "7404", kNoSyslog});
+        CHECK(r.status == 1);
+        CHECK(r.err == "tcp_closer: cannot read /proc/self/mountinfo to find the cgroup2 mount for '" + name +
+                           "': No such file or directory; --cgroup needs /proc mounted\n");
         expect_servers(inside.servers, "alive");
     }
     inside.stop();
