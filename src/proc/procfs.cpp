@@ -79,10 +79,7 @@ void parse_comm(std::span<const char> raw, char (&out)[16]) {
     size_t n = raw.size();
     if (n > 0 && raw[n - 1] == '\n') --n;
     if (n > 15) n = 15;
-    for (size_t i = 0; i < n; ++i) {
-        char c = raw[i];
-        out[i] = c > ' ' && c < 127 ? c : '?';
-    }
+    for (size_t i = 0; i < n; ++i) out[i] = raw[i];
     out[n] = '\0';
 }
 

@@ -43,9 +43,8 @@ bool parse_fd_number(std::string_view name, int32_t& fd);
 bool parse_socket_link(std::string_view target, uint32_t& inode);
 
 // The content of /proc/PID/comm ("sshd\n") into a NUL-terminated name of at
-// most 15 characters, the trailing newline dropped and anything that is not
-// printable ASCII, or a space, replaced by '?', so a log line stays one line
-// with space-separated fields.
+// most 15 characters, the trailing newline dropped, the bytes as they are
+// (--comm compares them; the log makes them printable: report.hpp).
 void parse_comm(std::span<const char> raw, char (&out)[16]);
 
 }  // namespace tc

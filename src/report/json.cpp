@@ -59,7 +59,13 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const Kill
     if (res.outcome == Outcome::Ended) j.str("by", method_name(res.method));
     if (res.pid > 0) {
         j.add(",\"pid\":%d", res.pid);
-        j.str("comm", res.comm);
+        // The name as it is (JSON escapes what it must), but ASCII: a
+        // byte past it would not be valid UTF-8.
+        char comm[16];
+        size_t k = 0;
+        for (; k < sizeof comm - 1 && res.comm[k]; ++k) comm[k] = res.comm[k] & 0x80 ? '?' : res.comm[k];
+        comm[k] = '\0';
+        j.str("comm", comm);
     }
     j.str("family", rec.family == AF_INET ? "ipv4" : "ipv6");
     j.str("state", tcp_state_name(rec.state));

@@ -31,6 +31,13 @@ const char* method_name(Method m) {
     return "none";
 }
 
+void printable_comm(const char* comm, char (&out)[16]) {
+    size_t n = 0;
+    for (; n < sizeof out - 1 && comm[n]; ++n) out[n] = comm[n] > ' ' && comm[n] < 127 ? comm[n] : '?';
+    if (n == 0) out[n++] = '?';
+    out[n] = '\0';
+}
+
 void format_addr(char* out, size_t n, uint8_t family, const uint32_t addr[4]) {
     uint8_t b[16];
     std::memcpy(b, addr, sizeof b);
@@ -133,7 +140,11 @@ void format_result(char* out, size_t n, const SockRecord& rec, const KillResult&
     if (m.cgroup) b.add(" cgroup=%s", m.cgroup);
     if (m.dev) b.add(" dev=%s", m.dev);
     if (res.outcome == Outcome::Ended) b.add(" by=%s", method_name(res.method));
-    if (res.pid > 0) b.add(" pid=%d comm=%s", res.pid, res.comm[0] ? res.comm : "?");
+    if (res.pid > 0) {
+        char comm[16];
+        printable_comm(res.comm, comm);
+        b.add(" pid=%d comm=%s", res.pid, comm);
+    }
     if (res.outcome == Outcome::Ended) {
         if (res.method == Method::Kill && res.procs > 1) b.add(" (+%u more)", res.procs - 1u);
         if (res.method == Method::Shutdown) b.add(" (reset refused: %s)", error_text(res.err));
@@ -149,7 +160,9 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
     Endpoints e;
     fill(e, rec);
     Appender b(out, n);
-    b.add("killed pid %d (%s): it holds %s -> %s inode=%u", pid, comm[0] ? comm : "?", e.local, e.remote, rec.inode);
+    char name[16];
+    printable_comm(comm, name);
+    b.add("killed pid %d (%s): it holds %s -> %s inode=%u", pid, name, e.local, e.remote, rec.inode);
     if (why)
         b.add(", and resetting the connection inside it is not possible: %s", error_text(why));
     else

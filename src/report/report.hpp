@@ -16,6 +16,11 @@ constexpr size_t kLineMax = 512;
 const char* outcome_name(Outcome o);
 const char* method_name(Method m);
 
+// A command name as the log shows it: a space or a byte that is not
+// printable ASCII becomes '?', so a line stays one line of space-separated
+// fields ("my prog" -> "my?prog"); an empty name is "?".
+void printable_comm(const char* comm, char (&out)[16]);
+
 // "127.0.0.1" or "2001:db8::1" (RFC 5952; v4-mapped: "::ffff:127.0.0.1").
 // For AF_INET only the first 4 bytes are read. Needs no libc formatting.
 void format_addr(char* out, size_t n, uint8_t family, const uint32_t addr[4]);

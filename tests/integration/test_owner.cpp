@@ -364,6 +364,26 @@ TEST_CASE("--pid and --comm kill only the connections of that process", "[owner]
         CHECK(state_of(b.servers[1]) == "reset");
         expect_servers(c.servers, "reset");
     }
+    SECTION("--comm matches the name as the process has it, spaces too") {
+        Connector spaced = spawn_connector(l, 7405, 1, [&] {
+            it::close_all(mine);  // inherited: not this process's to hold
+            prctl(PR_SET_NAME, "my prog");
+        });
+        it::RunResult r = it::run_tool({"--comm", "my?prog", "-d", "7405", kNoSyslog});
+        INFO("stderr: " << r.err);
+        CHECK(r.status == 0);
+        CHECK(r.err.find(it::summary(0, 0)) != std::string::npos);  // the log's spelling is not the name
+        expect_servers(spaced.servers, "alive");
+        r = it::run_tool({"--comm", "my prog", "-d", "7405", kNoSyslog});
+        INFO("stderr: " << r.err);
+        CHECK(r.status == 0);
+        CHECK(r.err.find(it::summary(1, 1)) != std::string::npos);
+        CHECK(count(r.err, " pid=" + std::to_string(spaced.pid) + " comm=my?prog") == 1);  // one field in the log
+        expect_servers(spaced.servers, "reset");
+        expect_servers(a.servers, "alive");
+        expect_servers(c.servers, "alive");
+        spaced.stop();
+    }
     SECTION("a dry run lists them with their process") {
         it::RunResult r = it::run_tool({"-n", "--comm", "tc_other", "-d", "7405", kNoSyslog});
         INFO("stdout: " << r.out << "\nstderr: " << r.err);

@@ -59,6 +59,11 @@ TEST_CASE("json: a connection object", "[json]") {
     CHECK(o["by"] == "reset");
     CHECK(o["pid"] == "42");
     CHECK(o["comm"] == "my\"app");
+    std::memcpy(k.comm, "my app\xff", 8);  // the name as it is, kept valid UTF-8
+    REQUIRE(testutil::parse_json_object(std::string(buf, format_json_result(buf, sizeof buf, r, k)), o));
+    CHECK(o["comm"] == "my app?");
+    std::memcpy(k.comm, "my\"app", 7);
+    REQUIRE(testutil::parse_json_object(std::string(buf, format_json_result(buf, sizeof buf, r, k)), o));
     CHECK(o["family"] == "ipv6");
     CHECK(o["state"] == "close-wait");
     CHECK(o["src"] == "::ffff:127.0.0.1");

@@ -44,6 +44,15 @@ TEST_CASE("report lines", "[report]") {
     k.procs = 1;
     format_result(buf, sizeof buf, r, k);
     CHECK(std::string(buf) == "destroyed " + head + " by=killed pid=4242 comm=app (--kill_owner)");
+    // A name with a space or odd bytes stays one field of one line.
+    std::memcpy(k.comm, "my prog\t\xff", 10);
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed " + head + " by=killed pid=4242 comm=my?prog?? (--kill_owner)");
+    format_kill(buf, sizeof buf, r, 4242, "my prog", 0);
+    CHECK(std::string(buf).find("killed pid 4242 (my?prog): ") == 0);
+    k.comm[0] = '\0';
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed " + head + " by=killed pid=4242 comm=? (--kill_owner)");
     KillResult none;
     none.outcome = Outcome::NoOwner;
     format_result(buf, sizeof buf, r, none);
