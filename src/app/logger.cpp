@@ -82,7 +82,7 @@ void Logger::emit(const char* text, size_t len) {
         }
         return;
     }
-    ++lost_;
+    for (size_t i = 0; i < len; ++i) lost_ += text[i] == '\n';  // lines, not writes
     if (broken_) return;
     broken_ = true;
     // Once, through the other channel: syslog, or stderr when the log is a file.

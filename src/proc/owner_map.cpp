@@ -59,6 +59,9 @@ size_t OwnerMap::index_of(uint32_t inode) const {
 bool OwnerMap::wants(uint32_t inode) const { return inode != 0 && index_of(inode) < inodes_.size(); }
 
 bool OwnerMap::add(uint32_t inode, int32_t pid, int32_t fd) {
+    // finish() counts holders per wanted inode: any other would be counted
+    // past the end of its array.
+    if (!wants(inode)) return true;
     Holder h;
     h.inode = inode;
     h.pid = pid;

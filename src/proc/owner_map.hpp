@@ -30,7 +30,11 @@ public:
     bool empty() const { return inodes_.size() == 0; }
     bool wants(uint32_t inode) const;
 
+    // Records a holder of a wanted inode; one that was not asked for (a
+    // caller that skipped wants()) is ignored. False only when memory ran out.
     [[nodiscard]] bool add(uint32_t inode, int32_t pid, int32_t fd);
+    // Holders recorded in this walk.
+    size_t holder_count() const { return found_.size(); }
     // A process whose fd table could not be read (EACCES): an inode with no
     // holder may then be held there, so "no owner" cannot be claimed.
     void note_unreadable() { ++unreadable_; }

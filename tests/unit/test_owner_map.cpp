@@ -77,3 +77,18 @@ TEST_CASE("owner map: many inodes, shuffled", "[owner_map]") {
         CHECK(h[0].pid == static_cast<int32_t>(r.inode));
     }
 }
+
+TEST_CASE("owner map: an inode that was never asked for is not recorded (and never written past the groups)",
+          "[owner_map]") {
+    OwnerMap m;
+    REQUIRE(m.want(testutil::with_inodes({10, 20})));
+    // Larger than every wanted inode, smaller, in between, and 0: a caller
+    // that skipped wants() must not make finish() count past its array.
+    for (uint32_t stray : {4294967295u, 5u, 15u, 0u}) REQUIRE(m.add(stray, 1, 9));
+    REQUIRE(m.add(20, 2, 4));
+    CHECK(m.holder_count() == 1);
+    REQUIRE(m.finish());
+    CHECK(holders(m, 20) == std::vector<std::pair<int32_t, int32_t>>{{2, 4}});
+    CHECK(holders(m, 10).empty());
+    for (uint32_t stray : {4294967295u, 5u, 15u, 0u}) CHECK(m.holders_of(stray).empty());
+}
