@@ -53,6 +53,7 @@ public:
     std::deque<Bytes> late;
     std::set<uint32_t> silent_seqs;    // acks of these seqs never come
     bool duplicate_acks = false;       // every ack datagram arrives twice
+    std::deque<Bytes> before_lookup;   // datagrams queued ahead of the next lookup's answer
     bool overflowed = false;
 
     tc::Status send(std::span<const uint8_t> msg) override {
@@ -113,6 +114,10 @@ private:
             int err = EOPNOTSUPP;
             if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && !(h.nlmsg_flags & NLM_F_DUMP)) {
                 ++lookups;
+                while (!before_lookup.empty()) {
+                    queued.push_back(before_lookup.front());
+                    before_lookup.pop_front();
+                }
                 uint8_t state = 0;
                 err = lookup_rule ? lookup_rule(req, state) : ENOENT;
                 if (err == 0) {  // the socket as it is now, then the ack

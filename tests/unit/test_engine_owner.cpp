@@ -247,6 +247,23 @@ TEST_CASE("engine: --pid/--comm keep the sockets held by the selected processes"
         CHECK(one->matched == 1);
         CHECK(obs.results.back().pid == 43);
     }
+    SECTION("consecutive results of different processes each carry their own name") {
+        sel.owner.n_pid = 3;
+        sel.owner.pid[1] = 43;
+        sel.owner.pid[2] = 44;
+        walk.table = {{100, 42, 3}, {101, 42, 4}, {102, 43, 3}, {103, 44, 3}, {104, 42, 5}};
+        dump.family(2, {owner_payload(22, 0, 100), owner_payload(22, 0, 101), owner_payload(22, 0, 102),
+                        owner_payload(23, 0, 103), owner_payload(23, 0, 104)});
+        obs.results.clear();
+        REQUIRE(engine.poll(sel, obs).ok());
+        REQUIRE(obs.results.size() == 5);
+        const int32_t pids[] = {42, 42, 43, 44, 42};
+        for (size_t i = 0; i < 5; ++i) {
+            INFO("result " << i);
+            CHECK(obs.results[i].pid == pids[i]);
+            CHECK(std::string(obs.results[i].comm) == "proc" + std::to_string(pids[i]));
+        }
+    }
     SECTION("nothing matched: no walk") {
         dump.family(2, {owner_payload(24, 0, 100)});
         REQUIRE(engine.poll(sel, obs).ok());

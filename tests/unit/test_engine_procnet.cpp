@@ -131,6 +131,22 @@ TEST_CASE("engine: without inet_diag, sockets come from the /proc/net tables", "
         CHECK(st->no_tcp_info == 1);
         CHECK(st->no_tcp_info_err == ENOPROTOOPT);
     }
+    SECTION("--mark and --cgroup match nothing there: the tables carry neither") {
+        for (int kind = 0; kind < 2; ++kind) {
+            Selection sel = sel_sport("7001");
+            if (kind == 0) {
+                sel.owner.n_mark = 1;  // mark 0/0: every socket that reports a mark at all
+                sel.owner.mark[0] = MarkSel{0, 0};
+            } else {
+                sel.owner.n_cgroup = 1;
+                sel.owner.cgroup[0] = 0;  // even the id a missing attribute would read as
+            }
+            Result<PollStats> st = engine.poll(sel, obs);
+            REQUIRE(st.ok());
+            CHECK(st->matched == 0);
+            CHECK(term.ended.empty());
+        }
+    }
     SECTION("a read error ends the poll before anything is ended") {
         tables.fail_read = EIO;
         Result<PollStats> st = engine.poll(sel_sport("7001"), obs);

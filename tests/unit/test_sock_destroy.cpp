@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/engine.hpp"
 #include "engine/kill_path.hpp"
 #include "engine/sock_destroy.hpp"
 #include "fake_transport.hpp"
@@ -242,6 +243,46 @@ TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") 
         CHECK(out[6].err == ETIMEDOUT);
         CHECK(out[7].outcome == Outcome::Ended);
         CHECK(out[8].outcome == Outcome::Ended);
+    }
+    SECTION("an ack lost, the connection found in TIME_WAIT by its lookup: ended, not failed") {
+        t.silent_seqs = {3, 4};
+        t.lookup_rule = [](const inet_diag_req_v2& req, uint8_t& state) {
+            // 10002's destroy happened (the close left TIME_WAIT); 10003 is still up.
+            state = ntohs(req.id.idiag_dport) == 10003 ? 1 : 6;
+            return 0;
+        };
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(std::span(recs).first(5), std::span(out).first(5)).ok());
+        CHECK(t.lookups == 2);
+        CHECK(out[2].outcome == Outcome::Ended);
+        CHECK(out[2].method == Method::SockDestroy);
+        CHECK(out[3].outcome == Outcome::Failed);
+        CHECK(out[3].err == ETIMEDOUT);
+        // What the run's exit status comes from: failed connections only.
+        PollStats stats;
+        for (size_t i = 0; i < 5; ++i)
+            if (i != 3 && i != 1) count_result(stats, out[i]);  // 10001 vanished (ENOENT), 10003 failed
+        CHECK(stats.failed == 0);
+        CHECK(stats.destroyed == 3);
+    }
+    SECTION("a stale ack ahead of a lookup's answer is not taken for it") {
+        t.silent_seqs = {2};
+        // Before the lookup's answer comes an ack of an earlier request
+        // (seq 1, error 0): taken for the lookup's, it would say "no such
+        // socket any more", and the still-established 10001 would count as
+        // ended.
+        testutil::Bytes stale;
+        testutil::append_msg(stale, NLMSG_ERROR, 1, testutil::int_payload(0));
+        t.before_lookup.push_back(stale);
+        t.lookup_rule = [](const inet_diag_req_v2&, uint8_t& state) {
+            state = 1;
+            return 0;
+        };
+        SockDestroyTerminator term(t);
+        REQUIRE(term.end_connections(std::span(recs).first(3), std::span(out).first(3)).ok());
+        CHECK(t.lookups == 1);
+        CHECK(out[1].outcome == Outcome::Failed);
+        CHECK(out[1].err == ETIMEDOUT);
     }
     SECTION("a stale ack from an earlier poll lands on nothing in the next") {
         SockDestroyTerminator term(t);
