@@ -202,6 +202,36 @@ TEST_CASE("same_connection: cookie and both endpoints", "[proc_terminator]") {
     CHECK_FALSE(same_connection(v4, identity_of(v6)));  // family must agree
 }
 
+TEST_CASE("same_connection: local and peer addresses that differ are each compared with their own", "[proc_terminator]") {
+    struct Pair {
+        const char* local;
+        const char* peer;
+    };
+    for (const Pair& p : {Pair{"127.0.0.2", "127.0.0.3"}, Pair{"2001:db8::1", "2001:db8::2"},
+                          Pair{"::ffff:10.0.0.1", "::ffff:10.0.0.2"}}) {
+        INFO(p.local << " -> " << p.peer);
+        SockRecord r = testutil::rec(p.local, 7000, p.peer, 40000);
+        r.inode = 9;
+        r.id.idiag_cookie[0] = 28;
+        FdIdentity id = identity_of(r);
+        CHECK(same_connection(r, id));
+        // The same ports with the addresses the other way round, or both
+        // ends on one address: another connection.
+        SockRecord swapped = testutil::rec(p.peer, 7000, p.local, 40000);
+        swapped.inode = 9;
+        swapped.id.idiag_cookie[0] = 28;
+        CHECK_FALSE(same_connection(swapped, id));
+        SockRecord both_local = testutil::rec(p.local, 7000, p.local, 40000);
+        both_local.inode = 9;
+        both_local.id.idiag_cookie[0] = 28;
+        CHECK_FALSE(same_connection(both_local, id));
+        SockRecord both_peer = testutil::rec(p.peer, 7000, p.peer, 40000);
+        both_peer.inode = 9;
+        both_peer.id.idiag_cookie[0] = 28;
+        CHECK_FALSE(same_connection(both_peer, id));
+    }
+}
+
 TEST_CASE("proc path: one walk, one reset per socket, the duplicate closed", "[proc_terminator]") {
     FakeProc ops;
     KillLog log;
