@@ -139,9 +139,12 @@ void Logger::reopen() {
         char buf[kLineMax];
         fmt(buf, sizeof buf, "error: cannot reopen the log file: %s", error_text(s.error().code));
         line(buf, true);
-        return;
+    } else {
+        line("reopened the log file (SIGHUP)");
     }
-    line("reopened the log file (SIGHUP)");
+    // Now, not with the next poll's lines: a daemon may wait a long interval,
+    // and logrotate's next rename may come first.
+    flush();
 }
 
 void Logger::on_filter(const DumpScope& scope, std::span<const uint8_t> program) {

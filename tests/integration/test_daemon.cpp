@@ -123,6 +123,37 @@ TEST_CASE("SIGHUP reopens the log file after logrotate moved it", "[daemon]") {
     close(l);
 }
 
+TEST_CASE("two SIGHUPs with a rename between them, within one interval, reopen the log twice", "[daemon]") {
+    TmpDir d;
+    const std::string log = d / "closer.log";
+    // One poll at the start, then an hour's wait: both rotations fall into it.
+    int pid = it::spawn_tool({"-s", "7512", "-i", "3600", "-f", log, kNoSyslog}, d / "out", d / "err");
+    auto wait_for = [&](const std::string& path, const std::string& text) {
+        for (int i = 0; i < 200; ++i) {
+            if (it::read_file(path).find(text) != std::string::npos) return true;
+            it::sleep_ms(10);
+        }
+        return false;
+    };
+    for (int i = 0; i < 200 && it::read_file(log).empty() && access(log.c_str(), F_OK) != 0; ++i) it::sleep_ms(10);
+    it::sleep_ms(100);
+    REQUIRE(std::rename(log.c_str(), (log + ".1").c_str()) == 0);
+    kill(pid, SIGHUP);
+    CHECK(wait_for(log, "reopened the log file"));
+    REQUIRE(std::rename(log.c_str(), (log + ".2").c_str()) == 0);
+    kill(pid, SIGHUP);
+    CHECK(wait_for(log, "reopened the log file"));
+    CHECK(it::running(pid));
+    CHECK(stop_ms(pid) >= 0);
+    const std::string first = it::read_file(log + ".1"), second = it::read_file(log + ".2"), third = it::read_file(log);
+    INFO("first: " << first << "\nsecond: " << second << "\nthird: " << third);
+    CHECK(count(first, "reopened the log file") == 0);
+    CHECK(count(second, "reopened the log file") == 1);
+    CHECK(count(third, "reopened the log file") == 1);
+    CHECK(count(third, "stopping on signal") == 1);
+    CHECK(count(second, "stopping on signal") == 0);
+}
+
 TEST_CASE("a log reader that goes away never ends the daemon (no SIGPIPE death)", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7521);
     int p[2];
