@@ -25,7 +25,7 @@ BIN      := $(BUILD)/tcp_closer
 NOSD_BIN := $(BUILD)/nosd/tcp_closer
 
 LIB_SRCS := $(wildcard src/*/*.cpp)
-SD_SRCS  := src/engine/sock_destroy.cpp src/engine/kill_path.cpp src/app/destroy_helper.cpp
+SD_SRCS  := src/engine/sock_destroy.cpp src/engine/end_path.cpp src/app/destroy_helper.cpp
 BIN_SRCS := $(LIB_SRCS) src/main.cpp src/rt.cpp
 HDRS     := $(wildcard src/*.hpp src/*/*.hpp)
 

@@ -42,17 +42,17 @@ void ForkHelper::run_child(std::span<const SockRecord> recs) {
     if (!sock.open(socket_buffer_, socket_buffer_)) sys::exit_now(1);
     SockDestroyTerminator own(sock);
     constexpr size_t kBatch = SockDestroyTerminator::kBatch;
-    KillResult batch[kBatch];
+    EndResult batch[kBatch];
     for (size_t at = 0; at < recs.size(); at += kBatch) {
         const size_t n = recs.size() - at < kBatch ? recs.size() - at : kBatch;
-        if (!own.end_batches(recs.subspan(at, n), std::span<KillResult>(batch, n))) sys::exit_now(1);
+        if (!own.end_batches(recs.subspan(at, n), std::span<EndResult>(batch, n))) sys::exit_now(1);
         for (size_t i = 0; i < n; ++i) acks()[at + i] = errno_of(batch[i]);
         __atomic_store_n(done_count(), at + n, __ATOMIC_RELEASE);
     }
     sys::exit_now(0);
 }
 
-size_t ForkHelper::finish(std::span<KillResult> out) {
+size_t ForkHelper::finish(std::span<EndResult> out) {
     if (pid_ <= 0) return 0;
     (void)sys::wait_exit(pid_);  // whatever its status, `done` says what it finished
     size_t done = __atomic_load_n(done_count(), __ATOMIC_ACQUIRE);

@@ -22,7 +22,7 @@ public:
     ForkHelper& operator=(const ForkHelper&) = delete;
 
     bool start(std::span<const SockRecord> recs) override;
-    size_t finish(std::span<KillResult> out) override;
+    size_t finish(std::span<EndResult> out) override;
 
 private:
     // The shared block: the count of records finished (from the front),

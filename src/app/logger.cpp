@@ -174,7 +174,7 @@ void Logger::on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected)
     line(buf);
 }
 
-void Logger::on_result(const SockRecord& rec, const KillResult& res) {
+void Logger::on_result(const SockRecord& rec, const EndResult& res) {
     char buf[kJsonMax];
     if (cfg_.json) out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, cfg_.owner));
     format_result(buf, sizeof buf, rec, res, cfg_.owner);

@@ -6,7 +6,7 @@
 #include "sys/netns.hpp"
 #include "sys/owner_sys.hpp"
 #ifndef TC_NO_SOCK_DESTROY
-#include "engine/kill_path.hpp"
+#include "engine/end_path.hpp"
 #endif
 
 namespace tc {
@@ -162,7 +162,7 @@ RunStatus Run::choose_path() {
         if (Status s = destroy_sock_.open(kSocketBuffer, kSocketBuffer); !s) return fail(s.error());
         Result<PathChoice> choice = probe_path(destroy_sock_);
         if (!choice) return fail(make_error(choice.error().code, "SOCK_DESTROY probe failed"));
-        if (choice->path == KillPath::SockDestroy) {
+        if (choice->path == EndPath::SockDestroy) {
             engine_.use_terminator(sock_destroy_);
         } else {
             char buf[kLineMax];

@@ -136,7 +136,7 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
             break;
         case Opt::MaxKills:
             if (!parse_uint(value, UINT32_MAX, n) || n == 0) return "not a number of connections (1-4294967295)";
-            o.sel.max_kills = static_cast<uint32_t>(n);
+            o.sel.max_per_poll = static_cast<uint32_t>(n);
             break;
         case Opt::DryRun: o.dry_run = true; break;
         case Opt::Netns:

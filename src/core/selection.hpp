@@ -41,7 +41,7 @@ struct Selection {
     PrefixSet srcs;                  // --src: local address in any of these (empty = any)
     PrefixSet dsts;                  // --dst: remote address in any of these (empty = any)
     uint32_t states = 1u << 1;       // bit mask of 1 << TCP_*; ESTABLISHED
-    uint32_t max_kills = 0;          // --max-kills: end at most this many per poll; 0 = no cap
+    uint32_t max_per_poll = 0;          // --max-kills: end at most this many per poll; 0 = no cap
     uint32_t idle_min_ms = 0;        // -t: last data at least this old
     uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
     OwnerSel owner;                  // --uid, --mark, --dev, --cgroup, --pid, --comm

@@ -9,10 +9,10 @@ namespace tc {
 
 class DryRunTerminator final : public Terminator {
 public:
-    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override {
+    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override {
         if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
-        for (KillResult& r : out) {
-            r = KillResult{};
+        for (EndResult& r : out) {
+            r = EndResult{};
             r.outcome = Outcome::WouldEnd;
         }
         return {};

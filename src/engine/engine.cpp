@@ -73,10 +73,10 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     }
 }
 
-void count_result(PollStats& stats, const KillResult& r) {
+void count_result(PollStats& stats, const EndResult& r) {
     switch (r.outcome) {
         case Outcome::Ended:
-            ++stats.destroyed;
+            ++stats.ended;
             switch (r.method) {
                 case Method::SockDestroy: ++stats.sock_destroy; break;
                 case Method::Reset: ++stats.reset; break;
@@ -89,7 +89,7 @@ void count_result(PollStats& stats, const KillResult& r) {
         case Outcome::Vanished: ++stats.vanished; break;
         case Outcome::Failed: ++stats.failed; break;
         case Outcome::Skipped: ++stats.skipped; break;
-        case Outcome::WouldEnd: ++stats.would_destroy; break;
+        case Outcome::WouldEnd: ++stats.would_end; break;
     }
 }
 
@@ -195,12 +195,12 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     stats.matched = matches_.size();
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
     std::span<const SockRecord> recs(matches_.data(), matches_.size());
-    std::span<KillResult> results(results_.data(), results_.size());
+    std::span<EndResult> results(results_.data(), results_.size());
     // --max-kills: the first N in dump order are ended, the rest left alone.
     size_t to_end = recs.size();
-    if (sel.max_kills > 0 && to_end > sel.max_kills) to_end = sel.max_kills;
+    if (sel.max_per_poll > 0 && to_end > sel.max_per_poll) to_end = sel.max_per_poll;
     for (size_t i = to_end; i < recs.size(); ++i) {
-        results[i] = KillResult{};
+        results[i] = EndResult{};
         results[i].outcome = Outcome::Skipped;
     }
     // With nothing matched, no terminator is asked (the /proc path would walk /proc for nothing).

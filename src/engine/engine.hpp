@@ -23,7 +23,7 @@ namespace tc {
 
 struct PollStats {
     size_t matched = 0;
-    size_t destroyed = 0;     // ended, by any method (the sum of the four below)
+    size_t ended = 0;         // by any method (the sum of the four below)
     size_t sock_destroy = 0;
     size_t reset = 0;
     size_t shutdown = 0;
@@ -31,7 +31,7 @@ struct PollStats {
     size_t no_owner = 0;
     size_t vanished = 0;
     size_t skipped = 0;        // over --max-kills
-    size_t would_destroy = 0;  // --dry-run
+    size_t would_end = 0;  // --dry-run
     size_t failed = 0;
     size_t no_tcp_info = 0;    // /proc/net: candidates whose tcp_info could not be read (never idle)
     int no_tcp_info_err = 0;   // why, for the last of them (0: no holder found)
@@ -55,14 +55,14 @@ protected:
 };
 
 // Adds one result to the counters.
-void count_result(PollStats& stats, const KillResult& result);
+void count_result(PollStats& stats, const EndResult& result);
 
 // What the engine tells the caller while it works; main logs it.
 class PollObserver {
 public:
     virtual void on_filter(const DumpScope& scope, std::span<const uint8_t> program) = 0;
     virtual void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) = 0;
-    virtual void on_result(const SockRecord& rec, const KillResult& result) = 0;
+    virtual void on_result(const SockRecord& rec, const EndResult& result) = 0;
 
 protected:
     ~PollObserver() = default;
@@ -117,7 +117,7 @@ private:
     ProcOps* procs_ = nullptr;
     OwnerMap owners_;
     PodVec<SockRecord> matches_;
-    PodVec<KillResult> results_;
+    PodVec<EndResult> results_;
     PodVec<uint8_t> bytecode_;  // sized from the selection (filter_size_bound)
     PodVec<uint8_t> request_;
     std::array<uint8_t, 32768> rx_{};  // one dump datagram always fits (kernel notes)

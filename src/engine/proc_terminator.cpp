@@ -39,8 +39,8 @@ namespace {
 // rules / an LSM refuse.
 bool reset_impossible(int err) { return err == ENOSYS || err == EPERM || err == EACCES; }
 
-KillResult failed(int err, Note note = Note::None) {
-    KillResult r;
+EndResult failed(int err, Note note = Note::None) {
+    EndResult r;
     r.outcome = Outcome::Failed;
     r.err = err;
     r.note = note;
@@ -74,7 +74,7 @@ Result<int> ProcTerminator::dup_connection(const SockRecord& rec, const Holder& 
     return *dup;
 }
 
-Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
+Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
     for (CommEntry& c : comms_) c.pid = 0;  // pids may be reused between polls
     // read_idle walked /proc a moment ago for this poll's candidates, of
@@ -83,7 +83,7 @@ Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::sp
     idle_walk_ = false;
     if (!fresh) {
         if (Status s = walk(recs); !s) {
-            for (KillResult& r : out) r = failed(s.error().code);
+            for (EndResult& r : out) r = failed(s.error().code);
             return s;
         }
     }
@@ -125,12 +125,12 @@ size_t ProcTerminator::read_idle(std::span<SockRecord> recs, int& why) {
     return missing;
 }
 
-KillResult ProcTerminator::end_one(const SockRecord& rec) {
+EndResult ProcTerminator::end_one(const SockRecord& rec) {
     std::span<const Holder> holders = rec.inode ? map_.holders_of(rec.inode) : std::span<const Holder>{};
     if (holders.empty()) {
         if (map_.unreadable() > 0)
             return failed(EACCES, Note::OwnerUnreadable);
-        KillResult r;
+        EndResult r;
         r.outcome = Outcome::NoOwner;
         return r;
     }
@@ -138,7 +138,7 @@ KillResult ProcTerminator::end_one(const SockRecord& rec) {
     return reset(rec, holders);
 }
 
-KillResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> holders) {
+EndResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> holders) {
     int impossible = 0;  // why a holder's fd could not be reached
     int other = 0;       // any other error
     for (const Holder& h : holders) {
@@ -151,7 +151,7 @@ KillResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> 
             continue;
         }
         const int fd = *dup;
-        KillResult r;
+        EndResult r;
         r.outcome = Outcome::Ended;
         r.method = Method::Reset;
         int e = ops_.disconnect(fd);
@@ -174,7 +174,7 @@ KillResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> 
     }
     if (impossible) return kill_holders(rec, holders, impossible);
     if (other) return failed(other);
-    KillResult gone;
+    EndResult gone;
     gone.outcome = Outcome::Vanished;
     return gone;
 }
@@ -188,7 +188,7 @@ void ProcTerminator::comm_of(int32_t pid, char (&out)[16]) {
     std::memcpy(out, e.comm, sizeof out);
 }
 
-KillResult ProcTerminator::kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why) {
+EndResult ProcTerminator::kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why) {
     // Killing some holders while PID 1 or we ourselves keep the socket open
     // would end processes and leave the connection up: refuse up front.
     const int32_t self = ops_.self_pid();
@@ -196,7 +196,7 @@ KillResult ProcTerminator::kill_holders(const SockRecord& rec, std::span<const H
         if (h.pid == 1 || h.pid == self)
             return failed(why ? why : EPERM, Note::NeverKilled);
 
-    KillResult r;
+    EndResult r;
     r.outcome = Outcome::Ended;
     r.method = Method::Kill;
     r.err = why;
@@ -222,7 +222,7 @@ KillResult ProcTerminator::kill_holders(const SockRecord& rec, std::span<const H
     }
     if (r.procs > 0) return r;
     if (last_err) return failed(last_err);
-    KillResult gone;
+    EndResult gone;
     gone.outcome = Outcome::Vanished;
     return gone;
 }

@@ -94,7 +94,7 @@ public:
     enum class Mode : uint8_t { Reset, KillOwner };
 
     ProcTerminator(ProcOps& ops, Mode mode, KillObserver* observer) : ops_(ops), mode_(mode), observer_(observer) {}
-    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override;
+    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override;
 
     // For sockets found without tcp_info (the /proc/net tables): reads each
     // one's last receive time from a duplicate taken from a holder, setting
@@ -112,9 +112,9 @@ private:
     // (checked, see same_connection); ESTALE when it is not, dup_fd's errno
     // when it could not be taken. The caller closes it.
     Result<int> dup_connection(const SockRecord& rec, const Holder& h);
-    KillResult end_one(const SockRecord& rec);
-    KillResult reset(const SockRecord& rec, std::span<const Holder> holders);
-    KillResult kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why);
+    EndResult end_one(const SockRecord& rec);
+    EndResult reset(const SockRecord& rec, std::span<const Holder> holders);
+    EndResult kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why);
     // The command name of `pid`, read once per poll per process (a small
     // direct-mapped cache: a few processes usually hold many sockets).
     void comm_of(int32_t pid, char (&out)[16]);

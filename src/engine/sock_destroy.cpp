@@ -42,8 +42,8 @@ Result<int> await_ack(DiagTransport& t, std::span<uint8_t> rx, uint32_t seq, Soc
 
 }  // namespace
 
-KillResult result_from_errno(int err) {
-    KillResult r;
+EndResult result_from_errno(int err) {
+    EndResult r;
     if (err == 0) {
         r.outcome = Outcome::Ended;
         r.method = Method::SockDestroy;
@@ -56,7 +56,7 @@ KillResult result_from_errno(int err) {
     return r;
 }
 
-int errno_of(const KillResult& r) {
+int errno_of(const EndResult& r) {
     if (r.outcome == Outcome::Ended) return 0;
     return r.outcome == Outcome::Vanished ? ENOENT : r.err;
 }
@@ -85,7 +85,7 @@ Result<uint8_t> SockDestroyTerminator::lookup_state(const SockRecord& rec) {
     return now.state;
 }
 
-Status SockDestroyTerminator::retry_refused(std::span<const SockRecord> recs, std::span<KillResult> out) {
+Status SockDestroyTerminator::retry_refused(std::span<const SockRecord> recs, std::span<EndResult> out) {
     retry_recs_.clear();
     retry_at_.clear();
     for (size_t i = 0; i < recs.size(); ++i) {
@@ -110,14 +110,14 @@ Status SockDestroyTerminator::retry_refused(std::span<const SockRecord> recs, st
     // A /proc failure here is this socket's failure, written into its
     // result; it does not end the run.
     (void)fallback_->end_connections(std::span<const SockRecord>(retry_recs_.data(), retry_recs_.size()),
-                                     std::span<KillResult>(retry_out_.data(), retry_out_.size()));
+                                     std::span<EndResult>(retry_out_.data(), retry_out_.size()));
     for (size_t k = 0; k < retry_at_.size(); ++k) out[retry_at_[k]] = retry_out_[k];
     return {};
 }
 
-Status SockDestroyTerminator::end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) {
+Status SockDestroyTerminator::end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
-    for (KillResult& r : out) r = result_from_errno(EPROTO);
+    for (EndResult& r : out) r = result_from_errno(EPROTO);
     size_t mine = recs.size();
     bool helped = false;
     if (helper_ && recs.size() >= kSplitMin) {
@@ -134,7 +134,7 @@ Status SockDestroyTerminator::end_connections(std::span<const SockRecord> recs, 
     return retry_refused(recs, out);
 }
 
-Status SockDestroyTerminator::end_batches(std::span<const SockRecord> recs, std::span<KillResult> out) {
+Status SockDestroyTerminator::end_batches(std::span<const SockRecord> recs, std::span<EndResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
     for (size_t at = 0; at < recs.size(); at += kBatch) {
         size_t n = recs.size() - at < kBatch ? recs.size() - at : kBatch;
@@ -143,7 +143,7 @@ Status SockDestroyTerminator::end_batches(std::span<const SockRecord> recs, std:
     return {};
 }
 
-Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::span<KillResult> out) {
+Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::span<EndResult> out) {
     const uint32_t base = seq_;
     seq_ += static_cast<uint32_t>(recs.size());
     bool answered[kBatch] = {};
@@ -202,7 +202,7 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
     return {};
 }
 
-KillResult SockDestroyTerminator::resolve_unanswered(const SockRecord& rec, int why) {
+EndResult SockDestroyTerminator::resolve_unanswered(const SockRecord& rec, int why) {
     // Its destroy went out, so a connection that is gone now (or closing
     // in TIME_WAIT) has ended; one still there has not.
     Result<uint8_t> state = lookup_state(rec);

@@ -38,7 +38,7 @@ public:
     // Waits for the helper and copies its results into `out` (the size of
     // the span given to start). Returns how many records, from the front,
     // it finished; the rest are the caller's to end.
-    virtual size_t finish(std::span<KillResult> out) = 0;
+    virtual size_t finish(std::span<EndResult> out) = 0;
 
 protected:
     ~DestroyHelper() = default;
@@ -56,18 +56,18 @@ public:
     // takes half of a large set.
     SockDestroyTerminator(DiagTransport& t, Terminator* fallback = nullptr, DestroyHelper* helper = nullptr)
         : transport_(t), fallback_(fallback), helper_(helper) {}
-    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override;
+    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override;
     // The destroys alone, as the kernel acked them (every result comes from
     // result_from_errno): no helper, no second look at refused sockets.
-    Status end_batches(std::span<const SockRecord> recs, std::span<KillResult> out);
+    Status end_batches(std::span<const SockRecord> recs, std::span<EndResult> out);
 
 private:
-    Status end_batch(std::span<const SockRecord> recs, std::span<KillResult> out);
-    Status retry_refused(std::span<const SockRecord> recs, std::span<KillResult> out);
+    Status end_batch(std::span<const SockRecord> recs, std::span<EndResult> out);
+    Status retry_refused(std::span<const SockRecord> recs, std::span<EndResult> out);
     // A destroy whose ack never came (dropped: ENOBUFS; or not within the
     // reply timeout: ETIMEDOUT): ended when the socket is gone now, else
     // failed with `why`.
-    KillResult resolve_unanswered(const SockRecord& rec, int why);
+    EndResult resolve_unanswered(const SockRecord& rec, int why);
     // The socket's state now (TCP_*), or the errno the kernel answered.
     Result<uint8_t> lookup_state(const SockRecord& rec);
 
@@ -76,7 +76,7 @@ private:
     DestroyHelper* helper_;
     uint32_t seq_ = 1;
     PodVec<SockRecord> retry_recs_;
-    PodVec<KillResult> retry_out_;
+    PodVec<EndResult> retry_out_;
     PodVec<size_t> retry_at_;
     std::array<uint8_t, kBatch * kDestroyRequestLen> tx_{};
     // Acks arrive one datagram each (92 bytes: the error and our request's
@@ -87,9 +87,9 @@ private:
 };
 
 // 0 -> Ended by SOCK_DESTROY, ENOENT -> Vanished, anything else -> Failed.
-KillResult result_from_errno(int err);
+EndResult result_from_errno(int err);
 // The errno a result of result_from_errno came from.
-int errno_of(const KillResult& r);
+int errno_of(const EndResult& r);
 
 // Asks the kernel whether SOCK_DESTROY works, with a request that can touch
 // no socket. Returns the errno of the kernel's answer (0, ENOENT, ESTALE:

@@ -47,7 +47,7 @@ inline const char* note_text(Note n) {
     return nullptr;
 }
 
-struct KillResult {
+struct EndResult {
     Outcome outcome = Outcome::Failed;
     Method method = Method::None;
     Note note = Note::None;
@@ -58,14 +58,14 @@ struct KillResult {
     int32_t pid = 0;             // /proc path: the process acted on (the first, for Kill)
     char comm[16] = {};          // that process's command name
 };
-static_assert(sizeof(KillResult) == 32, "one per matched connection: keep it small");
+static_assert(sizeof(EndResult) == 32, "one per matched connection: keep it small");
 
 class Terminator {
 public:
     // Ends every record, writing one result per record into `out`
     // (out.size() == recs.size()). A non-ok Status means the mechanism
     // itself broke; the results written so far are still valid.
-    virtual Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) = 0;
+    virtual Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) = 0;
 
 protected:
     ~Terminator() = default;

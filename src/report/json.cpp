@@ -50,7 +50,7 @@ struct Json : Appender {
 
 }  // namespace
 
-size_t format_json_result(char* out, size_t n, const SockRecord& rec, const KillResult& res, const char* netns,
+size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const char* netns,
                           const OwnerSel* owner) {
     Json j(out, n);
     j.add("{\"type\":\"connection\"");
@@ -107,10 +107,10 @@ size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run
     if (netns) j.str("netns", netns);
     j.add(",\"dry_run\":%s,\"matched\":%zu", dry_run ? "true" : "false", s.matched);
     if (dry_run) {
-        j.add(",\"would_destroy\":%zu,\"skipped\":%zu}", s.would_destroy, s.skipped);
+        j.add(",\"would_destroy\":%zu,\"skipped\":%zu}", s.would_end, s.skipped);
         return j.used();
     }
-    j.add(",\"destroyed\":%zu,\"sock_destroy\":%zu,\"reset\":%zu,\"shutdown\":%zu,\"killed\":%zu", s.destroyed,
+    j.add(",\"destroyed\":%zu,\"sock_destroy\":%zu,\"reset\":%zu,\"shutdown\":%zu,\"killed\":%zu", s.ended,
           s.sock_destroy, s.reset, s.shutdown, s.killed);
     j.add(",\"no_owner\":%zu,\"vanished\":%zu,\"skipped\":%zu,\"failed\":%zu}", s.no_owner, s.vanished, s.skipped,
           s.failed);

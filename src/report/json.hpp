@@ -30,7 +30,7 @@ void json_escape(char* out, size_t n, const char* in);
 
 // Each returns the length written (the line has no trailing newline).
 // `netns` (may be nullptr) names the network namespace, for --netns/--all-netns.
-size_t format_json_result(char* out, size_t n, const SockRecord& rec, const KillResult& res,
+size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
                           const char* netns = nullptr, const OwnerSel* owner = nullptr);
 size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns = nullptr);
 

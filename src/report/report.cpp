@@ -129,7 +129,7 @@ OwnerMatch owner_match(const OwnerSel* o, const SockRecord& rec) {
     return m;
 }
 
-void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res, const OwnerSel* owner) {
+void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const OwnerSel* owner) {
     Endpoints e;
     fill(e, rec);
     Appender b(out, n);
@@ -181,14 +181,14 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
 
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {
     if (dry_run) {
-        fmt(out, n, "poll (dry run): matched=%zu would_destroy=%zu skipped=%zu", s.matched, s.would_destroy,
+        fmt(out, n, "poll (dry run): matched=%zu would_destroy=%zu skipped=%zu", s.matched, s.would_end,
             s.skipped);
         return;
     }
     fmt(out, n,
         "poll: matched=%zu destroyed=%zu sock_destroy=%zu reset=%zu shutdown=%zu killed=%zu no_owner=%zu "
         "vanished=%zu skipped=%zu failed=%zu",
-        s.matched, s.destroyed, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished, s.skipped,
+        s.matched, s.ended, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished, s.skipped,
         s.failed);
 }
 

@@ -33,7 +33,7 @@ void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4]
 // With `owner`, the owner fields the user selected by follow: " mark=0x1/0xff
 // cgroup=/system.slice/x dev=eth0" (the selector values that matched), and
 // the process whenever the result names one.
-void format_result(char* out, size_t n, const SockRecord& rec, const KillResult& res,
+void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
                    const OwnerSel* owner = nullptr);
 
 // The --mark, --cgroup and --dev values that matched `rec` (nullptr / mask 0

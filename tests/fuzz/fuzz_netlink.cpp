@@ -111,7 +111,7 @@ void walk(std::span<const uint8_t> dgram) {
 
 struct CheckingTerminator final : Terminator {
     const Selection* sel;
-    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override {
+    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override {
         for (size_t i = 0; i < recs.size(); ++i) {
             bool in_some_scope = false;
             DumpPlan plan = plan_dumps(*sel, true);
@@ -128,7 +128,7 @@ struct CheckingTerminator final : Terminator {
 struct NullObserver final : PollObserver {
     void on_filter(const DumpScope&, std::span<const uint8_t>) override {}
     void on_candidate(const SockRecord&, uint32_t, bool) override {}
-    void on_result(const SockRecord&, const KillResult&) override {}
+    void on_result(const SockRecord&, const EndResult&) override {}
 };
 
 void dump(const uint8_t* data, size_t size) {
@@ -156,9 +156,9 @@ void acks(const uint8_t* data, size_t size) {
     ScriptTransport t;
     t.dgrams = split(data + 1, size - 1);
     SockDestroyTerminator term(t);
-    std::vector<KillResult> out(n);
+    std::vector<EndResult> out(n);
     (void)term.end_connections(recs, out);
-    for (const KillResult& r : out) {
+    for (const EndResult& r : out) {
         CHECK_OR_DIE(r.outcome == Outcome::Ended || r.outcome == Outcome::Vanished || r.outcome == Outcome::Failed);
         CHECK_OR_DIE(r.outcome != Outcome::Failed || r.err != 0);
     }

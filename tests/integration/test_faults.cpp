@@ -36,7 +36,7 @@ struct CountingTransport final : DiagTransport {
 struct Quiet final : PollObserver {
     void on_filter(const DumpScope&, std::span<const uint8_t>) override {}
     void on_candidate(const SockRecord&, uint32_t, bool) override {}
-    void on_result(const SockRecord&, const KillResult&) override {}
+    void on_result(const SockRecord&, const EndResult&) override {}
 };
 
 }  // namespace
@@ -67,7 +67,7 @@ TEST_CASE("acks dropped by a tiny receive buffer: each connection is looked up a
     REQUIRE(st.ok());
     CHECK(counting.enobufs > 0);  // or this test tests nothing
     CHECK(st->matched == 300);
-    CHECK(st->destroyed == 300);
+    CHECK(st->ended == 300);
     CHECK(st->failed == 0);
     it::expect(hit, "aborted", "reset");
     it::expect(spared, "alive", "alive");

@@ -39,7 +39,7 @@ TEST_CASE("engine: one walk for both families, re-check, destroy the matches", "
     Result<PollStats> st = engine.poll(sel_sport("22"), obs);
     REQUIRE(st.ok());
     CHECK(st->matched == 2);
-    CHECK(st->destroyed == 2);
+    CHECK(st->ended == 2);
     CHECK(st->failed == 0);
     CHECK(destroyed_ports == std::vector<uint16_t>{40000, 40002});
     CHECK(obs.filters == 1);
@@ -140,7 +140,7 @@ TEST_CASE("engine: idle rules need tcp_info and are requested only then", "[engi
     Result<PollStats> st = engine.poll(sel, obs);
     REQUIRE(st.ok());
     CHECK(st->matched == 1);
-    CHECK(st->destroyed == 1);
+    CHECK(st->ended == 1);
     // idiag_ext asks for INET_DIAG_INFO.
     CHECK(dump.t.sent[0][16 + 3] == (1u << (INET_DIAG_INFO - 1)));  // inet_diag_req.idiag_ext
 }
@@ -274,11 +274,11 @@ TEST_CASE("engine: --max-kills ends the first N, the rest are skipped and counte
     Engine engine(dump.t, term);
     Recorder obs;
     Selection sel = sel_sport("22");
-    sel.max_kills = 5;
+    sel.max_per_poll = 5;
     Result<PollStats> st = engine.poll(sel, obs);
     REQUIRE(st.ok());
     CHECK(st->matched == 20);
-    CHECK(st->destroyed == 5);
+    CHECK(st->ended == 5);
     CHECK(st->skipped == 15);
     CHECK(destroyed == 5);
     REQUIRE(obs.results.size() == 20);
@@ -295,12 +295,12 @@ TEST_CASE("engine: a dry run ends nothing and lists what a real run would", "[en
     Engine engine(dump.t, dry);
     Recorder obs;
     Selection sel = sel_sport("22");
-    sel.max_kills = 2;
+    sel.max_per_poll = 2;
     Result<PollStats> st = engine.poll(sel, obs);
     REQUIRE(st.ok());
-    CHECK(st->would_destroy == 2);
+    CHECK(st->would_end == 2);
     CHECK(st->skipped == 1);
-    CHECK(st->destroyed == 0);
+    CHECK(st->ended == 0);
     REQUIRE(obs.results.size() == 3);
     CHECK(obs.results[0].outcome == Outcome::WouldEnd);
     CHECK(obs.results[2].outcome == Outcome::Skipped);

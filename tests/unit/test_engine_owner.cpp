@@ -225,9 +225,9 @@ TEST_CASE("engine: --pid/--comm keep the sockets held by the selected processes"
     CHECK(walk.walks == 1);
     CHECK(walk.last_only == &sel.owner);
     CHECK(st->matched == 2);  // 100 and 103, both held by 42
-    CHECK(st->destroyed == 2);
+    CHECK(st->ended == 2);
     REQUIRE(obs.results.size() == 2);
-    for (const KillResult& k : obs.results) {
+    for (const EndResult& k : obs.results) {
         CHECK(k.method == Method::SockDestroy);
         CHECK(k.pid == 42);  // named in the report although the kernel ended it
         CHECK(std::string(k.comm) == "proc42");

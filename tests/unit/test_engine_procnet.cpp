@@ -60,10 +60,10 @@ struct FakeIdle final : IdleReader {
 
 struct InodeTerminator final : Terminator {
     std::vector<uint32_t> ended;
-    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override {
+    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override {
         for (size_t i = 0; i < recs.size(); ++i) {
             ended.push_back(recs[i].inode);
-            out[i] = KillResult{};
+            out[i] = EndResult{};
             out[i].outcome = Outcome::Ended;
             out[i].method = Method::Reset;
         }

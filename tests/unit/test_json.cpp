@@ -43,7 +43,7 @@ TEST_CASE("json: a connection object", "[json]") {
     r.state = 8;
     r.id.idiag_cookie[0] = 0xffffffffu;
     r.id.idiag_cookie[1] = 0x7fffffffu;
-    KillResult k;
+    EndResult k;
     k.outcome = Outcome::Ended;
     k.method = Method::Reset;
     k.pid = 42;
@@ -78,7 +78,7 @@ TEST_CASE("json: a connection object", "[json]") {
     SockRecord v4 = testutil::rec("10.0.0.1", 22, "10.0.0.2", 5);
     v4.has_info = true;
     v4.last_data_recv_ms = 61000;
-    KillResult failed;
+    EndResult failed;
     failed.err = EPERM;
     failed.note = Note::NeverKilled;
     format_json_result(buf, sizeof buf, v4, failed);
@@ -108,7 +108,7 @@ TEST_CASE("json: the owner values that matched", "[json][owner]") {
     o.n_dev = 1;
     o.dev_name[0] = "lo";
     o.ifindex[0] = 1;
-    KillResult k;
+    EndResult k;
     k.outcome = Outcome::WouldEnd;
     char buf[kJsonMax];
     format_json_result(buf, sizeof buf, r, k, nullptr, &o);
@@ -129,7 +129,7 @@ TEST_CASE("json: the owner values that matched", "[json][owner]") {
 TEST_CASE("json: summary objects", "[json]") {
     PollStats s;
     s.matched = 20;
-    s.destroyed = 5;
+    s.ended = 5;
     s.sock_destroy = 5;
     s.skipped = 15;
     char buf[kJsonMax];
@@ -145,7 +145,7 @@ TEST_CASE("json: summary objects", "[json]") {
     CHECK(o["failed"] == "0");
     PollStats d;
     d.matched = 3;
-    d.would_destroy = 3;
+    d.would_end = 3;
     format_json_summary(buf, sizeof buf, d, true);
     testutil::JsonObject od;
     REQUIRE(testutil::parse_json_object(buf, od));

@@ -116,7 +116,7 @@ TEST_CASE("addresses, states, dry run, JSON, max kills", "[options]") {
     CHECK(o.sel.states == (1u << 1 | 1u << 8));
     CHECK(o.dry_run);
     CHECK(o.json);
-    CHECK(o.sel.max_kills == 5);
+    CHECK(o.sel.max_per_poll == 5);
     CHECK((o.sel.ipv4 && !o.sel.ipv6));  // IPv4 addresses: the IPv4 default
     CHECK(ok({"--dst", "::1"}).sel.ipv6);  // an address alone is a selection
     Options v6 = ok({"--dst", "2001:db8::/32"});
@@ -125,10 +125,10 @@ TEST_CASE("addresses, states, dry run, JSON, max kills", "[options]") {
     CHECK((both.sel.ipv4 && both.sel.ipv6));
     Options explicit4 = ok({"-4", "-6", "--dst", "::1"});
     CHECK((explicit4.sel.ipv4 && explicit4.sel.ipv6));
-    CHECK(ok({"-s", "22", "--dry_run", "--max_kills=7"}).sel.max_kills == 7);
+    CHECK(ok({"-s", "22", "--dry_run", "--max_kills=7"}).sel.max_per_poll == 7);
     CHECK(ok({"-s", "22", "--dry-run", "--json"}).json);
     CHECK(ok({"-s", "22"}).sel.states == 1u << 1);  // default: established
-    CHECK(ok({"-s", "22"}).sel.max_kills == 0);     // default: no cap
+    CHECK(ok({"-s", "22"}).sel.max_per_poll == 0);     // default: no cap
     CHECK(std::string(ok({"-s", "22", "-N", "blue"}).netns) == "blue");
     CHECK(std::string(ok({"-s", "22", "--netns=/proc/1/ns/net"}).netns) == "/proc/1/ns/net");
     CHECK(ok({"-s", "22", "--all-netns"}).all_netns);

@@ -146,9 +146,9 @@ SockRecord sock(uint16_t dport, uint32_t inode, const char* addr = "127.0.0.1") 
     return r;
 }
 
-KillResult end_one(ProcTerminator& t, const SockRecord& r) {
-    KillResult out;
-    REQUIRE(t.end_connections(std::span<const SockRecord>(&r, 1), std::span<KillResult>(&out, 1)).ok());
+EndResult end_one(ProcTerminator& t, const SockRecord& r) {
+    EndResult out;
+    REQUIRE(t.end_connections(std::span<const SockRecord>(&r, 1), std::span<EndResult>(&out, 1)).ok());
     return out;
 }
 
@@ -242,7 +242,7 @@ TEST_CASE("proc path: one walk, one reset per socket, the duplicate closed", "[p
     ops.hold(b, 300, 9);
     ops.hold(sock(4, 99), 400, 5);  // not selected: never touched
     std::vector<SockRecord> recs{a, b, c};
-    std::vector<KillResult> out(3);
+    std::vector<EndResult> out(3);
     REQUIRE(term.end_connections(recs, out).ok());
     CHECK(ops.walks == 1);
     CHECK(ops.dups == std::vector<Key>{{100, 3}, {300, 9}});
@@ -263,7 +263,7 @@ TEST_CASE("proc path: a process's name is read once per poll", "[proc_terminator
         recs.push_back(sock(i, 100 + i));
         ops.hold(recs.back(), i % 2 ? 100 : 164, 3 + i);  // 100 and 164 share a cache slot (64 entries)
     }
-    std::vector<KillResult> out(recs.size());
+    std::vector<EndResult> out(recs.size());
     REQUIRE(term.end_connections(recs, out).ok());
     for (size_t i = 0; i < out.size(); ++i) CHECK(std::string(out[i].comm) == (i % 2 ? "proc100" : "proc164"));
     CHECK(ops.comm_reads.size() <= 6);  // colliding pids may evict each other, never mix up names
@@ -284,7 +284,7 @@ TEST_CASE("proc path: nothing to look for, no walk", "[proc_terminator]") {
     SockRecord queued = sock(1, 0);  // in a listener's accept queue: no inode
     CHECK(end_one(term, queued).outcome == Outcome::NoOwner);
     CHECK(ops.walks == 0);
-    std::vector<KillResult> none;
+    std::vector<EndResult> none;
     REQUIRE(term.end_connections({}, none).ok());
     CHECK(ops.walks == 0);
 }
@@ -300,13 +300,13 @@ TEST_CASE("proc path: races are harmless", "[proc_terminator]") {
     SECTION("a holder that exited, or closed the fd, is skipped") {
         ops.dup_error[{100, 3}] = ESRCH;
         ops.dup_error[{200, 4}] = EBADF;
-        KillResult k = end_one(term, r);
+        EndResult k = end_one(term, r);
         CHECK((k.outcome == Outcome::Ended && k.pid == 300));
     }
     SECTION("an fd number now naming another file is closed and skipped") {
         ops.identity[{100, 3}] = FdIdentity{};             // not a socket any more
         ops.identity[{200, 4}] = identity_of(sock(1, 22)); // another socket
-        KillResult k = end_one(term, r);
+        EndResult k = end_one(term, r);
         CHECK((k.outcome == Outcome::Ended && k.pid == 300));
         CHECK(ops.actions ==
               std::vector<std::string>{"close 100/3", "close 200/4", "reset 300/5", "close 300/5"});
@@ -327,7 +327,7 @@ TEST_CASE("proc path: EBUSY from the reset falls back to shutdown", "[proc_termi
     SockRecord r = sock(1, 31);
     ops.hold(r, 100, 3);
     ops.disconnect_error = EBUSY;
-    KillResult k = end_one(term, r);
+    EndResult k = end_one(term, r);
     CHECK((k.outcome == Outcome::Ended && k.method == Method::Shutdown && k.err == EBUSY && k.pid == 100));
     CHECK(ops.actions == std::vector<std::string>{"reset 100/3", "shutdown 100/3", "close 100/3"});
 
@@ -356,7 +356,7 @@ TEST_CASE("proc path: kill only when the fd cannot be reached", "[proc_terminato
         ops.dup_error[{100, 3}] = why;
         ops.dup_error[{100, 8}] = why;
         ops.dup_error[{205, 3}] = why;
-        KillResult k = end_one(term, r);
+        EndResult k = end_one(term, r);
         CHECK((k.outcome == Outcome::Ended && k.method == Method::Kill));
         CHECK(k.err == why);
         CHECK(k.pid == 100);
@@ -375,7 +375,7 @@ TEST_CASE("proc path: a reachable holder is reset even if another is not", "[pro
     ops.hold(r, 100, 3);
     ops.hold(r, 205, 3);
     ops.dup_error[{100, 3}] = EPERM;
-    KillResult k = end_one(term, r);
+    EndResult k = end_one(term, r);
     CHECK((k.method == Method::Reset && k.pid == 205));
     CHECK(ops.killed.empty());
 }
@@ -392,7 +392,7 @@ TEST_CASE("--kill_owner: kills the holders, never PID 1, never ourselves", "[pro
     ops.hold(racy, 302, 3);
     ops.kill_error[302] = ESTALE;  // the pid no longer holds it (reused)
     std::vector<SockRecord> recs{child, init, self, racy};
-    std::vector<KillResult> out(recs.size());
+    std::vector<EndResult> out(recs.size());
     REQUIRE(term.end_connections(recs, out).ok());
     CHECK(ops.dups.empty());  // no reset attempted
     CHECK((out[0].outcome == Outcome::Ended && out[0].method == Method::Kill && out[0].err == 0 && out[0].pid == 300));
@@ -406,7 +406,7 @@ TEST_CASE("--kill_owner: kills the holders, never PID 1, never ourselves", "[pro
     ProcTerminator t2(denied, ProcTerminator::Mode::KillOwner, nullptr);
     denied.hold(child, 300, 3);
     denied.kill_error[300] = EPERM;
-    KillResult k = end_one(t2, child);
+    EndResult k = end_one(t2, child);
     CHECK((k.outcome == Outcome::Failed && k.err == EPERM));
 }
 
@@ -414,18 +414,18 @@ TEST_CASE("proc path: unreadable processes make 'no owner' a failure; a broken w
     FakeProc ops;
     ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
     ops.unreadable = true;
-    KillResult k = end_one(term, sock(1, 61));
+    EndResult k = end_one(term, sock(1, 61));
     CHECK((k.outcome == Outcome::Failed && k.err == EACCES && k.note == Note::OwnerUnreadable));
 
     FakeProc broken;
     broken.walk_error = ENOENT;  // no /proc mounted
     ProcTerminator t2(broken, ProcTerminator::Mode::Reset, nullptr);
     std::vector<SockRecord> recs{sock(1, 62), sock(2, 63)};
-    std::vector<KillResult> out(2);
+    std::vector<EndResult> out(2);
     Status s = t2.end_connections(recs, out);
     CHECK_FALSE(s.ok());
     CHECK(s.error().code == ENOENT);
-    for (const KillResult& r : out) CHECK((r.outcome == Outcome::Failed && r.err == ENOENT));
+    for (const EndResult& r : out) CHECK((r.outcome == Outcome::Failed && r.err == ENOENT));
 }
 
 TEST_CASE("proc path: last receive times read from a holder's duplicate", "[proc_terminator]") {
@@ -466,7 +466,7 @@ TEST_CASE("proc path: the walk read_idle made serves the poll's end_connections,
     ops.last_recv[{100, 3}] = 5000;
     int why = 0;
     CHECK(term.read_idle(recs, why) == 1);
-    std::vector<KillResult> out(1);
+    std::vector<EndResult> out(1);
     REQUIRE(term.end_connections(std::span(recs).first(1), out).ok());  // a candidate it walked for
     CHECK(out[0].outcome == Outcome::Ended);
     CHECK(ops.walks == 1);

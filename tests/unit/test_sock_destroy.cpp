@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "engine/kill_path.hpp"
+#include "engine/end_path.hpp"
 #include "engine/sock_destroy.hpp"
 #include "fake_transport.hpp"
 #include "helpers.hpp"
@@ -22,10 +22,10 @@ namespace {
 // A fallback terminator that records what it was given and answers "reset".
 struct RecordingTerminator final : Terminator {
     std::vector<uint16_t> ports;  // dport of each record it was asked to end
-    Status end_connections(std::span<const SockRecord> recs, std::span<KillResult> out) override {
+    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override {
         for (size_t i = 0; i < recs.size(); ++i) {
             ports.push_back(recs[i].dport());
-            out[i] = KillResult{};
+            out[i] = EndResult{};
             out[i].outcome = Outcome::Ended;
             out[i].method = Method::Reset;
             out[i].pid = 4242;
@@ -74,7 +74,7 @@ struct FakeHelper final : DestroyHelper {
         for (const SockRecord& r : recs) given.push_back(r.dport());
         return true;
     }
-    size_t finish(std::span<KillResult> out) override {
+    size_t finish(std::span<EndResult> out) override {
         ++finished;
         const size_t n = finishes < out.size() ? finishes : out.size();
         for (size_t i = 0; i < n; ++i) out[i] = result_from_errno(ack);
@@ -98,7 +98,7 @@ TEST_CASE("destroyer: a large set is split with a helper; what it did not finish
 
     SECTION("below the threshold: no helper") {
         auto recs = recs_from(10000, SockDestroyTerminator::kSplitMin - 1);
-        std::vector<KillResult> out(recs.size());
+        std::vector<EndResult> out(recs.size());
         REQUIRE(term.end_connections(recs, out).ok());
         CHECK(helper.given.empty());
         CHECK(helper.finished == 0);
@@ -106,7 +106,7 @@ TEST_CASE("destroyer: a large set is split with a helper; what it did not finish
     }
     SECTION("at the threshold: the back half (from a batch boundary) goes to the helper") {
         auto recs = recs_from(10000, 3000);  // half is 1500, rounded up to 12 batches: 1536
-        std::vector<KillResult> out(recs.size());
+        std::vector<EndResult> out(recs.size());
         REQUIRE(term.end_connections(recs, out).ok());
         CHECK(destroyed_ports(t) == port_run(10000, 11535));
         CHECK(helper.given == port_run(11536, 12999));
@@ -117,14 +117,14 @@ TEST_CASE("destroyer: a large set is split with a helper; what it did not finish
     }
     SECTION("exactly kSplitMin is split") {
         auto recs = recs_from(10000, SockDestroyTerminator::kSplitMin);
-        std::vector<KillResult> out(recs.size());
+        std::vector<EndResult> out(recs.size());
         REQUIRE(term.end_connections(recs, out).ok());
         CHECK(helper.given.size() == SockDestroyTerminator::kSplitMin / 2);
     }
     SECTION("a helper that cannot start leaves everything to us") {
         helper.starts = false;
         auto recs = recs_from(10000, 2000);
-        std::vector<KillResult> out(recs.size());
+        std::vector<EndResult> out(recs.size());
         REQUIRE(term.end_connections(recs, out).ok());
         CHECK(destroyed_ports(t) == port_run(10000, 11999));
         CHECK(helper.finished == 0);
@@ -133,7 +133,7 @@ TEST_CASE("destroyer: a large set is split with a helper; what it did not finish
     SECTION("a helper that stopped part-way: we end the rest of its share") {
         helper.finishes = 100;
         auto recs = recs_from(10000, 2000);  // ours: 1024, the helper's: 976
-        std::vector<KillResult> out(recs.size());
+        std::vector<EndResult> out(recs.size());
         REQUIRE(term.end_connections(recs, out).ok());
         std::vector<uint16_t> want = port_run(10000, 11023);
         for (uint16_t p : port_run(11124, 11999)) want.push_back(p);
@@ -144,7 +144,7 @@ TEST_CASE("destroyer: a large set is split with a helper; what it did not finish
     SECTION("our half breaking off still waits for the helper") {
         t.send_error = EPERM;
         auto recs = recs_from(10000, 2000);
-        std::vector<KillResult> out(recs.size());
+        std::vector<EndResult> out(recs.size());
         CHECK_FALSE(term.end_connections(recs, out).ok());
         CHECK(helper.finished == 1);
     }
@@ -152,7 +152,7 @@ TEST_CASE("destroyer: a large set is split with a helper; what it did not finish
         helper.ack = EOPNOTSUPP;
         t.lookup_rule = [](const inet_diag_req_v2&, uint8_t&) { return ENOENT; };
         auto recs = recs_from(10000, 2000);
-        std::vector<KillResult> out(recs.size());
+        std::vector<EndResult> out(recs.size());
         REQUIRE(term.end_connections(recs, out).ok());
         CHECK(t.lookups == 976);
         CHECK(out[1999].outcome == Outcome::Vanished);
@@ -169,7 +169,7 @@ TEST_CASE("destroyer: errno_of undoes result_from_errno", "[sock_destroy]") {
 TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") {
     std::vector<SockRecord> recs;
     for (uint16_t i = 0; i < 300; ++i) recs.push_back(testutil::rec("127.0.0.1", 22, "127.0.0.1", static_cast<uint16_t>(10000 + i)));
-    std::vector<KillResult> out(recs.size());
+    std::vector<EndResult> out(recs.size());
     FakeTransport t;
     t.destroy_rule = [](const inet_diag_req_v2& req) {
         uint16_t port = ntohs(req.id.idiag_dport);
@@ -263,7 +263,7 @@ TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") 
         for (size_t i = 0; i < 5; ++i)
             if (i != 3 && i != 1) count_result(stats, out[i]);  // 10001 vanished (ENOENT), 10003 failed
         CHECK(stats.failed == 0);
-        CHECK(stats.destroyed == 3);
+        CHECK(stats.ended == 3);
     }
     SECTION("a stale ack ahead of a lookup's answer is not taken for it") {
         t.silent_seqs = {2};
@@ -292,7 +292,7 @@ TEST_CASE("destroyer: batches, outcomes by errno, lost acks", "[sock_destroy]") 
         testutil::Bytes stale;
         testutil::append_msg(stale, NLMSG_ERROR, 2, testutil::int_payload(-EPERM));
         t.queued.push_back(stale);
-        std::vector<KillResult> again(5);
+        std::vector<EndResult> again(5);
         REQUIRE(term.end_connections(std::span(recs).subspan(20, 5), again).ok());  // seqs 4-8
         for (size_t i = 0; i < 5; ++i) {
             INFO("record " << i);
@@ -333,7 +333,7 @@ TEST_CASE("destroyer: EOPNOTSUPP for one socket: TIME_WAIT or gone is vanished, 
     // TIME_WAIT; 3: EOPNOTSUPP, now gone; 4: EOPNOTSUPP, still ESTABLISHED;
     // 5: EPERM; 6: EINVAL; 7: ENOENT.
     auto recs = recs_to({1, 2, 3, 4, 5, 6, 7});
-    std::vector<KillResult> out(recs.size());
+    std::vector<EndResult> out(recs.size());
     FakeTransport t;
     t.destroy_rule = [](const inet_diag_req_v2& req) {
         switch (ntohs(req.id.idiag_dport)) {
@@ -384,7 +384,7 @@ TEST_CASE("destroyer: a TIME_WAIT socket selected with --state that the kernel r
           "[sock_destroy]") {
     auto recs = recs_to({1, 2});
     recs[0].state = 6;  // dumped as TIME_WAIT
-    std::vector<KillResult> out(recs.size());
+    std::vector<EndResult> out(recs.size());
     FakeTransport t;
     t.destroy_rule = [](const inet_diag_req_v2& req) { return ntohs(req.id.idiag_dport) == 1 ? EOPNOTSUPP : 0; };
     RecordingTerminator proc;
@@ -421,18 +421,18 @@ TEST_CASE("probe: a request that can touch no socket", "[sock_destroy]") {
     CHECK(seen.id.idiag_dport == 0);
 }
 
-TEST_CASE("path decision: only the probe says the kernel lacks SOCK_DESTROY", "[kill_path]") {
+TEST_CASE("path decision: only the probe says the kernel lacks SOCK_DESTROY", "[end_path]") {
     struct Case {
         int answer;
-        KillPath path;
+        EndPath path;
         const char* reason_has;
     };
     const Case cases[] = {
-        {ENOENT, KillPath::SockDestroy, nullptr},
-        {ESTALE, KillPath::SockDestroy, nullptr},
-        {EOPNOTSUPP, KillPath::Proc, "CONFIG_INET_DIAG_DESTROY"},
-        {EINVAL, KillPath::Proc, "older than 4.5"},
-        {EACCES, KillPath::Proc, "refused"},
+        {ENOENT, EndPath::SockDestroy, nullptr},
+        {ESTALE, EndPath::SockDestroy, nullptr},
+        {EOPNOTSUPP, EndPath::Proc, "CONFIG_INET_DIAG_DESTROY"},
+        {EINVAL, EndPath::Proc, "older than 4.5"},
+        {EACCES, EndPath::Proc, "refused"},
     };
     for (const Case& c : cases) {
         INFO("probe answer " << c.answer);
@@ -452,7 +452,7 @@ TEST_CASE("path decision: only the probe says the kernel lacks SOCK_DESTROY", "[
     }
 }
 
-TEST_CASE("path decision: a broken transport is an error, not a path", "[kill_path]") {
+TEST_CASE("path decision: a broken transport is an error, not a path", "[end_path]") {
     FakeTransport broken;
     broken.send_error = ECONNREFUSED;
     Result<PathChoice> err = probe_path(broken);

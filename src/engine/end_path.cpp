@@ -1,4 +1,4 @@
-#include "engine/kill_path.hpp"
+#include "engine/end_path.hpp"
 
 #include "engine/sock_destroy.hpp"
 
@@ -22,7 +22,7 @@ PathChoice path_for_probe(int probe_err) {
             c.reason = "the SOCK_DESTROY probe was refused";
             break;
     }
-    c.path = KillPath::Proc;
+    c.path = EndPath::Proc;
     return c;
 }
 

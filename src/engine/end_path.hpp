@@ -10,10 +10,10 @@
 
 namespace tc {
 
-enum class KillPath : uint8_t { SockDestroy, Proc };
+enum class EndPath : uint8_t { SockDestroy, Proc };
 
 struct PathChoice {
-    KillPath path = KillPath::SockDestroy;
+    EndPath path = EndPath::SockDestroy;
     int probe_err = 0;              // the probe's answer (when it ran)
     const char* reason = nullptr;   // why the /proc path was chosen, for the log
 };
