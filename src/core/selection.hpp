@@ -21,7 +21,7 @@ namespace tc {
 enum class V6Scope : uint8_t { Any, MappedOnly, NativeOnly };
 
 // One dump request. AF_UNSPEC is the single walk over both families (the
-// legacy TCPDIAG_GETSOCK request; see kernel notes): with v6 MappedOnly it
+// legacy TCPDIAG_GETSOCK request; src/KERNEL.md: The dump): with v6 MappedOnly it
 // holds IPv4 plus v4-mapped sockets (the default -4), with Any everything.
 struct DumpScope {
     uint8_t family = 0;              // AF_INET, AF_INET6 or AF_UNSPEC (both, one walk)

@@ -120,7 +120,7 @@ private:
     PodVec<EndResult> results_;
     PodVec<uint8_t> bytecode_;  // sized from the selection (filter_size_bound)
     PodVec<uint8_t> request_;
-    std::array<uint8_t, 32768> rx_{};  // one dump datagram always fits (kernel notes)
+    std::array<uint8_t, 32768> rx_{};  // one dump datagram always fits (src/KERNEL.md: The dump)
 };
 
 }  // namespace tc

@@ -1,4 +1,5 @@
-// Ends connections from the user side, for kernels without SOCK_DESTROY (or
+// Ends connections from the user side (src/KERNEL.md, The /proc path), for
+// kernels without SOCK_DESTROY (or
 // when asked with --use_proc / --kill_owner):
 //
 //   1. one walk over /proc/*/fd maps every matched inode to its holders;

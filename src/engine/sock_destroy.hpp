@@ -1,4 +1,5 @@
-// Ends connections with SOCK_DESTROY, many requests per send.
+// Ends connections with SOCK_DESTROY, many requests per send (the kernel's
+// rules: src/KERNEL.md, SOCK_DESTROY).
 //
 // The kernel handles every message of one sendmsg before returning and
 // queues one ack (NLMSG_ERROR, error 0 or -errno, our seq echoed) per

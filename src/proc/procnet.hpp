@@ -1,4 +1,5 @@
-// The /proc/net/tcp and /proc/net/tcp6 tables, for kernels without
+// The /proc/net/tcp and /proc/net/tcp6 tables (src/KERNEL.md, Without
+// inet_diag), for kernels without
 // NETLINK_SOCK_DIAG. Pure: no syscalls, no allocation.
 //
 //   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ...

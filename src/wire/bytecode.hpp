@@ -1,4 +1,5 @@
-// Compiles a Selection into an inet_diag bytecode filter.
+// Compiles a Selection into an inet_diag bytecode filter (the kernel's
+// rules: src/KERNEL.md, The filter).
 //
 // The program is built from fragments with one convention (the one iproute2's
 // ss uses): running off the end of a fragment means "accept", jumping to

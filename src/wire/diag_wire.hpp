@@ -28,11 +28,11 @@ constexpr size_t kDestroyRequestLen = 16 + sizeof(inet_diag_req_v2);
 struct DumpRequest {
     uint32_t seq = 0;
     uint8_t family = 0;        // AF_UNSPEC: one walk for both families (TCPDIAG_GETSOCK)
-    uint32_t states = 0;       // 1 << TCP_*; always explicit (see kernel notes)
+    uint32_t states = 0;       // 1 << TCP_*; always explicit (src/KERNEL.md: The dump)
     bool want_info = false;    // attach tcp_info (INET_DIAG_INFO)
     // An exact local / remote port (0: any). The kernel compares these with
     // each socket before it runs the filter, which costs it a few more
-    // cache lines per socket (see kernel notes): a quiet poll for one port
+    // cache lines per socket (src/KERNEL.md: The dump): a quiet poll for one port
     // walks the table in about half the time.
     uint16_t sport = 0;
     uint16_t dport = 0;
@@ -44,7 +44,7 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
 // SOCK_DESTROY for one socket; the id (cookie included) comes from the dump.
 Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out);
 
-// The support probe (see kernel notes): SOCK_DESTROY for a tuple that
+// The support probe (src/KERNEL.md: SOCK_DESTROY): SOCK_DESTROY for a tuple that
 // cannot exist (all zero, ports 0) with an all-zero cookie, which no socket
 // has. ENOENT = supported, EOPNOTSUPP = not configured, EINVAL = before 4.5.
 Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out);
