@@ -1,6 +1,6 @@
-// Ends connections from the user side (src/KERNEL.md, The /proc path), for
-// kernels without SOCK_DESTROY (or
-// when asked with --use_proc / --kill_owner):
+// Ends connections from the user side (src/KERNEL.md, The /proc path),
+// for kernels without SOCK_DESTROY or when asked with --use_proc or
+// --kill_owner:
 //
 //   1. one walk over /proc/*/fd maps every matched inode to its holders;
 //   2. per socket, duplicate it from a holder (pidfd_open + pidfd_getfd),

@@ -1,6 +1,6 @@
-// The /proc/net/tcp and /proc/net/tcp6 tables (src/KERNEL.md, Without
-// inet_diag), for kernels without
-// NETLINK_SOCK_DIAG. Pure: no syscalls, no allocation.
+// The /proc/net/tcp and /proc/net/tcp6 tables, for kernels without
+// NETLINK_SOCK_DIAG (src/KERNEL.md, Without inet_diag). Pure: no syscalls,
+// no allocation.
 //
 //   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ...
 //    0: 0100007F:1F90 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 12345 ...
