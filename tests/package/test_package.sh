@@ -58,6 +58,9 @@ lintian --fail-on error --allow-root "$deb" || fail "lintian reports errors"
 root=$tmp/root
 dpkg-deb -x "$deb" "$root"
 "$root/usr/sbin/tcp_closer" --version | grep -q '^tcp_closer ' || fail "packaged binary does not run"
+"$root/usr/sbin/tcp_closer" --version | grep -q '^MIT License' || fail "--version does not name the licence"
+grep -q '^License: Expat' "$root/usr/share/doc/tcp-closer/copyright" || fail "the copyright file names no licence"
+grep -q 'Permission is hereby granted' LICENSE || fail "LICENSE is not the MIT licence"
 "$root/usr/sbin/tcp-closer" --version | grep -q '^tcp_closer ' || fail "tcp-closer link does not run"
 # The verifier resolves the unit's dependencies and commands inside the
 # root: give it the system's targets and slices, and the two commands the
