@@ -16,6 +16,17 @@
 #   make MUSL=0     force the static glibc build
 #   make NO_SOCK_DESTROY=1
 #                   build/nosd/tcp_closer: no SOCK_DESTROY code, always the /proc path
+#   V=1             print every command (the default is one line per step)
+
+# One line per step; V=1 prints the commands themselves.
+ifeq ($(V),1)
+Q        :=
+step     :=
+else
+Q        := @
+step      = @printf '  %-8s %s\n' '$(1)' '$(2)';
+MAKEFLAGS += --no-print-directory
+endif
 
 CXX      ?= g++
 CC       ?= gcc
@@ -35,7 +46,7 @@ BIN_FLAGS := $(CXXSTD) $(WARN) -Isrc -Oz -fno-exceptions -fno-rtti -fno-threadsa
              -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections -flto
 # -flto: the link sees the whole program (about 3% smaller); the link
 # step repeats the code-generation flags, as LTO wants.
-LTO_LINK  := -flto -Oz -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
+LTO_LINK  := -flto=auto -Oz -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
 
 # NO_SOCK_DESTROY=1: the SOCK_DESTROY sources are left out, not just unused.
 OBJ_ROOT := $(BUILD)
@@ -132,8 +143,9 @@ $(LIBC_STAMP):
 SIZE_LIMIT := $(if $(filter x86_64,$(or $(ARCH),$(shell uname -m))),98304,131072)
 
 $(BIN): $(BIN_OBJS) $(LIBC_STAMP)
-	$(BIN_LINK)
-	$(OBJCOPY) --remove-section=.comment $@
+	$(call step,LINK,$@)
+	$(Q)$(BIN_LINK)
+	$(Q)$(OBJCOPY) --remove-section=.comment $@
 	@file -L $@ | grep -q 'statically linked' || { echo "error: $@ is not statically linked"; exit 1; }
 	@[ "$(MUSL)" != 1 ] || [ $$(stat -c %s $@) -le $(SIZE_LIMIT) ] || \
 	    { echo "error: $@ is $$(stat -c %s $@) bytes, over the budget of $(SIZE_LIMIT)"; exit 1; }
@@ -141,37 +153,45 @@ $(BIN): $(BIN_OBJS) $(LIBC_STAMP)
 
 $(BIN_OBJDIR)/%.o: src/%.cpp $(HDRS) $(BIN_PREREQ)
 	@mkdir -p $(@D)
-	$(CXX) $(BIN_FLAGS) -c -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(BIN_FLAGS) -c -o $@ $<
 
 # musl's include tree lacks the kernel UAPI dirs; the system include dir
 # would drag glibc headers back in, so link just those three.
 $(UAPI)/.stamp:
-	mkdir -p $(UAPI)
-	ln -sfn $(UAPI_SRC)/linux $(UAPI)/linux
-	ln -sfn $(UAPI_SRC)/asm-generic $(UAPI)/asm-generic
-	ln -sfn $$(test -d $(UAPI_SRC)/$(MULTIARCH)/asm && echo $(UAPI_SRC)/$(MULTIARCH)/asm || echo $(UAPI_SRC)/asm) $(UAPI)/asm
-	touch $@
+	$(Q)mkdir -p $(UAPI)
+	$(Q)ln -sfn $(UAPI_SRC)/linux $(UAPI)/linux
+	$(Q)ln -sfn $(UAPI_SRC)/asm-generic $(UAPI)/asm-generic
+	$(Q)ln -sfn $$(test -d $(UAPI_SRC)/$(MULTIARCH)/asm && echo $(UAPI_SRC)/$(MULTIARCH)/asm || echo $(UAPI_SRC)/asm) $(UAPI)/asm
+	$(Q)touch $@
 
 $(BUILD)/test/src $(BUILD)/test/unit $(BUILD)/test/integration:
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 $(BUILD)/test/src/%.o: src/%.cpp $(HDRS)
 	@mkdir -p $(@D)
-	$(CXX) $(TEST_FLAGS) -c -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(TEST_FLAGS) -c -o $@ $<
 # Catch2's own main: compiled once, without our warning set.
 $(BUILD)/test/unit/catch_main.o: tests/unit/catch_main.cpp | $(BUILD)/test/unit
-	$(CXX) $(CXXSTD) -O1 -g -fsanitize=address,undefined -w -c -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(CXXSTD) -O1 -g -fsanitize=address,undefined -w -c -o $@ $<
 $(BUILD)/test/unit/%.o: tests/unit/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/unit
-	$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
 $(BUILD)/test/integration/netns_main.o: tests/integration/netns_main.cpp | $(BUILD)/test/integration
-	$(CXX) $(CXXSTD) -O1 -g -fsanitize=address,undefined -w -c -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(CXXSTD) -O1 -g -fsanitize=address,undefined -w -c -o $@ $<
 $(BUILD)/test/integration/%.o: tests/integration/%.cpp $(HDRS) $(TEST_HDRS) | $(BUILD)/test/integration
-	$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(TEST_FLAGS) -Itests -c -o $@ $<
 
 $(BUILD)/unit_tests: $(UNIT_OBJS) $(TEST_LIB_OBJS)
-	$(CXX) $(TEST_FLAGS) -o $@ $^
+	$(call step,LINK,$@)
+	$(Q)$(CXX) $(TEST_FLAGS) -o $@ $^
 $(BUILD)/integration_tests: $(INTEG_OBJS) $(TEST_LIB_OBJS)
-	$(CXX) $(TEST_FLAGS) -o $@ $^
+	$(call step,LINK,$@)
+	$(Q)$(CXX) $(TEST_FLAGS) -o $@ $^
 
 deps:
 	@sh scripts/install-deps.sh
@@ -194,28 +214,32 @@ FUZZ_BINS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZERS))
 
 $(BUILD)/fuzz/src/%.o: src/%.cpp $(HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_LIB_OBJS) $(HDRS) $(TEST_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS)
+	$(call step,LINK,$@)
+	$(Q)$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS)
 
 fuzz-deps:
 	@sh scripts/install-deps.sh clang libclang-rt-dev
 
 fuzz: fuzz-deps
-	$(MAKE) -j$(JOBS) $(FUZZ_BINS)
-	sh scripts/fuzz.sh $(FUZZ_TIME) $(FUZZERS)
+	$(Q)$(MAKE) -j$(JOBS) $(FUZZ_BINS)
+	$(Q)sh scripts/fuzz.sh $(FUZZ_TIME) $(FUZZERS)
 
 # Seeds for fuzz_netlink from the real kernel, in a throwaway namespace.
 fuzz-seeds: $(BUILD)/fuzz_capture
 	mkdir -p tests/fuzz/corpus/netlink
 	unshare -n sh -c 'ip link set lo up && ./$(BUILD)/fuzz_capture tests/fuzz/corpus/netlink'
 $(BUILD)/fuzz_capture: tests/tools/fuzz_capture.cpp $(TEST_LIB_OBJS)
-	$(CXX) $(TEST_FLAGS) -o $@ $^
+	$(call step,LINK,$@)
+	$(Q)$(CXX) $(TEST_FLAGS) -o $@ $^
 
 fuzz-smoke: fuzz-deps
-	$(MAKE) -j$(JOBS) $(FUZZ_BINS)
-	sh scripts/fuzz.sh $(FUZZ_SMOKE) $(FUZZERS)
+	$(Q)$(MAKE) -j$(JOBS) $(FUZZ_BINS)
+	$(call step,FUZZ,each fuzzer for $(FUZZ_SMOKE) s)
+	$(Q)sh scripts/fuzz.sh $(FUZZ_SMOKE) $(FUZZERS)
 
 unit: $(BUILD)/unit_tests
 	./$(BUILD)/unit_tests
@@ -224,6 +248,7 @@ unit: $(BUILD)/unit_tests
 # tests/compile_fail/fmt_refused.cpp but 0 must fail to compile.
 FMT_REFUSED := 1 2 3 4 5 6 7 8 9 10 11 12
 compile-fail:
+	$(call step,TEST,formats fmt must refuse at compile time)
 	@$(CXX) $(CXXSTD) -Isrc -fsyntax-only -DCASE=0 tests/compile_fail/fmt_refused.cpp || \
 	    { echo "compile-fail: CASE 0 (the same calls done right) does not compile"; exit 1; }
 	@for c in $(FMT_REFUSED); do \
@@ -240,27 +265,33 @@ integration: $(BIN) $(BUILD)/integration_tests $(BUILD)/churn
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 nosd:
-	$(MAKE) NO_SOCK_DESTROY=1 all
+	$(Q)$(MAKE) NO_SOCK_DESTROY=1 all
 
 # The integration suite runs three times: SOCK_DESTROY, --use_proc on the
 # same binary, and the NO_SOCK_DESTROY=1 binary; then its [core] cases run
 # once more with the binary under qemu-x86_64, which has no NETLINK_SOCK_DIAG
 # (the /proc/net path; see tests/integration/harness.hpp).
 test: test-deps
-	$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn $(BUILD)/old_kernel
-	$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
-	./$(BUILD)/unit_tests
-	$(MAKE) compile-fail
-	TC_MODE=sock_destroy ./$(BUILD)/integration_tests
-	TC_MODE=use_proc ./$(BUILD)/integration_tests
-	TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
-	TC_MODE=procnet ./$(BUILD)/integration_tests "[core]"
-	TC_MODE=qemu TC_QEMU=qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
-	$(MAKE) test-cross-one ARCH=aarch64
-	$(MAKE) test-old-i386
-	$(MAKE) bench-tiny
-	$(MAKE) test-package
-	$(MAKE) fuzz-smoke
+	$(Q)$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn $(BUILD)/old_kernel
+	$(Q)$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
+	$(call step,TEST,unit tests)
+	$(Q)./$(BUILD)/unit_tests
+	$(Q)$(MAKE) compile-fail
+	$(call step,TEST,integration tests: SOCK_DESTROY)
+	$(Q)TC_MODE=sock_destroy ./$(BUILD)/integration_tests
+	$(call step,TEST,integration tests: --use_proc)
+	$(Q)TC_MODE=use_proc ./$(BUILD)/integration_tests
+	$(call step,TEST,integration tests: NO_SOCK_DESTROY=1 binary)
+	$(Q)TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
+	$(call step,TEST,integration tests [core]: /proc/net on this kernel (seccomp hides NETLINK_SOCK_DIAG))
+	$(Q)TC_MODE=procnet ./$(BUILD)/integration_tests "[core]"
+	$(call step,TEST,integration tests [core]: under qemu-x86_64)
+	$(Q)TC_MODE=qemu TC_QEMU=qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
+	$(Q)$(MAKE) test-cross-one ARCH=aarch64
+	$(Q)$(MAKE) test-old-i386
+	$(Q)$(MAKE) bench-tiny
+	$(Q)$(MAKE) test-package
+	$(Q)$(MAKE) fuzz-smoke
 
 # --- install and the Debian package ---------------------------------------
 PREFIX ?= /usr/local
@@ -283,7 +314,8 @@ package: all
 
 # The package and install tests (tests/package/test_package.sh), in make test.
 test-package: all
-	sh tests/package/test_package.sh
+	$(call step,TEST,the Debian package and make install)
+	$(Q)sh tests/package/test_package.sh
 
 # make cross ARCH=...: the cross compiler (installed from Debian), musl for
 # that CPU (built once, cached), then both binaries: build/ARCH/tcp_closer
@@ -291,12 +323,12 @@ test-package: all
 cross:
 	@test -n "$(ARCH)" || { echo "make cross ARCH=one of: $(CROSS_ARCHS)"; exit 1; }
 	@sh scripts/install-deps.sh g++-$(subst _,-,$(TRIPLET)) dpkg-dev
-	sh scripts/cross-musl.sh $(ARCH) $(TRIPLET)
-	$(MAKE) ARCH=$(ARCH) all
-	$(MAKE) ARCH=$(ARCH) NO_SOCK_DESTROY=1 all
+	$(Q)sh scripts/cross-musl.sh $(ARCH) $(TRIPLET)
+	$(Q)$(MAKE) ARCH=$(ARCH) all
+	$(Q)$(MAKE) ARCH=$(ARCH) NO_SOCK_DESTROY=1 all
 
 cross-all:
-	for a in $(CROSS_ARCHS); do $(MAKE) cross ARCH=$$a || exit 1; done
+	$(Q)for a in $(CROSS_ARCHS); do $(MAKE) cross ARCH=$$a || exit 1; done
 
 # The integration tests' core cases against both binaries of one ARCH under
 # qemu's user-mode emulation (no NETLINK_SOCK_DIAG there: the /proc/net
@@ -308,15 +340,18 @@ QEMU_i386    := qemu-i386
 QEMU_x86_64  := qemu-x86_64
 test-cross-one:
 	@test -x $(BUILD)/integration_tests || { echo "build $(BUILD)/integration_tests first (make test-cross does)"; exit 1; }
-	$(MAKE) cross ARCH=$(ARCH)
-	TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/tcp_closer ./$(BUILD)/integration_tests "[core]"
-	TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/nosd/tcp_closer ./$(BUILD)/integration_tests "[core]"
+	$(Q)$(MAKE) cross ARCH=$(ARCH)
+	$(call step,TEST,integration tests [core]: the $(ARCH) binary under $(QEMU_$(ARCH)))
+	$(Q)TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/tcp_closer ./$(BUILD)/integration_tests "[core]"
+	$(call step,TEST,integration tests [core]: the $(ARCH) NO_SOCK_DESTROY=1 binary under $(QEMU_$(ARCH)))
+	$(Q)TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/nosd/tcp_closer ./$(BUILD)/integration_tests "[core]"
 
 # The i386 binary run natively (x86-64 hosts) as on a kernel before 4.3,
 # where 32-bit programs reach socket calls only through socketcall(2).
 test-old-i386: $(BUILD)/integration_tests $(BUILD)/old_kernel
-	$(MAKE) cross ARCH=i386
-	TC_MODE=old_i386 TCP_CLOSER=$(BUILD)/i386/tcp_closer ./$(BUILD)/integration_tests "[core]"
+	$(Q)$(MAKE) cross ARCH=i386
+	$(call step,TEST,integration tests [core]: the i386 binary as on Linux before 4.3 (socketcall only))
+	$(Q)TC_MODE=old_i386 TCP_CLOSER=$(BUILD)/i386/tcp_closer ./$(BUILD)/integration_tests "[core]"
 
 test-cross: test-deps
 	$(MAKE) -j$(JOBS) $(BUILD)/integration_tests $(BUILD)/conn_holder
@@ -337,26 +372,32 @@ bench: all $(BENCH_TOOLS)
 
 # The benchmark at a tiny size, only to keep the script working (make test).
 bench-tiny: all $(BENCH_TOOLS)
-	KILL=200 OTHER=200 PER=100 RUNS=1 QUIET_SECS=1 bash scripts/bench.sh
+	$(call step,BENCH,scripts/bench.sh at a tiny size (the script still works))
+	$(Q)KILL=200 OTHER=200 PER=100 RUNS=1 QUIET_SECS=1 bash scripts/bench.sh
 
 bench-proc: all nosd $(BUILD)/conn_holder
 	bash scripts/bench_proc.sh
 
 $(BUILD)/conn_holder: tests/tools/conn_holder.cpp
 	@mkdir -p $(BUILD)
-	$(CXX) $(CXXSTD) -O2 -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(CXXSTD) -O2 -o $@ $<
 $(BUILD)/churn: tests/tools/churn.cpp
 	@mkdir -p $(BUILD)
-	$(CXX) $(CXXSTD) -O2 -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(CXXSTD) -O2 -o $@ $<
 $(BUILD)/floor: tests/tools/floor.cpp
 	@mkdir -p $(BUILD)
-	$(CXX) $(CXXSTD) -O2 -pthread -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(CXXSTD) -O2 -pthread -o $@ $<
 $(BUILD)/old_kernel: tests/tools/old_kernel.cpp
 	@mkdir -p $(BUILD)
-	$(CXX) $(CXXSTD) -O2 -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(CXXSTD) -O2 -o $@ $<
 $(BUILD)/dgram_sink: tests/tools/dgram_sink.cpp
 	@mkdir -p $(BUILD)
-	$(CXX) $(CXXSTD) -O2 -o $@ $<
+	$(call step,CXX,$@)
+	$(Q)$(CXX) $(CXXSTD) -O2 -o $@ $<
 
 clean:
 	rm -rf $(BUILD)
