@@ -428,7 +428,7 @@ TEST_CASE("compiler and policy agree on random owner selections", "[bytecode][po
             REQUIRE(model::audit(without, false));
             for (int k = 0; k < 30; ++k) {
                 SockRecord r = rec("127.0.0.1", 40000, "127.0.0.1", static_cast<uint16_t>(4 + rng() % 5));
-                r.id.idiag_if = rng() % 5;
+                r.id.idiag_if = static_cast<uint32_t>(rng() % 5);
                 SockExtras x;
                 x.has_mark = x.has_cgroup = true;
                 x.mark = rng() % 4;
