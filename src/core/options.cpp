@@ -175,6 +175,13 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
 
 }  // namespace
 
+size_t option_count() { return sizeof kSpecs / sizeof kSpecs[0]; }
+
+OptionName option_name(size_t i) {
+    if (i >= option_count()) return {};
+    return {kSpecs[i].short_name, kSpecs[i].long_name, kSpecs[i].alias};
+}
+
 bool parse_seconds(std::string_view text, uint64_t& ns) {
     constexpr uint64_t kMaxSeconds = 31536000;  // one year
     size_t dot = sv_find(text, '.');

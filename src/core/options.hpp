@@ -38,6 +38,17 @@ ParseResult parse_args(int argc, const char* const* argv);
 // Strict decimal seconds ("5", "0.5", "2.25"), at most 9 decimals, to ns.
 bool parse_seconds(std::string_view text, uint64_t& ns);
 
+// Every option's spellings as the parser takes them, for the
+// documentation test that keeps --help, the man page and the completion in
+// step with the parser.
+struct OptionName {
+    char short_name = 0;            // 0: none
+    const char* long_name = nullptr;  // without "--", or nullptr
+    const char* alias = nullptr;      // the other spelling, or nullptr
+};
+size_t option_count();
+OptionName option_name(size_t i);
+
 // The --help text (src/core/usage.cpp).
 std::string_view usage_text();
 extern const char kVersion[];
