@@ -72,7 +72,8 @@ bool mountinfo_cgroup2(std::string_view line, char* out, size_t cap) {
     }
     if (dash == std::string_view::npos || field(sv_tail(line, dash + 2), 0, ' ') != "cgroup2") return false;
     const std::string_view mount = field(line, 4, ' ');
-    if (mount.empty() || mount.size() >= cap) return false;
+    // (A NUL would cut the path the caller opens: not a mount point.)
+    if (mount.empty() || mount.size() >= cap || sv_find(mount, '\0') != std::string_view::npos) return false;
     std::memcpy(out, mount.data(), mount.size());
     out[mount.size()] = '\0';
     return true;

@@ -87,6 +87,8 @@ TEST_CASE("mountinfo lines: the cgroup2 mount point", "[owner]") {
     CHECK(std::string(out) == "/sys/fs/cgroup");
     // no optional fields at all, and several
     CHECK(mountinfo_cgroup2("1 2 0:3 / /cg rw a:1 b:2 c:3 - cgroup2 none rw", out, sizeof out));
+    // A NUL in the mount point (found by fuzz_values) would cut the path.
+    CHECK_FALSE(mountinfo_cgroup2(std::string_view("1 2 0:3 / /c\0g rw - cgroup2 none rw", 35), out, sizeof out));
     CHECK(std::string(out) == "/cg");
     CHECK_FALSE(mountinfo_cgroup2("36 24 0:31 / /sys/fs/cgroup/systemd rw shared:11 - cgroup cgroup rw,name=systemd",
                                   out, sizeof out));
