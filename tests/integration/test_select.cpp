@@ -253,3 +253,43 @@ TEST_CASE("--state time-wait: destroyed where the kernel can, said so where it c
     it::close_all({live});
     close(l);
 }
+
+TEST_CASE("connections between two different addresses are ended, IPv4 and IPv6, both ends", "[select][core]") {
+    // On the /proc path the duplicate taken from the owner must be checked
+    // against the dump's local and remote address each: with 127.0.0.1 on
+    // both ends a check that mixed them up would pass.
+    it::add_lo_address("2001:db8::1");
+    it::add_lo_address("2001:db8::2");
+    int l4 = it::listen_on(AF_INET, "127.0.0.2", 7081);
+    int l6 = it::listen_on(AF_INET6, "2001:db8::1", 7081);
+    std::vector<Conn> v4 = {it::connect_from(l4, AF_INET, "127.0.0.3", "127.0.0.2", 7081)};
+    std::vector<Conn> v6 = {it::connect_from(l6, AF_INET6, "2001:db8::2", "2001:db8::1", 7081)};
+    // The client ends (local .3 / ::2, remote port 7081).
+    it::RunResult r = it::run_tool({"-4", "-6", "-d", "7081", kNoSyslog});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(2, 2)) != std::string::npos);
+    CHECK(count(r.err, "destroyed 127.0.0.3:") == 1);
+    CHECK(count(r.err, "destroyed [2001:db8::2]:") == 1);
+    for (const std::vector<Conn>* set : {&v4, &v6}) {
+        CHECK(state_of((*set)[0].client) == it::killed());
+        CHECK(state_of((*set)[0].server) == "reset");
+    }
+    // The server ends (local .2 / ::1, local port 7081).
+    std::vector<Conn> s4 = {it::connect_from(l4, AF_INET, "127.0.0.3", "127.0.0.2", 7081)};
+    std::vector<Conn> s6 = {it::connect_from(l6, AF_INET6, "2001:db8::2", "2001:db8::1", 7081)};
+    r = it::run_tool({"-4", "-6", "-s", "7081", kNoSyslog});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(2, 2)) != std::string::npos);
+    for (const std::vector<Conn>* set : {&s4, &s6}) {
+        CHECK(state_of((*set)[0].server) == it::killed());
+        CHECK(state_of((*set)[0].client) == "reset");
+    }
+    it::close_all(v4);
+    it::close_all(v6);
+    it::close_all(s4);
+    it::close_all(s6);
+    close(l4);
+    close(l6);
+}

@@ -1,5 +1,5 @@
-// SOCK_DESTROY batching, the per-socket EOPNOTSUPP rule, the support probe
-// and the path decision, all over a scripted kernel (FakeTransport).
+// SOCK_DESTROY batching, the per-socket EOPNOTSUPP rule and the support
+// probe, over a scripted kernel (FakeTransport).
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "engine/end_path.hpp"
 #include "engine/sock_destroy.hpp"
 #include "fake_transport.hpp"
 #include "helpers.hpp"
@@ -419,49 +418,4 @@ TEST_CASE("probe: a request that can touch no socket", "[sock_destroy]") {
     CHECK(seen.id.idiag_cookie[1] == 0);
     CHECK(seen.id.idiag_sport == 0);
     CHECK(seen.id.idiag_dport == 0);
-}
-
-TEST_CASE("path decision: only the probe says the kernel lacks SOCK_DESTROY", "[end_path]") {
-    struct Case {
-        int answer;
-        EndPath path;
-        const char* reason_has;
-    };
-    const Case cases[] = {
-        {ENOENT, EndPath::SockDestroy, nullptr},
-        {ESTALE, EndPath::SockDestroy, nullptr},
-        {EOPNOTSUPP, EndPath::Proc, "CONFIG_INET_DIAG_DESTROY"},
-        {EINVAL, EndPath::Proc, "older than 4.5"},
-        {EACCES, EndPath::Proc, "refused"},
-    };
-    for (const Case& c : cases) {
-        INFO("probe answer " << c.answer);
-        FakeTransport t;
-        t.destroy_rule = [&](const inet_diag_req_v2&) { return c.answer; };
-        Result<PathChoice> choice = probe_path(t);
-        REQUIRE(choice.ok());
-        CHECK(choice->path == c.path);
-        CHECK(choice->probe_err == c.answer);
-        if (c.reason_has) {
-            REQUIRE(choice->reason);
-            CHECK(std::string(choice->reason).find(c.reason_has) != std::string::npos);
-        } else {
-            CHECK(choice->reason == nullptr);
-        }
-        CHECK(t.sent.size() == 1);
-    }
-}
-
-TEST_CASE("path decision: a broken transport is an error, not a path", "[end_path]") {
-    FakeTransport broken;
-    broken.send_error = ECONNREFUSED;
-    Result<PathChoice> err = probe_path(broken);
-    REQUIRE_FALSE(err.ok());
-    CHECK(err.error().code == ECONNREFUSED);
-
-    FakeTransport silent;  // accepts the probe, never answers
-    silent.destroy_rule = nullptr;
-    Result<PathChoice> none = probe_path(silent);
-    REQUIRE_FALSE(none.ok());
-    CHECK(none.error().code == EAGAIN);
 }
