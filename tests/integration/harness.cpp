@@ -428,6 +428,21 @@ int spawn_tool(const std::vector<std::string>& args, const std::string& out_path
     return spawn_prepared(args, out_path, err_path, false);
 }
 
+int spawn_command(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        dup2(o, 1);
+        dup2(e, 2);
+        exec_argv(argv);
+    }
+    return pid;
+}
+
+std::string tool_binary() { return tool_path(); }
+
 int wait_tool(int pid, int timeout_ms) {
     for (int waited = 0; waited <= timeout_ms; waited += 10) {
         int st = 0;

@@ -74,6 +74,12 @@ RunResult run_tool(const std::vector<std::string>& args);
 
 // Same, in the background; returns the pid. Output goes to the files.
 int spawn_tool(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path);
+// Runs a whole command line (argv[0] found in PATH or as a path) in the
+// background, output to the files; returns the pid. For wrappers around
+// the tool: tool_binary() is the tool.
+int spawn_command(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
+std::string tool_binary();
+
 // Waits up to timeout_ms; returns the exit code, or -1 on timeout.
 int wait_tool(int pid, int timeout_ms);
 

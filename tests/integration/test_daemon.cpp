@@ -205,6 +205,52 @@ TEST_CASE("started with stdout and stderr closed, no socket becomes fd 2", "[dae
     close(l);
 }
 
+TEST_CASE("a daemon whose kernel stops answering TCP dumps (tcp_diag gone) goes on from /proc/net", "[daemon]") {
+    // build/old_kernel answers every TCP dump after the first ones with
+    // ENOENT, as a kernel whose tcp_diag module cannot be loaded does.
+    if (it::mode() != it::Mode::SockDestroy) return;  // the switch leaves inet_diag: once is enough
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7551);
+    TmpDir d;
+    const std::string tool = it::tool_binary();
+    SECTION("as root: from the switch on, connections are reset through /proc") {
+        Conn first = it::connect_pair(l, AF_INET, "127.0.0.1", 7551);
+        int pid = it::spawn_command(
+            {"build/old_kernel", "--tcp-dumps-refused-after", "3", tool, "-s", "7551", "-i", "0.05", kNoSyslog},
+            d / "out", d / "err");
+        CHECK(wait_killed(first));  // by SOCK_DESTROY, before the switch
+        it::sleep_ms(300);          // a few polls: the switch is behind us
+        Conn second = it::connect_pair(l, AF_INET, "127.0.0.1", 7551);
+        std::string fate;
+        for (int i = 0; i < 250 && (fate = state_of(second.server)) == "alive"; ++i) it::sleep_ms(20);
+        CHECK(fate == "reset");
+        CHECK(stop_ms(pid) >= 0);
+        const std::string log = it::read_file(d / "err");
+        INFO(log);
+        CHECK(count(log, "inet_diag refused every TCP dump (no tcp_diag module)") == 1);
+        CHECK(count(log, "by=sock_destroy") == 1);
+        CHECK(count(log, "by=reset") == 1);
+        it::close_all({first, second});
+    }
+    SECTION("holding only CAP_NET_ADMIN: the switch names what the /proc path needs, and the daemon stops") {
+        Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7551);
+        int pid = it::spawn_command({"build/old_kernel", "--tcp-dumps-refused-after", "1", "setpriv", "--reuid=65534",
+                                     "--regid=65534", "--clear-groups", "--inh-caps=+net_admin",
+                                     "--ambient-caps=+net_admin", tool, "-s", "7551", "-i", "0.05", kNoSyslog},
+                                    d / "out", d / "err");
+        const int status = it::wait_tool(pid, 5000);
+        const std::string log = it::read_file(d / "err");
+        INFO(log);
+        CHECK(status == 1);
+        CHECK(count(log, "inet_diag refused every TCP dump") == 1);
+        CHECK(count(log, "error: missing capability CAP_SYS_PTRACE, needed to reach other processes' sockets") == 1);
+        // The first poll, before the switch, ended it with SOCK_DESTROY: mid-run.
+        CHECK(count(log, "by=sock_destroy") == 1);
+        it::expect({c}, it::killed(), "reset");
+        it::close_all({c});
+    }
+    close(l);
+}
+
 TEST_CASE("least privilege: only the capabilities the path needs", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7541);
     Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7541);

@@ -11,7 +11,23 @@
 //       (x86-64 hosts) the direct socket system calls that i386 gained in
 //       Linux 4.3 (socket ... shutdown, 359-373) fail with ENOSYS for
 //       32-bit programs, as there: only socketcall(2) works.
+//   old_kernel --tcp-dumps-refused-after N CMD ARGS...
+//       the first N TCP dump requests on NETLINK_SOCK_DIAG sockets are
+//       answered as usual; every later one is answered with ENOENT, as a
+//       kernel whose tcp_diag module went missing answers (the tool must
+//       switch to /proc/net mid-run). A seccomp user-notification filter
+//       traps sendto and recvmsg; this process is their supervisor: it
+//       reads each trapped dump request from the command's memory and
+//       writes the refusal into its receive buffer. Everything else goes
+//       on as it is.
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
@@ -24,7 +40,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -76,12 +95,198 @@ Prog i386_before_4_3() {
     return p;
 }
 
+// --- --tcp-dumps-refused-after N -------------------------------------------
+
+Prog trap_netlink_io() {
+    Prog p;
+    stmt(p, BPF_LD | BPF_W | BPF_ABS, kArchOff);
+    jeq(p, kArch, 0, 4);
+    stmt(p, BPF_LD | BPF_W | BPF_ABS, kNrOff);
+    jeq(p, __NR_sendto, 1, 0);
+    jeq(p, __NR_recvmsg, 0, 1);
+    stmt(p, BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    return p;
+}
+
+bool read_mem(pid_t pid, uint64_t addr, void* out, size_t len) {
+    iovec local{out, len}, remote{reinterpret_cast<void*>(addr), len};
+    return process_vm_readv(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+}
+
+bool write_mem(pid_t pid, uint64_t addr, const void* in, size_t len) {
+    iovec local{const_cast<void*>(in), len}, remote{reinterpret_cast<void*>(addr), len};
+    return process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+}
+
+// Is fd `fd` of `pid` a NETLINK_SOCK_DIAG socket?
+bool is_sock_diag(pid_t pid, int fd) {
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) return false;
+    const int dup = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
+    close(pidfd);
+    if (dup < 0) return false;
+    int domain = 0, protocol = 0;
+    socklen_t len = sizeof domain;
+    const bool ok = getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+                    (len = sizeof protocol, getsockopt(dup, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0);
+    close(dup);
+    return ok && domain == AF_NETLINK && protocol == NETLINK_SOCK_DIAG;
+}
+
+void send_fd(int sock, int fd) {
+    char data = 'f';
+    iovec iov{&data, 1};
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl;
+    mh.msg_controllen = sizeof ctl;
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (sendmsg(sock, &mh, 0) != 1) _exit(126);
+}
+
+int recv_fd(int sock) {
+    char data = 0;
+    iovec iov{&data, 1};
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl;
+    mh.msg_controllen = sizeof ctl;
+    if (recvmsg(sock, &mh, 0) != 1) return -1;
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+volatile sig_atomic_t g_child = 0;
+
+// SIGTERM and SIGINT are the command's: passed on, so that a test that
+// stops "the tool" through this wrapper stops the tool.
+void forward(int sig) {
+    if (g_child > 0) kill(g_child, sig);
+}
+
+int refuse_dumps_after(long allowed, char** cmd) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return 126;
+    const pid_t child = fork();
+    if (child < 0) return 126;
+    if (child == 0) {
+        close(pair[0]);
+        Prog prog = trap_netlink_io();
+        sock_fprog fp{static_cast<unsigned short>(prog.size()), prog.data()};
+        const long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
+        if (listener < 0) {
+            std::perror("old_kernel: seccomp listener");
+            _exit(126);
+        }
+        send_fd(pair[1], static_cast<int>(listener));  // (sendmsg is not trapped)
+        close(static_cast<int>(listener));
+        close(pair[1]);
+        execvp(cmd[0], cmd);
+        std::perror("old_kernel: exec");
+        _exit(127);
+    }
+    close(pair[1]);
+    g_child = child;
+    struct sigaction sa{};
+    sa.sa_handler = forward;
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    const int listener = recv_fd(pair[0]);
+    close(pair[0]);
+    if (listener < 0) return 126;
+    int status = 0;
+    bool exited = false;
+    long dumps = 0;
+    std::map<std::pair<pid_t, int>, uint32_t> refused;  // (pid, fd) -> seq of the dump to refuse
+    seccomp_notif_sizes sizes{};
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) return 126;
+    std::vector<uint8_t> req_buf(sizes.seccomp_notif < sizeof(seccomp_notif) ? sizeof(seccomp_notif) : sizes.seccomp_notif);
+    std::vector<uint8_t> resp_buf(sizes.seccomp_notif_resp < sizeof(seccomp_notif_resp) ? sizeof(seccomp_notif_resp)
+                                                                                       : sizes.seccomp_notif_resp);
+    while (!exited) {
+        pollfd p{listener, POLLIN, 0};
+        const int ready = poll(&p, 1, 100);
+        if (waitpid(child, &status, WNOHANG) == child) exited = true;
+        if (ready <= 0 || !(p.revents & POLLIN)) {
+            if (p.revents & (POLLHUP | POLLERR)) break;
+            continue;
+        }
+        std::memset(req_buf.data(), 0, req_buf.size());
+        auto* req = reinterpret_cast<seccomp_notif*>(req_buf.data());
+        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) continue;  // its caller went away
+        std::memset(resp_buf.data(), 0, resp_buf.size());
+        auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
+        resp->id = req->id;
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;  // unless answered below
+        const pid_t pid = static_cast<pid_t>(req->pid);
+        const int fd = static_cast<int>(req->data.args[0]);
+        if (req->data.nr == __NR_sendto) {
+            nlmsghdr h{};
+            if (req->data.args[2] >= sizeof h && read_mem(pid, req->data.args[1], &h, sizeof h) &&
+                (h.nlmsg_type == SOCK_DIAG_BY_FAMILY || h.nlmsg_type == TCPDIAG_GETSOCK) &&
+                (h.nlmsg_flags & NLM_F_DUMP) && is_sock_diag(pid, fd) && ++dumps > allowed) {
+                // Swallowed: the kernel never sees it; recvmsg answers.
+                refused[{pid, fd}] = h.nlmsg_seq;
+                resp->flags = 0;
+                resp->val = static_cast<int64_t>(req->data.args[2]);
+            }
+        } else if (req->data.nr == __NR_recvmsg) {
+            auto it = refused.find({pid, fd});
+            msghdr mh{};
+            iovec iov{};
+            if (it != refused.end() && read_mem(pid, req->data.args[1], &mh, sizeof mh) && mh.msg_iovlen >= 1 &&
+                read_mem(pid, reinterpret_cast<uint64_t>(mh.msg_iov), &iov, sizeof iov)) {
+                // NLMSG_ERROR: -ENOENT, then the request's header as the kernel echoes it.
+                struct {
+                    nlmsghdr h;
+                    int32_t error;
+                    nlmsghdr echo;
+                } answer{};
+                answer.h.nlmsg_len = sizeof answer;
+                answer.h.nlmsg_type = NLMSG_ERROR;
+                answer.h.nlmsg_seq = it->second;
+                answer.error = -ENOENT;
+                answer.echo.nlmsg_seq = it->second;
+                const int flags = 0;
+                if (iov.iov_len >= sizeof answer &&
+                    write_mem(pid, reinterpret_cast<uint64_t>(iov.iov_base), &answer, sizeof answer) &&
+                    write_mem(pid, req->data.args[1] + offsetof(msghdr, msg_flags), &flags, sizeof flags)) {
+                    resp->flags = 0;
+                    resp->val = sizeof answer;
+                    refused.erase(it);
+                }
+            }
+        }
+        (void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);  // ENOENT: its caller went away
+    }
+    while (!exited && waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: old_kernel --no-sock-diag|--i386-before-4.3 CMD [ARGS...]\n");
+        std::fprintf(stderr,
+                     "usage: old_kernel --no-sock-diag|--i386-before-4.3|--tcp-dumps-refused-after N CMD [ARGS...]\n");
         return 2;
+    }
+    if (std::strcmp(argv[1], "--tcp-dumps-refused-after") == 0) {
+        if (argc < 4) return 2;
+        return refuse_dumps_after(std::strtol(argv[2], nullptr, 10), argv + 3);
     }
     Prog prog;
     if (std::strcmp(argv[1], "--no-sock-diag") == 0) {
