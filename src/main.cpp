@@ -44,7 +44,9 @@ int ended(const RunStatus& s, bool log_is_stderr) {
     const bool said = s.logged && log_is_stderr;
     switch (s.kind) {
         case Kind::Ok: return kExitOk;
-        case Kind::ConnectionsFailed: return kExitFailure;
+        case Kind::ConnectionsFailed:
+            if (!log_is_stderr && s.value) say(STDERR_FILENO, "tcp_closer: %s\n", s.value);
+            return kExitFailure;
         case Kind::Usage:  // a well-formed value that names nothing: no --help hint
             say(STDERR_FILENO, "tcp_closer: %s: '%s'\n", s.error.what, s.value ? s.value : "");
             return kExitUsage;

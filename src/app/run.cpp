@@ -227,10 +227,8 @@ RunStatus Run::poll_here(bool& connections_failed) {
         fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed, error_text(err),
             hint_for(err, policy_.proc_path()));
         log_.line(buf, true);
-        if (!log_is_stderr() && !daemon_) {
-            log_.flush();
-            say(2, "tcp_closer: %s\n", buf);
-        }
+        // A one-shot run says it on stderr too when the log is a file (main does).
+        if (!daemon_) fmt(failure_line_, sizeof failure_line_, "%s", buf);
     }
     // A capability lost since start-up is lasting: say which, stop.
     if (daemon_) {
@@ -285,7 +283,11 @@ RunStatus Run::poll_loop() {
         log_.flush();
         if (!end.ok()) return end;
         if (!daemon_) {
-            if (failed) end.kind = RunStatus::Kind::ConnectionsFailed;
+            if (failed) {
+                end.kind = RunStatus::Kind::ConnectionsFailed;
+                end.value = failure_line_[0] ? failure_line_ : nullptr;
+                end.logged = true;
+            }
             return end;
         }
         // Monotonic schedule; a poll that overran its slot starts the next at once.

@@ -25,6 +25,7 @@
 #include "engine/dry_run.hpp"
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
+#include "report/report.hpp"
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
 #ifndef TC_NO_SOCK_DESTROY
@@ -37,7 +38,7 @@ namespace tc {
 struct RunStatus {
     enum class Kind : uint8_t {
         Ok,                 // done (also when nothing matched)
-        ConnectionsFailed,  // some connection could not be ended (logged)
+        ConnectionsFailed,  // some connection could not be ended (logged; `value`: the line saying why)
         Usage,              // a value names nothing usable: `error`, `value`
         Failed,             // the run cannot go on: `error`, `value`, `hint`
         MissingCapability,  // `cap`
@@ -109,6 +110,7 @@ private:
     };
     PodVec<Skipped> skipped_;
     int hinted_err_ = 0;  // a failure's hint is logged once per run and errno
+    char failure_line_[kLineMax] = "";  // a one-shot run's, for stderr
     bool told_no_tcp_info_ = false;
 };
 

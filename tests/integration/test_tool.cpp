@@ -341,6 +341,17 @@ TEST_CASE("a one-shot run that could not end a connection exits 1", "[tool]") {
     INFO("stderr: " << text);
     CHECK(count(text, "failed=1") == 1);
     CHECK(count(text, "could not be ended") == 1);
+    // With the log in a file, stderr still gets the one line saying why.
+    const std::string log = std::string(dir) + "/log";
+    inherited = dup(conns[0].server);
+    pid = it::spawn_tool({"--kill_owner", "-s", "7116", "-f", log, kNoSyslog}, std::string(dir) + "/out", err);
+    close(inherited);
+    CHECK(it::wait_tool(pid, 5000) == 1);
+    text = it::read_file(err);
+    INFO("stderr: " << text << "\nlog: " << it::read_file(log));
+    CHECK(text.find("tcp_closer: error: 1 connection(s) could not be ended: ") == 0);
+    CHECK(count(text, "\n") == 1);
+    CHECK(count(it::read_file(log), "could not be ended") == 1);
     expect(conns, "alive", "alive");
     it::close_all(conns);
     close(l);
