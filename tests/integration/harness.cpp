@@ -309,8 +309,9 @@ void drop_privileges() {
     }
 }
 
-int spawn_prepared(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
-                   bool unprivileged) {
+// Forks; the child writes stdout and stderr to the files and runs `exec`.
+template <typename Exec>
+int spawn_to_files(const std::string& out_path, const std::string& err_path, Exec exec) {
     pid_t pid = fork();
     if (pid < 0) die("fork");
     if (pid == 0) {
@@ -318,10 +319,17 @@ int spawn_prepared(const std::vector<std::string>& args, const std::string& out_
         int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
         dup2(o, 1);
         dup2(e, 2);
-        if (unprivileged) drop_privileges();
-        exec_tool(args);
+        exec();
     }
     return pid;
+}
+
+int spawn_prepared(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+                   bool unprivileged) {
+    return spawn_to_files(out_path, err_path, [&] {
+        if (unprivileged) drop_privileges();
+        exec_tool(args);
+    });
 }
 
 }  // namespace
@@ -429,16 +437,7 @@ int spawn_tool(const std::vector<std::string>& args, const std::string& out_path
 }
 
 int spawn_command(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
-    pid_t pid = fork();
-    if (pid < 0) die("fork");
-    if (pid == 0) {
-        int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0666);
-        dup2(o, 1);
-        dup2(e, 2);
-        exec_argv(argv);
-    }
-    return pid;
+    return spawn_to_files(out_path, err_path, [&] { exec_argv(argv); });
 }
 
 std::string tool_binary() { return tool_path(); }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/proc_terminator.hpp"
+#include "helpers.hpp"
 
 namespace testutil {
 
@@ -37,6 +38,16 @@ inline tc::FdIdentity identity_of(const tc::SockRecord& rec) {
         std::memcpy(&id.peer, &p, sizeof p);
     }
     return id;
+}
+
+// A connection 127.0.0.1:7000 -> addr:dport (or addr on both ends) with an
+// inode and a cookie derived from it.
+inline tc::SockRecord sock(uint16_t dport, uint32_t inode, const char* addr = "127.0.0.1") {
+    tc::SockRecord r = rec(addr, 7000, addr, dport);
+    r.inode = inode;
+    r.id.idiag_cookie[0] = inode * 3 + 1;
+    r.id.idiag_cookie[1] = 5;
+    return r;
 }
 
 }  // namespace testutil

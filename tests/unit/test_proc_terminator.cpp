@@ -17,6 +17,7 @@
 
 using namespace tc;
 using testutil::identity_of;
+using testutil::sock;
 
 namespace {
 
@@ -112,13 +113,6 @@ struct KillLog final : KillObserver {
     }
 };
 
-SockRecord sock(uint16_t dport, uint32_t inode, const char* addr = "127.0.0.1") {
-    SockRecord r = testutil::rec(addr, 7000, addr, dport);
-    r.inode = inode;
-    r.id.idiag_cookie[0] = inode * 3 + 1;
-    r.id.idiag_cookie[1] = 5;
-    return r;
-}
 
 EndResult end_one(ProcTerminator& t, const SockRecord& r) {
     EndResult out;

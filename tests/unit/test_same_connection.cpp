@@ -10,18 +10,7 @@
 
 using namespace tc;
 using testutil::identity_of;
-
-namespace {
-
-SockRecord sock(uint16_t dport, uint32_t inode, const char* addr = "127.0.0.1") {
-    SockRecord r = testutil::rec(addr, 7000, addr, dport);
-    r.inode = inode;
-    r.id.idiag_cookie[0] = inode * 3 + 1;
-    r.id.idiag_cookie[1] = 5;
-    return r;
-}
-
-}  // namespace
+using testutil::sock;
 
 TEST_CASE("same_connection: cookie and both endpoints", "[proc_terminator]") {
     for (const char* addr : {"127.0.0.1", "::1", "::ffff:127.0.0.1"}) {
