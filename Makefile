@@ -231,7 +231,7 @@ fuzz: fuzz-deps
 # Seeds for fuzz_netlink from the real kernel, in a throwaway namespace.
 fuzz-seeds: $(BUILD)/fuzz_capture
 	mkdir -p tests/fuzz/corpus/netlink
-	unshare -n sh -c 'ip link set lo up && ./$(BUILD)/fuzz_capture tests/fuzz/corpus/netlink'
+	unshare -n sh -c 'ip link set lo up && ./$(BUILD)/fuzz_capture tests/fuzz/corpus/netlink tests/unit/udp_dump_golden.inc'
 $(BUILD)/fuzz_capture: tests/tools/fuzz_capture.cpp $(TEST_LIB_OBJS)
 	$(call step,LINK,$@)
 	$(Q)$(CXX) $(TEST_FLAGS) -o $@ $^

@@ -25,6 +25,7 @@ constexpr char kEnds[] = "ways to end a connection: reset, shutdown, kill (built
 #else
 constexpr char kEnds[] = "ways to end a connection: sock_destroy, reset, shutdown, kill";
 #endif
+constexpr char kProtocols[] = "protocols: tcp, udp (connected sockets only)";
 constexpr char kFinds[] = "ways to find connections: sock_diag, /proc/net (where sock_diag is missing)";
 constexpr char kLicense[] = "MIT License: see the LICENSE file, or /usr/share/doc/tcp-closer/copyright";
 
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
         return kExitOk;
     }
     if (opt.version) {
-        say(STDOUT_FILENO, "%s\n%s\n%s\n%s\n", kVersion, kEnds, kFinds, kLicense);
+        say(STDOUT_FILENO, "%s\n%s\n%s\n%s\n%s\n", kVersion, kProtocols, kEnds, kFinds, kLicense);
         return kExitOk;
     }
     Run run(opt);

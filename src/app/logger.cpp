@@ -128,7 +128,7 @@ void Logger::summary(const PollStats& stats) {
     char buf[kJsonMax];
     format_summary(buf, sizeof buf, stats, cfg_.dry_run);
     line(buf, stats.failed > 0);
-    if (cfg_.json) out(buf, format_json_summary(buf, sizeof buf, stats, cfg_.dry_run, netns_));
+    if (cfg_.json) out(buf, format_json_summary(buf, sizeof buf, stats, cfg_.dry_run, netns_, cfg_.both_protocols));
     flush();
 }
 

@@ -34,6 +34,7 @@ struct LogConfig {
     bool verbose = false;
     bool dry_run = false;
     bool json = false;
+    bool both_protocols = false; // --tcp --udp: the JSON summary splits its counts
     bool quiet_empty = false;    // a daemon: polls that matched nothing log nothing
     const OwnerSel* owner = nullptr;  // the owner selectors, named in each connection's line
 };

@@ -17,7 +17,14 @@ namespace {
 // more than its bytes in receive-buffer accounting).
 constexpr int kSocketBuffer = 4 << 20;
 
-constexpr char kProcNetWay[] = ": finding connections in /proc/net/tcp and /proc/net/tcp6, ending them through /proc";
+constexpr char kProcNetWay[] = "%s: finding connections in %s, ending them through /proc";
+constexpr Proto kProtocols[] = {Proto::Tcp, Proto::Udp};
+
+// The /proc/net tables of the protocols in `tcp` and `udp`.
+const char* tables_of(bool tcp, bool udp) {
+    if (tcp && udp) return "/proc/net/tcp, tcp6, udp and udp6";
+    return udp ? "/proc/net/udp and /proc/net/udp6" : "/proc/net/tcp and /proc/net/tcp6";
+}
 
 #ifdef TC_NO_SOCK_DESTROY
 constexpr bool kOnlyProc = true;
@@ -41,6 +48,7 @@ LogConfig log_config(const Options& opt) {
     c.verbose = opt.verbose;
     c.dry_run = opt.dry_run;
     c.json = opt.json;
+    c.both_protocols = opt.sel.tcp && opt.sel.udp;
     c.owner = &opt.sel.owner;
     c.quiet_empty = opt.interval_ns > 0;
     return c;
@@ -64,6 +72,13 @@ Run::Run(Options& opt)
       sock_destroy_(destroy_sock_, &proc_, &helper_),
 #endif
       engine_(dump_sock_, opt.dry_run ? static_cast<Terminator&>(dry_run_) : proc_) {
+    for (bool& p : on_proc_) p = policy_.proc_path();
+}
+
+bool Run::sock_destroy_still_used() const {
+    for (Proto p : kProtocols)
+        if (opt_.sel.wants(p) && !on_proc_[static_cast<size_t>(p)]) return true;
+    return false;
 }
 
 RunStatus Run::fail(const Error& e) {
@@ -144,8 +159,10 @@ RunStatus Run::choose_path() {
     if (Status s = dump_sock_.open(kSocketBuffer, kSocketBuffer); !s) {
         if (!sock_diag_missing(s.error().code)) return fail(s.error());
         proc_net_ = true;
-        char buf[kLineMax];
-        fmt(buf, sizeof buf, "NETLINK_SOCK_DIAG is not available (%s)%s", error_text(s.error().code), kProcNetWay);
+        for (bool& p : on_proc_) p = true;
+        char buf[kLineMax], what[64];
+        fmt(what, sizeof what, "NETLINK_SOCK_DIAG is not available (%s)", error_text(s.error().code));
+        fmt(buf, sizeof buf, kProcNetWay, what, tables_of(opt_.sel.tcp, opt_.sel.udp));
         log_.line(buf);
         if (const CapNeed* m = policy_.use_proc_path(caps_)) return fail_capability(m);
     }
@@ -160,16 +177,22 @@ RunStatus Run::choose_path() {
     // A dry run needs neither the destroy socket nor the probe (nor privileges).
     if (!opt_.dry_run && !proc_net_ && !policy_.proc_path()) {
         if (Status s = destroy_sock_.open(kSocketBuffer, kSocketBuffer); !s) return fail(s.error());
-        Result<PathChoice> choice = probe_path(destroy_sock_);
-        if (!choice) return fail(make_error(choice.error().code, "SOCK_DESTROY probe failed"));
-        if (choice->path == EndPath::SockDestroy) {
-            engine_.use_terminator(sock_destroy_);
-        } else {
+        // Each protocol on its own: udp_diag is a module of its own, and
+        // UDP sockets can be destroyed only since Linux 4.9.
+        for (Proto p : kProtocols) {
+            if (!opt_.sel.wants(p)) continue;
+            Result<PathChoice> choice = probe_path(destroy_sock_, p);
+            if (!choice) return fail(make_error(choice.error().code, "SOCK_DESTROY probe failed"));
+            if (choice->path == EndPath::SockDestroy) {
+                engine_.use_terminator(p, sock_destroy_);
+                continue;
+            }
+            on_proc_[static_cast<size_t>(p)] = true;
             char buf[kLineMax];
-            fmt(buf, sizeof buf, "%s (probe answered: %s): ending connections through /proc instead", choice->reason,
-                error_text(choice->probe_err));
+            fmt(buf, sizeof buf, "%s (probe answered: %s): ending %s through /proc instead", choice->reason,
+                error_text(choice->probe_err), p == Proto::Udp ? "UDP sockets" : "connections");
             log_.line(buf);
-            if (const CapNeed* m = policy_.use_proc_path(caps_)) return fail_capability(m);
+            if (const CapNeed* m = policy_.use_proc_path(caps_, sock_destroy_still_used())) return fail_capability(m);
         }
     }
 #endif
@@ -181,7 +204,7 @@ Status Run::open_sockets() {
     if (proc_net_) return {};  // the tables are opened afresh each poll
     if (Status s = dump_sock_.open(kSocketBuffer, kSocketBuffer); !s) return s;
 #ifndef TC_NO_SOCK_DESTROY
-    if (!opt_.dry_run && !policy_.proc_path()) return destroy_sock_.open(kSocketBuffer, kSocketBuffer);
+    if (policy_.sock_destroy()) return destroy_sock_.open(kSocketBuffer, kSocketBuffer);
 #endif
     return {};
 }
@@ -199,12 +222,20 @@ RunStatus Run::poll_here(bool& connections_failed) {
         (void)open_sockets();
         return {};
     }
-    if (stats->switched_to_proc_net) {
-        proc_net_ = true;
-        fmt(buf, sizeof buf, "inet_diag refused every TCP dump (no tcp_diag module)%s", kProcNetWay);
+    for (Proto p : kProtocols) {
+        const size_t i = static_cast<size_t>(p);
+        if (!(stats->switched_to_proc_net & (1u << i))) continue;
+        on_proc_[i] = on_tables_[i] = true;
+        // No dump socket is needed once no protocol is dumped.
+        proc_net_ = (!opt_.sel.tcp || on_tables_[0]) && (!opt_.sel.udp || on_tables_[1]);
+        char what[64];
+        fmt(what, sizeof what, "inet_diag refused every %s dump (no %s_diag module)", p == Proto::Udp ? "UDP" : "TCP",
+            proto_name(p));
+        fmt(buf, sizeof buf, kProcNetWay, what, tables_of(p == Proto::Tcp, p == Proto::Udp));
         log_.line(buf);
         // The /proc path needs its own capabilities: checked now, as at start-up.
-        if (const CapNeed* m = policy_.use_proc_path(sys::effective_caps())) return stop_missing(m, "missing capability");
+        if (const CapNeed* m = policy_.use_proc_path(sys::effective_caps(), sock_destroy_still_used()))
+            return stop_missing(m, "missing capability");
     }
     if (stats->owner_ops_refused) {
         fmt(buf, sizeof buf, "kernel filter refused --dev/--mark/--cgroup (%s): checked in user space only",

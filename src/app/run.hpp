@@ -81,6 +81,8 @@ private:
     RunStatus fail_capability(const CapNeed* cap);
     // A capability missing while the run goes: logged, and the end of it.
     RunStatus stop_missing(const CapNeed* cap, const char* how);
+    // Does a selected protocol still end its connections with SOCK_DESTROY?
+    bool sock_destroy_still_used() const;
     // --all-netns: a namespace skipped, said once per namespace and error.
     void note_skipped(const Netns& ns, const Error& e);
 
@@ -92,7 +94,9 @@ private:
     Logger log_;
     sys::Fd home_ns_;  // --all-netns comes back here after each namespace
     sys::DiagSocket dump_sock_;
-    bool proc_net_ = false;  // no NETLINK_SOCK_DIAG: the /proc/net tables
+    bool proc_net_ = false;  // no protocol is dumped: the /proc/net tables (no NETLINK_SOCK_DIAG)
+    bool on_proc_[kProtos] = {};    // that protocol's connections end through /proc
+    bool on_tables_[kProtos] = {};  // that protocol's inet_diag handler is missing: its tables
     sys::ProcNetFiles tables_;
     sys::ProcSys proc_ops_;
     ProcTerminator proc_;

@@ -12,7 +12,7 @@ namespace {
 
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Uid, Mark, Dev, Cgroup, Pid, Comm,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, Uid, Mark, Dev, Cgroup, Pid, Comm,
 };
 
 struct OptSpec {
@@ -24,6 +24,8 @@ struct OptSpec {
 };
 
 constexpr OptSpec kSpecs[] = {
+    {0, false, Opt::Tcp, "tcp", nullptr},
+    {'u', false, Opt::Udp, "udp", nullptr},
     {'4', false, Opt::V4, nullptr, nullptr},
     {'6', false, Opt::V6, nullptr, nullptr},
     {'s', true, Opt::Sport, "sport", nullptr},
@@ -116,6 +118,8 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
     uint64_t n = 0;
     if (spec.id >= Opt::Uid) return apply_owner(spec.id, value, o.sel.owner);
     switch (spec.id) {
+        case Opt::Tcp: o.sel.tcp = true; break;
+        case Opt::Udp: o.sel.udp = true; break;
         case Opt::V4: o.sel.ipv4 = true; break;
         case Opt::V6: o.sel.ipv6 = true; break;
         case Opt::Sport:
@@ -201,9 +205,10 @@ bool parse_seconds(std::string_view text, uint64_t& ns) {
 
 ParseResult parse_args(int argc, const char* const* argv) {
     Options o;
-    // Only explicit -4/-6 set these; the default is decided after the loop.
+    // Only explicit options set these; the defaults are decided after the loop.
     o.sel.ipv4 = false;
     o.sel.ipv6 = false;
+    o.sel.tcp = false;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--") {
@@ -247,6 +252,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
             if (spec->takes_value) break;
         }
     }
+    if (!o.sel.udp) o.sel.tcp = true;  // TCP alone unless -u is given
     const bool v4_addr = o.sel.srcs.has_family(AF_INET) || o.sel.dsts.has_family(AF_INET);
     const bool v6_addr = o.sel.srcs.has_family(AF_INET6) || o.sel.dsts.has_family(AF_INET6);
     if (!o.sel.ipv4 && !o.sel.ipv6) {
@@ -264,6 +270,12 @@ ParseResult parse_args(int argc, const char* const* argv) {
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
+        if (o.sel.udp && o.sel.needs_tcp_info())
+            return fail("-t and --last_recv_limit need tcp_info, which UDP sockets lack: run UDP separately", "");
+        if (o.sel.udp && !o.sel.tcp && o.sel.states != kUdpConnected)
+            return fail("with -u alone --state can only be established (a connected UDP socket)", "");
+        if (o.sel.udp && !(o.sel.states & kUdpConnected))
+            return fail("--state selects no UDP socket: UDP sockets match only as established", "");
         if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
             return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
     }

@@ -24,7 +24,8 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
     if (needs.find_processes && !has(kPtrace)) return &kPtrace;
     if (needs.find_processes && !has(kList)) return &kList;
     if (needs.dry_run) return nullptr;
-    if (!needs.proc_path) return has(kDestroy) ? nullptr : &kDestroy;
+    if ((!needs.proc_path || needs.sock_destroy_too) && !has(kDestroy)) return &kDestroy;
+    if (!needs.proc_path) return nullptr;
     if (!has(kPtrace)) return &kPtrace;
     if (!has(kList)) return &kList;
     if (!has(kKill)) return &kKill;
@@ -47,8 +48,9 @@ const CapNeed* RunPolicy::missing_before_path(uint64_t effective) const {
     return missing_capability(effective, before);
 }
 
-const CapNeed* RunPolicy::use_proc_path(uint64_t effective) {
+const CapNeed* RunPolicy::use_proc_path(uint64_t effective, bool sock_destroy_too) {
     needs_.proc_path = true;
+    needs_.sock_destroy_too = sock_destroy_too;
     return missing(effective);
 }
 

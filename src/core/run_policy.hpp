@@ -22,7 +22,8 @@ struct CapNeed {
 
 struct RunNeeds {
     bool dry_run = false;      // a dump needs no capability
-    bool proc_path = false;    // /proc path instead of SOCK_DESTROY
+    bool proc_path = false;    // /proc path instead of SOCK_DESTROY (for some protocol)
+    bool sock_destroy_too = false;  // proc_path for one protocol, SOCK_DESTROY for the other
     bool other_netns = false;  // --netns / --all-netns: setns
     bool all_netns = false;    // --all-netns: reading other processes' /proc/PID/ns/net
     bool read_marks = false;   // --mark: the kernel shows socket marks only to CAP_NET_ADMIN
@@ -47,6 +48,8 @@ public:
     bool dry_run() const { return needs_.dry_run; }
     // Connections are ended through /proc (never in a dry run, which ends nothing).
     bool proc_path() const { return needs_.proc_path && !needs_.dry_run; }
+    // Some connections are ended with SOCK_DESTROY (its socket is needed).
+    bool sock_destroy() const { return !needs_.dry_run && (!needs_.proc_path || needs_.sock_destroy_too); }
     const RunNeeds& needs() const { return needs_; }
 
     // What must be there before the path is chosen (entering namespaces,
@@ -54,9 +57,10 @@ public:
     const CapNeed* missing_before_path(uint64_t effective) const;
     // Everything the run needs on its path.
     const CapNeed* missing(uint64_t effective) const { return missing_capability(effective, needs_); }
-    // From now on through /proc: the capability that path needs and
-    // `effective` lacks, or nullptr.
-    const CapNeed* use_proc_path(uint64_t effective);
+    // From now on through /proc (with `sock_destroy_too`: one protocol
+    // only, the other still by SOCK_DESTROY): the capability the run then
+    // needs and `effective` lacks, or nullptr.
+    const CapNeed* use_proc_path(uint64_t effective, bool sock_destroy_too = false);
     // A connection of a daemon's poll failed with `err`: the capability
     // lost since start-up (by the needs of the path in use now), if that is
     // why.

@@ -2,27 +2,37 @@
 
 namespace tc {
 
-DumpPlan plan_dumps(const Selection& sel, bool single_walk) {
-    DumpPlan plan;
+namespace {
+
+void plan_protocol(DumpPlan& plan, const Selection& sel, Proto p, bool single_walk) {
     constexpr uint8_t v4 = AF_INET, v6 = AF_INET6, both = AF_UNSPEC;
     if (single_walk && sel.ipv4) {
-        plan.scopes[plan.count++] = {both, sel.ipv6 ? V6Scope::Any : V6Scope::MappedOnly};
-        return plan;
+        plan.scopes[plan.count++] = {both, sel.ipv6 ? V6Scope::Any : V6Scope::MappedOnly, p};
+        return;
     }
-    if (sel.ipv4) plan.scopes[plan.count++] = {v4, V6Scope::Any};
+    if (sel.ipv4) plan.scopes[plan.count++] = {v4, V6Scope::Any, p};
     if (sel.ipv4 && sel.ipv6)
-        plan.scopes[plan.count++] = {v6, V6Scope::Any};
+        plan.scopes[plan.count++] = {v6, V6Scope::Any, p};
     else if (sel.ipv4)
-        plan.scopes[plan.count++] = {v6, V6Scope::MappedOnly};
+        plan.scopes[plan.count++] = {v6, V6Scope::MappedOnly, p};
     else if (sel.ipv6)
-        plan.scopes[plan.count++] = {v6, V6Scope::NativeOnly};
+        plan.scopes[plan.count++] = {v6, V6Scope::NativeOnly, p};
+}
+
+}  // namespace
+
+DumpPlan plan_dumps(const Selection& sel, bool single_walk) {
+    DumpPlan plan;
+    if (sel.tcp) plan_protocol(plan, sel, Proto::Tcp, single_walk);
+    if (sel.udp && sel.states_of(Proto::Udp)) plan_protocol(plan, sel, Proto::Udp, false);
     return plan;
 }
 
 bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec) {
+    if (rec.proto() != scope.proto || !sel.wants(rec.proto())) return false;
     if (scope.family != AF_UNSPEC && rec.family != scope.family) return false;
     if (rec.family != AF_INET && rec.family != AF_INET6) return false;
-    if (rec.state >= 32 || !(sel.states & (1u << rec.state))) return false;
+    if (rec.state >= 32 || !(sel.states_of(rec.proto()) & (1u << rec.state))) return false;
     if (!sel.sports.empty() && !sel.sports.contains(rec.sport())) return false;
     if (!sel.dports.empty() && !sel.dports.contains(rec.dport())) return false;
     if (!sel.srcs.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src))) return false;

@@ -24,23 +24,30 @@ enum class V6Scope : uint8_t { Any, MappedOnly, NativeOnly };
 // legacy TCPDIAG_GETSOCK request; src/KERNEL.md: The dump): with v6 MappedOnly it
 // holds IPv4 plus v4-mapped sockets (the default -4), with Any everything.
 struct DumpScope {
-    uint8_t family = 0;              // AF_INET, AF_INET6 or AF_UNSPEC (both, one walk)
+    uint8_t family = 0;              // AF_INET, AF_INET6 or AF_UNSPEC (both, one walk; TCP only)
     V6Scope v6 = V6Scope::Any;       // which AF_INET6 sockets belong to it
+    Proto proto = Proto::Tcp;
 };
 
 struct DumpPlan {
-    std::array<DumpScope, 2> scopes{};
+    std::array<DumpScope, 4> scopes{};  // TCP's first, then UDP's
     size_t count = 0;
 };
 
+// A connected UDP socket reports TCP_ESTABLISHED; an unconnected one
+// TCP_CLOSE, and it is never selected (src/KERNEL.md: UDP).
+constexpr uint32_t kUdpConnected = 1u << 1;
+
 struct Selection {
+    bool tcp = true;                 // --tcp (the default)
+    bool udp = false;                // -u/--udp: connected UDP sockets
     bool ipv4 = true;
     bool ipv6 = false;
     PortSet sports;                  // empty = any source port
     PortSet dports;                  // empty = any destination port
     PrefixSet srcs;                  // --src: local address in any of these (empty = any)
     PrefixSet dsts;                  // --dst: remote address in any of these (empty = any)
-    uint32_t states = 1u << 1;       // bit mask of 1 << TCP_*; ESTABLISHED
+    uint32_t states = 1u << 1;       // bit mask of 1 << TCP_*; ESTABLISHED (UDP: see states_of)
     uint32_t max_per_poll = 0;          // --max-kills: end at most this many per poll; 0 = no cap
     uint32_t idle_min_ms = 0;        // -t: last data at least this old
     uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
@@ -48,13 +55,17 @@ struct Selection {
 
     // tcp_info makes each reply ~4x larger: ask only when a rule reads it.
     bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0; }
+    bool wants(Proto p) const { return p == Proto::Udp ? udp : tcp; }
+    // The states a socket of protocol `p` may be in to match: for UDP never
+    // more than connected, whatever --state says.
+    uint32_t states_of(Proto p) const { return p == Proto::Udp ? states & kUdpConnected : states; }
 };
 
 // The dumps one poll makes. Every TCP dump walks the whole established
 // table, so with `single_walk` a selection that wants IPv4 (which includes
 // v4-mapped) is served by one AF_UNSPEC walk instead of an AF_INET and an
 // AF_INET6 one; without it (a kernel that refused the legacy request), one
-// per family.
+// per family. UDP has no single walk: one dump per family, after TCP's.
 DumpPlan plan_dumps(const Selection& sel, bool single_walk = true);
 
 // Port, address, state, family, uid and interface part of the selection:

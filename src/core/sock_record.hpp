@@ -5,10 +5,17 @@
 #include <linux/inet_diag.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 namespace tc {
+
+// The transport protocol of a socket; also an index (per-protocol arrays).
+enum class Proto : uint8_t { Tcp = 0, Udp = 1 };
+constexpr size_t kProtos = 2;
+constexpr uint8_t ip_protocol(Proto p) { return p == Proto::Udp ? 17 /* IPPROTO_UDP */ : 6 /* IPPROTO_TCP */; }
+constexpr const char* proto_name(Proto p) { return p == Proto::Udp ? "udp" : "tcp"; }
 
 // Network to host order (ports in inet_diag_sockid are big-endian).
 inline uint16_t net16(uint16_t v) {
@@ -21,8 +28,9 @@ struct SockRecord {
     // exact id, and a wildcard cookie could hit the listener instead.
     inet_diag_sockid id{};
     uint8_t family = 0;        // AF_INET or AF_INET6 (the socket's family)
-    uint8_t state = 0;         // TCP_* state
-    bool has_info = false;     // tcp_info attribute present
+    uint8_t state = 0;         // TCP_* state (UDP: 1 connected, 7 unconnected)
+    bool has_info : 1 = false; // tcp_info attribute present
+    bool udp : 1 = false;      // a UDP socket (else TCP)
     // Which --mark (low 4 bits) and --cgroup (high 4 bits) matched, as
     // index + 1 into the selection's lists (0: none asked), for the report.
     uint8_t owner_ix = 0;
@@ -32,6 +40,7 @@ struct SockRecord {
     // (tcpi_rtt is read only for the verbose log: decode_sock hands it out
     // beside the record, which is kept per matched connection.)
 
+    Proto proto() const { return udp ? Proto::Udp : Proto::Tcp; }
     uint16_t sport() const { return net16(id.idiag_sport); }
     uint16_t dport() const { return net16(id.idiag_dport); }
 

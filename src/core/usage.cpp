@@ -5,14 +5,18 @@ namespace tc {
 
 namespace {
 constexpr char kUsage[] = R"HELP(Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR | OWNER
-Destroy TCP connections selected by port, address, state and owner, optionally only
-those that have received no data for a while; once, or every SEC seconds.
+Destroy TCP connections (and with -u connected UDP sockets) selected by port,
+address, state and owner, optionally only those that have received no data for
+a while; once, or every SEC seconds.
 Where the kernel has SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) the kernel resets
 them (needs CAP_NET_ADMIN); otherwise, or with --use_proc, each is reset inside
 the process that holds it, found through /proc, and that process keeps
 running (needs root). Only if that is impossible is the process killed.
 Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
 
+  -u, --udp              match connected UDP sockets (an unconnected one, such
+                         as a server's, is never destroyed); alone: UDP only
+      --tcp              match TCP connections (the default); --tcp -u: both
   -4                     match IPv4 connections, including IPv4 on dual-stack
                          IPv6 sockets (::ffff:a.b.c.d); the default
   -6                     match native IPv6 connections; -4 -6 for both
@@ -25,7 +29,8 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
       --state LIST       states to match, comma-separated: established (the
                          default), syn-sent, syn-recv, fin-wait-1, fin-wait-2,
                          time-wait, close-wait, last-ack, closing, or all (all
-                         but listening: a listening socket is never destroyed)
+                         but listening: a listening socket is never destroyed);
+                         a connected UDP socket counts as established
       --uid UID|NAME     sockets of that user (names from /etc/passwd)
       --cgroup PATH      sockets created in that cgroup v2 directory: a path
                          below the cgroup2 mount (/system.slice/nginx.service)
@@ -37,7 +42,7 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
   -t, --idle_time MS     only connections whose last received data is at
                          least MS ms old (default 0: all matching connections);
                          time-wait and syn-recv sockets carry no receive time
-                         and never count as idle
+                         and never count as idle; TCP only (not with -u)
       --last_recv_limit MS
                          only connections whose last received data is less
                          than MS ms old (default 0: no limit; must be above -t)

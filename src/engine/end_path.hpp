@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/result.hpp"
+#include "core/sock_record.hpp"
 #include "engine/transport.hpp"
 
 namespace tc {
@@ -19,11 +20,11 @@ struct PathChoice {
 };
 
 // The probe's answer -> the path.
-PathChoice path_for_probe(int probe_err);
+PathChoice path_for_probe(int probe_err, Proto p = Proto::Tcp);
 
 // Probes SOCK_DESTROY through `t` once (a run on the /proc path from the
 // start, or a dry run, never probes). An error of the transport itself is
 // returned as is (the run cannot go on without netlink anyway).
-Result<PathChoice> probe_path(DiagTransport& t);
+Result<PathChoice> probe_path(DiagTransport& t, Proto p = Proto::Tcp);
 
 }  // namespace tc

@@ -24,8 +24,9 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
 
     DumpRequest req;
     req.seq = ++seq_;
+    req.proto = scope.proto;
     req.family = scope.family;
-    req.states = sel.states;
+    req.states = sel.states_of(scope.proto);
     req.want_info = sel.needs_tcp_info();
     req.bytecode = program;
     req.sport = sel.sports.single();
@@ -63,7 +64,7 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
             }
             if (m.type != SOCK_DIAG_BY_FAMILY && m.type != TCPDIAG_GETSOCK) continue;
             SockExtras x;
-            Result<SockRecord> rec = decode_sock(m.payload, &x);
+            Result<SockRecord> rec = decode_sock(m.payload, &x, scope.proto);
             if (!rec) return rec.error();
             bool pick = selected(sel, scope, *rec) && owner_attrs_match(sel, x, rec->owner_ix);
             obs.on_candidate(*rec, x.rtt_us, pick);
@@ -73,7 +74,11 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     }
 }
 
-void count_result(PollStats& stats, const EndResult& r) {
+void count_result(PollStats& stats, const EndResult& r, Proto p) {
+    PollStats::PerProto& mine = stats.by_proto[static_cast<size_t>(p)];
+    ++mine.matched;
+    mine.ended += r.outcome == Outcome::Ended || r.outcome == Outcome::WouldEnd;
+    mine.failed += r.outcome == Outcome::Failed;
     switch (r.outcome) {
         case Outcome::Ended:
             ++stats.ended;
@@ -93,22 +98,25 @@ void count_result(PollStats& stats, const EndResult& r) {
     }
 }
 
-Status Engine::read_tables(const Selection& sel, PollObserver& obs, PollStats& stats) {
+Status Engine::read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats) {
     // One scope for both tables: IPv4 (and v4-mapped, and native IPv6 with
     // -6), or native IPv6 alone.
-    const DumpScope scope = plan_dumps(sel, true).scopes[0];
+    const DumpScope scope = sel.ipv4 ? DumpScope{AF_UNSPEC, sel.ipv6 ? V6Scope::Any : V6Scope::MappedOnly, p}
+                                     : DumpScope{AF_INET6, V6Scope::NativeOnly, p};
+    ProcNetTables& tables = *way(p).tables;
+    const size_t start = matches_.size();  // the other protocol's matches come first
     for (bool v6 : {false, true}) {
         if (!v6 && !sel.ipv4) continue;  // -6 alone: IPv4 sockets never match
-        if (Status s = tables_->open(v6); !s) return s;
+        if (Status s = tables.open(p, v6); !s) return s;
         LineSplitter lines;
         bool full = false;
         auto take = [&](std::string_view line) {
             SockRecord r;
-            if (!full && parse_procnet_line(line, v6, r) && matches_filter(sel, scope, r))
+            if (!full && parse_procnet_line(line, v6, r, p) && matches_filter(sel, scope, r))
                 full = !matches_.push_back(r);
         };
         while (true) {
-            Result<size_t> got = tables_->read(rx_);
+            Result<size_t> got = tables.read(rx_);
             if (!got) return got.error();
             if (*got == 0) break;
             lines.feed(std::span<const uint8_t>(rx_.data(), *got), take);
@@ -116,8 +124,9 @@ Status Engine::read_tables(const Selection& sel, PollObserver& obs, PollStats& s
         lines.finish(take);
         if (full) return make_error(ENOMEM, "too many matching connections");
     }
-    std::span<SockRecord> found(matches_.data(), matches_.size());
-    if (sel.needs_tcp_info()) stats.no_tcp_info = idle_->read_idle(found, stats.no_tcp_info_err);
+    std::span<SockRecord> found(matches_.data() + start, matches_.size() - start);
+    // (UDP has no tcp_info: the options refuse idle rules with -u.)
+    if (sel.needs_tcp_info() && p == Proto::Tcp) stats.no_tcp_info = idle_->read_idle(found, stats.no_tcp_info_err);
     size_t kept = 0;
     const SockExtras none;  // the tables carry no mark and no cgroup
     for (SockRecord& r : found) {
@@ -125,7 +134,7 @@ Status Engine::read_tables(const Selection& sel, PollObserver& obs, PollStats& s
         obs.on_candidate(r, 0, pick);
         if (pick) found[kept++] = r;
     }
-    (void)matches_.resize(kept);  // shrinking: cannot fail
+    (void)matches_.resize(start + kept);  // shrinking: cannot fail
     return {};
 }
 
@@ -144,12 +153,17 @@ Status Engine::keep_selected_processes(const Selection& sel) {
     return {};
 }
 
-Status Engine::dump_all(const Selection& sel, PollObserver& obs, PollStats& stats) {
+Status Engine::dump_protocol(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats) {
     DumpPlan plan = plan_dumps(sel, single_walk_);
+    bool first = true;  // no dump of `p` has worked yet
     for (size_t i = 0; i < plan.count; ++i) {
         const DumpScope& scope = plan.scopes[i];
+        if (scope.proto != p) continue;
         Status s = dump_scope(sel, scope, obs);
-        if (s) continue;
+        if (s) {
+            first = false;
+            continue;
+        }
         if (s.error().kind != ErrorKind::Refused) return s;
         // Refused before it returned a socket: this dump is tried again
         // another way; the dumps before it stand.
@@ -165,21 +179,43 @@ Status Engine::dump_all(const Selection& sel, PollObserver& obs, PollStats& stat
         if (scope.family == AF_UNSPEC &&
             (err == EINVAL || err == EOPNOTSUPP || err == ENOENT || err == EPROTONOSUPPORT)) {
             // A kernel without the compat request (the single walk is always
-            // a plan's only dump): one dump per family from now on.
+            // TCP's only dump): one dump per family from now on.
             single_walk_ = false;
             plan = plan_dumps(sel, false);
             i = static_cast<size_t>(-1);
             continue;
         }
-        if (err == ENOENT && fallback_tables_ && i == 0) {
-            // No inet_diag handler for TCP at all (the module cannot be loaded).
-            use_proc_net(*fallback_tables_, *fallback_idle_);
-            terminator_ = fallback_terminator_;
-            fallback_tables_ = nullptr;
-            stats.switched_to_proc_net = true;
-            return read_tables(sel, obs, stats);
+        if (err == ENOENT && fallback_tables_ && first) {
+            // No inet_diag handler for this protocol at all (tcp_diag or
+            // udp_diag cannot be loaded).
+            way(p).tables = fallback_tables_;
+            way(p).terminator = fallback_terminator_;
+            stats.switched_to_proc_net |= static_cast<uint8_t>(1u << static_cast<unsigned>(p));
+            return read_tables(sel, p, obs, stats);
         }
         return s;
+    }
+    return {};
+}
+
+Status Engine::end_matches(size_t n) {
+    std::span<const SockRecord> recs(matches_.data(), n);
+    std::span<EndResult> results(results_.data(), n);
+    size_t at = 0;
+    while (at < n) {
+        Terminator* t = way(recs[at].proto()).terminator;
+        size_t end = at + 1;
+        while (end < n && way(recs[end].proto()).terminator == t) ++end;
+        Status s = t->end_connections(recs.subspan(at, end - at), results.subspan(at, end - at));
+        if (!s) {
+            // The mechanism broke: what was not tried is not ended.
+            for (size_t i = end; i < n; ++i) {
+                results[i] = EndResult{};
+                results[i].err = s.error().code;
+            }
+            return s;
+        }
+        at = end;
     }
     return {};
 }
@@ -187,7 +223,11 @@ Status Engine::dump_all(const Selection& sel, PollObserver& obs, PollStats& stat
 Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     matches_.clear();
     PollStats stats;
-    if (Status s = tables_ ? read_tables(sel, obs, stats) : dump_all(sel, obs, stats); !s) return s.error();
+    for (Proto p : {Proto::Tcp, Proto::Udp}) {
+        if (!sel.wants(p)) continue;
+        Status s = way(p).tables ? read_tables(sel, p, obs, stats) : dump_protocol(sel, p, obs, stats);
+        if (!s) return s.error();
+    }
 
     if (sel.owner.processes()) {
         if (Status s = keep_selected_processes(sel); !s) return s.error();
@@ -204,7 +244,7 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
         results[i].outcome = Outcome::Skipped;
     }
     // With nothing matched, no terminator is asked (the /proc path would walk /proc for nothing).
-    Status s = to_end == 0 ? Status{} : terminator_->end_connections(recs.first(to_end), results.first(to_end));
+    Status s = end_matches(to_end);
     for (size_t i = 0; i < recs.size(); ++i) {
         // --pid/--comm: name the process whatever way the connection ended.
         if (sel.owner.processes() && results[i].pid == 0) {
@@ -219,7 +259,7 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
             }
         }
         obs.on_result(recs[i], results[i]);
-        count_result(stats, results[i]);
+        count_result(stats, results[i], recs[i].proto());
     }
     if (!s) return s.error();
     return stats;

@@ -33,9 +33,17 @@ struct PollStats {
     size_t skipped = 0;        // over --max-kills
     size_t would_end = 0;  // --dry-run
     size_t failed = 0;
+    struct PerProto {
+        size_t matched = 0;
+        size_t ended = 0;      // (dry run: would end)
+        size_t failed = 0;
+    };
+    PerProto by_proto[kProtos];  // the totals above split by protocol
     size_t no_tcp_info = 0;    // /proc/net: candidates whose tcp_info could not be read (never idle)
     int no_tcp_info_err = 0;   // why, for the last of them (0: no holder found)
-    bool switched_to_proc_net = false;  // inet_diag refused every dump: /proc/net from now on
+    // Bit 1 << Proto: inet_diag refused every dump of that protocol, so its
+    // sockets come from /proc/net from now on (said once, by this poll).
+    uint8_t switched_to_proc_net = 0;
     int owner_ops_refused = 0;  // the kernel refused --dev/--mark/--cgroup in the filter (this errno):
                                 // from now on they are checked in user space only
 };
@@ -54,8 +62,8 @@ protected:
     ~IdleReader() = default;
 };
 
-// Adds one result to the counters.
-void count_result(PollStats& stats, const EndResult& result);
+// Adds one result of a socket of protocol `p` to the counters.
+void count_result(PollStats& stats, const EndResult& result, Proto p = Proto::Tcp);
 
 // What the engine tells the caller while it works; main logs it.
 class PollObserver {
@@ -68,48 +76,62 @@ protected:
     ~PollObserver() = default;
 };
 
+// Each protocol has its own way to find sockets (inet_diag dumps, or the
+// /proc/net tables) and to end them (a terminator): a kernel may have
+// tcp_diag but no udp_diag, or TCP's SOCK_DESTROY but not UDP's.
 class Engine {
 public:
-    Engine(DiagTransport& dump, Terminator& terminator) : dump_(dump), terminator_(&terminator) {}
-    // From now on, find sockets in the /proc/net tables instead of asking
-    // inet_diag (a kernel without NETLINK_SOCK_DIAG); `idle` reads the
-    // tcp_info the idle rules need.
+    Engine(DiagTransport& dump, Terminator& terminator) : dump_(dump) { use_terminator(terminator); }
+    // From now on, find sockets of every protocol in the /proc/net tables
+    // instead of asking inet_diag (a kernel without NETLINK_SOCK_DIAG);
+    // `idle` reads the tcp_info the idle rules need.
     void use_proc_net(ProcNetTables& tables, IdleReader& idle) {
-        tables_ = &tables;
+        for (Way& w : ways_) w.tables = &tables;
         idle_ = &idle;
     }
-    // Where the socket opens but inet_diag cannot be loaded (the kernel
-    // refuses every TCP dump with ENOENT): switch to the tables and to
-    // `proc` (the /proc path) for good; the poll that switches says so in
-    // PollStats::switched_to_proc_net.
+    // Where the socket opens but a protocol's inet_diag handler cannot be
+    // loaded (the kernel refuses its first dump with ENOENT): that protocol
+    // switches to the tables and to `proc` (the /proc path) for good; the
+    // poll that switches says so in PollStats::switched_to_proc_net.
     void fall_back_to_proc_net(ProcNetTables& tables, IdleReader& idle, Terminator& proc) {
         fallback_tables_ = &tables;
-        fallback_idle_ = &idle;
+        idle_ = &idle;
         fallback_terminator_ = &proc;
     }
-    // Ends connections with `t` from now on (the path chosen at start-up).
-    void use_terminator(Terminator& t) { terminator_ = &t; }
+    // Ends connections with `t` from now on (the path chosen at start-up),
+    // of every protocol or of one.
+    void use_terminator(Terminator& t) {
+        for (Way& w : ways_) w.terminator = &t;
+    }
+    void use_terminator(Proto p, Terminator& t) { way(p).terminator = &t; }
     // --pid/--comm: which processes hold the matched sockets (the /proc walk).
     void use_process_walk(ProcOps& ops) { procs_ = &ops; }
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);
 
 private:
-    // Every dump of the plan; a dump the kernel refuses is tried again the
-    // way the refusal allows (without the owner ops, per family, or from
-    // the /proc/net tables), noted in `stats`.
-    Status dump_all(const Selection& sel, PollObserver& obs, PollStats& stats);
+    struct Way {
+        ProcNetTables* tables = nullptr;  // set: the /proc/net tables, not inet_diag
+        Terminator* terminator = nullptr;
+    };
+    Way& way(Proto p) { return ways_[static_cast<size_t>(p)]; }
+
+    // Every dump of the plan for protocol `p`; a dump the kernel refuses is
+    // tried again the way the refusal allows (without the owner ops, per
+    // family, or from the /proc/net tables), noted in `stats`.
+    Status dump_protocol(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
     Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
-    // The /proc/net way: every line of the tables, selected in user space.
-    Status read_tables(const Selection& sel, PollObserver& obs, PollStats& stats);
+    // The /proc/net way: every line of `p`'s tables, selected in user space.
+    Status read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
     // Keeps the matches held by a process that --pid/--comm select.
     Status keep_selected_processes(const Selection& sel);
+    // Ends recs[0, n) (n: under --max-kills), each with its protocol's
+    // terminator, one call per run of records with the same one.
+    Status end_matches(size_t n);
 
     DiagTransport& dump_;
-    Terminator* terminator_;
-    ProcNetTables* tables_ = nullptr;
+    std::array<Way, kProtos> ways_{};
     IdleReader* idle_ = nullptr;
     ProcNetTables* fallback_tables_ = nullptr;
-    IdleReader* fallback_idle_ = nullptr;
     Terminator* fallback_terminator_ = nullptr;
     uint32_t seq_ = 0;
     bool single_walk_ = true;  // until the kernel refuses the legacy request

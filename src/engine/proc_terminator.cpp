@@ -154,8 +154,19 @@ EndResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> h
         EndResult r;
         r.outcome = Outcome::Ended;
         r.method = Method::Reset;
-        int e = ops_.disconnect(fd);
-        if (e == EBUSY) {
+        int e = 0;
+        if (rec.udp) {
+            // UDP (src/KERNEL.md: UDP): shutdown wakes a blocked reader
+            // (recv returns 0) and fails later sends; the disconnect then
+            // drops the peer, so the socket is no longer connected (and
+            // never selected again) and send() fails with EDESTADDRREQ.
+            r.method = Method::Shutdown;
+            e = ops_.shutdown_rdwr(fd);
+            if (e == 0) e = ops_.disconnect(fd);
+        } else {
+            e = ops_.disconnect(fd);
+        }
+        if (e == EBUSY && !rec.udp) {
             // A thread blocked on the socket makes some stable kernels refuse
             // tcp_disconnect: close it gracefully instead; the reader wakes.
             int e2 = ops_.shutdown_rdwr(fd);

@@ -7,8 +7,9 @@
 //      check the duplicate is still that connection, connect(AF_UNSPEC) on
 //      it (the kernel sends a RST and the owner gets ECONNRESET), and close
 //      the duplicate; where a blocked reader makes the kernel answer EBUSY,
-//      shutdown(SHUT_RDWR) instead (a FIN). One holder is enough: the
-//      socket is shared, so it is reset once;
+//      shutdown(SHUT_RDWR) instead (a FIN). A UDP socket gets
+//      shutdown(SHUT_RDWR) then connect(AF_UNSPEC). One holder is enough:
+//      the socket is shared, so it is ended once;
 //   3. only when no holder's fd can be reached (pidfd_getfd missing, ptrace
 //      rules or an LSM refuse) kill the holding processes: never PID 1,
 //      never ourselves. --kill_owner asks for that outright.

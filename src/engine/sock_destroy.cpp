@@ -61,11 +61,11 @@ int errno_of(const EndResult& r) {
     return r.outcome == Outcome::Vanished ? ENOENT : r.err;
 }
 
-Result<int> probe_sock_destroy(DiagTransport& t) {
+Result<int> probe_sock_destroy(DiagTransport& t, Proto p) {
     std::array<uint8_t, kDestroyRequestLen> tx{};
     std::array<uint8_t, 4096> rx{};
     constexpr uint32_t kProbeSeq = 0x7072;  // "pr": never a batch's seq (those start at 1 on another socket)
-    Result<size_t> len = encode_probe_request(kProbeSeq, tx);
+    Result<size_t> len = encode_probe_request(kProbeSeq, tx, p);
     if (!len) return len.error();
     if (Status s = t.send(std::span<const uint8_t>(tx.data(), *len)); !s) return s.error();
     return await_ack(t, rx, kProbeSeq, nullptr, nullptr);

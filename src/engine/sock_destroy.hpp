@@ -95,6 +95,6 @@ int errno_of(const EndResult& r);
 // Asks the kernel whether SOCK_DESTROY works, with a request that can touch
 // no socket. Returns the errno of the kernel's answer (0, ENOENT, ESTALE:
 // supported; EOPNOTSUPP: not configured; EINVAL: kernel before 4.5).
-Result<int> probe_sock_destroy(DiagTransport& t);
+Result<int> probe_sock_destroy(DiagTransport& t, Proto p = Proto::Tcp);
 
 }  // namespace tc

@@ -24,7 +24,8 @@ enum class Method : uint8_t {
     None,
     SockDestroy,  // the kernel reset it (SOCK_DESTROY)
     Reset,        // connect(AF_UNSPEC) on a duplicate of the owner's fd: RST
-    Shutdown,     // shutdown(SHUT_RDWR) on the duplicate: FIN (reset refused)
+    Shutdown,     // shutdown(SHUT_RDWR) on the duplicate: FIN (reset refused);
+                  // UDP: shutdown, then connect(AF_UNSPEC)
     Kill,         // the holding process was killed
 };
 

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "core/result.hpp"
+#include "core/sock_record.hpp"
 
 namespace tc {
 
@@ -29,13 +30,14 @@ protected:
     ~DiagTransport() = default;
 };
 
-// The /proc/net/tcp and /proc/net/tcp6 tables, where the kernel has no
-// NETLINK_SOCK_DIAG. The real one (sys.hpp) reads the files; tests hand
-// over text.
+// The /proc/net/tcp, tcp6, udp and udp6 tables, where the kernel has no
+// NETLINK_SOCK_DIAG (or no diag module for a protocol). The real one
+// (sys.hpp) reads the files; tests hand over text.
 class ProcNetTables {
 public:
-    // Starts reading /proc/net/tcp (v6 false) or /proc/net/tcp6 afresh.
-    virtual Status open(bool v6) = 0;
+    // Starts reading /proc/net/tcp (v6 false) or /proc/net/tcp6 (or udp,
+    // udp6) afresh.
+    virtual Status open(Proto p, bool v6) = 0;
     // The next bytes of the table opened last; 0 at its end.
     virtual Result<size_t> read(std::span<uint8_t> buf) = 0;
 

@@ -74,7 +74,7 @@ struct Cursor {
 
 }  // namespace
 
-bool parse_procnet_line(std::string_view line, bool v6, SockRecord& out) {
+bool parse_procnet_line(std::string_view line, bool v6, SockRecord& out, Proto p) {
     Cursor c{line};
     SockRecord r;
     uint32_t num, state;
@@ -97,6 +97,7 @@ bool parse_procnet_line(std::string_view line, bool v6, SockRecord& out) {
     c.skip_spaces();
     if (!c.dec(r.inode) || !c.at_space_or_end()) return false;
     r.family = v6 ? AF_INET6 : AF_INET;
+    r.udp = p == Proto::Udp;
     r.state = static_cast<uint8_t>(state);
     r.id.idiag_cookie[0] = r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
     out = r;

@@ -1,4 +1,4 @@
-// The /proc/net/tcp and /proc/net/tcp6 tables, for kernels without
+// The /proc/net/tcp, tcp6, udp and udp6 tables (the same columns), for kernels without
 // NETLINK_SOCK_DIAG (src/KERNEL.md, Without inet_diag). Pure: no syscalls,
 // no allocation.
 //
@@ -8,7 +8,8 @@
 // Addresses are hex words of 8 digits (one for IPv4, four for IPv6), each
 // the 32-bit word as it lies in memory printed as a number in the CPU's
 // byte order; ports are 4 hex digits in host order; the state is hex (the
-// TCP_* number); uid and inode are decimal.
+// TCP_* number; UDP: 01 connected, 07 unconnected); uid and inode are
+// decimal.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,7 @@ namespace tc {
 // One table line into a record (no cookie: the wildcard; no tcp_info).
 // False for the header line and for any line that is not exactly this
 // shape: never guessed.
-bool parse_procnet_line(std::string_view line, bool v6, SockRecord& out);
+bool parse_procnet_line(std::string_view line, bool v6, SockRecord& out, Proto p = Proto::Tcp);
 
 // Cuts a table read in chunks into lines without copying whole lines
 // around: a line split between chunks is carried (up to kMaxLine bytes; a

@@ -67,6 +67,7 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndR
         comm[k] = '\0';
         j.str("comm", comm);
     }
+    j.str("protocol", proto_name(rec.proto()));
     j.str("family", rec.family == AF_INET ? "ipv4" : "ipv6");
     j.str("state", tcp_state_name(rec.state));
     char addr[48];
@@ -101,19 +102,28 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndR
     return j.used();
 }
 
-size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns) {
+size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns,
+                           bool per_proto) {
     Json j(out, n);
     j.add("{\"type\":\"summary\"");
     if (netns) j.str("netns", netns);
     j.add(",\"dry_run\":%s,\"matched\":%zu", dry_run ? "true" : "false", s.matched);
     if (dry_run) {
-        j.add(",\"would_destroy\":%zu,\"skipped\":%zu}", s.would_end, s.skipped);
-        return j.used();
+        j.add(",\"would_destroy\":%zu,\"skipped\":%zu", s.would_end, s.skipped);
+    } else {
+        j.add(",\"destroyed\":%zu,\"sock_destroy\":%zu,\"reset\":%zu,\"shutdown\":%zu,\"killed\":%zu", s.ended,
+              s.sock_destroy, s.reset, s.shutdown, s.killed);
+        j.add(",\"no_owner\":%zu,\"vanished\":%zu,\"skipped\":%zu,\"failed\":%zu", s.no_owner, s.vanished,
+              s.skipped, s.failed);
     }
-    j.add(",\"destroyed\":%zu,\"sock_destroy\":%zu,\"reset\":%zu,\"shutdown\":%zu,\"killed\":%zu", s.ended,
-          s.sock_destroy, s.reset, s.shutdown, s.killed);
-    j.add(",\"no_owner\":%zu,\"vanished\":%zu,\"skipped\":%zu,\"failed\":%zu}", s.no_owner, s.vanished, s.skipped,
-          s.failed);
+    // --tcp --udp: the totals split by protocol.
+    for (Proto p : {Proto::Tcp, Proto::Udp}) {
+        if (!per_proto) break;
+        const PollStats::PerProto& c = s.by_proto[static_cast<size_t>(p)];
+        j.add(",\"%s\":{\"matched\":%zu,\"%s\":%zu,\"failed\":%zu}", proto_name(p), c.matched,
+              dry_run ? "would_destroy" : "destroyed", c.ended, c.failed);
+    }
+    j.add("}");
     return j.used();
 }
 

@@ -32,6 +32,8 @@ void json_escape(char* out, size_t n, const char* in);
 // `netns` (may be nullptr) names the network namespace, for --netns/--all-netns.
 size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
                           const char* netns = nullptr, const OwnerSel* owner = nullptr);
-size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns = nullptr);
+// `per_proto` (--tcp --udp): the counts of each protocol too.
+size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns = nullptr,
+                           bool per_proto = false);
 
 }  // namespace tc

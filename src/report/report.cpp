@@ -106,6 +106,9 @@ struct Endpoints {
     char last_recv[16];
 };
 
+// TCP is the default and goes unsaid; a UDP socket's line says so.
+const char* proto_field(const SockRecord& rec) { return rec.udp ? " proto=udp" : ""; }
+
 void fill(Endpoints& e, const SockRecord& rec) {
     format_endpoint(e.local, sizeof e.local, rec.family, rec.id.idiag_src, rec.sport());
     format_endpoint(e.remote, sizeof e.remote, rec.family, rec.id.idiag_dst, rec.dport());
@@ -133,8 +136,8 @@ void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& 
     Endpoints e;
     fill(e, rec);
     Appender b(out, n);
-    b.add("%s %s -> %s state=%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome), e.local, e.remote,
-          tcp_state_log_name(rec.state), e.last_recv, rec.uid, rec.inode);
+    b.add("%s %s -> %s state=%s%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome), e.local, e.remote,
+          tcp_state_log_name(rec.state), proto_field(rec), e.last_recv, rec.uid, rec.inode);
     const OwnerMatch m = owner_match(owner, rec);
     if (m.mark.mask) b.add(" mark=0x%x/0x%x", m.mark.value, m.mark.mask);
     if (m.cgroup) b.add(" cgroup=%s", m.cgroup);
@@ -147,7 +150,7 @@ void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& 
     }
     if (res.outcome == Outcome::Ended) {
         if (res.method == Method::Kill && res.procs > 1) b.add(" (+%u more)", res.procs - 1u);
-        if (res.method == Method::Shutdown) b.add(" (reset refused: %s)", error_text(res.err));
+        if (res.method == Method::Shutdown && res.err) b.add(" (reset refused: %s)", error_text(res.err));
         if (res.method == Method::Kill && res.err) b.add(" (reset impossible: %s)", error_text(res.err));
         if (res.method == Method::Kill && !res.err) b.add(" (--kill_owner)");
     }
@@ -162,7 +165,8 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
     Appender b(out, n);
     char name[16];
     printable_comm(comm, name);
-    b.add("killed pid %d (%s): it holds %s -> %s inode=%u", pid, name, e.local, e.remote, rec.inode);
+    b.add("killed pid %d (%s): it holds %s -> %s%s inode=%u", pid, name, e.local, e.remote, proto_field(rec),
+          rec.inode);
     if (why)
         b.add(", and resetting the connection inside it is not possible: %s", error_text(why));
     else
@@ -174,9 +178,9 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
     fill(e, rec);
     char rtt[16] = "-";
     if (rec.has_info) fmt(rtt, sizeof rtt, "%u", rtt_us);
-    fmt(out, n, "candidate %s -> %s state=%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s",
-                  e.local, e.remote, tcp_state_log_name(rec.state), rtt, e.last_recv, rec.uid, rec.inode,
-                  selected ? "yes" : "no");
+    fmt(out, n, "candidate %s -> %s state=%s%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s", e.local,
+        e.remote, tcp_state_log_name(rec.state), proto_field(rec), rtt, e.last_recv, rec.uid, rec.inode,
+        selected ? "yes" : "no");
 }
 
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {

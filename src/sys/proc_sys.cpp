@@ -162,13 +162,17 @@ void ProcSys::comm(int32_t pid, char (&out)[16]) {
 
 int32_t ProcSys::self_pid() { return static_cast<int32_t>(getpid()); }
 
-Status ProcNetFiles::open(bool v6) {
-    const int fd = open_at(AT_FDCWD, v6 ? "/proc/net/tcp6" : "/proc/net/tcp", O_RDONLY | O_CLOEXEC);
+Status ProcNetFiles::open(Proto p, bool v6) {
+    static const char* const kPaths[2][2] = {{"/proc/net/tcp", "/proc/net/tcp6"}, {"/proc/net/udp", "/proc/net/udp6"}};
+    static const char* const kFails[2][2] = {{"cannot open /proc/net/tcp", "cannot open /proc/net/tcp6"},
+                                             {"cannot open /proc/net/udp", "cannot open /proc/net/udp6"}};
+    const size_t i = static_cast<size_t>(p);
+    const int fd = open_at(AT_FDCWD, kPaths[i][v6], O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fd_.reset();
-        // A kernel without IPv6 has no tcp6 table: nothing to find there.
+        // A kernel without IPv6 has no tcp6 (udp6) table: nothing to find there.
         if (v6 && errno == ENOENT) return {};
-        return make_error(errno, v6 ? "cannot open /proc/net/tcp6" : "cannot open /proc/net/tcp");
+        return make_error(errno, kFails[i][v6]);
     }
     fd_ = Fd(fd);
     return {};

@@ -40,7 +40,7 @@ private:
 // /proc/net/tcp and /proc/net/tcp6 of the network namespace we are in.
 class ProcNetFiles final : public ProcNetTables {
 public:
-    Status open(bool v6) override;
+    Status open(Proto p, bool v6) override;
     Result<size_t> read(std::span<uint8_t> buf) override;
 
 private:

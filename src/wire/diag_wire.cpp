@@ -10,7 +10,6 @@
 namespace tc {
 namespace {
 
-constexpr uint8_t kIpprotoTcp = 6;
 // tcp_info grows across kernel versions; we read up to tcpi_rtt.
 constexpr size_t kInfoNeeded = offsetof(tcp_info, tcpi_rtt) + sizeof(uint32_t);
 static_assert(offsetof(tcp_info, tcpi_last_data_recv) < kInfoNeeded);
@@ -35,7 +34,9 @@ Result<size_t> finish(ByteWriter& w) {
 
 Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> out) {
     ByteWriter w(out);
-    const uint8_t ext = req.want_info ? 1u << (INET_DIAG_INFO - 1) : 0;
+    const uint8_t ext = req.want_info && req.proto == Proto::Tcp ? 1u << (INET_DIAG_INFO - 1) : 0;
+    if (req.family == AF_UNSPEC && req.proto != Proto::Tcp)
+        return make_error(EINVAL, "a dump of both families in one walk is TCP's alone");
     if (req.family == AF_UNSPEC) {
         // The compat path dumps TCP with family AF_UNSPEC: IPv4, IPv6 and
         // v4-mapped sockets in one walk of the table.
@@ -51,7 +52,7 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
         put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
         inet_diag_req_v2 r{};
         r.sdiag_family = req.family;
-        r.sdiag_protocol = kIpprotoTcp;
+        r.sdiag_protocol = ip_protocol(req.proto);
         r.idiag_states = req.states;
         r.idiag_ext = ext;
         r.id.idiag_sport = net16(req.sport);
@@ -71,13 +72,13 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
 namespace {
 
 // One request about one socket, acked: | nlmsghdr | inet_diag_req_v2 |.
-Result<size_t> encode_one(uint16_t type, uint32_t seq, uint8_t family, uint32_t states, const inet_diag_sockid& id,
-                          std::span<uint8_t> out) {
+Result<size_t> encode_one(uint16_t type, uint32_t seq, Proto p, uint8_t family, uint32_t states,
+                          const inet_diag_sockid& id, std::span<uint8_t> out) {
     ByteWriter w(out);
     put_header(w, type, NLM_F_REQUEST | NLM_F_ACK, seq);
     inet_diag_req_v2 r{};
     r.sdiag_family = family;
-    r.sdiag_protocol = kIpprotoTcp;
+    r.sdiag_protocol = ip_protocol(p);
     r.idiag_states = states;
     r.id = id;
     w.put(&r, sizeof r);
@@ -88,21 +89,21 @@ Result<size_t> encode_one(uint16_t type, uint32_t seq, uint8_t family, uint32_t 
 
 Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out) {
     if (rec.cookie_is_wildcard()) return make_error(EINVAL, "refusing to destroy without a socket cookie");
-    return encode_one(SOCK_DESTROY, seq, rec.family, rec.state < 32 ? 1u << rec.state : 0, rec.id, out);
+    return encode_one(SOCK_DESTROY, seq, rec.proto(), rec.family, rec.state < 32 ? 1u << rec.state : 0, rec.id, out);
 }
 
-Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out) {
+Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out, Proto p) {
     inet_diag_sockid none{};  // zero addresses, ports and cookie
-    return encode_one(SOCK_DESTROY, seq, AF_INET, 1u << 1 /* ESTABLISHED */, none, out);
+    return encode_one(SOCK_DESTROY, seq, p, AF_INET, 1u << 1 /* ESTABLISHED */, none, out);
 }
 
 Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out) {
     if (rec.cookie_is_wildcard()) return make_error(EINVAL, "refusing a lookup without a socket cookie");
     // An exact lookup ignores states; every TCP state up to CLOSING.
-    return encode_one(SOCK_DIAG_BY_FAMILY, seq, rec.family, 0xfff, rec.id, out);
+    return encode_one(SOCK_DIAG_BY_FAMILY, seq, rec.proto(), rec.family, 0xfff, rec.id, out);
 }
 
-Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras) {
+Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras, Proto p) {
     SockExtras scratch;
     SockExtras& x = extras ? *extras : scratch;
     x = SockExtras{};
@@ -115,6 +116,7 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* ext
     rec.state = m.idiag_state;
     rec.uid = m.idiag_uid;
     rec.inode = m.idiag_inode;
+    rec.udp = p == Proto::Udp;
 
     NlAttrIter it(payload.subspan(align4(sizeof m) <= payload.size() ? align4(sizeof m) : payload.size()));
     NlAttr a;
@@ -128,7 +130,7 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* ext
             std::memcpy(&x.cgroup, a.data.data(), sizeof x.cgroup);
             x.has_cgroup = true;
         }
-        if (a.type != INET_DIAG_INFO) continue;
+        if (a.type != INET_DIAG_INFO || rec.udp) continue;
         // The kernel's tcp_info may be shorter or longer than ours.
         tcp_info info{};
         std::memcpy(&info, a.data.data(), n < sizeof info ? n : sizeof info);

@@ -27,9 +27,10 @@ constexpr size_t kDestroyRequestLen = 16 + sizeof(inet_diag_req_v2);
 
 struct DumpRequest {
     uint32_t seq = 0;
-    uint8_t family = 0;        // AF_UNSPEC: one walk for both families (TCPDIAG_GETSOCK)
+    Proto proto = Proto::Tcp;
+    uint8_t family = 0;        // AF_UNSPEC: one walk for both families (TCPDIAG_GETSOCK, TCP only)
     uint32_t states = 0;       // 1 << TCP_*; always explicit (src/KERNEL.md: The dump)
-    bool want_info = false;    // attach tcp_info (INET_DIAG_INFO)
+    bool want_info = false;    // attach tcp_info (INET_DIAG_INFO; TCP only)
     // An exact local / remote port (0: any). The kernel compares these with
     // each socket before it runs the filter, which costs it a few more
     // cache lines per socket (src/KERNEL.md: The dump): a quiet poll for one port
@@ -41,24 +42,28 @@ struct DumpRequest {
 
 Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> out);
 
-// SOCK_DESTROY for one socket; the id (cookie included) comes from the dump.
+// SOCK_DESTROY for one socket of its protocol; the id (cookie included)
+// comes from the dump.
 Result<size_t> encode_destroy_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out);
 
-// The support probe (src/KERNEL.md: SOCK_DESTROY): SOCK_DESTROY for a tuple that
-// cannot exist (all zero, ports 0) with an all-zero cookie, which no socket
-// has. ENOENT = supported, EOPNOTSUPP = not configured, EINVAL = before 4.5.
-Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out);
+// The support probe (src/KERNEL.md: SOCK_DESTROY): SOCK_DESTROY of protocol
+// `p` for a tuple that cannot exist (all zero, ports 0) with an all-zero
+// cookie, which no socket has. ENOENT = supported (or, for UDP, no udp_diag:
+// the dump tells), EOPNOTSUPP = not configured or (UDP) before 4.9,
+// EINVAL = before 4.5.
+Result<size_t> encode_probe_request(uint32_t seq, std::span<uint8_t> out, Proto p = Proto::Tcp);
 
 // An exact lookup of one socket by id and cookie (SOCK_DIAG_BY_FAMILY
 // without NLM_F_DUMP, with NLM_F_ACK): the kernel answers with its current
 // inet_diag_msg and an ack, or only an error ack (ENOENT: gone).
 Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::span<uint8_t> out);
 
-// Decodes the payload of one SOCK_DIAG_BY_FAMILY reply. Short payloads and
-// malformed attributes are errors; a tcp_info shorter than the fields we
-// read leaves has_info false.
+// Decodes the payload of one SOCK_DIAG_BY_FAMILY reply to a dump of
+// protocol `p` (the reply does not say). Short payloads and malformed
+// attributes are errors; a tcp_info shorter than the fields we read leaves
+// has_info false; UDP sockets have none.
 // `extras` (may be null) receives tcpi_rtt and the mark and cgroup id where
 // the reply has them (an attribute too short for its value is ignored).
-Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras = nullptr);
+Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras = nullptr, Proto p = Proto::Tcp);
 
 }  // namespace tc

@@ -4,10 +4,11 @@
 // picks what reads them:
 //   0  the message and attribute iterators: every message and attribute
 //      they hand out lies inside its datagram;
-//      a reply that decodes re-encodes into a destroy request for the same
-//      tuple and cookie;
-//   1  a dump, read by the engine: nothing outside the selection reaches the
-//      terminator, and the poll ends (no hang) whatever the datagrams say;
+//      a reply that decodes (as TCP and as UDP) re-encodes into a destroy
+//      request of its protocol for the same tuple and cookie;
+//   1  a dump, read by the engine (TCP, UDP or both): nothing outside the
+//      selection reaches the terminator (never an unconnected UDP socket),
+//      and the poll ends (no hang) whatever the datagrams say;
 //   2  the acks of a destroy batch: every connection gets one defined
 //      outcome, and the terminator sends no more than one batch plus one
 //      lookup per connection.
@@ -93,19 +94,24 @@ void walk(std::span<const uint8_t> dgram) {
             NlAttr a;
             while (ai.next(a)) CHECK_OR_DIE(inside(a.data, m.payload));
         }
-        Result<SockRecord> rec = decode_sock(m.payload);
-        if (!rec) continue;
-        uint8_t req[kDestroyRequestLen];
-        Result<size_t> n = encode_destroy_request(1, *rec, req);
-        if (!n) continue;  // a wildcard cookie is refused, never sent
-        CHECK_OR_DIE(*n == kDestroyRequestLen);
-        inet_diag_req_v2 r;
-        std::memcpy(&r, req + sizeof(nlmsghdr), sizeof r);
-        CHECK_OR_DIE(r.sdiag_family == rec->family);
-        CHECK_OR_DIE(std::memcmp(&r.id, &rec->id, sizeof r.id) == 0);
-        inet_diag_msg msg;
-        std::memcpy(&msg, m.payload.data(), sizeof msg);
-        CHECK_OR_DIE(std::memcmp(&r.id, &msg.id, sizeof r.id) == 0);  // the tuple and cookie the kernel sent
+        for (Proto p : {Proto::Tcp, Proto::Udp}) {
+            Result<SockRecord> rec = decode_sock(m.payload, nullptr, p);
+            if (!rec) continue;
+            CHECK_OR_DIE(rec->proto() == p);
+            CHECK_OR_DIE(p == Proto::Tcp || !rec->has_info);  // UDP has no tcp_info
+            uint8_t req[kDestroyRequestLen];
+            Result<size_t> n = encode_destroy_request(1, *rec, req);
+            if (!n) continue;  // a wildcard cookie is refused, never sent
+            CHECK_OR_DIE(*n == kDestroyRequestLen);
+            inet_diag_req_v2 r;
+            std::memcpy(&r, req + sizeof(nlmsghdr), sizeof r);
+            CHECK_OR_DIE(r.sdiag_family == rec->family);
+            CHECK_OR_DIE(r.sdiag_protocol == ip_protocol(p));
+            CHECK_OR_DIE(std::memcmp(&r.id, &rec->id, sizeof r.id) == 0);
+            inet_diag_msg msg;
+            std::memcpy(&msg, m.payload.data(), sizeof msg);
+            CHECK_OR_DIE(std::memcmp(&r.id, &msg.id, sizeof r.id) == 0);  // the tuple and cookie the kernel sent
+        }
     }
 }
 
@@ -119,6 +125,7 @@ struct CheckingTerminator final : Terminator {
             plan = plan_dumps(*sel, false);
             for (size_t s = 0; s < plan.count; ++s) in_some_scope |= selected(*sel, plan.scopes[s], recs[i]);
             CHECK_OR_DIE(in_some_scope);
+            CHECK_OR_DIE(!recs[i].udp || recs[i].state == 1);  // a connected UDP socket only
             out[i] = result_from_errno(0);
         }
         return {};
@@ -136,7 +143,11 @@ void dump(const uint8_t* data, size_t size) {
     Selection sel;
     (void)parse_ports("22,7000-7099", sel.sports);
     sel.ipv6 = data[0] & 1;
-    sel.idle_min_ms = data[0] & 2 ? 1000 : 0;
+    // UDP (bit 4; bit 8: TCP too) has no idle rules.
+    sel.udp = data[0] & 4;
+    sel.tcp = !sel.udp || (data[0] & 8);
+    sel.idle_min_ms = data[0] & 2 && !sel.udp ? 1000 : 0;
+    if (sel.udp && (data[0] & 16)) sel.states = 0xfff & ~(1u << 10);  // --tcp -u --state all
     ScriptTransport t;
     t.dgrams = split(data + 1, size - 1);
     CheckingTerminator term;
@@ -144,7 +155,7 @@ void dump(const uint8_t* data, size_t size) {
     Engine engine(t, term);
     NullObserver obs;
     (void)engine.poll(sel, obs);
-    CHECK_OR_DIE(t.sends <= 4);  // one walk, or its refusal and one per family
+    CHECK_OR_DIE(t.sends <= 6);  // TCP: one walk, or its refusal and one per family; UDP: one per family
 }
 
 void acks(const uint8_t* data, size_t size) {

@@ -162,12 +162,13 @@ void number(std::string_view text, uint64_t max) {
     if (ok) CHECK_OR_DIE(v == std::stoull(sig));
 }
 
-// /proc/net/tcp{,6} text: the records parsed from the whole text and from
+// /proc/net/tcp{,6} and udp{,6} text: the records parsed from the whole text and from
 // the same text fed in chunks of any size are the same, and each record is
 // well formed.
 void procnet(const uint8_t* data, size_t size) {
     if (size < 2) return;
     const bool v6 = data[0] & 1;
+    const Proto p = data[0] & 2 ? Proto::Udp : Proto::Tcp;
     const size_t chunk = 1 + data[1] % 64;
     std::span<const uint8_t> text(data + 2, size - 2);
     auto parse_all = [&](size_t step) {
@@ -176,8 +177,9 @@ void procnet(const uint8_t* data, size_t size) {
         auto take = [&](std::string_view line) {
             CHECK_OR_DIE(line.size() <= text.size());
             SockRecord r;
-            if (!parse_procnet_line(line, v6, r)) return;
+            if (!parse_procnet_line(line, v6, r, p)) return;
             CHECK_OR_DIE(r.family == (v6 ? AF_INET6 : AF_INET));
+            CHECK_OR_DIE(r.proto() == p);
             CHECK_OR_DIE(r.state >= 1 && r.state <= 12);
             CHECK_OR_DIE(r.cookie_is_wildcard() && !r.has_info);
             out.push_back(r);

@@ -5,10 +5,14 @@
 
 #include <array>
 #include <cstring>
+#include <map>
+#include <set>
 #include <vector>
 
+#include "core/ports.hpp"
 #include "wire/bytecode.hpp"
 #include "wire/diag_wire.hpp"
+#include "wire/netlink.hpp"
 #include "helpers.hpp"
 
 using namespace tc;
@@ -256,4 +260,135 @@ TEST_CASE("decode: the mark and cgroup id attributes", "[diag_wire][owner]") {
     REQUIRE(decode_sock(reply(in, -1), &x).ok());
     CHECK_FALSE(x.has_mark);
     CHECK_FALSE(x.has_cgroup);
+}
+
+namespace {
+
+struct Datagram {
+    size_t len;
+    std::vector<uint8_t> bytes;
+};
+
+// A real UDP dump, captured in a private namespace (see the file's head).
+const Datagram kUdpDump[] = {
+#include "udp_dump_golden.inc"
+};
+
+}  // namespace
+
+TEST_CASE("UDP dump request golden bytes: protocol 17, per family, no tcp_info", "[diag_wire][udp]") {
+    DumpRequest req;
+    req.seq = 3;
+    req.proto = Proto::Udp;
+    req.family = AF_INET6;
+    req.states = 1u << 1;
+    req.want_info = true;  // ignored: UDP has none
+    req.dport = 53;
+    std::array<uint8_t, 128> out{};
+    Result<size_t> n = encode_dump_request(req, out);
+    REQUIRE(n.ok());
+    std::vector<uint8_t> golden = {
+        // nlmsghdr: len 72, type SOCK_DIAG_BY_FAMILY (20), flags REQUEST|DUMP, seq 3
+        72, 0, 0, 0,  20, 0,  0x01, 0x03,  3, 0, 0, 0,  0, 0, 0, 0,
+        // inet_diag_req_v2: AF_INET6, IPPROTO_UDP, no extensions, pad, states 1 << 1 (connected)
+        10, 17, 0, 0,  2, 0, 0, 0,
+        // inet_diag_sockid: sport 0, dport 53 (big-endian), the rest zero
+        0, 0, 0, 53,
+    };
+    golden.insert(golden.end(), 44, 0);
+    REQUIRE(*n == golden.size());
+    CHECK(std::vector<uint8_t>(out.begin(), out.begin() + static_cast<long>(*n)) == golden);
+    // The one walk over both families is TCP's alone.
+    req.family = AF_UNSPEC;
+    CHECK_FALSE(encode_dump_request(req, out).ok());
+}
+
+TEST_CASE("UDP destroy, lookup and probe requests carry IPPROTO_UDP", "[diag_wire][udp]") {
+    SockRecord r = testutil::rec("127.0.0.1", 40001, "127.0.0.1", 5353);
+    r.udp = true;
+    std::array<uint8_t, kDestroyRequestLen> out{};
+    inet_diag_req_v2 req;
+    REQUIRE(encode_destroy_request(1, r, out).ok());
+    std::memcpy(&req, out.data() + sizeof(nlmsghdr), sizeof req);
+    CHECK(req.sdiag_protocol == IPPROTO_UDP);
+    CHECK(std::memcmp(&req.id, &r.id, sizeof req.id) == 0);
+    REQUIRE(encode_lookup_request(2, r, out).ok());
+    std::memcpy(&req, out.data() + sizeof(nlmsghdr), sizeof req);
+    CHECK(req.sdiag_protocol == IPPROTO_UDP);
+    REQUIRE(encode_probe_request(3, out, Proto::Udp).ok());
+    std::memcpy(&req, out.data() + sizeof(nlmsghdr), sizeof req);
+    CHECK(req.sdiag_protocol == IPPROTO_UDP);
+    REQUIRE(encode_probe_request(3, out).ok());
+    std::memcpy(&req, out.data() + sizeof(nlmsghdr), sizeof req);
+    CHECK(req.sdiag_protocol == IPPROTO_TCP);
+    r.udp = false;
+    REQUIRE(encode_destroy_request(1, r, out).ok());
+    std::memcpy(&req, out.data() + sizeof(nlmsghdr), sizeof req);
+    CHECK(req.sdiag_protocol == IPPROTO_TCP);
+}
+
+TEST_CASE("a captured UDP dump decodes; only the connected sockets are selected", "[diag_wire][udp]") {
+    std::vector<SockRecord> recs;
+    std::vector<uint32_t> seqs;
+    size_t done = 0;
+    for (const Datagram& d : kUdpDump) {
+        REQUIRE(d.len == d.bytes.size());
+        NlMsgIter it(std::span<const uint8_t>(d.bytes.data(), d.bytes.size()));
+        NlMsg m;
+        while (it.next(m)) {
+            if (m.type == NLMSG_DONE) ++done;
+            if (m.type != SOCK_DIAG_BY_FAMILY) continue;
+            Result<SockRecord> r = decode_sock(m.payload, nullptr, Proto::Udp);
+            REQUIRE(r.ok());
+            recs.push_back(*r);
+            seqs.push_back(m.seq);
+        }
+        CHECK_FALSE(it.malformed());
+    }
+    CHECK(done == 2);
+    // AF_INET: the server on 5353 and the client from 40001; AF_INET6: the
+    // dual-stack server on 5354 and the clients from 40002 and 40003.
+    std::map<uint16_t, SockRecord> by_port;
+    for (const SockRecord& r : recs) by_port[r.sport()] = r;
+    REQUIRE(recs.size() == 5);
+    REQUIRE(by_port.size() == 5);
+    CHECK(by_port[5353].state == 7);
+    CHECK(by_port[5353].family == AF_INET);
+    CHECK(by_port[5354].state == 7);
+    CHECK(by_port[5354].family == AF_INET6);
+    CHECK(by_port[40001].state == 1);
+    CHECK(by_port[40001].dport() == 5353);
+    CHECK(by_port[40002].state == 1);
+    CHECK_FALSE(by_port[40002].v4_mapped());
+    CHECK(by_port[40003].state == 1);
+    CHECK(by_port[40003].v4_mapped());
+    CHECK(by_port[40003].dport() == 5354);
+    for (const SockRecord& r : recs) {
+        CHECK(r.udp);
+        CHECK_FALSE(r.has_info);
+        CHECK_FALSE(r.cookie_is_wildcard());
+        CHECK(r.inode != 0);
+    }
+    // -u -d 5353-5354 -4 -6 selects the three clients, never a server.
+    Selection sel;
+    sel.tcp = false;
+    sel.udp = true;
+    sel.ipv6 = true;
+    REQUIRE(parse_ports("5353-5354", sel.dports).ok());
+    std::set<uint16_t> picked;
+    const DumpPlan plan = plan_dumps(sel);
+    for (const SockRecord& r : recs)
+        for (size_t s = 0; s < plan.count; ++s)
+            if (selected(sel, plan.scopes[s], r)) picked.insert(r.sport());
+    CHECK(picked == std::set<uint16_t>{40001, 40002, 40003});
+    // Even by their own ports and --state all with --tcp, the servers stay.
+    sel.tcp = true;
+    sel.states = 0xfff & ~(1u << 10);
+    sel.dports = PortSet{};
+    REQUIRE(parse_ports("5353-5354", sel.sports).ok());
+    picked.clear();
+    for (const SockRecord& r : recs)
+        for (size_t s = 0; s < plan_dumps(sel).count; ++s)
+            if (selected(sel, plan_dumps(sel).scopes[s], r)) picked.insert(r.sport());
+    CHECK(picked.empty());
 }

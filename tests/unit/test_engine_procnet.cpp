@@ -21,14 +21,16 @@ namespace {
 
 // /proc/net tables as text, handed out in small chunks.
 struct FakeTables final : ProcNetTables {
-    std::string tcp, tcp6;
+    std::string tcp, tcp6, udp, udp6;
     std::vector<bool> opened;  // v6 flag of each open()
+    std::vector<Proto> protos; // protocol of each open()
     int fail_read = 0;
     std::string* cur = nullptr;
     size_t at = 0;
-    Status open(bool v6) override {
+    Status open(Proto p, bool v6) override {
         opened.push_back(v6);
-        cur = v6 ? &tcp6 : &tcp;
+        protos.push_back(p);
+        cur = p == Proto::Udp ? (v6 ? &udp6 : &udp) : (v6 ? &tcp6 : &tcp);
         at = 0;
         return {};
     }
@@ -176,14 +178,14 @@ TEST_CASE("engine: a kernel that refuses every TCP dump (no inet_diag module) sw
     Recorder obs;
     Result<PollStats> st = engine.poll(sel_sport("7001"), obs);
     REQUIRE(st.ok());
-    CHECK(st->switched_to_proc_net);
+    CHECK(st->switched_to_proc_net == 1u << 0);  // TCP's
     CHECK(proc.ended == std::vector<uint32_t>{13});
     CHECK(destroy.sent.empty());  // never SOCK_DESTROY after the switch
     // And from then on without asking inet_diag again.
     const size_t asked = dump.t.sent.size();
     st = engine.poll(sel_sport("7001"), obs);
     REQUIRE(st.ok());
-    CHECK_FALSE(st->switched_to_proc_net);
+    CHECK(st->switched_to_proc_net == 0);
     CHECK(dump.t.sent.size() == asked);
     CHECK(proc.ended.size() == 2);
 }

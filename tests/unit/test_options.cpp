@@ -208,6 +208,15 @@ TEST_CASE("bad input is a usage error naming the value", "[options]") {
         {{"--dev", "interface-name16"}, "interface-name16"},
         {{"--cgroup", ""}, ""},
         {{"--dev", "lo", "--all-netns"}, ""},
+        {{"-u", "-d", "53", "-t", "1000"}, ""},
+        {{"-u", "-d", "53", "--last_recv_limit", "1000"}, ""},
+        {{"--tcp", "-u", "-d", "53", "-t", "1000"}, ""},
+        {{"--udp", "-d", "53", "--state", "all"}, ""},
+        {{"-u", "-d", "53", "--state", "established,syn-sent"}, ""},
+        {{"-u", "-d", "53", "--state", "close-wait"}, ""},
+        {{"--tcp", "-u", "-d", "53", "--state", "syn-sent"}, ""},
+        {{"-u"}, ""},
+        {{"-s", "22", "--udp=1"}, "--udp=1"},
         {{"--pid", "1", "--pid", "2", "--pid", "3", "--pid", "4", "--pid", "5", "--pid", "6", "--pid", "7",
           "--pid", "8", "--pid", "9"}, "9"},
     };
@@ -270,4 +279,29 @@ TEST_CASE("owner selectors: each kind alone is a selection, values accumulate", 
                         "--pid", "7", "--pid", "8"});
     CHECK(eight.sel.owner.n_pid == 8);
     CHECK_FALSE(ok({"-s", "22"}).sel.owner.any());
+}
+
+TEST_CASE("protocols: TCP by default, -u alone UDP, --tcp -u both", "[options][udp]") {
+    Options d = ok({"-d", "53"});
+    CHECK(d.sel.tcp);
+    CHECK_FALSE(d.sel.udp);
+    Options u = ok({"-u", "-d", "53"});
+    CHECK_FALSE(u.sel.tcp);
+    CHECK(u.sel.udp);
+    CHECK(u.sel.states == kUdpConnected);
+    Options l = ok({"--udp", "-d", "53"});
+    CHECK(l.sel.udp);
+    CHECK_FALSE(l.sel.tcp);
+    Options both = ok({"--tcp", "-u", "-d", "53"});
+    CHECK((both.sel.tcp && both.sel.udp));
+    Options t = ok({"--tcp", "-d", "53", "-t", "5"});
+    CHECK((t.sel.tcp && !t.sel.udp));
+    // --state established is what -u means anyway; with --tcp the list must include it.
+    CHECK(ok({"-u", "-d", "53", "--state", "established"}).sel.states == kUdpConnected);
+    Options mixed = ok({"--tcp", "-u", "-d", "53", "--state", "established,close-wait"});
+    CHECK(mixed.sel.states_of(Proto::Udp) == kUdpConnected);
+    CHECK(mixed.sel.states_of(Proto::Tcp) == ((1u << 1) | (1u << 8)));
+    // Everything else works with -u (a cluster too).
+    Options o = ok({"-u46n", "--src", "10.0.0.0/8", "--uid", "0", "--max-kills", "3", "-j"});
+    CHECK((o.sel.udp && o.sel.ipv4 && o.sel.ipv6 && o.dry_run && o.json));
 }

@@ -1,6 +1,7 @@
-// /proc/net/tcp{,6} parsing: tables captured from the kernel in a private
-// namespace (a loopback listener and connection, an IPv6 one, and IPv4 on a
-// dual-stack listener), and malformed lines.
+// /proc/net/tcp{,6} and udp{,6} parsing: tables captured from the kernel in
+// a private namespace (a loopback listener and connection, an IPv6 one, and
+// IPv4 on a dual-stack listener; UDP: unconnected servers and connected
+// clients of each kind), and malformed lines.
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -28,12 +29,27 @@ const char kTcp6[] =
     "   2: 0000000000000000FFFF00000100007F:1B5A 0000000000000000FFFF00000100007F:E10C 01 00000000:00000000 00:00000000 00000000     0        0 37916294 1 00000000dd2290c7 20 0 0 10 -1\n"
     "   3: 00000000000000000000000001000000:AE40 00000000000000000000000001000000:1B5A 01 00000000:00000000 00:00000000 00000000     0        0 37916291 2 00000000e64a4fae 20 0 0 10 -1\n";
 
-std::vector<SockRecord> parse_table(const std::string& text, bool v6, size_t chunk) {
+// Captured (Linux 6.18) with a server on 127.0.0.1:5353 and a dual-stack
+// one on [::]:5354, and clients connected from 127.0.0.1:40001 to the
+// first, from [::1]:40002 and [::ffff:127.0.0.1]:40003 to the second.
+const char kUdp[] =
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops            \n"
+    "  854: 0100007F:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5746718 2 00000000764bd05f 0       \n"
+    " 2734: 0100007F:9C41 0100007F:14E9 01 00000000:00000000 00:00000000 00000000     0        0 5746720 2 00000000eafb80d9 0       \n"
+;
+const char kUdp6[] =
+    "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+    "  855: 00000000000000000000000000000000:14EA 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5746719 2 00000000c7e17d5a 0\n"
+    " 2735: 00000000000000000000000001000000:9C42 00000000000000000000000001000000:14EA 01 00000000:00000000 00:00000000 00000000     0        0 5746721 2 0000000053d0d17d 0\n"
+    " 2736: 0000000000000000FFFF00000100007F:9C43 0000000000000000FFFF00000100007F:14EA 01 00000000:00000000 00:00000000 00000000     0        0 5746722 2 0000000078db789a 0\n"
+;
+
+std::vector<SockRecord> parse_table(const std::string& text, bool v6, size_t chunk, Proto p = Proto::Tcp) {
     std::vector<SockRecord> out;
     LineSplitter split;
     auto take = [&](std::string_view line) {
         SockRecord r;
-        if (parse_procnet_line(line, v6, r)) out.push_back(r);
+        if (parse_procnet_line(line, v6, r, p)) out.push_back(r);
     };
     for (size_t at = 0; at < text.size(); at += chunk) {
         const size_t n = text.size() - at < chunk ? text.size() - at : chunk;
@@ -145,4 +161,38 @@ TEST_CASE("procnet: a line longer than the carry buffer is dropped, the next one
         CHECK(lines == (chunk == 5 ? 3u : 4u));
         CHECK(split.dropped() == (chunk == 5 ? 1u : 0u));
     }
+}
+
+TEST_CASE("procnet: captured UDP tables: connected sockets are state 1, servers 7", "[procnet][udp]") {
+    for (size_t chunk : {size_t{1}, size_t{13}, size_t{4096}}) {
+        INFO("chunk " << chunk);
+        std::vector<SockRecord> t = parse_table(kUdp, false, chunk, Proto::Udp);
+        REQUIRE(t.size() == 2);
+        CHECK(t[0].udp);
+        CHECK(t[0].proto() == Proto::Udp);
+        CHECK(t[0].state == 7);  // the unconnected server
+        CHECK(t[0].sport() == 5353);
+        CHECK(t[0].dport() == 0);
+        CHECK(t[1].state == 1);  // the connected client
+        CHECK(t[1].sport() == 40001);
+        CHECK(t[1].dport() == 5353);
+        CHECK(addr(t[1], false) == "127.0.0.1");
+        CHECK(t[1].inode == 5746720);
+        CHECK(t[1].cookie_is_wildcard());
+
+        std::vector<SockRecord> t6 = parse_table(kUdp6, true, chunk, Proto::Udp);
+        REQUIRE(t6.size() == 3);
+        CHECK(t6[0].state == 7);
+        CHECK(t6[0].sport() == 5354);
+        CHECK(t6[1].state == 1);
+        CHECK(addr(t6[1], true) == "::1");
+        CHECK(t6[1].sport() == 40002);
+        CHECK_FALSE(t6[1].v4_mapped());
+        CHECK(t6[2].state == 1);
+        CHECK(t6[2].v4_mapped());
+        CHECK(addr(t6[2], false) == "::ffff:127.0.0.1");
+        CHECK(t6[2].dport() == 5354);
+    }
+    // The same lines read as TCP are TCP records: the caller says which table it reads.
+    CHECK_FALSE(parse_table(kUdp, false, 4096)[1].udp);
 }
