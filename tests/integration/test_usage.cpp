@@ -3,6 +3,8 @@
 // process is already in a private network namespace (netns_main.cpp).
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@ TEST_CASE("help and version go to stdout", "[usage]") {
     CHECK(v.status == 0);
     CHECK(v.out.find("tcp_closer ") == 0);
     CHECK(v.out.find("ways to end a connection: ") != std::string::npos);
+    CHECK(v.out.find("\nprotocols: tcp, udp (connected sockets only)\n") != std::string::npos);
     CHECK(v.out.find("reset, shutdown, kill") != std::string::npos);
     if (it::mode() == it::Mode::NoSockDestroy) {
         CHECK(v.out.find("sock_destroy") == std::string::npos);
@@ -41,6 +44,13 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
     // or a combination, the thing that is wrong.
     int l = it::listen_on(AF_INET, "127.0.0.1", 7101);
     auto conns = connect_n(2, l, AF_INET, "127.0.0.1", 7101);
+    const int udp_client = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in peer{};
+    peer.sin_family = AF_INET;
+    peer.sin_port = htons(7101);
+    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t peer_len = sizeof peer;
+    REQUIRE(connect(udp_client, reinterpret_cast<sockaddr*>(&peer), sizeof peer) == 0);
     struct Case {
         std::vector<std::string> args;
         std::string names;
@@ -90,6 +100,14 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
         {{"-s", "7101", "--use_proc=1"}, "'--use_proc=1'"}, {{"-s", "7101", "--kill-owner=yes"}, "'--kill-owner=yes'"},
         {{"-s", "7101", "--disable_syslog=no"}, "'--disable_syslog=no'"}, {{"-s", "7101", "-V=1"}, "'-V=1'"},
         {{"-s", "7101", "--help=1"}, "'--help=1'"}, {{"-s", "7101", "--nope"}, "'--nope'"},
+        // -u / --udp, --tcp
+        {{"-u"}, "at least one port"}, {{"-u", "-s", "7101", "-t", "1000"}, "need tcp_info"},
+        {{"--udp", "-s", "7101", "--last_recv_limit", "1000"}, "need tcp_info"},
+        {{"--tcp", "-u", "-s", "7101", "-t", "5"}, "run UDP separately"},
+        {{"-u", "-s", "7101", "--state", "all"}, "-u alone --state can only be established"},
+        {{"-u", "-s", "7101", "--state", "established,close-wait"}, "-u alone --state can only be established"},
+        {{"--tcp", "-u", "-s", "7101", "--state", "time-wait"}, "selects no UDP socket"},
+        {{"-s", "7101", "--udp=1"}, "'--udp=1'"}, {{"-s", "7101", "--tcp=yes"}, "'--tcp=yes'"},
     };
     for (const Case& c : bad) {
         it::RunResult r = it::run_tool(c.args);
@@ -106,4 +124,7 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
     expect(conns, "alive", "alive");
     it::close_all(conns);
     close(l);
+    // A connected UDP socket on that port is still connected too.
+    CHECK(getpeername(udp_client, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0);
+    close(udp_client);
 }

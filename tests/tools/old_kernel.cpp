@@ -15,13 +15,22 @@
 //       the first N TCP dump requests on NETLINK_SOCK_DIAG sockets are
 //       answered as usual; every later one is answered with ENOENT, as a
 //       kernel whose tcp_diag module went missing answers (the tool must
-//       switch to /proc/net mid-run). A seccomp user-notification filter
-//       traps sendto and recvmsg; this process is their supervisor: it
-//       reads each trapped dump request from the command's memory and
-//       writes the refusal into its receive buffer. Everything else goes
-//       on as it is.
+//       switch to /proc/net mid-run).
+//   old_kernel --no-udp-diag CMD ARGS...
+//       every UDP dump request is answered with ENOENT, as a kernel with
+//       tcp_diag but no udp_diag module answers (UDP must come from
+//       /proc/net/udp{,6}, TCP still from inet_diag).
+//   old_kernel --no-udp-destroy CMD ARGS...
+//       every UDP SOCK_DESTROY request (the probe included) is answered with
+//       EOPNOTSUPP, as udp_diag before Linux 4.9 answers (UDP sockets must
+//       be ended through /proc, TCP ones still by SOCK_DESTROY).
+//   For these three a seccomp user-notification filter traps sendto and
+//   recvmsg; this process is their supervisor: it reads each trapped
+//   request from the command's memory and writes the refusal into its
+//   receive buffer. Everything else goes on as it is.
 #include <errno.h>
 #include <linux/inet_diag.h>
+#include <netinet/in.h>
 #include <linux/sock_diag.h>
 #include <poll.h>
 #include <signal.h>
@@ -176,7 +185,25 @@ void forward(int sig) {
     if (g_child > 0) kill(g_child, sig);
 }
 
-int refuse_dumps_after(long allowed, char** cmd) {
+// Which requests the supervisor refuses, and with what.
+struct Refusal {
+    long tcp_dumps_allowed = -1;  // >= 0: TCP dumps after that many get ENOENT
+    bool udp_dumps = false;       // UDP dumps get ENOENT
+    bool udp_destroys = false;    // UDP SOCK_DESTROY gets EOPNOTSUPP
+};
+
+// The errno to refuse a request with (its header and protocol), or 0.
+int refusal_for(const Refusal& r, const nlmsghdr& h, uint8_t protocol, long& tcp_dumps) {
+    const bool dump = (h.nlmsg_type == SOCK_DIAG_BY_FAMILY || h.nlmsg_type == TCPDIAG_GETSOCK) &&
+                      (h.nlmsg_flags & NLM_F_DUMP);
+    if (dump && protocol == IPPROTO_TCP && r.tcp_dumps_allowed >= 0 && ++tcp_dumps > r.tcp_dumps_allowed)
+        return ENOENT;
+    if (dump && protocol == IPPROTO_UDP && r.udp_dumps) return ENOENT;
+    if (h.nlmsg_type == SOCK_DESTROY && protocol == IPPROTO_UDP && r.udp_destroys) return EOPNOTSUPP;
+    return 0;
+}
+
+int supervise(const Refusal& rule, char** cmd) {
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return 126;
     const pid_t child = fork();
@@ -209,7 +236,7 @@ int refuse_dumps_after(long allowed, char** cmd) {
     int status = 0;
     bool exited = false;
     long dumps = 0;
-    std::map<std::pair<pid_t, int>, uint32_t> refused;  // (pid, fd) -> seq of the dump to refuse
+    std::map<std::pair<pid_t, int>, std::pair<uint32_t, int>> refused;  // (pid, fd) -> seq and errno to answer
     seccomp_notif_sizes sizes{};
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) return 126;
     std::vector<uint8_t> req_buf(sizes.seccomp_notif < sizeof(seccomp_notif) ? sizeof(seccomp_notif) : sizes.seccomp_notif);
@@ -234,11 +261,14 @@ int refuse_dumps_after(long allowed, char** cmd) {
         const int fd = static_cast<int>(req->data.args[0]);
         if (req->data.nr == __NR_sendto) {
             nlmsghdr h{};
-            if (req->data.args[2] >= sizeof h && read_mem(pid, req->data.args[1], &h, sizeof h) &&
-                (h.nlmsg_type == SOCK_DIAG_BY_FAMILY || h.nlmsg_type == TCPDIAG_GETSOCK) &&
-                (h.nlmsg_flags & NLM_F_DUMP) && is_sock_diag(pid, fd) && ++dumps > allowed) {
+            uint8_t fam_proto[2] = {0, IPPROTO_TCP};  // TCPDIAG_GETSOCK is TCP's
+            int err = 0;
+            if (req->data.args[2] >= sizeof h + 2 && read_mem(pid, req->data.args[1], &h, sizeof h) &&
+                (h.nlmsg_type == TCPDIAG_GETSOCK ||
+                 read_mem(pid, req->data.args[1] + sizeof h, fam_proto, sizeof fam_proto)) &&
+                is_sock_diag(pid, fd) && (err = refusal_for(rule, h, fam_proto[1], dumps)) != 0) {
                 // Swallowed: the kernel never sees it; recvmsg answers.
-                refused[{pid, fd}] = h.nlmsg_seq;
+                refused[{pid, fd}] = {h.nlmsg_seq, err};
                 resp->flags = 0;
                 resp->val = static_cast<int64_t>(req->data.args[2]);
             }
@@ -256,9 +286,9 @@ int refuse_dumps_after(long allowed, char** cmd) {
                 } answer{};
                 answer.h.nlmsg_len = sizeof answer;
                 answer.h.nlmsg_type = NLMSG_ERROR;
-                answer.h.nlmsg_seq = it->second;
-                answer.error = -ENOENT;
-                answer.echo.nlmsg_seq = it->second;
+                answer.h.nlmsg_seq = it->second.first;
+                answer.error = -it->second.second;
+                answer.echo.nlmsg_seq = it->second.first;
                 const int flags = 0;
                 if (iov.iov_len >= sizeof answer &&
                     write_mem(pid, reinterpret_cast<uint64_t>(iov.iov_base), &answer, sizeof answer) &&
@@ -281,12 +311,20 @@ int refuse_dumps_after(long allowed, char** cmd) {
 int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr,
-                     "usage: old_kernel --no-sock-diag|--i386-before-4.3|--tcp-dumps-refused-after N CMD [ARGS...]\n");
+                     "usage: old_kernel --no-sock-diag|--i386-before-4.3|--tcp-dumps-refused-after N|"
+                     "--no-udp-diag|--no-udp-destroy CMD [ARGS...]\n");
         return 2;
     }
+    Refusal rule;
     if (std::strcmp(argv[1], "--tcp-dumps-refused-after") == 0) {
         if (argc < 4) return 2;
-        return refuse_dumps_after(std::strtol(argv[2], nullptr, 10), argv + 3);
+        rule.tcp_dumps_allowed = std::strtol(argv[2], nullptr, 10);
+        return supervise(rule, argv + 3);
+    }
+    if (std::strcmp(argv[1], "--no-udp-diag") == 0 || std::strcmp(argv[1], "--no-udp-destroy") == 0) {
+        rule.udp_dumps = std::strcmp(argv[1], "--no-udp-diag") == 0;
+        rule.udp_destroys = !rule.udp_dumps;
+        return supervise(rule, argv + 2);
     }
     Prog prog;
     if (std::strcmp(argv[1], "--no-sock-diag") == 0) {
