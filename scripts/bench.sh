@@ -17,6 +17,10 @@
 #             QUIET_SECS: CPU per poll, beside `ss -tn` listing the same empty
 #             selection every 0.2 s
 #   list      --dry-run of the set to /dev/null beside `ss -tn` of it
+#   udp       UDP_KILL connected UDP sockets (to ports 7501..) among
+#             UDP_OTHER more (to ports 8501..), the unconnected servers and
+#             all the TCP sockets above: ss -K -u and tcp_closer -u, each
+#             checked to end exactly the set (the servers stay)
 # Medians of RUNS runs (quiet: one run per variant, averaged per poll).
 set -euo pipefail
 BIN=${BIN:-build/tcp_closer}
@@ -28,7 +32,9 @@ OTHER=${OTHER:-40000}
 PER=${PER:-8000}
 RUNS=${RUNS:-3}
 QUIET_SECS=${QUIET_SECS:-30}
-SCENARIOS=${SCENARIOS:-mass syslog idle list quiet}
+UDP_KILL=${UDP_KILL:-20000}
+UDP_OTHER=${UDP_OTHER:-20000}
+SCENARIOS=${SCENARIOS:-mass syslog idle list quiet udp}
 want() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "${TCP_CLOSER_BENCH_NETNS:-}" != 1 ]; then
@@ -69,6 +75,33 @@ stop_holders() {
 }
 established() {  # FIRST LAST local port
     ss -Htn state established "( sport >= :$1 and sport <= :$2 )" | wc -l
+}
+
+# UDP: N connected sockets per holder, to ports from FIRST on.
+start_udp_holders() {  # FIRST_PORT COUNT: prints pids
+    local port=$1 left=$2 pids="" out
+    while [ "$left" -gt 0 ]; do
+        local n=$(( left < PER ? left : PER ))
+        out="$work/ready.u$port"
+        rm -f "$out"
+        "$HOLDER" -u -p "$port" -n "$n" >"$out" &
+        pids="$pids $!"
+        echo $! >>"$work/pids"
+        until grep -q ready "$out" 2>/dev/null; do
+            kill -0 $! 2>/dev/null || { echo "conn_holder -u on port $port failed" >&2; exit 1; }
+            sleep 0.05
+        done
+        left=$(( left - n ))
+        port=$(( port + 1 ))
+    done
+    echo "$pids"
+}
+udp_count() {  # STATE FIRST LAST: UDP sockets in that state (established: connected to; unconn: bound to) the ports
+    if [ "$1" = established ]; then
+        ss -Hun state established "( dport >= :$2 and dport <= :$3 )" | wc -l
+    else
+        ss -Hun state closed "( sport >= :$2 and sport <= :$3 )" | wc -l
+    fi
 }
 
 nports=$(( (KILL + PER - 1) / PER ))
@@ -136,6 +169,48 @@ for _ in $(seq 1 "$RUNS"); do
     # The same dump and choice without ending anything: the dump's share.
     want idle && BUSY=50 run_kill tcp_closer idle-n "$KILL" "$BIN" -n -s "$klo-$khi" -t 1000 --disable_syslog
 done
+# UDP: a fresh kill set per command, among other UDP sockets and all the TCP ones.
+if want udp; then
+    echo "udp: $UDP_KILL connected UDP sockets among $(( UDP_KILL + UDP_OTHER )) connected UDP ones, their servers and the $(( 2 * OTHER )) TCP sockets"
+    unports=$(( (UDP_KILL + PER - 1) / PER ))
+    ulo=7501
+    uhi=$(( 7500 + unports ))
+    uother_pids=$(start_udp_holders 8501 "$UDP_OTHER")
+    uohi=$(( 8500 + (UDP_OTHER + PER - 1) / PER ))
+    for _ in $(seq 1 "$RUNS"); do
+        for tool in ss tcp_closer; do
+            pids=$(start_udp_holders $ulo "$UDP_KILL")
+            [ "$(udp_count established $ulo $uhi)" = "$UDP_KILL" ] || { echo "udp: the set is not up" >&2; exit 1; }
+            before_u=$(udp_count established 8501 "$uohi")
+            before_t=$(established 8001 8999)
+            t0=$(now_ns)
+            if [ $tool = ss ]; then
+                /usr/bin/time -f "%U %S %M" -o "$work/time" ss -K -un state established \
+                    "( dport >= :$ulo and dport <= :$uhi )" >/dev/null
+            else
+                /usr/bin/time -f "%U %S %M" -o "$work/time" "$BIN" -u -d "$ulo-$uhi" --disable_syslog \
+                    -f "$work/udplog" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+            fi
+            t1=$(now_ns)
+            left=$(udp_count established $ulo $uhi)
+            servers=$(udp_count unconnected $ulo $uhi)
+            if [ "$(udp_count established 8501 "$uohi")" != "$before_u" ] || [ "$(established 8001 8999)" != "$before_t" ]; then
+                echo "udp/$tool: ended sockets outside the set" >&2
+                exit 1
+            fi
+            [ "$servers" = "$unports" ] || { echo "udp/$tool: $servers of $unports servers left" >&2; exit 1; }
+            if [ "$left" != 0 ]; then
+                [ $tool = ss ] || { echo "udp/$tool: $left of the set left" >&2; exit 1; }
+                echo "note: ss -K -u left $left of the set" >&2
+            fi
+            record $tool udp "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+            stop_holders $pids
+        done
+    done
+    grep -q "destroyed=$UDP_KILL " "$work/udplog" || { echo "udp: the log does not count $UDP_KILL destroyed" >&2; exit 1; }
+    stop_holders $uother_pids
+fi
+
 if want mass; then
     grep -q "destroyed=$KILL " "$work/log" || { echo "the log does not count $KILL destroyed" >&2; exit 1; }
     [ "$(grep -c " destroyed 127" "$work/log")" -ge "$KILL" ] || { echo "not every connection was logged" >&2; exit 1; }
@@ -198,12 +273,12 @@ stop_holders $kill_pids
 median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 col() { for r in ${R["$1"]:-}; do echo "$r" | cut -d: -f"$2"; done | tr '\n' ' ' | median; }
 printf '\n%-11s %-8s %9s %8s %8s %9s %10s\n' tool scenario "wall s" "user s" "sys s" "RSS KiB" "ss / this"
-for key in "ss|mass" "tcp_closer|mass" "floor|mass" "floor-2thr|mass" "tcp_closer|syslog" "tcp_closer|idle" "tcp_closer|idle-n" "ss|list" "tcp_closer|list"; do
+for key in "ss|mass" "tcp_closer|mass" "floor|mass" "floor-2thr|mass" "tcp_closer|syslog" "tcp_closer|idle" "tcp_closer|idle-n" "ss|list" "tcp_closer|list" "ss|udp" "tcp_closer|udp"; do
     [ -n "${R[$key]:-}" ] || continue
     tool=${key%|*}
     scen=${key#*|}
     wall=$(col "$key" 1)
-    ref=$(col "ss|$([ "$scen" = list ] && echo list || echo mass)" 1)
+    case $scen in list | udp) ref=$(col "ss|$scen" 1) ;; *) ref=$(col "ss|mass" 1) ;; esac
     printf '%-11s %-8s %9s %8s %8s %9s %10s\n' "$tool" "$scen" "$wall" "$(col "$key" 2)" "$(col "$key" 3)" \
         "$(col "$key" 4)" "$(awk -v a="$ref" -v b="$wall" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }')"
 done

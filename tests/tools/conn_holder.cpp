@@ -3,6 +3,9 @@
 // ends. "Busy" connections receive a byte on their server end every 100 ms.
 //
 //   conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS]
+//   conn_holder -u -p PORT -n N
+//       UDP: an unconnected socket bound to PORT and N sockets connected
+//       to it (held until SIGTERM).
 //
 // Prints "ready" once every connection is up. With -r it reports the fate
 // of each server end after SECONDS and exits; without it, it holds the
@@ -57,8 +60,10 @@ std::string fate(int fd) {
 
 int main(int argc, char** argv) {
     int port = 0, idle = 0, busy = 0, report_after = 0;
-    for (int opt; (opt = getopt(argc, argv, "p:n:b:r:")) != -1;) {
+    bool udp = false;
+    for (int opt; (opt = getopt(argc, argv, "up:n:b:r:")) != -1;) {
         switch (opt) {
+            case 'u': udp = true; break;
             case 'p': port = std::atoi(optarg); break;
             case 'n': idle = std::atoi(optarg); break;
             case 'b': busy = std::atoi(optarg); break;
@@ -73,6 +78,24 @@ int main(int argc, char** argv) {
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     signal(SIGPIPE, SIG_IGN);
+    if (udp) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int server = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (server < 0 || bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("udp bind");
+        std::vector<int> clients;
+        for (int i = 0; i < idle; ++i) {
+            int c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (c < 0 || connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("udp connect");
+            clients.push_back(c);
+        }
+        std::printf("ready\n");
+        std::fflush(stdout);
+        while (!g_stop) pause();
+        return 0;
+    }
 
     int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
