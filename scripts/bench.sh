@@ -50,14 +50,18 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) $(cat "$work/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 now_ns() { date +%s%N; }
-start_holders() {  # FIRST_PORT COUNT [BUSY]: prints pids; BUSY of each holder's connections get data every 100 ms
-    local port=$1 left=$2 busy_frac=${3:-0} pids="" out
+start_holders() {  # FIRST_PORT COUNT [BUSY] [-u]: prints pids; BUSY of each holder's connections get data every 100 ms; -u: connected UDP sockets instead
+    local port=$1 left=$2 busy_frac=${3:-0} udp=${4:-} pids="" out
     while [ "$left" -gt 0 ]; do
         local n=$(( left < PER ? left : PER ))
         local b=$(( n * busy_frac / 100 ))
         out="$work/ready.$port"
         rm -f "$out"  # a file left from the last set would say "ready" too early
-        "$HOLDER" -p "$port" -n $(( n - b )) -b "$b" >"$out" &
+        if [ -n "$udp" ]; then
+            "$HOLDER" -u -p "$port" -n "$n" >"$out" &
+        else
+            "$HOLDER" -p "$port" -n $(( n - b )) -b "$b" >"$out" &
+        fi
         pids="$pids $!"
         echo $! >>"$work/pids"
         until grep -q ready "$out" 2>/dev/null; do
@@ -77,25 +81,6 @@ established() {  # FIRST LAST local port
     ss -Htn state established "( sport >= :$1 and sport <= :$2 )" | wc -l
 }
 
-# UDP: N connected sockets per holder, to ports from FIRST on.
-start_udp_holders() {  # FIRST_PORT COUNT: prints pids
-    local port=$1 left=$2 pids="" out
-    while [ "$left" -gt 0 ]; do
-        local n=$(( left < PER ? left : PER ))
-        out="$work/ready.u$port"
-        rm -f "$out"
-        "$HOLDER" -u -p "$port" -n "$n" >"$out" &
-        pids="$pids $!"
-        echo $! >>"$work/pids"
-        until grep -q ready "$out" 2>/dev/null; do
-            kill -0 $! 2>/dev/null || { echo "conn_holder -u on port $port failed" >&2; exit 1; }
-            sleep 0.05
-        done
-        left=$(( left - n ))
-        port=$(( port + 1 ))
-    done
-    echo "$pids"
-}
 udp_count() {  # STATE FIRST LAST: UDP sockets in that state (established: connected to; unconn: bound to) the ports
     if [ "$1" = established ]; then
         ss -Hun state established "( dport >= :$2 and dport <= :$3 )" | wc -l
@@ -175,11 +160,11 @@ if want udp; then
     unports=$(( (UDP_KILL + PER - 1) / PER ))
     ulo=7501
     uhi=$(( 7500 + unports ))
-    uother_pids=$(start_udp_holders 8501 "$UDP_OTHER")
+    uother_pids=$(start_holders 8501 "$UDP_OTHER" 0 -u)
     uohi=$(( 8500 + (UDP_OTHER + PER - 1) / PER ))
     for _ in $(seq 1 "$RUNS"); do
         for tool in ss tcp_closer; do
-            pids=$(start_udp_holders $ulo "$UDP_KILL")
+            pids=$(start_holders $ulo "$UDP_KILL" 0 -u)
             [ "$(udp_count established $ulo $uhi)" = "$UDP_KILL" ] || { echo "udp: the set is not up" >&2; exit 1; }
             before_u=$(udp_count established 8501 "$uohi")
             before_t=$(established 8001 8999)

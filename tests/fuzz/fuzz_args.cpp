@@ -72,6 +72,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK_OR_DIE(sel.ipv4 || sel.ipv6);
     CHECK_OR_DIE((sel.states & (1u << 10)) == 0);  // never LISTEN
     CHECK_OR_DIE(sel.states != 0);
+    CHECK_OR_DIE(sel.tcp || sel.udp);
+    // UDP: connected sockets only, and no rule that needs tcp_info.
+    CHECK_OR_DIE(!sel.udp || (sel.states_of(Proto::Udp) == kUdpConnected && !sel.needs_tcp_info()));
     std::vector<SockRecord> recs = probes(sel);
     // Owner values as parsed (before the start-up lookups, ifindex and
     // cgroup ids are 0): probes carry mark 0, cgroup 0, no device.
@@ -80,16 +83,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (bool single : {true, false})
     for (bool owner_ops : {true, false}) {
         DumpPlan plan = plan_dumps(sel, single);
-        CHECK_OR_DIE(plan.count >= 1 && plan.count <= 2);
+        CHECK_OR_DIE(plan.count >= 1 && plan.count <= 4);
         for (size_t s = 0; s < plan.count; ++s) {
             std::vector<uint8_t> buf(filter_size_bound(sel));
             Result<size_t> len = compile_filter(sel, plan.scopes[s], buf, owner_ops);
             CHECK_OR_DIE(len.ok());
             std::span<const uint8_t> prog(buf.data(), *len);
             CHECK_OR_DIE(model::audit(prog));
-            for (const SockRecord& rec : recs) {
+            const Proto p = plan.scopes[s].proto;
+            CHECK_OR_DIE(p == Proto::Tcp || plan.scopes[s].family != AF_UNSPEC);  // UDP: per family
+            for (SockRecord rec : recs) {
+                rec.udp = p == Proto::Udp;
                 if (plan.scopes[s].family != AF_UNSPEC && rec.family != plan.scopes[s].family) continue;
-                if (!(sel.states & (1u << rec.state))) continue;  // the kernel's state mask, before the filter
+                if (!(sel.states_of(p) & (1u << rec.state))) continue;  // the kernel's state mask, before the filter
                 const bool kernel = prog.empty() || model::run(prog, testutil::entry(rec));
                 // The kernel may return more (the user-space check then drops
                 // it), never less.

@@ -28,6 +28,8 @@ namespace {
 
 [[noreturn]] void die(const char* what) { throw std::runtime_error(std::string(what) + ": " + std::strerror(errno)); }
 
+}  // namespace
+
 socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss) {
     std::memset(&ss, 0, sizeof ss);
     if (family == AF_INET) {
@@ -43,6 +45,8 @@ socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss
     if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1) die("inet_pton6");
     return sizeof *a;
 }
+
+namespace {
 
 std::string tool_path() {
     const char* p = std::getenv("TCP_CLOSER");

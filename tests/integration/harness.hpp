@@ -3,10 +3,15 @@
 // the host's connections.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <string>
 #include <vector>
 
 namespace it {
+
+// addr:port ("127.0.0.1", "::1") as a socket address; its length.
+socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss);
 
 // The suite runs in several modes (see the Makefile's test target and
 // tests/README.md), set by TC_MODE:

@@ -53,6 +53,26 @@ in_ns "netns=pid:$unnamed" 3
 in_ns netns=pid:1 1  # the namespace it started in (this script is PID 1)
 [ "$(grep -c ' destroyed 127' "$dir/log3")" = 8 ] || fail "--all-netns total: $(cat "$dir/log3")"
 
+# UDP the same way: connected clients in two namespaces (their servers stay).
+ip netns exec tcb1 "$HOLDER" -u -p 7630 -n 2 >"$dir/U1" &
+u1=$!
+ip netns exec tcb2 "$HOLDER" -u -p 7630 -n 3 >"$dir/U2" &
+u2=$!
+for f in U1 U2; do
+    n=0
+    until grep -q ready "$dir/$f" 2>/dev/null; do
+        n=$((n + 1)); [ $n -lt 100 ] || fail "udp holder $f not ready"; sleep 0.05
+    done
+done
+"$TOOL" --all-netns -u -d 7630 --disable_syslog "$@" 2>"$dir/logu" || fail "--all-netns -u: exit $?"
+for ns in tcb1:2 tcb2:3; do
+    [ "$(grep -c "netns=${ns%:*} destroyed 127.0.0.1:[0-9]* -> 127.0.0.1:7630 state=ESTABLISHED proto=udp" "$dir/logu")" = "${ns#*:}" ] ||
+        fail "--all-netns -u, ${ns%:*}: $(cat "$dir/logu")"
+    [ "$(ip netns exec "${ns%:*}" ss -Hun state established | grep -c ':7630')" = 0 ] || fail "udp left in ${ns%:*}"
+    [ "$(ip netns exec "${ns%:*}" ss -Hun state closed | grep -c '127.0.0.1:7630 ')" = 1 ] || fail "udp server gone in ${ns%:*}"
+done
+kill "$u1" "$u2"
+
 status=0
 "$TOOL" --netns no-such-namespace -s 7600 --disable_syslog 2>"$dir/log4" || status=$?
 [ "$status" = 2 ] || fail "--netns no-such-namespace: exit $status"

@@ -19,27 +19,12 @@
 #include "harness.hpp"
 
 using it::count;
+using it::make_addr;
 using it::state_of;
 
 namespace {
 
 const std::string kNoSyslog = "--disable_syslog";
-
-socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss) {
-    ss = sockaddr_storage{};
-    if (family == AF_INET) {
-        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-        a->sin_family = AF_INET;
-        a->sin_port = htons(static_cast<uint16_t>(port));
-        REQUIRE(inet_pton(AF_INET, addr, &a->sin_addr) == 1);
-        return sizeof *a;
-    }
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(static_cast<uint16_t>(port));
-    REQUIRE(inet_pton(AF_INET6, addr, &a->sin6_addr) == 1);
-    return sizeof *a;
-}
 
 // An unconnected socket bound to addr:port (a server's); dual-stack for [::]
 // when v6only is false.
