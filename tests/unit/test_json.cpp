@@ -153,3 +153,39 @@ TEST_CASE("json: summary objects", "[json]") {
     CHECK(od["would_destroy"] == "3");
     CHECK(od.count("destroyed") == 0);
 }
+
+TEST_CASE("json: the protocol of each connection, and per-protocol counts with --tcp -u", "[json][udp]") {
+    SockRecord r = testutil::rec("127.0.0.1", 40001, "127.0.0.1", 53);
+    EndResult k;
+    k.outcome = Outcome::Ended;
+    k.method = Method::SockDestroy;
+    char buf[kJsonMax];
+    format_json_result(buf, sizeof buf, r, k);
+    testutil::JsonObject tcp;
+    REQUIRE(testutil::parse_json_object(buf, tcp));
+    CHECK(tcp["protocol"] == "tcp");
+    r.udp = true;
+    k.outcome = Outcome::WouldEnd;
+    format_json_result(buf, sizeof buf, r, k);
+    testutil::JsonObject udp;
+    INFO(buf);
+    REQUIRE(testutil::parse_json_object(buf, udp));
+    CHECK(udp["protocol"] == "udp");
+    CHECK(udp["state"] == "established");
+    CHECK(udp["last_recv_ms"] == "null");
+
+    PollStats s;
+    s.matched = 5;
+    s.ended = 4;
+    s.failed = 1;
+    s.by_proto[0] = {2, 2, 0};
+    s.by_proto[1] = {3, 2, 1};
+    format_json_summary(buf, sizeof buf, s, false);
+    CHECK(std::string(buf).find("\"udp\"") == std::string::npos);  // one protocol: no split
+    format_json_summary(buf, sizeof buf, s, false, nullptr, true);
+    CHECK(std::string(buf).find(",\"tcp\":{\"matched\":2,\"destroyed\":2,\"failed\":0},"
+                                "\"udp\":{\"matched\":3,\"destroyed\":2,\"failed\":1}}") != std::string::npos);
+    format_json_summary(buf, sizeof buf, s, true, "blue", true);
+    CHECK(std::string(buf).find(",\"udp\":{\"matched\":3,\"would_destroy\":2,\"failed\":1}}") != std::string::npos);
+    CHECK(std::string(buf).find("\"netns\":\"blue\"") != std::string::npos);
+}

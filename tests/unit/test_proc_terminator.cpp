@@ -368,3 +368,30 @@ TEST_CASE("proc path: the walk read_idle made serves the poll's end_connections,
     REQUIRE(term.end_connections(other, out).ok());  // not among read_idle's: walks
     CHECK(ops.walks == 4);
 }
+
+TEST_CASE("proc path: a UDP socket is shut down, then disconnected", "[proc_terminator][udp]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord r = sock(1, 41);
+    r.udp = true;
+    ops.hold(r, 100, 3);
+    EndResult k = end_one(term, r);
+    // shutdown wakes a blocked reader; the disconnect leaves the socket
+    // unconnected (src/KERNEL.md: UDP). In that order, both, always.
+    CHECK((k.outcome == Outcome::Ended && k.method == Method::Shutdown && k.err == 0 && k.pid == 100));
+    CHECK(ops.actions == std::vector<std::string>{"shutdown 100/3", "reset 100/3", "close 100/3"});
+
+    ops.actions.clear();
+    ops.disconnect_error = EBUSY;  // not TCP's EBUSY case: an error, and no second shutdown
+    k = end_one(term, r);
+    CHECK((k.outcome == Outcome::Failed && k.err == EBUSY));
+    CHECK(ops.actions == std::vector<std::string>{"shutdown 100/3", "reset 100/3", "close 100/3"});
+
+    ops.actions.clear();
+    ops.disconnect_error = 0;
+    ops.shutdown_error = ENOTCONN;  // no disconnect after a failed shutdown
+    k = end_one(term, r);
+    CHECK((k.outcome == Outcome::Failed && k.err == ENOTCONN));
+    CHECK(ops.actions == std::vector<std::string>{"shutdown 100/3", "close 100/3"});
+    CHECK(ops.killed.empty());
+}

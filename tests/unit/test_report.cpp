@@ -151,3 +151,29 @@ TEST_CASE("report lines name the owner values that matched", "[report][owner]") 
     CHECK(none.cgroup == nullptr);
     CHECK(none.dev == nullptr);
 }
+
+TEST_CASE("report: a UDP socket's lines say proto=udp, a TCP one's say nothing", "[report][udp]") {
+    SockRecord r = testutil::rec("127.0.0.1", 40001, "127.0.0.1", 53);
+    r.udp = true;
+    r.inode = 7;
+    EndResult k;
+    k.outcome = Outcome::Ended;
+    k.method = Method::Shutdown;  // the /proc path for UDP: no "reset refused" note
+    k.pid = 9;
+    std::memcpy(k.comm, "dig", 4);
+    char buf[kLineMax];
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf) == "destroyed 127.0.0.1:40001 -> 127.0.0.1:53 state=ESTABLISHED proto=udp last_recv_ms=- "
+                              "uid=0 inode=7 by=shutdown pid=9 comm=dig");
+    format_candidate(buf, sizeof buf, r, 0, true);
+    CHECK(std::string(buf) == "candidate 127.0.0.1:40001 -> 127.0.0.1:53 state=ESTABLISHED proto=udp rtt_us=- "
+                              "last_recv_ms=- uid=0 inode=7 selected=yes");
+    format_kill(buf, sizeof buf, r, 9, "dig", EPERM);
+    CHECK(std::string(buf).find("it holds 127.0.0.1:40001 -> 127.0.0.1:53 proto=udp inode=7") != std::string::npos);
+    r.udp = false;
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf).find("proto=") == std::string::npos);
+    k.err = EBUSY;  // TCP's shutdown: the reset was refused
+    format_result(buf, sizeof buf, r, k);
+    CHECK(std::string(buf).find(" (reset refused: ") != std::string::npos);
+}
