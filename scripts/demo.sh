@@ -4,7 +4,8 @@
 # same on port 7001 through /proc (--use_proc), as on a kernel without
 # SOCK_DESTROY: each idle connection is reset inside the process holding it,
 # and that process keeps running. Last, by owner: two identical processes,
-# and --pid picks the idle connections of one of them.
+# and --pid picks the idle connections of one of them. And UDP: clients
+# connected to a server on 5353 are ended with -u, the server's socket stays.
 set -eu
 BIN=${1:-build/tcp_closer}
 HOLDER=${2:-build/conn_holder}
@@ -79,3 +80,21 @@ echo "== What process $first saw:"
 grep -v ready "$out"
 echo "== What process $second saw:"
 grep -v ready "$out2"
+
+echo
+echo "== UDP: a server bound to 127.0.0.1:5353 and 3 clients that connect()ed to it"
+"$HOLDER" -u -p 5353 -n 3 -r 2 >"$out" &
+holder=$!
+while ! grep -q ready "$out" 2>/dev/null; do sleep 0.1; done
+ss -uan '( sport = :5353 or dport = :5353 )'
+echo
+echo "== Running: $BIN -u -d 5353 --disable_syslog"
+echo "   (connected UDP sockets to port 5353; an unconnected one, like the server's, is never touched)"
+"$BIN" -u -d 5353 --disable_syslog
+echo
+echo "== After: ss -uan '( sport = :5353 or dport = :5353 )'"
+ss -uan '( sport = :5353 or dport = :5353 )'
+wait "$holder"
+echo
+echo "== What the clients saw:"
+grep -v ready "$out"

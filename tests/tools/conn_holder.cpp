@@ -3,9 +3,9 @@
 // ends. "Busy" connections receive a byte on their server end every 100 ms.
 //
 //   conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS]
-//   conn_holder -u -p PORT -n N
+//   conn_holder -u -p PORT -n N [-r SECONDS]
 //       UDP: an unconnected socket bound to PORT and N sockets connected
-//       to it (held until SIGTERM).
+//       to it (held until SIGTERM, or reported on after SECONDS).
 //
 // Prints "ready" once every connection is up. With -r it reports the fate
 // of each server end after SECONDS and exits; without it, it holds the
@@ -86,14 +86,37 @@ int main(int argc, char** argv) {
         int server = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (server < 0 || bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("udp bind");
         std::vector<int> clients;
+        std::vector<unsigned> client_ports;
         for (int i = 0; i < idle; ++i) {
             int c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             if (c < 0 || connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("udp connect");
             clients.push_back(c);
+            sockaddr_in local{};
+            socklen_t len = sizeof local;
+            getsockname(c, reinterpret_cast<sockaddr*>(&local), &len);
+            client_ports.push_back(ntohs(local.sin_port));
         }
         std::printf("ready\n");
         std::fflush(stdout);
-        while (!g_stop) pause();
+        if (report_after == 0) {
+            while (!g_stop) pause();
+            return 0;
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(report_after));
+        for (size_t i = 0; i < clients.size(); ++i) {
+            const int c = clients[i];
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len);
+            sockaddr_in peer{};
+            len = sizeof peer;
+            const bool connected = getpeername(c, reinterpret_cast<sockaddr*>(&peer), &len) == 0;
+            const bool sent = send(c, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
+            const std::string send_says = sent ? "works" : std::strerror(errno);
+            std::printf("  client 127.0.0.1:%u -> 127.0.0.1:%d  %s; pending error: %s; send: %s\n", client_ports[i],
+                        port, connected ? "connected" : "no longer connected", err ? std::strerror(err) : "none",
+                        send_says.c_str());
+        }
         return 0;
     }
 
