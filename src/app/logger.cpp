@@ -156,7 +156,8 @@ void Logger::on_filter(const DumpScope& scope, std::span<const uint8_t> program)
                         : scope.v6 == V6Scope::Any ? "all"
                                                    : "IPv4 and v4-mapped";
     char buf[kLineMax];
-    fmt(buf, sizeof buf, "filter for %s dump (%s): %zu bytes", family, which, program.size());
+    fmt(buf, sizeof buf, "filter for %s %s dump (%s): %zu bytes", family, scope.proto == Proto::Udp ? "UDP" : "TCP",
+        which, program.size());
     line(buf);
     for (size_t pos = 0; pos < program.size();) {
         char op[128];

@@ -290,7 +290,7 @@ TEST_CASE("-v logs the filter op by op and every candidate", "[tool]") {
     it::send_byte(conns[0].client);
     it::RunResult r = it::run_tool({"-v", "-s", "7091", "-t", "50", kNoSyslog});
     CHECK(r.status == 0);
-    CHECK(r.err.find("filter for both-family dump (IPv4 and v4-mapped)") != std::string::npos);  // one walk
+    CHECK(r.err.find("filter for both-family TCP dump (IPv4 and v4-mapped)") != std::string::npos);  // one walk
     CHECK(r.err.find("S_GE") != std::string::npos);
     CHECK(r.err.find("port=7091") != std::string::npos);
     CHECK(r.err.find("S_COND") != std::string::npos);  // the IPv4-or-v4-mapped condition
@@ -427,7 +427,7 @@ TEST_CASE("the kernel accepts the largest filter (512 ranges on each side)", "[t
     it::RunResult r = it::run_tool({"-v", "-s", sports, "-d", dports, kNoSyslog});
     INFO("stderr tail: " << r.err.substr(r.err.size() > 400 ? r.err.size() - 400 : 0));
     CHECK(r.status == 0);
-    CHECK(r.err.find("filter for both-family dump (IPv4 and v4-mapped): 20488 bytes") != std::string::npos);
+    CHECK(r.err.find("filter for both-family TCP dump (IPv4 and v4-mapped): 20488 bytes") != std::string::npos);
     CHECK(r.err.find(summary(1, 1)) != std::string::npos);
     CHECK(count(r.err, "candidate ") == 1);  // the kernel filtered the rest out
     expect({hit}, it::killed(), "reset");

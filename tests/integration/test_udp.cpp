@@ -158,6 +158,16 @@ TEST_CASE("--tcp -u ends both kinds in one run; -u never touches TCP, nor TCP UD
     CHECK(state_of(t1.client) == it::killed());
     CHECK(connected(u1));
 
+    // -v: each dump's filter names its protocol; the kernel returns no unconnected socket.
+    it::RunResult v = it::run_tool({"--tcp", "-u", "-v", "-n", "-d", "5363", kNoSyslog});
+    INFO("verbose: " << v.err);
+    if (!it::proc_net()) {
+        CHECK(count(v.err, "filter for both-family TCP dump (IPv4 and v4-mapped)") == 1);
+        CHECK(count(v.err, "filter for AF_INET UDP dump (all)") == 1);
+        CHECK(count(v.err, "filter for AF_INET6 UDP dump (IPv4-mapped only)") == 1);
+    }
+    CHECK(count(v.err, "candidate 127.0.0.1:") == 1);  // u1 (t1 is gone, its server end on 5363 is no -d match)
+    CHECK(count(v.err, "-> 127.0.0.1:5363 state=ESTABLISHED proto=udp rtt_us=- last_recv_ms=- ") == 1);
     it::Conn t2 = it::connect_pair(tcp_l, AF_INET, "127.0.0.1", 5363);
     const int u2 = udp_client(AF_INET, "127.0.0.1", 5363);
     it::RunResult both = it::run_tool({"--tcp", "-u", "-d", "5363", "-j", kNoSyslog});
