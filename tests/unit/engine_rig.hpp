@@ -63,6 +63,23 @@ struct DumpScript {
     }
 };
 
+// Ends everything it is given with `method`, recording the inodes and the calls.
+struct InodeTerminator final : Terminator {
+    Method method = Method::Reset;
+    std::vector<uint32_t> ended;
+    size_t calls = 0;
+    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override {
+        ++calls;
+        for (size_t i = 0; i < recs.size(); ++i) {
+            ended.push_back(recs[i].inode);
+            out[i] = EndResult{};
+            out[i].outcome = Outcome::Ended;
+            out[i].method = method;
+        }
+        return {};
+    }
+};
+
 inline tc::Selection sel_sport(const char* ports) {
     Selection s;
     REQUIRE(parse_ports(ports, s.sports).ok());

@@ -60,19 +60,6 @@ struct FakeIdle final : IdleReader {
     }
 };
 
-struct InodeTerminator final : Terminator {
-    std::vector<uint32_t> ended;
-    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override {
-        for (size_t i = 0; i < recs.size(); ++i) {
-            ended.push_back(recs[i].inode);
-            out[i] = EndResult{};
-            out[i].outcome = Outcome::Ended;
-            out[i].method = Method::Reset;
-        }
-        return {};
-    }
-};
-
 const char kTablesHeader[] = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
 std::string v4_line(int sl, const char* local, const char* remote, const char* st, uint32_t inode) {
     return "   " + std::to_string(sl) + ": " + local + " " + remote + " " + st +

@@ -21,22 +21,6 @@ using testutil::udp_rec;
 
 namespace {
 
-// Ends everything it is given, recording the inodes and the calls.
-struct ListTerminator final : Terminator {
-    std::vector<uint32_t> ended;
-    size_t calls = 0;
-    Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override {
-        ++calls;
-        for (size_t i = 0; i < recs.size(); ++i) {
-            ended.push_back(recs[i].inode);
-            out[i] = EndResult{};
-            out[i].outcome = Outcome::Ended;
-            out[i].method = Method::SockDestroy;
-        }
-        return {};
-    }
-};
-
 SockRecord with_inode(SockRecord r, uint32_t inode) {
     r.inode = inode;
     return r;
@@ -78,7 +62,7 @@ std::vector<uint32_t> sorted(std::vector<uint32_t> v) {
 TEST_CASE("engine: -u alone dumps UDP per family, connected sockets only", "[engine][udp]") {
     DumpModel kernel;
     kernel.socks = population();
-    ListTerminator term;
+    InodeTerminator term;
     Engine engine(kernel, term);
     Recorder obs;
     Result<PollStats> st = engine.poll(dport("5353", false, true), obs);
@@ -129,7 +113,7 @@ TEST_CASE("engine: a kernel that ignores the states never gets an unconnected UD
     SockRecord client = udp_rec("127.0.0.1", 40002, "127.0.0.1", 5353, 1);
     dump.family(1, {diag_payload(server), diag_payload(client)});
     dump.family(2, {});
-    ListTerminator term;
+    InodeTerminator term;
     Engine engine(dump.t, term);
     Recorder obs;
     Result<PollStats> st = engine.poll(sel, obs);
@@ -144,7 +128,7 @@ TEST_CASE("engine: --tcp --udp dumps TCP in one walk, then UDP; each protocol ha
           "[engine][udp]") {
     DumpModel kernel;
     kernel.socks = population();
-    ListTerminator tcp_term, udp_term;
+    InodeTerminator tcp_term, udp_term;
     Engine engine(kernel, tcp_term);
     engine.use_terminator(Proto::Udp, udp_term);
     Recorder obs;
@@ -189,7 +173,7 @@ TEST_CASE("engine: without udp_diag, UDP alone switches to /proc/net/udp", "[eng
     DumpModel kernel;
     kernel.socks = population();
     kernel.udp_diag = false;
-    ListTerminator sd, proc;
+    InodeTerminator sd, proc;
     Engine engine(kernel, sd);
     struct Tables final : ProcNetTables {
         std::vector<std::pair<Proto, bool>> opened;
@@ -271,7 +255,7 @@ TEST_CASE("engine: random selections over TCP and UDP: the kernel's answers lose
             REQUIRE(parse_prefix(sel.ipv4 ? "127.0.0.0/8" : "2001:db8::/32", p).ok());
             REQUIRE(sel.dsts.add(p).ok());
         }
-        ListTerminator term;
+        InodeTerminator term;
         Engine engine(kernel, term);
         Recorder obs;
         Result<PollStats> st = engine.poll(sel, obs);
