@@ -231,7 +231,9 @@ fuzz: fuzz-deps
 # Seeds for fuzz_netlink from the real kernel, in a throwaway namespace.
 fuzz-seeds: $(BUILD)/fuzz_capture
 	mkdir -p tests/fuzz/corpus/netlink
-	unshare -n sh -c 'ip link set lo up && ./$(BUILD)/fuzz_capture tests/fuzz/corpus/netlink tests/unit/udp_dump_golden.inc'
+	unshare -n sh -c 'ip link set lo up && ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && \
+	  ip addr add 192.0.2.10/24 dev v0 && ip -6 addr add 2001:db8::10/64 dev v0 nodad && \
+	  ip route add local 198.51.100.0/24 dev lo && ./$(BUILD)/fuzz_capture tests/fuzz/corpus/netlink tests/unit'
 $(BUILD)/fuzz_capture: tests/tools/fuzz_capture.cpp $(TEST_LIB_OBJS)
 	$(call step,LINK,$@)
 	$(Q)$(CXX) $(TEST_FLAGS) -o $@ $^

@@ -14,22 +14,6 @@ namespace {
 constexpr size_t kInfoNeeded = offsetof(tcp_info, tcpi_rtt) + sizeof(uint32_t);
 static_assert(offsetof(tcp_info, tcpi_last_data_recv) < kInfoNeeded);
 
-bool put_header(ByteWriter& w, uint16_t type, uint16_t flags, uint32_t seq) {
-    nlmsghdr h{};
-    h.nlmsg_type = type;
-    h.nlmsg_flags = flags;
-    h.nlmsg_seq = seq;
-    return w.put(&h, sizeof h);  // length is patched in by finish()
-}
-
-Result<size_t> finish(ByteWriter& w) {
-    if (!w.ok() || w.size() > UINT32_MAX) return make_error(EMSGSIZE, "netlink request does not fit");
-    uint32_t len = static_cast<uint32_t>(w.size());
-    if (!w.patch(offsetof(nlmsghdr, nlmsg_len), &len, sizeof len))
-        return make_error(EMSGSIZE, "netlink request does not fit");
-    return w.size();
-}
-
 }  // namespace
 
 Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> out) {
@@ -40,7 +24,7 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
     if (req.family == AF_UNSPEC) {
         // The compat path dumps TCP with family AF_UNSPEC: IPv4, IPv6 and
         // v4-mapped sockets in one walk of the table.
-        put_header(w, TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
+        nl_put_header(w, TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
         inet_diag_req r{};
         r.idiag_family = AF_UNSPEC;
         r.idiag_ext = ext;
@@ -49,7 +33,7 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
         r.id.idiag_dport = net16(req.dport);
         w.put(&r, sizeof r);
     } else {
-        put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
+        nl_put_header(w, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, req.seq);
         inet_diag_req_v2 r{};
         r.sdiag_family = req.family;
         r.sdiag_protocol = ip_protocol(req.proto);
@@ -66,7 +50,7 @@ Result<size_t> encode_dump_request(const DumpRequest& req, std::span<uint8_t> ou
         w.put(req.bytecode.data(), req.bytecode.size());
         w.pad4();
     }
-    return finish(w);
+    return nl_finish(w);
 }
 
 namespace {
@@ -75,14 +59,14 @@ namespace {
 Result<size_t> encode_one(uint16_t type, uint32_t seq, Proto p, uint8_t family, uint32_t states,
                           const inet_diag_sockid& id, std::span<uint8_t> out) {
     ByteWriter w(out);
-    put_header(w, type, NLM_F_REQUEST | NLM_F_ACK, seq);
+    nl_put_header(w, type, NLM_F_REQUEST | NLM_F_ACK, seq);
     inet_diag_req_v2 r{};
     r.sdiag_family = family;
     r.sdiag_protocol = ip_protocol(p);
     r.idiag_states = states;
     r.id = id;
     w.put(&r, sizeof r);
-    return finish(w);
+    return nl_finish(w);
 }
 
 }  // namespace

@@ -4,6 +4,22 @@
 
 namespace tc {
 
+bool nl_put_header(ByteWriter& w, uint16_t type, uint16_t flags, uint32_t seq) {
+    nlmsghdr h{};
+    h.nlmsg_type = type;
+    h.nlmsg_flags = flags;
+    h.nlmsg_seq = seq;
+    return w.put(&h, sizeof h);
+}
+
+Result<size_t> nl_finish(ByteWriter& w) {
+    if (!w.ok() || w.size() > UINT32_MAX) return make_error(EMSGSIZE, "netlink request does not fit");
+    uint32_t len = static_cast<uint32_t>(w.size());
+    if (!w.patch(offsetof(nlmsghdr, nlmsg_len), &len, sizeof len))
+        return make_error(EMSGSIZE, "netlink request does not fit");
+    return w.size();
+}
+
 bool ByteWriter::put(const void* p, size_t n) {
     if (!ok_ || n > buf_.size() - len_) return ok_ = false;
     if (n) std::memcpy(buf_.data() + len_, p, n);

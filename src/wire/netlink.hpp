@@ -15,6 +15,8 @@
 #include <cstring>
 #include <span>
 
+#include "core/result.hpp"
+
 namespace tc {
 
 static_assert(sizeof(nlmsghdr) == 16);
@@ -40,6 +42,12 @@ private:
     size_t len_ = 0;
     bool ok_ = true;
 };
+
+// A request's header (its length is filled in by nl_finish).
+bool nl_put_header(ByteWriter& w, uint16_t type, uint16_t flags, uint32_t seq);
+// Patches the header's length in; the request's size, or EMSGSIZE when it
+// did not fit.
+Result<size_t> nl_finish(ByteWriter& w);
 
 struct NlMsg {
     uint16_t type = 0;

@@ -11,7 +11,9 @@
 //      and the poll ends (no hang) whatever the datagrams say;
 //   2  the acks of a destroy batch: every connection gets one defined
 //      outcome, and the terminator sends no more than one batch plus one
-//      lookup per connection.
+//      lookup per connection;
+//   3  a route dump: the local prefixes read are well formed, and a dump
+//      that failed is never done.
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -28,6 +30,7 @@
 #include "unit/helpers.hpp"
 #include "wire/diag_wire.hpp"
 #include "wire/netlink.hpp"
+#include "wire/route_wire.hpp"
 
 using namespace tc;
 
@@ -176,16 +179,36 @@ void acks(const uint8_t* data, size_t size) {
     CHECK_OR_DIE(t.sends <= 2 + 2 * n);
 }
 
+void routes(const uint8_t* data, size_t size) {
+    LocalPrefixes set;
+    LocalRouteReader reader(1, set);
+    bool failed = false;
+    for (const std::vector<uint8_t>& d : split(data, size)) {
+        if (!reader.feed(d)) {
+            failed = true;
+            break;
+        }
+    }
+    CHECK_OR_DIE(!(failed && reader.done()));
+    for (size_t i = 0; i < set.size(); ++i) {
+        const Prefix& p = set[i];
+        CHECK_OR_DIE(p.family == AF_INET || p.family == AF_INET6);
+        CHECK_OR_DIE(p.len <= (p.family == AF_INET ? 32 : 128));
+        CHECK_OR_DIE(set.covers(p.family, p.addr.data()));  // a prefix covers its own address
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
         case 0:
             for (const std::vector<uint8_t>& d : split(data + 1, size - 1)) walk(d);
             break;
         case 1: dump(data + 1, size - 1); break;
         case 2: acks(data + 1, size - 1); break;
+        case 3: routes(data + 1, size - 1); break;
     }
     return 0;
 }

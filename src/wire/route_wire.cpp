@@ -1,0 +1,79 @@
+#include "wire/route_wire.hpp"
+
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "wire/netlink.hpp"
+
+namespace tc {
+
+Result<size_t> encode_route_dump_request(uint32_t seq, std::span<uint8_t> out) {
+    ByteWriter w(out);
+    nl_put_header(w, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, seq);
+    rtmsg r{};
+    r.rtm_family = AF_UNSPEC;  // both families, every table
+    w.put(&r, sizeof r);
+    return nl_finish(w);
+}
+
+Result<Route> decode_route(std::span<const uint8_t> payload) {
+    rtmsg m;
+    if (payload.size() < sizeof m) return make_error(EPROTO, "short route message");
+    std::memcpy(&m, payload.data(), sizeof m);
+    const size_t addr_len = m.rtm_family == AF_INET ? 4 : m.rtm_family == AF_INET6 ? 16 : 0;
+    if (addr_len == 0) return make_error(EAFNOSUPPORT, "route of another family");
+    if (m.rtm_dst_len > addr_len * 8) return make_error(EPROTO, "route prefix longer than its address");
+    Route r;
+    r.type = m.rtm_type;
+    r.table = m.rtm_table;
+    r.dst.family = m.rtm_family;
+    r.dst.len = m.rtm_dst_len;
+    bool has_dst = false;
+    NlAttrIter it(payload.subspan(align4(sizeof m) <= payload.size() ? align4(sizeof m) : payload.size()));
+    NlAttr a;
+    while (it.next(a)) {
+        if (a.type == RTA_DST) {
+            if (a.data.size() != addr_len) return make_error(EPROTO, "route destination of the wrong length");
+            std::memcpy(r.dst.addr.data(), a.data.data(), addr_len);
+            has_dst = true;
+        } else if (a.type == RTA_TABLE) {
+            if (a.data.size() != sizeof r.table) return make_error(EPROTO, "route table of the wrong length");
+            std::memcpy(&r.table, a.data.data(), sizeof r.table);
+        }
+    }
+    if (it.malformed()) return make_error(EPROTO, "malformed route attribute");
+    if (!has_dst && r.dst.len != 0) return make_error(EPROTO, "route prefix without a destination");
+    // Host bits past the length are zero in what the kernel sends; keep
+    // the prefix canonical whatever came.
+    for (size_t bit = r.dst.len; bit < addr_len * 8; ++bit) r.dst.addr[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+    return r;
+}
+
+Status LocalRouteReader::feed(std::span<const uint8_t> datagram) {
+    NlMsgIter it(datagram);
+    NlMsg m;
+    while (!done_ && it.next(m)) {
+        if (m.seq != seq_) continue;  // a stale answer to an earlier request
+        if (m.flags & NLM_F_DUMP_INTR) return make_error(EAGAIN, "the route table changed during the dump");
+        int err = 0;
+        if (m.type == NLMSG_ERROR) {
+            if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink error message");
+            return make_error(err ? err : EPROTO, "route dump refused");
+        }
+        if (m.type == NLMSG_DONE) {
+            if (nl_payload_errno(m.payload, err) && err != 0) return make_error(err, "route dump failed");
+            done_ = true;
+            break;
+        }
+        if (m.type != RTM_NEWROUTE) continue;
+        Result<Route> r = decode_route(m.payload);
+        if (!r && r.error().code == EAFNOSUPPORT) continue;  // another family's table (MPLS, bridge...)
+        if (!r) return r.error();
+        if (r->type == RTN_LOCAL && !out_.add(r->dst)) return make_error(ENOMEM, "no memory for the local addresses");
+    }
+    if (it.malformed()) return make_error(EPROTO, "malformed netlink message in the route dump");
+    return {};
+}
+
+}  // namespace tc

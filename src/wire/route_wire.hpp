@@ -1,0 +1,61 @@
+// The NETLINK_ROUTE route dump, for "which addresses are local here"
+// (--src-removed, src/KERNEL.md: Local addresses). Pure: no syscalls.
+//
+//   request: | nlmsghdr 16 (RTM_GETROUTE, DUMP) | rtmsg 12 (AF_UNSPEC) |
+//   reply:   | nlmsghdr 16 (RTM_NEWROUTE, MULTI) | rtmsg 12 | attributes (RTA_DST, RTA_TABLE ...) |
+//
+// A dump without a table filter returns every table of both families; the
+// local addresses are its RTN_LOCAL routes: the `local` table's, and each
+// VRF's own table's, and AnyIP prefixes (`ip route add local PREFIX`).
+#pragma once
+
+#include <linux/rtnetlink.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "core/local_prefixes.hpp"
+#include "core/prefix.hpp"
+#include "core/result.hpp"
+
+namespace tc {
+
+static_assert(sizeof(rtmsg) == 12);
+
+// RTM_GETROUTE dump of every table, both families.
+Result<size_t> encode_route_dump_request(uint32_t seq, std::span<uint8_t> out);
+
+struct Route {
+    uint8_t type = 0;     // RTN_*
+    uint32_t table = 0;   // RTA_TABLE when present (tables above 255), else rtm_table
+    Prefix dst;           // family, length and address (0/0 without RTA_DST)
+};
+
+// Decodes the payload of one RTM_NEWROUTE reply. A short header, an
+// address of the wrong length for the family, a prefix length past the
+// family's, a destination length without RTA_DST, or a malformed
+// attribute is an error: a route table read wrong must never make a
+// connection look removed.
+Result<Route> decode_route(std::span<const uint8_t> payload);
+
+// Reads the answer to one route dump (request `seq`), a datagram at a
+// time, into the local prefixes: every RTN_LOCAL route of any table.
+// Messages of another seq are skipped. The dump fails, and the set must
+// not be used, on an error answer, a malformed message or route, no
+// memory, or a message marked NLM_F_DUMP_INTR (the table changed during
+// the dump: EAGAIN, dump again).
+class LocalRouteReader {
+public:
+    LocalRouteReader(uint32_t seq, LocalPrefixes& out) : seq_(seq), out_(out) { out_.clear(); }
+    // Ok while the dump goes on; done() once NLMSG_DONE came.
+    Status feed(std::span<const uint8_t> datagram);
+    bool done() const { return done_; }
+
+private:
+    uint32_t seq_;
+    LocalPrefixes& out_;
+    bool done_ = false;
+};
+
+}  // namespace tc
