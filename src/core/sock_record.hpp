@@ -64,6 +64,11 @@ struct SockExtras {
     bool has_cgroup = false;   // INET_DIAG_CGROUP_ID: Linux 5.7 and later, full sockets only
     uint32_t mark = 0;
     uint64_t cgroup = 0;
+    // INET_DIAG_SOCKOPT (Linux 5.10 and later, full sockets only): a socket
+    // that holds a non-local address on purpose (IP_TRANSPARENT,
+    // IP_FREEBIND) is never --src-removed.
+    bool has_sockopt = false;
+    bool nonlocal_ok = false;  // transparent or freebind
 };
 
 static_assert(sizeof(inet_diag_sockid) == 48, "inet_diag_sockid layout");

@@ -114,6 +114,12 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* ext
             std::memcpy(&x.cgroup, a.data.data(), sizeof x.cgroup);
             x.has_cgroup = true;
         }
+        if (a.type == INET_DIAG_SOCKOPT && n >= sizeof(inet_diag_sockopt)) {
+            inet_diag_sockopt o;
+            std::memcpy(&o, a.data.data(), sizeof o);
+            x.has_sockopt = true;
+            x.nonlocal_ok = o.transparent || o.freebind;
+        }
         if (a.type != INET_DIAG_INFO || rec.udp) continue;
         // The kernel's tcp_info may be shorter or longer than ours.
         tcp_info info{};

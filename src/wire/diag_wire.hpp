@@ -62,8 +62,11 @@ Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::s
 // protocol `p` (the reply does not say). Short payloads and malformed
 // attributes are errors; a tcp_info shorter than the fields we read leaves
 // has_info false; UDP sockets have none.
-// `extras` (may be null) receives tcpi_rtt and the mark and cgroup id where
-// the reply has them (an attribute too short for its value is ignored).
+// `extras` (may be null) receives tcpi_rtt, the mark, the cgroup id and the
+// IP_TRANSPARENT/IP_FREEBIND bits where the reply has them (an attribute
+// too short for its value is ignored). The kernel sends INET_DIAG_SOCKOPT
+// with every full socket unasked: its number (22) is past what the u8
+// idiag_ext can request.
 Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras = nullptr, Proto p = Proto::Tcp);
 
 }  // namespace tc

@@ -260,6 +260,16 @@ TEST_CASE("decode: the mark and cgroup id attributes", "[diag_wire][owner]") {
     REQUIRE(decode_sock(reply(in, -1), &x).ok());
     CHECK_FALSE(x.has_mark);
     CHECK_FALSE(x.has_cgroup);
+    // INET_DIAG_SOCKOPT: byte 0 holds freebind (bit 2) and transparent (bit 5).
+    REQUIRE(decode_sock(with(INET_DIAG_SOCKOPT, {0x50, 0}), &x).ok());  // mc_loop, mc_all: a plain socket
+    CHECK((x.has_sockopt && !x.nonlocal_ok));
+    REQUIRE(decode_sock(with(INET_DIAG_SOCKOPT, {0x04, 0}), &x).ok());
+    CHECK((x.has_sockopt && x.nonlocal_ok));
+    REQUIRE(decode_sock(with(INET_DIAG_SOCKOPT, {0x20, 0}), &x).ok());
+    CHECK((x.has_sockopt && x.nonlocal_ok));
+    REQUIRE(decode_sock(with(INET_DIAG_SOCKOPT, {0x24}), &x).ok());  // one byte short: ignored
+    CHECK_FALSE(x.has_sockopt);
+    CHECK_FALSE(x.nonlocal_ok);
 }
 
 namespace {
@@ -338,8 +348,11 @@ TEST_CASE("a captured UDP dump decodes; only the connected sockets are selected"
         while (it.next(m)) {
             if (m.type == NLMSG_DONE) ++done;
             if (m.type != SOCK_DIAG_BY_FAMILY) continue;
-            Result<SockRecord> r = decode_sock(m.payload, nullptr, Proto::Udp);
+            SockExtras x;
+            Result<SockRecord> r = decode_sock(m.payload, &x, Proto::Udp);
             REQUIRE(r.ok());
+            // Linux 6.18 sends INET_DIAG_SOCKOPT unasked; none of these is transparent or freebind.
+            CHECK((x.has_sockopt && !x.nonlocal_ok));
             recs.push_back(*r);
             seqs.push_back(m.seq);
         }
