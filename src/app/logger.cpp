@@ -175,9 +175,26 @@ void Logger::on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected)
     line(buf);
 }
 
+void Logger::on_local_prefixes(const LocalPrefixes& local) {
+    if (!cfg_.verbose) return;
+    char buf[kLineMax];
+    Appender b(buf, sizeof buf);
+    b.add("local prefixes (%zu):", local.size());
+    for (size_t i = 0; i < local.size(); ++i) {
+        char addr[48];
+        uint32_t words[4];
+        std::memcpy(words, local[i].addr.data(), sizeof words);
+        format_addr(addr, sizeof addr, local[i].family, words);
+        b.add(" %s/%u", addr, local[i].len);
+    }
+    line(buf);
+}
+
 void Logger::on_result(const SockRecord& rec, const EndResult& res) {
     char buf[kJsonMax];
-    if (cfg_.json) out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, cfg_.owner));
+    if (cfg_.json)
+        out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, cfg_.owner,
+                                    cfg_.src_removed ? "src_removed" : nullptr));
     format_result(buf, sizeof buf, rec, res, cfg_.owner);
     if (cfg_.dry_run) {
         // The list goes to stdout (JSON replaces it there); the log keeps the summary.

@@ -35,6 +35,7 @@ struct LogConfig {
     bool dry_run = false;
     bool json = false;
     bool both_protocols = false; // --tcp --udp: the JSON summary splits its counts
+    bool src_removed = false;    // --src-removed: JSON connections carry "reason":"src_removed"
     bool quiet_empty = false;    // a daemon: polls that matched nothing log nothing
     const OwnerSel* owner = nullptr;  // the owner selectors, named in each connection's line
 };
@@ -64,6 +65,7 @@ public:
     void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override;
     void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) override;
     void on_result(const SockRecord& rec, const EndResult& res) override;
+    void on_local_prefixes(const LocalPrefixes& local) override;
     void on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) override;
 
     // The errno of the poll's first failed connection (0: none), and reset.

@@ -49,6 +49,7 @@ LogConfig log_config(const Options& opt) {
     c.dry_run = opt.dry_run;
     c.json = opt.json;
     c.both_protocols = opt.sel.tcp && opt.sel.udp;
+    c.src_removed = opt.sel.src_removed;
     c.owner = &opt.sel.owner;
     c.quiet_empty = opt.interval_ns > 0;
     return c;
@@ -153,6 +154,19 @@ RunStatus Run::open_log() {
 }
 
 RunStatus Run::choose_path() {
+    if (opt_.sel.src_removed) {
+        // Without the kernel's IP_TRANSPARENT/IP_FREEBIND bits a proxy's
+        // non-local socket would look removed: only addresses the user
+        // named (--src) may then be judged.
+        char release[65];
+        if (opt_.sel.srcs.empty() && !kernel_reports_sockopt(sys::kernel_release(release, sizeof release)))
+            return status(RunStatus::Kind::Failed,
+                          make_error(EOPNOTSUPP, "--src-removed needs Linux 5.10 or later, which reports "
+                                                 "IP_TRANSPARENT and IP_FREEBIND sockets"),
+                          release, ", or --src to bound it to addresses you name");
+        if (Status s = routes_sock_.open(kSocketBuffer, 1 << 16, NETLINK_ROUTE); !s) return fail(s.error());
+        engine_.use_routes(routes_sock_);
+    }
     // Dump and destroy use separate sockets, so acks never mix with a dump.
     // Without NETLINK_SOCK_DIAG the /proc/net tables stand in for the dump,
     // and only the /proc path can end connections.
@@ -201,6 +215,9 @@ RunStatus Run::choose_path() {
 }
 
 Status Run::open_sockets() {
+    if (opt_.sel.src_removed) {
+        if (Status s = routes_sock_.open(kSocketBuffer, 1 << 16, NETLINK_ROUTE); !s) return s;
+    }
     if (proc_net_) return {};  // the tables are opened afresh each poll
     if (Status s = dump_sock_.open(kSocketBuffer, kSocketBuffer); !s) return s;
 #ifndef TC_NO_SOCK_DESTROY

@@ -94,6 +94,7 @@ private:
     Logger log_;
     sys::Fd home_ns_;  // --all-netns comes back here after each namespace
     sys::DiagSocket dump_sock_;
+    sys::DiagSocket routes_sock_;  // --src-removed: NETLINK_ROUTE, a route dump per poll
     bool proc_net_ = false;  // no protocol is dumped: the /proc/net tables (no NETLINK_SOCK_DIAG)
     bool on_proc_[kProtos] = {};    // that protocol's connections end through /proc
     bool on_tables_[kProtos] = {};  // that protocol's inet_diag handler is missing: its tables

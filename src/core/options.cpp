@@ -12,7 +12,7 @@ namespace {
 
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, Uid, Mark, Dev, Cgroup, Pid, Comm,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Uid, Mark, Dev, Cgroup, Pid, Comm,
 };
 
 struct OptSpec {
@@ -32,6 +32,7 @@ constexpr OptSpec kSpecs[] = {
     {'d', true, Opt::Dport, "dport", nullptr},
     {0, true, Opt::Src, "src", nullptr},
     {0, true, Opt::Dst, "dst", nullptr},
+    {0, false, Opt::SrcRemoved, "src-removed", "src_removed"},
     {0, true, Opt::State, "state", nullptr},
     {0, true, Opt::Uid, "uid", nullptr},
     {0, true, Opt::Mark, "mark", nullptr},
@@ -120,6 +121,7 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
     switch (spec.id) {
         case Opt::Tcp: o.sel.tcp = true; break;
         case Opt::Udp: o.sel.udp = true; break;
+        case Opt::SrcRemoved: o.sel.src_removed = true; break;
         case Opt::V4: o.sel.ipv4 = true; break;
         case Opt::V6: o.sel.ipv6 = true; break;
         case Opt::Sport:
@@ -265,8 +267,8 @@ ParseResult parse_args(int argc, const char* const* argv) {
     }
     if (!o.help && !o.version) {
         if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty() &&
-            !o.sel.owner.any())
-            return fail("at least one port, address or owner to select by is required", "");
+            !o.sel.owner.any() && !o.sel.src_removed)
+            return fail("at least one port, address, owner or --src-removed to select by is required", "");
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "core/text.hpp"
+
 namespace tc {
 
 const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
@@ -57,6 +59,17 @@ const CapNeed* RunPolicy::use_proc_path(uint64_t effective, bool sock_destroy_to
 const CapNeed* RunPolicy::lost_capability(uint64_t effective, int err) const {
     if (err != EPERM && err != EACCES) return nullptr;
     return missing(effective);
+}
+
+bool kernel_reports_sockopt(std::string_view release) {
+    uint64_t major = 0, minor = 0;
+    const size_t dot = sv_find(release, '.');
+    if (dot == std::string_view::npos || !parse_uint(sv_head(release, dot), 1000, major)) return false;
+    std::string_view rest = sv_tail(release, dot + 1);
+    size_t end = 0;
+    while (end < rest.size() && rest[end] >= '0' && rest[end] <= '9') ++end;
+    if (!parse_uint(sv_head(rest, end), 1000, minor)) return false;
+    return major > 5 || (major == 5 && minor >= 10);
 }
 
 bool poll_error_is_lasting(int err) {

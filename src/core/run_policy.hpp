@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace tc {
 
@@ -69,6 +70,11 @@ public:
 private:
     RunNeeds needs_;
 };
+
+// Does a kernel of this release (uname -r: "5.10.0-8-amd64") report
+// IP_TRANSPARENT and IP_FREEBIND in its socket dumps (INET_DIAG_SOCKOPT,
+// Linux 5.10)? --src-removed relies on it unless --src bounds it.
+bool kernel_reports_sockopt(std::string_view release);
 
 // A daemon keeps polling after a poll that failed with a transient error
 // (ENOBUFS, EINTR, a namespace that vanished, a netlink hiccup) and stops

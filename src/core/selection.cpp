@@ -58,6 +58,12 @@ bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& re
     return true;
 }
 
+bool src_removed_match(const Selection& sel, const LocalPrefixes& local, const SockRecord& rec, const SockExtras& x) {
+    if (!sel.src_removed) return true;
+    if (x.has_sockopt ? x.nonlocal_ok : sel.srcs.empty()) return false;
+    return !local.covers(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src));
+}
+
 bool owner_attrs_match(const Selection& sel, const SockExtras& x, uint8_t& ix) {
     const OwnerSel& o = sel.owner;
     unsigned mark = 0, cgroup = 0;

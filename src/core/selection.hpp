@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/local_prefixes.hpp"
 #include "core/owner.hpp"
 #include "core/ports.hpp"
 #include "core/prefix.hpp"
@@ -52,6 +53,7 @@ struct Selection {
     uint32_t idle_min_ms = 0;        // -t: last data at least this old
     uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
     OwnerSel owner;                  // --uid, --mark, --dev, --cgroup, --pid, --comm
+    bool src_removed = false;        // --src-removed: the local address is no longer local
 
     // tcp_info makes each reply ~4x larger: ask only when a rule reads it.
     bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0; }
@@ -75,6 +77,13 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
 // The full kill policy for one socket: the filter part plus the idle rules.
 // (--mark and --cgroup: owner_attrs_match; --pid and --comm: the /proc walk.)
 bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
+
+// --src-removed, for one socket: no prefix of `local` (this poll's route
+// dump) covers its local address, and it does not hold a non-local address
+// on purpose (IP_TRANSPARENT, IP_FREEBIND). A reply that does not say
+// (no INET_DIAG_SOCKOPT: a kernel before 5.10, the /proc/net tables)
+// matches only where --src bounds the selection to addresses the user named.
+bool src_removed_match(const Selection& sel, const LocalPrefixes& local, const SockRecord& rec, const SockExtras& x);
 
 // --mark and --cgroup, from the reply's attributes: a reply without the
 // attribute never matches (the kernel sends the mark only to CAP_NET_ADMIN,

@@ -4,7 +4,7 @@
 namespace tc {
 
 namespace {
-constexpr char kUsage[] = R"HELP(Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR | OWNER
+constexpr char kUsage[] = R"HELP(Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR | OWNER | --src-removed
 Destroy TCP connections (and with -u connected UDP sockets) selected by port,
 address, state and owner, optionally only those that have received no data for
 a while; once, or every SEC seconds.
@@ -26,6 +26,11 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
                          2001:db8::/32, ::1); repeatable, any of them matches;
                          an IPv4 prefix also matches ::ffff:a.b.c.d
       --dst CIDR         remote address or prefix; the same rules
+      --src-removed      connections whose local address is no longer local
+                         (no local route covers it: a removed address),
+                         judged from a fresh route dump each poll; never a
+                         transparent or freebind socket; a selection on its
+                         own (needs Linux 5.10, or --src to bound it)
       --state LIST       states to match, comma-separated: established (the
                          default), syn-sent, syn-recv, fin-wait-1, fin-wait-2,
                          time-wait, close-wait, last-ack, closing, or all (all
@@ -72,14 +77,14 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
   -h, --help             show this help and exit
   -V, --version          show the version and exit
 Dashed spellings (--idle-time, --last-recv-limit, --use-proc, --kill-owner,
---disable-syslog) are accepted too, and so are --dry_run, --max_kills and
---all_netns.
+--disable-syslog) are accepted too, and so are --dry_run, --max_kills,
+--all_netns and --src_removed.
 
 PORTS is a port (1-65535), a range (7000-7099) or a comma list of those
 (80,443,8000-8100). A connection is selected when it matches every kind of
 selector given (source ports, destination ports, --src, --dst, --state,
 owners: --uid ... --comm, each repeatable up to 8 times); within a kind, any
-value matches. At least one port, address or owner is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid and
+value matches. At least one port, address, owner or --src-removed is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid and
 --comm CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.
 Without -4/-6 the family follows the addresses given (IPv4 when none).
 Example: tcp_closer -n --dst 10.0.0.0/8 -d 5432 --state established,close-wait

@@ -6,6 +6,7 @@
 #include "proc/procnet.hpp"
 #include "wire/diag_wire.hpp"
 #include "wire/netlink.hpp"
+#include "wire/route_wire.hpp"
 
 namespace tc {
 
@@ -66,7 +67,8 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
             SockExtras x;
             Result<SockRecord> rec = decode_sock(m.payload, &x, scope.proto);
             if (!rec) return rec.error();
-            bool pick = selected(sel, scope, *rec) && owner_attrs_match(sel, x, rec->owner_ix);
+            bool pick = selected(sel, scope, *rec) && owner_attrs_match(sel, x, rec->owner_ix) &&
+                        src_removed_match(sel, local_, *rec, x);
             obs.on_candidate(*rec, x.rtt_us, pick);
             if (pick && !matches_.push_back(*rec)) return make_error(ENOMEM, "too many matching connections");
         }
@@ -130,12 +132,38 @@ Status Engine::read_tables(const Selection& sel, Proto p, PollObserver& obs, Pol
     size_t kept = 0;
     const SockExtras none;  // the tables carry no mark and no cgroup
     for (SockRecord& r : found) {
-        const bool pick = selected(sel, scope, r) && owner_attrs_match(sel, none, r.owner_ix);
+        const bool pick = selected(sel, scope, r) && owner_attrs_match(sel, none, r.owner_ix) &&
+                          src_removed_match(sel, local_, r, none);
         obs.on_candidate(r, 0, pick);
         if (pick) found[kept++] = r;
     }
     (void)matches_.resize(start + kept);  // shrinking: cannot fail
     return {};
+}
+
+Status Engine::read_local_prefixes() {
+    if (!routes_) return make_error(ENOSYS, "no route channel for --src-removed");
+    if (!request_.resize(64)) return make_error(ENOMEM, "no memory for the route dump");
+    // A dump the table changed under is asked again, a few times.
+    for (int attempt = 0;; ++attempt) {
+        const uint32_t seq = ++seq_;
+        Result<size_t> len = encode_route_dump_request(seq, std::span<uint8_t>(request_.data(), request_.size()));
+        if (!len) return len.error();
+        if (Status s = routes_->send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
+        LocalRouteReader reader(seq, local_);
+        Status s;
+        while (s && !reader.done()) {
+            Result<size_t> got = routes_->recv(rx_, true);
+            if (!got && got.error().code == EAGAIN) return make_error(ETIMEDOUT, "the kernel stopped answering the route dump");
+            if (!got) return got.error();
+            s = reader.feed(std::span<const uint8_t>(rx_.data(), *got));
+        }
+        if (s) return {};
+        if (s.error().code != EAGAIN || attempt == 2) {
+            local_.clear();
+            return s;
+        }
+    }
 }
 
 Status Engine::keep_selected_processes(const Selection& sel) {
@@ -223,6 +251,11 @@ Status Engine::end_matches(size_t n) {
 Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     matches_.clear();
     PollStats stats;
+    if (sel.src_removed) {
+        // Not knowing the table is never a reason to destroy: no dump, no poll.
+        if (Status s = read_local_prefixes(); !s) return s.error();
+        obs.on_local_prefixes(local_);
+    }
     for (Proto p : {Proto::Tcp, Proto::Udp}) {
         if (!sel.wants(p)) continue;
         Status s = way(p).tables ? read_tables(sel, p, obs, stats) : dump_protocol(sel, p, obs, stats);

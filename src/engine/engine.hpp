@@ -71,6 +71,8 @@ public:
     virtual void on_filter(const DumpScope& scope, std::span<const uint8_t> program) = 0;
     virtual void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) = 0;
     virtual void on_result(const SockRecord& rec, const EndResult& result) = 0;
+    // --src-removed: the local prefixes this poll's route dump gave.
+    virtual void on_local_prefixes(const LocalPrefixes& local) { (void)local; }
 
 protected:
     ~PollObserver() = default;
@@ -106,6 +108,8 @@ public:
     void use_terminator(Proto p, Terminator& t) { way(p).terminator = &t; }
     // --pid/--comm: which processes hold the matched sockets (the /proc walk).
     void use_process_walk(ProcOps& ops) { procs_ = &ops; }
+    // --src-removed: a NETLINK_ROUTE channel, dumped afresh at every poll.
+    void use_routes(DiagTransport& routes) { routes_ = &routes; }
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);
 
 private:
@@ -122,6 +126,8 @@ private:
     Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
     // The /proc/net way: every line of `p`'s tables, selected in user space.
     Status read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
+    // --src-removed: this poll's local prefixes, from a route dump.
+    Status read_local_prefixes();
     // Keeps the matches held by a process that --pid/--comm select.
     Status keep_selected_processes(const Selection& sel);
     // Ends recs[0, n) (n: under --max-kills), each with its protocol's
@@ -137,6 +143,8 @@ private:
     bool single_walk_ = true;  // until the kernel refuses the legacy request
     bool owner_ops_ = true;    // until the kernel refuses DEV/MARK/CGROUP_COND
     ProcOps* procs_ = nullptr;
+    DiagTransport* routes_ = nullptr;
+    LocalPrefixes local_;
     OwnerMap owners_;
     PodVec<SockRecord> matches_;
     PodVec<EndResult> results_;

@@ -51,7 +51,7 @@ struct Json : Appender {
 }  // namespace
 
 size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const char* netns,
-                          const OwnerSel* owner) {
+                          const OwnerSel* owner, const char* reason) {
     Json j(out, n);
     j.add("{\"type\":\"connection\"");
     if (netns) j.str("netns", netns);
@@ -98,6 +98,7 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndR
         }
     }
     if (res.note != Note::None) j.str("note", note_text(res.note));
+    if (reason) j.str("reason", reason);
     j.add("}");
     return j.used();
 }

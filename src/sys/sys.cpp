@@ -1,5 +1,7 @@
 #include "sys/sys.hpp"
 
+#include <sys/utsname.h>
+
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/netlink.h>
@@ -36,9 +38,22 @@ static void set_buffer(int fd, int force_opt, int opt, int bytes) {
     (void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes);  // best effort
 }
 
-Status DiagSocket::open(int rcvbuf, int sndbuf) {
-    int fd = new_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    if (fd < 0) return make_error(errno, "cannot open NETLINK_SOCK_DIAG socket");
+const char* kernel_release(char* buf, size_t n) {
+    utsname u;
+    if (n == 0) return "";
+    buf[0] = '\0';
+    if (uname(&u) != 0) return buf;
+    size_t i = 0;
+    for (; i + 1 < n && u.release[i]; ++i) buf[i] = u.release[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+Status DiagSocket::open(int rcvbuf, int sndbuf, int protocol) {
+    int fd = new_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    if (fd < 0)
+        return make_error(errno, protocol == NETLINK_ROUTE ? "cannot open NETLINK_ROUTE socket"
+                                                           : "cannot open NETLINK_SOCK_DIAG socket");
     fd_ = Fd(fd);
     set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf);
     set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf);

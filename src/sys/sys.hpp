@@ -2,6 +2,7 @@
 // in src/ (except main) does.
 #pragma once
 
+#include <linux/netlink.h>
 #include <sys/stat.h>
 
 #include <cstddef>
@@ -41,8 +42,9 @@ private:
 class DiagSocket final : public DiagTransport {
 public:
     // rcvbuf/sndbuf: wanted sizes; the FORCE variants are tried first (root),
-    // then the plain ones (capped by net.core.*mem_max).
-    Status open(int rcvbuf, int sndbuf);
+    // then the plain ones (capped by net.core.*mem_max). `protocol`:
+    // NETLINK_SOCK_DIAG, or NETLINK_ROUTE for the route dump.
+    Status open(int rcvbuf, int sndbuf, int protocol = NETLINK_SOCK_DIAG);
     // The kernel answers a request before the send returns (a dump refills
     // the socket inside each recv), so a receive that waits this long is
     // told EAGAIN: no answer is coming.
@@ -54,6 +56,9 @@ public:
 private:
     Fd fd_;
 };
+
+// The running kernel's release (uname -r), in `buf`; "" if unknown.
+const char* kernel_release(char* buf, size_t n);
 
 timespec realtime_now();
 uint64_t monotonic_ns();

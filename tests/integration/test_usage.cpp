@@ -108,6 +108,7 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
         {{"-u", "-s", "7101", "--state", "established,close-wait"}, "-u alone --state can only be established"},
         {{"--tcp", "-u", "-s", "7101", "--state", "time-wait"}, "selects no UDP socket"},
         {{"-s", "7101", "--udp=1"}, "'--udp=1'"}, {{"-s", "7101", "--tcp=yes"}, "'--tcp=yes'"},
+        {{"--src-removed=yes"}, "'--src-removed=yes'"},
     };
     for (const Case& c : bad) {
         it::RunResult r = it::run_tool(c.args);
