@@ -5,6 +5,7 @@
 #include "report/report.hpp"
 #include "sys/netns.hpp"
 #include "sys/owner_sys.hpp"
+#include "wire/route_wire.hpp"
 #ifndef TC_NO_SOCK_DESTROY
 #include "engine/end_path.hpp"
 #endif
@@ -51,7 +52,7 @@ LogConfig log_config(const Options& opt) {
     c.both_protocols = opt.sel.tcp && opt.sel.udp;
     c.src_removed = opt.sel.src_removed;
     c.owner = &opt.sel.owner;
-    c.quiet_empty = opt.interval_ns > 0;
+    c.quiet_empty = opt.daemon();
     return c;
 }
 
@@ -59,7 +60,7 @@ LogConfig log_config(const Options& opt) {
 
 Run::Run(Options& opt)
     : opt_(opt),
-      daemon_(opt.interval_ns > 0),
+      daemon_(opt.daemon()),
       caps_(sys::effective_caps()),
       policy_(opt.dry_run, kOnlyProc || opt.use_proc || opt.kill_owner, opt.netns || opt.all_netns, opt.all_netns,
               opt.sel.owner.n_mark > 0, opt.sel.owner.processes()),
@@ -154,6 +155,12 @@ RunStatus Run::open_log() {
 }
 
 RunStatus Run::choose_path() {
+    if (opt_.watch) {
+        // Subscribed before the first poll, so no removal falls between.
+        Status s = events_sock_.open(1 << 20, 1 << 16, NETLINK_ROUTE);
+        if (s) s = events_sock_.subscribe(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
+        if (!s) return fail(s.error());
+    }
     if (opt_.sel.src_removed) {
         // Without the kernel's IP_TRANSPARENT/IP_FREEBIND bits a proxy's
         // non-local socket would look removed: only addresses the user
@@ -323,8 +330,50 @@ RunStatus Run::poll_all_namespaces(bool& connections_failed) {
     return end;
 }
 
+bool Run::address_removed() {
+    sys::Wake wake = sys::Wake::Event;
+    AddrEvents ev;
+    bool lost = false;
+    // Bursts coalesce: whatever comes within kSettleNs of the last event
+    // joins the same poll.
+    constexpr uint64_t kSettleNs = 10'000'000;
+    while (wake == sys::Wake::Event || wake == sys::Wake::Hangup) {
+        if (wake == sys::Wake::Hangup) log_.reopen();
+        while (true) {
+            Result<size_t> got = events_sock_.recv(events_rx_, false);
+            if (got) {
+                scan_addr_events(std::span<const uint8_t>(events_rx_.data(), *got), ev);
+                continue;
+            }
+            // ENOBUFS: events were lost, so any address may be gone.
+            if (got.error().code == ENOBUFS) lost = true;
+            break;
+        }
+        if (ev.removed == 0 && !lost) return false;  // an address added, or changed: nothing to do
+        wake = sys::wait_until(sys::monotonic_ns() + kSettleNs, events_sock_.fd());
+    }
+    if (wake == sys::Wake::Stop) return false;
+    char buf[kLineMax];
+    if (lost) {
+        fmt(buf, sizeof buf, "address events were lost (%s): polling now", error_text(ENOBUFS));
+    } else {
+        char addr[48] = "?";
+        uint32_t words[4];
+        std::memcpy(words, ev.first.addr.data(), sizeof words);
+        if (ev.first.family) format_addr(addr, sizeof addr, ev.first.family, words);
+        if (ev.removed > 1)
+            fmt(buf, sizeof buf, "address %s removed (and %zu more): polling now", addr, ev.removed - 1);
+        else
+            fmt(buf, sizeof buf, "address %s removed: polling now", addr);
+    }
+    log_.line(buf);
+    return true;
+}
+
 RunStatus Run::poll_loop() {
     uint64_t next = sys::monotonic_ns();
+    const int events = opt_.watch ? events_sock_.fd() : -1;
+    bool on_schedule = true;  // this poll is the interval's (or the first)
     while (true) {
         bool failed = false;
         RunStatus end = opt_.all_netns ? poll_all_namespaces(failed) : poll_here(failed);
@@ -338,15 +387,28 @@ RunStatus Run::poll_loop() {
             }
             return end;
         }
-        // Monotonic schedule; a poll that overran its slot starts the next at once.
-        next += opt_.interval_ns;
-        const uint64_t now = sys::monotonic_ns();
-        if (next < now) next = now;
-        sys::Wake wake;
-        while ((wake = sys::wait_until(next)) == sys::Wake::Hangup) log_.reopen();
-        if (wake == sys::Wake::Stop) {
-            log_.line("stopping on signal");
-            return {};
+        // Monotonic schedule; a poll that overran its slot starts the next
+        // at once. Without -i (--watch alone) only events wake us.
+        if (opt_.interval_ns == 0) {
+            next = UINT64_MAX;
+        } else if (on_schedule) {
+            next += opt_.interval_ns;
+            const uint64_t now = sys::monotonic_ns();
+            if (next < now) next = now;
+        }
+        while (true) {
+            const sys::Wake wake = sys::wait_until(next, events);
+            if (wake == sys::Wake::Hangup) {
+                log_.reopen();
+                continue;
+            }
+            if (wake == sys::Wake::Event && !address_removed() && !sys::stop_requested()) continue;
+            if (wake == sys::Wake::Stop || sys::stop_requested()) {
+                log_.line("stopping on signal");
+                return {};
+            }
+            on_schedule = wake == sys::Wake::Deadline;
+            break;
         }
     }
 }

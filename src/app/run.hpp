@@ -15,6 +15,7 @@
 // goes to the log (app/logger.hpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "app/logger.hpp"
@@ -81,6 +82,10 @@ private:
     RunStatus fail_capability(const CapNeed* cap);
     // A capability missing while the run goes: logged, and the end of it.
     RunStatus stop_missing(const CapNeed* cap, const char* how);
+    // --watch, woken by the event socket: reads the events (and those of
+    // the next few milliseconds); true when an address was removed (or
+    // events were lost), logged: then a poll is due.
+    bool address_removed();
     // Does a selected protocol still end its connections with SOCK_DESTROY?
     bool sock_destroy_still_used() const;
     // --all-netns: a namespace skipped, said once per namespace and error.
@@ -95,6 +100,8 @@ private:
     sys::Fd home_ns_;  // --all-netns comes back here after each namespace
     sys::DiagSocket dump_sock_;
     sys::DiagSocket routes_sock_;  // --src-removed: NETLINK_ROUTE, a route dump per poll
+    sys::DiagSocket events_sock_;  // --watch: NETLINK_ROUTE, subscribed to address events
+    std::array<uint8_t, 16384> events_rx_{};
     bool proc_net_ = false;  // no protocol is dumped: the /proc/net tables (no NETLINK_SOCK_DIAG)
     bool on_proc_[kProtos] = {};    // that protocol's connections end through /proc
     bool on_tables_[kProtos] = {};  // that protocol's inet_diag handler is missing: its tables

@@ -12,7 +12,7 @@ namespace {
 
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Uid, Mark, Dev, Cgroup, Pid, Comm,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, Uid, Mark, Dev, Cgroup, Pid, Comm,
 };
 
 struct OptSpec {
@@ -33,6 +33,7 @@ constexpr OptSpec kSpecs[] = {
     {0, true, Opt::Src, "src", nullptr},
     {0, true, Opt::Dst, "dst", nullptr},
     {0, false, Opt::SrcRemoved, "src-removed", "src_removed"},
+    {0, false, Opt::Watch, "watch", nullptr},
     {0, true, Opt::State, "state", nullptr},
     {0, true, Opt::Uid, "uid", nullptr},
     {0, true, Opt::Mark, "mark", nullptr},
@@ -122,6 +123,7 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
         case Opt::Tcp: o.sel.tcp = true; break;
         case Opt::Udp: o.sel.udp = true; break;
         case Opt::SrcRemoved: o.sel.src_removed = true; break;
+        case Opt::Watch: o.watch = true; break;
         case Opt::V4: o.sel.ipv4 = true; break;
         case Opt::V6: o.sel.ipv6 = true; break;
         case Opt::Sport:
@@ -272,6 +274,8 @@ ParseResult parse_args(int argc, const char* const* argv) {
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
+        if (o.watch && o.all_netns)
+            return fail("--watch does not work with --all-netns yet: use -i (or --watch with --netns)", "");
         if (o.sel.udp && o.sel.needs_tcp_info())
             return fail("-t and --last_recv_limit need tcp_info, which UDP sockets lack: run UDP separately", "");
         if (o.sel.udp && !o.sel.tcp && o.sel.states != kUdpConnected)

@@ -21,6 +21,9 @@ struct Options {
     bool kill_owner = false; // /proc path: kill the holders instead of resetting
     const char* netns = nullptr; // -N: a name under /var/run/netns, or a path (has a '/')
     bool all_netns = false;  // every network namespace on the host, each poll
+    bool watch = false;      // --watch: also poll at once when a local address is removed
+    // A daemon: polls until a stop signal (-i, or --watch).
+    bool daemon() const { return interval_ns > 0 || watch; }
     bool dry_run = false;    // -n: everything but ending connections
     bool json = false;       // -j: one JSON object per connection and per poll on stdout
     bool syslog = true;

@@ -54,6 +54,10 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
   -i, --interval SEC     poll every SEC seconds (e.g. 5 or 0.5) and keep running
                          (SIGTERM/SIGINT: stop, exit 0; SIGHUP: reopen the -f
                          log); without it: poll once and exit
+      --watch            also poll at once when a local address is removed
+                         (address events); without -i, poll only on those
+                         and keep running until SIGTERM/SIGINT; not with
+                         --all-netns
   -f, --logfile PATH     append log lines to PATH (default: stderr)
   -N, --netns NAME|PATH  work in another network namespace: a name under
                          /var/run/netns (as ip netns uses) or a path such as

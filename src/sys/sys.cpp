@@ -63,6 +63,15 @@ Status DiagSocket::open(int rcvbuf, int sndbuf, int protocol) {
     return {};
 }
 
+Status DiagSocket::subscribe(uint32_t groups) {
+    sockaddr_nl me{};
+    me.nl_family = AF_NETLINK;
+    me.nl_groups = groups;
+    if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&me), sizeof me) != 0)
+        return make_error(errno, "cannot subscribe to address events");
+    return {};
+}
+
 Status DiagSocket::send(std::span<const uint8_t> msg) {
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
@@ -195,19 +204,22 @@ static timespec span_ts(uint64_t ns) {
     return timespec{static_cast<time_t>(ns / 1000000000ull), static_cast<long>(ns % 1000000000ull)};
 }
 
-Wake wait_until(uint64_t deadline_ns) {
+Wake wait_until(uint64_t deadline_ns, int fd) {
     while (true) {
         uint64_t now = monotonic_ns();
         uint64_t left = now >= deadline_ns ? 0 : deadline_ns - now;
         timespec ts = span_ts(left);
+        pollfd p{fd, POLLIN, 0};
         // ppoll swaps in the wait mask atomically: a signal that arrived
         // during the poll is delivered here, even with a zero timeout.
-        ppoll(nullptr, 0, &ts, g_daemon ? &g_wait_mask : nullptr);
+        const int ready = ppoll(fd >= 0 ? &p : nullptr, fd >= 0 ? 1 : 0,
+                                deadline_ns == UINT64_MAX ? nullptr : &ts, g_daemon ? &g_wait_mask : nullptr);
         if (g_stop) return Wake::Stop;
         if (g_hup) {
             g_hup = 0;
             return Wake::Hangup;
         }
+        if (ready > 0 && (p.revents & (POLLIN | POLLERR))) return Wake::Event;
         if (monotonic_ns() >= deadline_ns) return Wake::Deadline;
     }
 }

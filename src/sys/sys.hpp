@@ -45,6 +45,10 @@ public:
     // then the plain ones (capped by net.core.*mem_max). `protocol`:
     // NETLINK_SOCK_DIAG, or NETLINK_ROUTE for the route dump.
     Status open(int rcvbuf, int sndbuf, int protocol = NETLINK_SOCK_DIAG);
+    // Joins multicast groups (NETLINK_ROUTE: RTMGRP_IPV4_IFADDR ...): the
+    // kernel's events then arrive on this socket.
+    Status subscribe(uint32_t groups);
+    int fd() const { return fd_.get(); }
     // The kernel answers a request before the send returns (a dump refills
     // the socket inside each recv), so a receive that waits this long is
     // told EAGAIN: no answer is coming.
@@ -87,11 +91,12 @@ void ensure_std_fds();
 Status install_signals(bool daemon);
 bool stop_requested();
 
-enum class Wake : uint8_t { Deadline, Stop, Hangup };
-// Sleeps until the monotonic deadline, a stop signal (SIGTERM/SIGINT) or
-// SIGHUP. Signals that arrived during the poll are taken first, even when
-// the deadline has already passed.
-Wake wait_until(uint64_t deadline_ns);
+enum class Wake : uint8_t { Deadline, Stop, Hangup, Event };
+// Sleeps until the monotonic deadline, a stop signal (SIGTERM/SIGINT),
+// SIGHUP, or (fd >= 0) something to read on `fd` (Event; an error such as
+// ENOBUFS counts). Signals that arrived during the poll are taken first,
+// even when the deadline has already passed. UINT64_MAX: no deadline.
+Wake wait_until(uint64_t deadline_ns, int fd = -1);
 
 Result<int> open_append(const char* path);
 // Opens `path` again (after logrotate moved it) onto descriptor `fd`.

@@ -50,6 +50,35 @@ Result<Route> decode_route(std::span<const uint8_t> payload) {
     return r;
 }
 
+void scan_addr_events(std::span<const uint8_t> datagram, AddrEvents& ev) {
+    NlMsgIter it(datagram);
+    NlMsg m;
+    while (it.next(m)) {
+        if (m.type != RTM_DELADDR) continue;
+        ++ev.removed;
+        ifaddrmsg a;
+        if (ev.first.family != 0 || m.payload.size() < sizeof a) continue;
+        std::memcpy(&a, m.payload.data(), sizeof a);
+        const size_t len = a.ifa_family == AF_INET ? 4 : a.ifa_family == AF_INET6 ? 16 : 0;
+        if (len == 0) continue;
+        // IPv4: IFA_LOCAL is the address (IFA_ADDRESS the peer's on a
+        // point-to-point link); IPv6 has only IFA_ADDRESS.
+        NlAttrIter ai(m.payload.subspan(align4(sizeof a) <= m.payload.size() ? align4(sizeof a) : m.payload.size()));
+        NlAttr at;
+        bool found = false;
+        while (ai.next(at)) {
+            const bool wanted = at.type == (a.ifa_family == AF_INET ? IFA_LOCAL : IFA_ADDRESS);
+            if (!wanted || at.data.size() != len) continue;
+            ev.first.family = a.ifa_family;
+            ev.first.len = static_cast<uint8_t>(len * 8);
+            std::memcpy(ev.first.addr.data(), at.data.data(), len);
+            found = true;
+        }
+        if (ai.malformed() && !found) ev.malformed = true;
+    }
+    if (it.malformed()) ev.malformed = true;
+}
+
 Status LocalRouteReader::feed(std::span<const uint8_t> datagram) {
     NlMsgIter it(datagram);
     NlMsg m;

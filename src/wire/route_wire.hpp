@@ -9,6 +9,7 @@
 // VRF's own table's, and AnyIP prefixes (`ip route add local PREFIX`).
 #pragma once
 
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
 #include <cstddef>
@@ -38,6 +39,17 @@ struct Route {
 // attribute is an error: a route table read wrong must never make a
 // connection look removed.
 Result<Route> decode_route(std::span<const uint8_t> payload);
+
+// What a batch of address events (datagrams of a NETLINK_ROUTE socket
+// subscribed to RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR) says: how many
+// addresses were removed (RTM_DELADDR), and the first of them.
+struct AddrEvents {
+    size_t removed = 0;
+    Prefix first;          // the first removed address (family 0: none)
+    bool malformed = false;  // some datagram could not be read whole
+};
+// Adds one datagram's events to `ev`.
+void scan_addr_events(std::span<const uint8_t> datagram, AddrEvents& ev);
 
 // Reads the answer to one route dump (request `seq`), a datagram at a
 // time, into the local prefixes: every RTN_LOCAL route of any table.

@@ -109,6 +109,8 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
         {{"--tcp", "-u", "-s", "7101", "--state", "time-wait"}, "selects no UDP socket"},
         {{"-s", "7101", "--udp=1"}, "'--udp=1'"}, {{"-s", "7101", "--tcp=yes"}, "'--tcp=yes'"},
         {{"--src-removed=yes"}, "'--src-removed=yes'"},
+        {{"--src-removed", "--watch", "--all-netns"}, "--watch does not work with --all-netns"},
+        {{"--src-removed", "--watch=1"}, "'--watch=1'"},
     };
     for (const Case& c : bad) {
         it::RunResult r = it::run_tool(c.args);

@@ -5,6 +5,7 @@
 #include <linux/rtnetlink.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "core/options.hpp"
@@ -177,6 +178,14 @@ TEST_CASE("--src-removed: options and the kernel it needs", "[options][src_remov
     CHECK((r.opts.sel.src_removed && r.opts.sel.udp && r.opts.sel.dports.contains(443)));
     const char* valued[] = {"tcp_closer", "--src-removed=1"};
     CHECK_FALSE(parse_args(2, valued).ok);
+    const char* watch[] = {"tcp_closer", "--src-removed", "--watch"};
+    r = parse_args(3, watch);
+    REQUIRE(r.ok);
+    CHECK((r.opts.watch && r.opts.daemon() && r.opts.interval_ns == 0));
+    const char* watch_netns[] = {"tcp_closer", "--src-removed", "--watch", "--all-netns"};
+    r = parse_args(4, watch_netns);
+    CHECK_FALSE(r.ok);
+    CHECK(std::string(r.message).find("--watch does not work with --all-netns") != std::string::npos);
     CHECK(kernel_reports_sockopt("5.10.0-8-amd64"));
     CHECK(kernel_reports_sockopt("6.18.44-fc-v857"));
     CHECK(kernel_reports_sockopt("10.0"));

@@ -217,3 +217,49 @@ TEST_CASE("local routes of any table count (a VRF's own); other types and famili
     uint8_t a[16] = {203, 0, 113, 1};
     CHECK(set.covers(AF_INET, a));
 }
+
+TEST_CASE("address events: removals counted, the first named; additions ignored", "[route_wire]") {
+    auto addr_msg = [](uint16_t type, uint8_t family, std::vector<std::pair<uint16_t, Bytes>> attrs) {
+        ifaddrmsg m{};
+        m.ifa_family = family;
+        m.ifa_prefixlen = family == AF_INET ? 32 : 128;
+        Bytes p(sizeof m);
+        std::memcpy(p.data(), &m, sizeof m);
+        for (auto& [t, v] : attrs) {
+            Bytes a = attr(t, v);
+            p.insert(p.end(), a.begin(), a.end());
+        }
+        Bytes d;
+        testutil::append_msg(d, type, 0, p);
+        return d;
+    };
+    AddrEvents ev;
+    scan_addr_events(addr_msg(RTM_NEWADDR, AF_INET, {{IFA_LOCAL, {192, 0, 2, 1}}}), ev);
+    CHECK(ev.removed == 0);
+    CHECK(ev.first.family == 0);
+    // IPv4 on a point-to-point link: IFA_ADDRESS is the peer, IFA_LOCAL ours.
+    scan_addr_events(addr_msg(RTM_DELADDR, AF_INET, {{IFA_ADDRESS, {10, 0, 0, 2}}, {IFA_LOCAL, {10, 0, 0, 1}}}), ev);
+    CHECK(ev.removed == 1);
+    CHECK(ev.first == pfx("10.0.0.1"));
+    scan_addr_events(addr_msg(RTM_DELADDR, AF_INET6,
+                              {{IFA_ADDRESS, {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9}}}),
+                     ev);
+    CHECK(ev.removed == 2);
+    CHECK(ev.first == pfx("10.0.0.1"));  // the first stays
+    CHECK_FALSE(ev.malformed);
+    AddrEvents v6;
+    scan_addr_events(addr_msg(RTM_DELADDR, AF_INET6,
+                              {{IFA_ADDRESS, {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9}}}),
+                     v6);
+    CHECK(v6.first == pfx("2001:db8::9"));
+    // A removal whose address cannot be read still counts (a poll is due).
+    AddrEvents odd;
+    scan_addr_events(addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0}}}), odd);
+    CHECK(odd.removed == 1);
+    CHECK(odd.first.family == 0);
+    Bytes cut = addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0, 1}}});
+    cut.resize(cut.size() - 6);
+    AddrEvents broken;
+    scan_addr_events(cut, broken);
+    CHECK(broken.malformed);
+}
