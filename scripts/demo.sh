@@ -6,6 +6,8 @@
 # and that process keeps running. Last, by owner: two identical processes,
 # and --pid picks the idle connections of one of them. And UDP: clients
 # connected to a server on 5353 are ended with -u, the server's socket stays.
+# Last, a virtual IP goes away: a --src-removed --watch daemon ends the
+# connections bound to it at once, and those on the other address stay.
 set -eu
 BIN=${1:-build/tcp_closer}
 HOLDER=${2:-build/conn_holder}
@@ -98,3 +100,30 @@ wait "$holder"
 echo
 echo "== What the clients saw:"
 grep -v ready "$out"
+
+echo
+echo "== A virtual IP: connections on 192.0.2.100 (the VIP) and on 192.0.2.1"
+ip addr add 192.0.2.100/32 dev lo
+ip addr add 192.0.2.1/32 dev lo
+"$HOLDER" -a 192.0.2.100 -p 7100 -n 2 -r 3 >"$out" &
+vip=$!
+"$HOLDER" -a 192.0.2.1 -p 7101 -n 2 -r 3 >"$out2" &
+other=$!
+for f in "$out" "$out2"; do
+    while ! grep -q ready "$f" 2>/dev/null; do sleep 0.1; done
+done
+echo "== Running: $BIN --src-removed --watch --disable_syslog   (a daemon; no -i: it waits for address events)"
+"$BIN" --src-removed --watch --disable_syslog &
+daemon=$!
+sleep 0.5
+echo "== The VIP moves to another node: ip addr del 192.0.2.100/32 dev lo"
+ip addr del 192.0.2.100/32 dev lo
+sleep 0.5
+kill "$daemon"
+wait "$daemon" || true
+wait "$vip" "$other"
+echo
+echo "== What the owner of the VIP's connections saw:"
+grep -v ready "$out"
+echo "== What the owner of the other address's connections saw:"
+grep -v ready "$out2"

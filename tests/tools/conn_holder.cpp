@@ -2,7 +2,8 @@
 // binary): opens a loopback listener and N connections to it, holding both
 // ends. "Busy" connections receive a byte on their server end every 100 ms.
 //
-//   conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS]
+//   conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS] [-a ADDR]
+//       (-a: the IPv4 address to listen on and connect from; 127.0.0.1)
 //   conn_holder -u -p PORT -n N [-r SECONDS]
 //       UDP: an unconnected socket bound to PORT and N sockets connected
 //       to it (held until SIGTERM, or reported on after SECONDS).
@@ -61,8 +62,10 @@ std::string fate(int fd) {
 int main(int argc, char** argv) {
     int port = 0, idle = 0, busy = 0, report_after = 0;
     bool udp = false;
-    for (int opt; (opt = getopt(argc, argv, "up:n:b:r:")) != -1;) {
+    const char* addr = "127.0.0.1";
+    for (int opt; (opt = getopt(argc, argv, "up:n:b:r:a:")) != -1;) {
         switch (opt) {
+            case 'a': addr = optarg; break;
             case 'u': udp = true; break;
             case 'p': port = std::atoi(optarg); break;
             case 'n': idle = std::atoi(optarg); break;
@@ -82,7 +85,7 @@ int main(int argc, char** argv) {
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_port = htons(static_cast<uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) die("-a ADDR");
         int server = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (server < 0 || bind(server, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("udp bind");
         std::vector<int> clients;
@@ -113,7 +116,7 @@ int main(int argc, char** argv) {
             const bool connected = getpeername(c, reinterpret_cast<sockaddr*>(&peer), &len) == 0;
             const bool sent = send(c, "x", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1;
             const std::string send_says = sent ? "works" : std::strerror(errno);
-            std::printf("  client 127.0.0.1:%u -> 127.0.0.1:%d  %s; pending error: %s; send: %s\n", client_ports[i],
+            std::printf("  client %s:%u -> %s:%d  %s; pending error: %s; send: %s\n", addr, client_ports[i], addr,
                         port, connected ? "connected" : "no longer connected", err ? std::strerror(err) : "none",
                         send_says.c_str());
         }
@@ -126,7 +129,7 @@ int main(int argc, char** argv) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) die("-a ADDR");
     if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind");
     if (listen(l, 4096) != 0) die("listen");
 
@@ -154,7 +157,7 @@ int main(int argc, char** argv) {
     }
     if (report_after > 0) {
         for (const Conn& c : conns)
-            std::printf("  %-4s connection 127.0.0.1:%d <- 127.0.0.1:%u  %s\n", c.busy ? "busy" : "idle", port,
+            std::printf("  %-4s connection %s:%d <- %s:%u  %s\n", c.busy ? "busy" : "idle", addr, port, addr,
                         c.client_port, fate(c.server).c_str());
     }
     return 0;
