@@ -74,6 +74,9 @@ struct RunResult {
     std::string err;
 };
 
+// A waitpid status as run_tool reports it: the exit code, or 128+signal.
+int decode_status(int wait_status);
+
 // Runs build/tcp_closer (or $TCP_CLOSER) with args and waits for it.
 RunResult run_tool(const std::vector<std::string>& args);
 
