@@ -7,6 +7,7 @@
 #include "sys/owner_sys.hpp"
 #include "wire/route_wire.hpp"
 #ifndef TC_NO_SOCK_DESTROY
+#include "engine/addr_watch.hpp"
 #include "engine/end_path.hpp"
 #endif
 
@@ -330,42 +331,38 @@ RunStatus Run::poll_all_namespaces(bool& connections_failed) {
     return end;
 }
 
-bool Run::address_removed() {
-    sys::Wake wake = sys::Wake::Event;
-    AddrEvents ev;
-    bool lost = false;
-    // Bursts coalesce: whatever comes within kSettleNs of the last event
-    // joins the same poll.
-    constexpr uint64_t kSettleNs = 10'000'000;
-    while (wake == sys::Wake::Event || wake == sys::Wake::Hangup) {
-        if (wake == sys::Wake::Hangup) log_.reopen();
+namespace {
+
+// The event socket and the run's wait, as collect_removals reads them.
+class WatchSource final : public AddrEventSource {
+public:
+    WatchSource(sys::DiagSocket& sock, Logger& log) : sock_(sock), log_(log) {}
+    Result<size_t> take(std::span<uint8_t> buf) override { return sock_.recv(buf, false); }
+    Woke wait(uint64_t deadline_ns) override {
         while (true) {
-            Result<size_t> got = events_sock_.recv(events_rx_, false);
-            if (got) {
-                scan_addr_events(std::span<const uint8_t>(events_rx_.data(), *got), ev);
-                continue;
+            switch (sys::wait_until(deadline_ns, sock_.fd())) {
+                case sys::Wake::Hangup: log_.reopen(); continue;
+                case sys::Wake::Event: return Woke::Event;
+                case sys::Wake::Deadline: return Woke::Deadline;
+                case sys::Wake::Stop: return Woke::Stop;
             }
-            // ENOBUFS: events were lost, so any address may be gone.
-            if (got.error().code == ENOBUFS) lost = true;
-            break;
         }
-        if (ev.removed == 0 && !lost) return false;  // an address added, or changed: nothing to do
-        wake = sys::wait_until(sys::monotonic_ns() + kSettleNs, events_sock_.fd());
     }
-    if (wake == sys::Wake::Stop) return false;
+    uint64_t now_ns() override { return sys::monotonic_ns(); }
+
+private:
+    sys::DiagSocket& sock_;
+    Logger& log_;
+};
+
+}  // namespace
+
+bool Run::address_removed() {
+    WatchSource src(events_sock_, log_);
+    const Removals r = collect_removals(src, events_rx_);
+    if (r.verdict != Removals::Verdict::Poll) return false;
     char buf[kLineMax];
-    if (lost) {
-        fmt(buf, sizeof buf, "address events were lost (%s): polling now", error_text(ENOBUFS));
-    } else {
-        char addr[48] = "?";
-        uint32_t words[4];
-        std::memcpy(words, ev.first.addr.data(), sizeof words);
-        if (ev.first.family) format_addr(addr, sizeof addr, ev.first.family, words);
-        if (ev.removed > 1)
-            fmt(buf, sizeof buf, "address %s removed (and %zu more): polling now", addr, ev.removed - 1);
-        else
-            fmt(buf, sizeof buf, "address %s removed: polling now", addr);
-    }
+    format_removals(buf, sizeof buf, r);
     log_.line(buf);
     return true;
 }

@@ -197,3 +197,22 @@ void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {
 }
 
 }  // namespace tc
+
+namespace tc {
+
+void format_removals(char* out, size_t n, const Removals& r) {
+    if (r.lost) {
+        fmt(out, n, "address events were lost: polling now");
+        return;
+    }
+    char addr[48] = "?";
+    uint32_t words[4];
+    std::memcpy(words, r.ev.first.addr.data(), sizeof words);
+    if (r.ev.first.family) format_addr(addr, sizeof addr, r.ev.first.family, words);
+    if (r.ev.removed > 1)
+        fmt(out, n, "address %s removed (and %zu more): polling now", addr, r.ev.removed - 1);
+    else
+        fmt(out, n, "address %s removed: polling now", addr);
+}
+
+}  // namespace tc

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "engine/addr_watch.hpp"
 #include "engine/engine.hpp"
 #include "core/sock_record.hpp"
 #include "engine/terminator.hpp"
@@ -55,5 +56,10 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
 // "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 skipped=0 failed=0",
 // or with --dry-run "poll (dry run): matched=3 would_destroy=3 skipped=0".
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run = false);
+
+// --watch, why a poll comes now: "address 192.0.2.1 removed: polling now",
+// "address 192.0.2.1 removed (and 3 more): polling now", or "address events
+// were lost: polling now" (an overrun, or events that could not be read).
+void format_removals(char* out, size_t n, const Removals& r);
 
 }  // namespace tc

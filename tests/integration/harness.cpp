@@ -244,6 +244,11 @@ RunResult run_tool_with_caps(const std::string& caps, const std::vector<std::str
         argv.push_back("--inh-caps=" + list);
         argv.push_back("--ambient-caps=" + list);
     }
+    return run_tool_wrapped(argv, args);
+}
+
+RunResult run_tool_wrapped(const std::vector<std::string>& wrapper, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = wrapper;
     for (const std::string& a : tool_argv(args)) argv.push_back(a);
     return run_captured({}, [argv] { exec_argv(argv); });
 }

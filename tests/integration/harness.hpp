@@ -105,6 +105,10 @@ int spawn_tool_fds(const std::vector<std::string>& args, int out_fd, int err_fd)
 // AmbientCapabilities= would.
 RunResult run_tool_with_caps(const std::string& caps, const std::vector<std::string>& args);
 
+// Runs the tool behind a wrapper command line (`setarch x86_64 --uname-2.6`):
+// the wrapper's argv, then the tool's as run_tool builds it.
+RunResult run_tool_wrapped(const std::vector<std::string>& wrapper, const std::vector<std::string>& args);
+
 // Resident memory (kB) and open descriptors of a running process.
 long rss_kb(int pid);
 int fd_count(int pid);

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -154,6 +155,12 @@ TEST_CASE("--src-removed --watch: a daemon without -i polls when an address is r
     int pid = it::spawn_tool({"--src-removed", "--watch", kNoSyslog}, dir + ".out", dir + ".err");
     it::sleep_ms(300);  // its first poll: nothing removed yet
     CHECK(state_of(doomed.client) == "alive");
+    // Removed and added again by one process, within the burst's 10 ms:
+    // the poll it causes finds the address local again and spares it.
+    ip("-batch - <<EOF\naddr del 192.0.2.31/32 dev lo\naddr add 192.0.2.31/32 dev lo\nEOF");
+    it::sleep_ms(200);
+    CHECK(state_of(kept.client) == "alive");
+    CHECK(state_of(doomed.client) == "alive");
     ip("addr del 192.0.2.30/32 dev lo");
     std::string fate;
     for (int i = 0; i < 100 && (fate = state_of(doomed.client)) == "alive"; ++i) it::sleep_ms(20);
@@ -164,10 +171,85 @@ TEST_CASE("--src-removed --watch: a daemon without -i polls when an address is r
     CHECK(it::wait_tool(pid, 5000) == 0);
     const std::string log = it::read_file(dir + ".err");
     INFO("log: " << log);
+    CHECK(count(log, "address 192.0.2.31 removed: polling now") == 1);
     CHECK(count(log, "address 192.0.2.30 removed: polling now") == 1);
     CHECK(count(log, "destroyed 192.0.2.30:") == 1);
     CHECK(count(log, "stopping on signal") == 1);
     it::close_all({doomed, kept});
     close(l);
     ip("addr del 192.0.2.31/32 dev lo");
+}
+
+namespace {
+
+// A connection from 192.0.2.40, whose address is then removed.
+struct Orphan {
+    int listener;
+    Conn conn;
+    Orphan() {
+        ip("addr add 192.0.2.40/32 dev lo");
+        ip("addr add 192.0.2.41/32 dev lo");
+        listener = it::listen_on(AF_INET, "192.0.2.41", 7821);
+        conn = connect_bound(listener, AF_INET, "192.0.2.40", "192.0.2.41", 7821);
+        ip("addr del 192.0.2.40/32 dev lo");
+    }
+    ~Orphan() {
+        it::close_all({conn});
+        close(listener);
+        std::system("ip addr del 192.0.2.41/32 dev lo");
+    }
+};
+
+}  // namespace
+
+TEST_CASE("--src-removed is refused on a kernel that does not report transparent sockets, unless --src bounds it",
+          "[src_removed]") {
+    if (it::proc_net()) return;
+    Orphan o;
+    // setarch --uname-2.6: uname says 2.6.x, a kernel before 5.10.
+    struct utsname u;
+    REQUIRE(uname(&u) == 0);
+    const std::vector<std::string> old = {"setarch", u.machine, "--uname-2.6"};
+    it::RunResult r = it::run_tool_wrapped(old, {"--src-removed", kNoSyslog});
+    INFO("refused: " << r.err);
+    CHECK(r.status != 0);
+    CHECK(r.err.find("--src-removed needs Linux 5.10 or later") != std::string::npos);
+    CHECK(r.err.find("2.6.") != std::string::npos);  // the release it saw
+    CHECK(r.err.find("or --src to bound it") != std::string::npos);
+    CHECK(r.err.find("destroyed") == std::string::npos);
+    CHECK(state_of(o.conn.client) == "alive");
+    // Bounded by --src, the same kernel may judge it.
+    it::RunResult bounded = it::run_tool_wrapped(old, {"--src-removed", "--src", "192.0.2.40", kNoSyslog});
+    INFO("bounded: " << bounded.err);
+    CHECK(bounded.status == 0);
+    CHECK(count(bounded.err, "destroyed 192.0.2.40:") == 1);
+    CHECK(state_of(o.conn.client) == it::killed());
+}
+
+TEST_CASE("--src-removed: a route dump that fails ends nothing", "[src_removed]") {
+    if (it::proc_net()) return;
+    Orphan o;
+    const std::vector<std::string> refusing = {"build/old_kernel", "--route-dumps-refused"};
+    it::RunResult r = it::run_tool_wrapped(refusing, {"--src-removed", kNoSyslog});
+    INFO("one-shot: " << r.err);
+    CHECK(r.status != 0);
+    CHECK(r.err.find("route dump refused") != std::string::npos);
+    CHECK(r.err.find("destroyed") == std::string::npos);
+    CHECK(state_of(o.conn.client) == "alive");
+    // A daemon rides the failure out poll after poll, and still ends nothing.
+    const std::string dir = "/tmp/tc_route_refused";
+    const int pid = it::spawn_command({"build/old_kernel", "--route-dumps-refused", it::tool_binary(),
+                                       "--src-removed", "-i", "0.1", kNoSyslog},
+                                      dir + ".out", dir + ".err");
+    it::sleep_ms(500);
+    CHECK(state_of(o.conn.client) == "alive");
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 5000) >= 0);
+    const std::string log = it::read_file(dir + ".err");
+    INFO("daemon: " << log);
+    CHECK(count(log, "route dump refused") >= 2);
+    CHECK(log.find("destroyed") == std::string::npos);
+    // The same run without the refusals ends it: the case was live.
+    it::RunResult ok = it::run_tool({"--src-removed", kNoSyslog});
+    CHECK(count(ok.err, "destroyed 192.0.2.40:") == 1);
 }

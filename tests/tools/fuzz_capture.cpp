@@ -9,15 +9,19 @@
 // (udp_dump_golden.inc). Last, with INC_DIR, the answer to a route dump of
 // every table (route_dump_golden.inc): make fuzz-seeds gives the namespace a
 // veth with 192.0.2.10/24 and 2001:db8::10/64 and an AnyIP route for
-// 198.51.100.0/24 first.
+// 198.51.100.0/24 first; then the address events of changing those
+// addresses (addr_events_golden.inc).
 //
 //   fuzz_capture DIR [INC_DIR]   (only inside a private network namespace)
 #include <arpa/inet.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -236,5 +240,28 @@ int main(int argc, char** argv) {
     }
     write_file(inc_dir + "/route_dump_golden.inc", routes);
     write_file(dir + "/routes", seed);
+
+    // Address events, as --watch hears them: a socket subscribed to both
+    // address groups, then 192.0.2.11/32 added, 192.0.2.10/24 and
+    // 2001:db8::10/64 removed; whatever comes within 300 ms of the last.
+    const int ev = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    sockaddr_nl groups{};
+    groups.nl_family = AF_NETLINK;
+    groups.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+    if (ev < 0 || bind(ev, reinterpret_cast<sockaddr*>(&groups), sizeof groups) != 0) die("event socket");
+    if (std::system("ip addr add 192.0.2.11/32 dev v0 && ip addr del 192.0.2.10/24 dev v0 && "
+                    "ip -6 addr del 2001:db8::10/64 dev v0") != 0)
+        die("ip addr");
+    std::string events = generated +
+                         "// the address events (RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR) of adding\n"
+                         "// 192.0.2.11/32 to a veth, then removing 192.0.2.10/24 and 2001:db8::10/64 from it;\n"
+                         "// each datagram as {length, bytes}.\n";
+    pollfd pfd{ev, POLLIN, 0};
+    while (poll(&pfd, 1, 300) == 1) {
+        const ssize_t got = recv(ev, rx, sizeof rx, 0);
+        if (got <= 0) die("event recv");
+        events += as_initializer(rx, static_cast<size_t>(got));
+    }
+    write_file(inc_dir + "/addr_events_golden.inc", events);
     return 0;
 }

@@ -24,7 +24,12 @@
 //       every UDP SOCK_DESTROY request (the probe included) is answered with
 //       EOPNOTSUPP, as udp_diag before Linux 4.9 answers (UDP sockets must
 //       be ended through /proc, TCP ones still by SOCK_DESTROY).
-//   For these three a seccomp user-notification filter traps sendto and
+//   old_kernel --route-dumps-refused CMD ARGS...
+//       every route dump request (RTM_GETROUTE on a NETLINK_ROUTE socket) is
+//       answered with EBUSY: not a kernel version but a passing failure,
+//       which --src-removed must survive by ending nothing (and a daemon by
+//       polling on).
+//   For these four a seccomp user-notification filter traps sendto and
 //   recvmsg; this process is their supervisor: it reads each trapped
 //   request from the command's memory and writes the refusal into its
 //   receive buffer. Everything else goes on as it is.
@@ -40,6 +45,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
@@ -128,19 +134,20 @@ bool write_mem(pid_t pid, uint64_t addr, const void* in, size_t len) {
     return process_vm_writev(pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
 }
 
-// Is fd `fd` of `pid` a NETLINK_SOCK_DIAG socket?
-bool is_sock_diag(pid_t pid, int fd) {
+// The netlink protocol of fd `fd` of `pid` (NETLINK_SOCK_DIAG,
+// NETLINK_ROUTE), or -1 for any other descriptor.
+int netlink_protocol(pid_t pid, int fd) {
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0) return false;
+    if (pidfd < 0) return -1;
     const int dup = static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
     close(pidfd);
-    if (dup < 0) return false;
+    if (dup < 0) return -1;
     int domain = 0, protocol = 0;
     socklen_t len = sizeof domain;
     const bool ok = getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
                     (len = sizeof protocol, getsockopt(dup, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0);
     close(dup);
-    return ok && domain == AF_NETLINK && protocol == NETLINK_SOCK_DIAG;
+    return ok && domain == AF_NETLINK ? protocol : -1;
 }
 
 void send_fd(int sock, int fd) {
@@ -190,6 +197,7 @@ struct Refusal {
     long tcp_dumps_allowed = -1;  // >= 0: TCP dumps after that many get ENOENT
     bool udp_dumps = false;       // UDP dumps get ENOENT
     bool udp_destroys = false;    // UDP SOCK_DESTROY gets EOPNOTSUPP
+    bool route_dumps = false;     // route dumps (NETLINK_ROUTE) get EBUSY
 };
 
 // The errno to refuse a request with (its header and protocol), or 0.
@@ -259,14 +267,23 @@ int supervise(const Refusal& rule, char** cmd) {
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;  // unless answered below
         const pid_t pid = static_cast<pid_t>(req->pid);
         const int fd = static_cast<int>(req->data.args[0]);
-        if (req->data.nr == __NR_sendto) {
+        if (req->data.nr == __NR_sendto && rule.route_dumps) {
+            nlmsghdr h{};
+            if (req->data.args[2] >= sizeof h && read_mem(pid, req->data.args[1], &h, sizeof h) &&
+                h.nlmsg_type == RTM_GETROUTE && (h.nlmsg_flags & NLM_F_DUMP) &&
+                netlink_protocol(pid, fd) == NETLINK_ROUTE) {
+                refused[{pid, fd}] = {h.nlmsg_seq, EBUSY};
+                resp->flags = 0;
+                resp->val = static_cast<int64_t>(req->data.args[2]);
+            }
+        } else if (req->data.nr == __NR_sendto) {
             nlmsghdr h{};
             uint8_t fam_proto[2] = {0, IPPROTO_TCP};  // TCPDIAG_GETSOCK is TCP's
             int err = 0;
             if (req->data.args[2] >= sizeof h + 2 && read_mem(pid, req->data.args[1], &h, sizeof h) &&
                 (h.nlmsg_type == TCPDIAG_GETSOCK ||
                  read_mem(pid, req->data.args[1] + sizeof h, fam_proto, sizeof fam_proto)) &&
-                is_sock_diag(pid, fd) && (err = refusal_for(rule, h, fam_proto[1], dumps)) != 0) {
+                netlink_protocol(pid, fd) == NETLINK_SOCK_DIAG && (err = refusal_for(rule, h, fam_proto[1], dumps)) != 0) {
                 // Swallowed: the kernel never sees it; recvmsg answers.
                 refused[{pid, fd}] = {h.nlmsg_seq, err};
                 resp->flags = 0;
@@ -278,7 +295,7 @@ int supervise(const Refusal& rule, char** cmd) {
             iovec iov{};
             if (it != refused.end() && read_mem(pid, req->data.args[1], &mh, sizeof mh) && mh.msg_iovlen >= 1 &&
                 read_mem(pid, reinterpret_cast<uint64_t>(mh.msg_iov), &iov, sizeof iov)) {
-                // NLMSG_ERROR: -ENOENT, then the request's header as the kernel echoes it.
+                // NLMSG_ERROR: the errno, then the request's header as the kernel echoes it.
                 struct {
                     nlmsghdr h;
                     int32_t error;
@@ -312,7 +329,7 @@ int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr,
                      "usage: old_kernel --no-sock-diag|--i386-before-4.3|--tcp-dumps-refused-after N|"
-                     "--no-udp-diag|--no-udp-destroy CMD [ARGS...]\n");
+                     "--no-udp-diag|--no-udp-destroy|--route-dumps-refused CMD [ARGS...]\n");
         return 2;
     }
     Refusal rule;
@@ -320,6 +337,10 @@ int main(int argc, char** argv) {
         if (argc < 4) return 2;
         rule.tcp_dumps_allowed = std::strtol(argv[2], nullptr, 10);
         return supervise(rule, argv + 3);
+    }
+    if (std::strcmp(argv[1], "--route-dumps-refused") == 0) {
+        rule.route_dumps = true;
+        return supervise(rule, argv + 2);
     }
     if (std::strcmp(argv[1], "--no-udp-diag") == 0 || std::strcmp(argv[1], "--no-udp-destroy") == 0) {
         rule.udp_dumps = std::strcmp(argv[1], "--no-udp-diag") == 0;

@@ -257,8 +257,8 @@ TEST_CASE("address events: removals counted, the first named; additions ignored"
     scan_addr_events(addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0}}}), odd);
     CHECK(odd.removed == 1);
     CHECK(odd.first.family == 0);
-    Bytes cut = addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0, 1}}});
-    cut.resize(cut.size() - 6);
+    const Bytes whole = addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0, 1}}});
+    const Bytes cut(whole.begin(), whole.end() - 6);
     AddrEvents broken;
     scan_addr_events(cut, broken);
     CHECK(broken.malformed);
