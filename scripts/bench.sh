@@ -21,6 +21,14 @@
 #             UDP_OTHER more (to ports 8501..), the unconnected servers and
 #             all the TCP sockets above: ss -K -u and tcp_closer -u, each
 #             checked to end exactly the set (the servers stay)
+#   vip       VIP_KILL connections to a virtual IP (192.0.2.100, ports
+#             7601..) among VIP_OTHER to 192.0.2.101, in a namespace of
+#             their own whose clients live in another, over a veth pair (the
+#             other hosts). A `--src-removed --watch` daemon (no -i) idles
+#             for VIP_IDLE_SECS (its CPU and wake-ups are counted), then
+#             192.0.2.100 is removed: the time from the removal to the log
+#             line of the poll that ended them; the clients' ends and the
+#             other connections must stay
 # Medians of RUNS runs (quiet: one run per variant, averaged per poll).
 set -euo pipefail
 BIN=${BIN:-build/tcp_closer}
@@ -34,7 +42,10 @@ RUNS=${RUNS:-3}
 QUIET_SECS=${QUIET_SECS:-30}
 UDP_KILL=${UDP_KILL:-20000}
 UDP_OTHER=${UDP_OTHER:-20000}
-SCENARIOS=${SCENARIOS:-mass syslog idle list quiet udp}
+VIP_KILL=${VIP_KILL:-10000}
+VIP_OTHER=${VIP_OTHER:-100000}
+VIP_IDLE_SECS=${VIP_IDLE_SECS:-60}
+SCENARIOS=${SCENARIOS:-mass syslog idle list quiet udp vip}
 want() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "${TCP_CLOSER_BENCH_NETNS:-}" != 1 ]; then
@@ -50,7 +61,8 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) $(cat "$work/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 now_ns() { date +%s%N; }
-start_holders() {  # FIRST_PORT COUNT [BUSY] [-u]: prints pids; BUSY of each holder's connections get data every 100 ms; -u: connected UDP sockets instead
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+start_holders() {  # FIRST_PORT COUNT [BUSY] [-u]: prints pids; BUSY of each holder's connections get data every 100 ms; -u: connected UDP sockets instead; $HOLDER_WRAP: a command to run the holders under, $HOLDER_ARGS: more of their options
     local port=$1 left=$2 busy_frac=${3:-0} udp=${4:-} pids="" out
     while [ "$left" -gt 0 ]; do
         local n=$(( left < PER ? left : PER ))
@@ -60,7 +72,7 @@ start_holders() {  # FIRST_PORT COUNT [BUSY] [-u]: prints pids; BUSY of each hol
         if [ -n "$udp" ]; then
             "$HOLDER" -u -p "$port" -n "$n" >"$out" &
         else
-            "$HOLDER" -p "$port" -n $(( n - b )) -b "$b" >"$out" &
+            ${HOLDER_WRAP:-} "$HOLDER" -p "$port" -n $(( n - b )) -b "$b" ${HOLDER_ARGS:-} >"$out" &
         fi
         pids="$pids $!"
         echo $! >>"$work/pids"
@@ -252,10 +264,94 @@ if want quiet; then
         Q["ss -tn|$i"]=$(awk -v u="$u" -v s="$s" -v n="$n" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')
     done
 fi
+
 stop_holders $kill_pids
 
+# A virtual IP goes away under a --watch daemon (no -i: only the event can
+# wake it). Two namespaces of their own, joined by a veth pair: the
+# servers' (the virtual IP and another address on lo) and the clients',
+# standing in for the other hosts. The daemon works in the servers' one
+# (--netns). Its idle CPU first, then the removal. The other sets are
+# gone by then: the kernel walks the sockets of every namespace in a dump.
+if want vip; then
+    stop_holders $other_pids
+    mount -t tmpfs tmpfs /run  # our mount namespace only: the namespaces' names stay in it
+    ip netns add tcvip_srv
+    ip netns add tcvip_cli
+    ip link add vs0 netns tcvip_srv type veth peer name vc0 netns tcvip_cli
+    for ns in tcvip_srv tcvip_cli; do ip -n $ns link set lo up; done
+    ip -n tcvip_srv link set vs0 up
+    ip -n tcvip_cli link set vc0 up
+    ip -n tcvip_srv addr add 10.99.0.1/24 dev vs0
+    ip -n tcvip_cli addr add 10.99.0.2/24 dev vc0
+    ip -n tcvip_cli route add 192.0.2.0/24 via 10.99.0.1
+    ip -n tcvip_srv addr add 192.0.2.101/32 dev lo
+    ip netns exec tcvip_cli sysctl -q -w net.ipv4.ip_local_port_range="10000 65000"
+    vhi=$(( 7600 + (VIP_KILL + PER - 1) / PER ))
+    vother_pids=$(HOLDER_WRAP="ip netns exec tcvip_srv" HOLDER_ARGS="-a 192.0.2.101 -N /run/netns/tcvip_cli" \
+        start_holders 7701 "$VIP_OTHER")
+    vip_up() { ss -N tcvip_srv -Htn state established src "$1" | wc -l; }
+    clients_up() { ss -N tcvip_cli -Htn state established | wc -l; }
+    stamp() {  # the log's time of the first line with $1, in ns since the epoch
+        local t
+        t=$(grep -m1 -- "$1" "$work/viplog" | cut -d' ' -f1) || { echo "vip: no '$1' in the log" >&2; cat "$work/viplog" >&2; exit 1; }
+        echo $(( $(date -d "$t" +%s%3N) * 1000000 ))
+    }
+    ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) / 1e6 }'; }
+    wakes="" ended="" logged=""
+    for run in $(seq 1 "$RUNS"); do  # a fresh virtual IP and set each run
+        ip -n tcvip_srv addr add 192.0.2.100/32 dev lo
+        vip_pids=$(HOLDER_WRAP="ip netns exec tcvip_srv" HOLDER_ARGS="-a 192.0.2.100 -N /run/netns/tcvip_cli" \
+            start_holders 7601 "$VIP_KILL")
+        [ "$(vip_up 192.0.2.100)" = "$VIP_KILL" ] || { echo "vip: the set is not up" >&2; exit 1; }
+        before_o=$(vip_up 192.0.2.101)
+        before_c=$(clients_up)
+        sockets=$(ss -N tcvip_srv -Htan | wc -l)
+        rm -f "$work/viplog"
+        "$BIN" --netns tcvip_srv --src-removed --watch --disable_syslog -f "$work/viplog" &
+        vpid=$!
+        sleep 1  # its first poll (nothing removed yet) is long over
+        if [ "$run" = 1 ]; then  # idle: CPU and wake-ups
+            c0=$(cpu_ticks "$vpid")
+            w0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$vpid/status")
+            sleep "$VIP_IDLE_SECS"
+            c1=$(cpu_ticks "$vpid")
+            w1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$vpid/status")
+        fi
+        t0=$(now_ns)
+        ip -n tcvip_srv addr del 192.0.2.100/32 dev lo
+        for _ in $(seq 600); do
+            grep -q "^.* poll: matched=" "$work/viplog" 2>/dev/null && break
+            sleep 0.05
+        done
+        kill "$vpid"
+        wait "$vpid" || true
+        [ -z "${VIP_LOG_COPY:-}" ] || cp "$work/viplog" "$VIP_LOG_COPY"
+        wakes+=" $(ms "$t0" "$(stamp "address 192.0.2.100 removed")")"
+        ended+=" $(ms "$t0" "$(stamp " destroyed 192.0.2.100:")")"  # results are logged once every one was ended
+        logged+=" $(ms "$t0" "$(stamp " poll: matched=")")"
+        grep -q " poll: matched=$VIP_KILL destroyed=$VIP_KILL " "$work/viplog" ||
+            { echo "vip: the log does not count $VIP_KILL destroyed" >&2; grep poll: "$work/viplog" >&2; exit 1; }
+        left=$(ss -N tcvip_srv -Htn state established "( sport >= :7601 and sport <= :$vhi )" | wc -l)
+        [ "$left" = 0 ] || { echo "vip: $left of the set left" >&2; exit 1; }
+        if [ "$(vip_up 192.0.2.101)" != "$before_o" ] || [ "$(clients_up)" != "$before_c" ]; then
+            echo "vip: ended connections outside the set (or the clients')" >&2
+            exit 1
+        fi
+        stop_holders $vip_pids
+    done
+    vip_line=$(printf 'vip: %s connections to 192.0.2.100 among %s to 192.0.2.101 (%s sockets in the namespace), clients in another;' \
+        "$VIP_KILL" "$VIP_OTHER" "$sockets")
+    vip_line+=$(printf '\n  from the removal (ip started), medians of %s (log times in ms): daemon awake %s ms, all ended %s ms (runs:%s), poll logged %s ms' \
+        "$RUNS" "$(echo "$wakes" | median)" "$(echo "$ended" | median)" "$ended" "$(echo "$logged" | median)")
+    vip_line+=$(printf '\n  idle --watch daemon over %s s: %s CPU ticks (%s/s), %s wake-ups' \
+        "$VIP_IDLE_SECS" $(( c1 - c0 )) "$hz" $(( w1 - w0 )))
+    stop_holders $vother_pids
+    ip netns del tcvip_srv
+    ip netns del tcvip_cli
+fi
+
 # The table.
-median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 col() { for r in ${R["$1"]:-}; do echo "$r" | cut -d: -f"$2"; done | tr '\n' ' ' | median; }
 printf '\n%-11s %-8s %9s %8s %8s %9s %10s\n' tool scenario "wall s" "user s" "sys s" "RSS KiB" "ss / this"
 for key in "ss|mass" "tcp_closer|mass" "floor|mass" "floor-2thr|mass" "tcp_closer|syslog" "tcp_closer|idle" "tcp_closer|idle-n" "ss|list" "tcp_closer|list" "ss|udp" "tcp_closer|udp"; do
@@ -276,6 +372,10 @@ if want quiet; then
                 "$(awk -v a="${Q["$k|$i"]}" -v b="${Q["ss -tn|$i"]}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
         done
     done
+fi
+if want vip; then
+    echo
+    echo "$vip_line"
 fi
 echo
 echo "binary: $BIN $(stat -c %s "$BIN") bytes"

@@ -38,7 +38,7 @@ struct Removals {
 };
 
 struct Settle {
-    uint64_t quiet_ns = 10'000'000;  // a burst ends after this long without events
+    uint64_t quiet_ns = 3'000'000;   // a burst ends after this long without events
     uint64_t max_ns = 100'000'000;   // and lasts no longer than this from its start
 };
 

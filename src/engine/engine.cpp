@@ -16,10 +16,10 @@ constexpr const char kLegacyRefused[] = "inet_diag dump request (both families) 
 }  // namespace
 
 Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs) {
-    const size_t bound = filter_size_bound(sel);
+    const size_t bound = filter_size_bound(sel, local_.size());
     if (!bytecode_.resize(bound) || !request_.resize(bound + 128)) return make_error(ENOMEM, "no memory for the filter");
-    Result<size_t> prog =
-        compile_filter(sel, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()), owner_ops_);
+    Result<size_t> prog = compile_filter(sel, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()),
+                                         owner_ops_, sel.src_removed ? &local_ : nullptr);
     if (!prog) return prog.error();
     std::span<const uint8_t> program(bytecode_.data(), *prog);
 

@@ -96,6 +96,20 @@ void emit_port_set(Program& p, bool source, const PortSet& set) {
     for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
 }
 
+// One host condition on the source or destination address; a condition
+// that fails jumps to its own end + 4 (past the op that follows it).
+void emit_host_cond(Program& p, bool source, const Prefix& pre) {
+    const size_t addr_len = pre.family == AF_INET ? 4 : 16;
+    const size_t len = pre.family == AF_INET ? kV4CondLen : kV6CondLen;
+    p.op(source ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, len, len + 4);
+    inet_diag_hostcond hc{};
+    hc.family = pre.family;
+    hc.prefix_len = pre.len;
+    hc.port = -1;
+    p.put(&hc, sizeof hc);
+    p.put(pre.addr.data(), addr_len);
+}
+
 // OR of address prefixes, like a port set: each condition that fails jumps
 // to its own end + 4 (past its JMP: the next condition; after the last: the
 // fragment's reject); one that holds falls onto a JMP to the fragment's end.
@@ -105,19 +119,36 @@ void emit_prefix_set(Program& p, bool source, const PrefixSet& set) {
     size_t jumps[PrefixSet::kMax];
     size_t njumps = 0;
     for (size_t i = 0; i < set.size(); ++i) {
-        const Prefix& pre = set.begin()[i];
-        const size_t addr_len = pre.family == AF_INET ? 4 : 16;
-        const size_t len = pre.family == AF_INET ? kV4CondLen : kV6CondLen;
-        p.op(source ? INET_DIAG_BC_S_COND : INET_DIAG_BC_D_COND, len, len + 4);
-        inet_diag_hostcond hc{};
-        hc.family = pre.family;
-        hc.prefix_len = pre.len;
-        hc.port = -1;
-        p.put(&hc, sizeof hc);
-        p.put(pre.addr.data(), addr_len);
+        emit_host_cond(p, source, set.begin()[i]);
         if (i + 1 < set.size()) jumps[njumps++] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
     }
     for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
+}
+
+// Which local prefixes go into the kernel's half of --src-removed. Not one
+// of length 0: kernels that judged a zero length before the family would
+// let it reject every socket of the other family. Not an IPv6 one in the
+// AF_INET dump, where it can never hold. Not any past kMaxLocalInFilter: a
+// socket runs through every condition.
+constexpr size_t kMaxLocalInFilter = 64;
+bool local_in_filter(const Prefix& pre, const DumpScope& scope) {
+    return pre.len != 0 && !(scope.family == AF_INET && pre.family == AF_INET6);
+}
+
+// --src-removed: NOT(OR of the local prefixes) on the source address. Each
+// condition that holds falls onto a JMP to the fragment's reject; one that
+// fails skips its JMP, to the next condition or, after the last, the end
+// (accept). User space judges every socket again (and the transparent ones).
+void emit_not_local(Program& p, const LocalPrefixes& local, const DumpScope& scope) {
+    if (local.size() > kMaxLocalInFilter) return;
+    size_t jumps[kMaxLocalInFilter];
+    size_t njumps = 0;
+    for (size_t i = 0; i < local.size(); ++i) {
+        if (!local_in_filter(local[i], scope)) continue;
+        emit_host_cond(p, true, local[i]);
+        jumps[njumps++] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
+    }
+    for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() + 4 - jumps[i]);
 }
 
 // OR of one kind of condition that carries a plain value: DEV_COND (u32
@@ -182,15 +213,17 @@ void emit_scope(Program& p, const DumpScope& scope) {
 
 }  // namespace
 
-size_t filter_size_bound(const Selection& sel) {
+size_t filter_size_bound(const Selection& sel, size_t local_prefixes) {
     auto ports = [](const PortSet& s) { return s.size() * (kRangeLen + kOpLen); };
     auto prefixes = [](const PrefixSet& s) { return s.size() * (kV6CondLen + kOpLen); };
     const OwnerSel& o = sel.owner;
+    const size_t local = sel.src_removed && local_prefixes <= kMaxLocalInFilter ? local_prefixes : 0;
     return ports(sel.sports) + ports(sel.dports) + prefixes(sel.srcs) + prefixes(sel.dsts) + kV6CondLen + kOpLen +
-           (o.n_dev + o.n_mark + o.n_cgroup) * (3 * kOpLen + 8);
+           (o.n_dev + o.n_mark + o.n_cgroup) * (3 * kOpLen + 8) + local * (kV6CondLen + kOpLen);
 }
 
-Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out, bool owner_ops) {
+Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out, bool owner_ops,
+                              const LocalPrefixes* local) {
     Program p(out);
     // AND of up to five fragments; each AND relocates all earlier rejects.
     emit_port_set(p, true, sel.sports);
@@ -203,6 +236,11 @@ Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std:
     mid = p.len();
     emit_prefix_set(p, false, sel.dsts);
     p.relocate_rejects(0, mid);
+    if (sel.src_removed && local) {
+        mid = p.len();
+        emit_not_local(p, *local, scope);
+        p.relocate_rejects(0, mid);
+    }
     if (owner_ops) {
         static_assert(sizeof(MarkSel) == sizeof(inet_diag_markcond));
         const OwnerSel& o = sel.owner;

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <span>
 
+#include "core/local_prefixes.hpp"
 #include "core/result.hpp"
 #include "core/selection.hpp"
 
@@ -37,14 +38,17 @@ namespace tc {
 // The most bytes the program for `sel` can take (ports: a 16-byte GE/LE pair
 // and a JMP per range; prefixes: a host condition of at most 28 bytes and a
 // JMP each; owner values at most 12 bytes and a JMP each; the family
-// condition). With every cap reached it is about 25 KiB,
-// inside the u16 attribute length.
-size_t filter_size_bound(const Selection& sel);
+// condition; with --src-removed, a condition and a JMP per local prefix, up
+// to 64 of them). With every cap reached it is about 27 KiB, inside the u16
+// attribute length.
+size_t filter_size_bound(const Selection& sel, size_t local_prefixes = 0);
 
 // Writes the program for one dump into `out`; returns its length (0 means
-// "no filter": everything matches).
+// "no filter": everything matches). With --src-removed and this poll's
+// `local` prefixes, the kernel leaves out sockets whose source address one
+// of them covers (NOT of their OR; none when there are more than 64).
 Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out,
-                              bool owner_ops = true);
+                              bool owner_ops = true, const LocalPrefixes* local = nullptr);
 
 // One op of a program, decoded for the verbose log. Returns the offset of the
 // next op on the yes chain, or 0 when `pos` does not hold a whole op.

@@ -124,6 +124,11 @@ TEST_CASE("--src-removed ends exactly the connections of a removed address, both
     CHECK(r.err.find(" 198.51.100.0/24") != std::string::npos);
     CHECK(r.err.find(" 192.0.2.21/32") != std::string::npos);
     CHECK(r.err.find(" 192.0.2.20/32") == std::string::npos);
+    // The kernel took the local prefixes as a filter (a refused one would
+    // not be shown): one condition each, the AnyIP /24 among them.
+    CHECK(r.err.find("filter for ") != std::string::npos);
+    CHECK(r.err.find("S_COND yes=16  no=20    (-> ") != std::string::npos);
+    CHECK(r.err.find("family=2 prefix=24 port=-1") != std::string::npos);
     for (const Conn& c : {kept, kept6, anyip, transparent, freebind}) {
         CHECK(state_of(c.client) == "alive");
         CHECK(state_of(c.server) == "alive");
@@ -155,7 +160,7 @@ TEST_CASE("--src-removed --watch: a daemon without -i polls when an address is r
     int pid = it::spawn_tool({"--src-removed", "--watch", kNoSyslog}, dir + ".out", dir + ".err");
     it::sleep_ms(300);  // its first poll: nothing removed yet
     CHECK(state_of(doomed.client) == "alive");
-    // Removed and added again by one process, within the burst's 10 ms:
+    // Removed and added again by one process, within the burst's 3 ms:
     // the poll it causes finds the address local again and spares it.
     ip("-batch - <<EOF\naddr del 192.0.2.31/32 dev lo\naddr add 192.0.2.31/32 dev lo\nEOF");
     it::sleep_ms(200);

@@ -2,8 +2,12 @@
 // binary): opens a loopback listener and N connections to it, holding both
 // ends. "Busy" connections receive a byte on their server end every 100 ms.
 //
-//   conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS] [-a ADDR]
-//       (-a: the IPv4 address to listen on and connect from; 127.0.0.1)
+//   conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS] [-a ADDR] [-c FROM]
+//       (-a: the IPv4 address to listen on and connect from, 127.0.0.1;
+//       -c: connect from FROM instead, so that only the server ends are on
+//       ADDR, as when the clients are other hosts; -N NETNS: the clients'
+//       sockets in that network namespace (a path), reaching ADDR over a
+//       link the caller set up: the clients are then another host)
 //   conn_holder -u -p PORT -n N [-r SECONDS]
 //       UDP: an unconnected socket bound to PORT and N sockets connected
 //       to it (held until SIGTERM, or reported on after SECONDS).
@@ -12,6 +16,8 @@
 // of each server end after SECONDS and exits; without it, it holds the
 // connections until SIGTERM. Run it only inside a private network namespace.
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -63,15 +69,19 @@ int main(int argc, char** argv) {
     int port = 0, idle = 0, busy = 0, report_after = 0;
     bool udp = false;
     const char* addr = "127.0.0.1";
-    for (int opt; (opt = getopt(argc, argv, "up:n:b:r:a:")) != -1;) {
+    const char* from = nullptr;
+    const char* client_ns = nullptr;
+    for (int opt; (opt = getopt(argc, argv, "up:n:b:r:a:c:N:")) != -1;) {
         switch (opt) {
+            case 'N': client_ns = optarg; break;
             case 'a': addr = optarg; break;
+            case 'c': from = optarg; break;
             case 'u': udp = true; break;
             case 'p': port = std::atoi(optarg); break;
             case 'n': idle = std::atoi(optarg); break;
             case 'b': busy = std::atoi(optarg); break;
             case 'r': report_after = std::atoi(optarg); break;
-            default: std::fprintf(stderr, "usage: conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS]\n"); return 2;
+            default: std::fprintf(stderr, "usage: conn_holder -p PORT [-n IDLE] [-b BUSY] [-r SECONDS] [-a ADDR] [-c FROM] [-N NETNS]\n"); return 2;
         }
     }
     if (port <= 0 || port > 65535) {
@@ -132,11 +142,26 @@ int main(int argc, char** argv) {
     if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) die("-a ADDR");
     if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind");
     if (listen(l, 4096) != 0) die("listen");
+    if (client_ns) {
+        // Sockets belong to the namespace they were made in: from here on,
+        // the clients'. The listener stays in ours.
+        const int ns = open(client_ns, O_RDONLY | O_CLOEXEC);
+        if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) die("-N NETNS");
+        close(ns);
+    }
 
     std::vector<Conn> conns;
     for (int i = 0; i < idle + busy; ++i) {
         int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (c < 0) die("socket");
+        if (from) {
+            sockaddr_in f{};
+            f.sin_family = AF_INET;
+            if (inet_pton(AF_INET, from, &f.sin_addr) != 1) die("-c FROM");
+            // The port is chosen at connect, per destination, as without bind.
+            setsockopt(c, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+            if (bind(c, reinterpret_cast<sockaddr*>(&f), sizeof f) != 0) die("bind FROM");
+        }
         if (connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect");
         int s = accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
         if (s < 0) die("accept");
@@ -157,7 +182,7 @@ int main(int argc, char** argv) {
     }
     if (report_after > 0) {
         for (const Conn& c : conns)
-            std::printf("  %-4s connection %s:%d <- %s:%u  %s\n", c.busy ? "busy" : "idle", addr, port, addr,
+            std::printf("  %-4s connection %s:%d <- %s:%u  %s\n", c.busy ? "busy" : "idle", addr, port, from ? from : addr,
                         c.client_port, fate(c.server).c_str());
     }
     return 0;

@@ -40,6 +40,7 @@ public:
         uint8_t ext;
     };
     std::vector<Seen> requests;
+    size_t returned = 0;  // sockets sent back, over all dumps
 
     tc::Status send(std::span<const uint8_t> msg) override {
         nlmsghdr h;
@@ -83,6 +84,7 @@ public:
                 if (id.idiag_sport && id.idiag_sport != s.id.idiag_sport) continue;
                 if (id.idiag_dport && id.idiag_dport != s.id.idiag_dport) continue;
                 if (!bc.empty() && !model::run(bc, entry(s))) continue;
+                ++returned;
                 inet_diag_msg m{};
                 m.idiag_family = s.family;
                 m.idiag_state = s.state;

@@ -144,7 +144,7 @@ TEST_CASE("captured address events: the addition alone is no reason to poll, the
     CHECK(line_of(r) == "address 2001:db8::10 removed: polling now");
 }
 
-TEST_CASE("one removal: a poll once 10 ms pass without another event", "[addr_watch]") {
+TEST_CASE("one removal: a poll once 3 ms pass without another event", "[addr_watch]") {
     ScriptedEvents s;
     s.now = 5 * kMs;
     s.at(5 * kMs, removal(1));
@@ -152,23 +152,23 @@ TEST_CASE("one removal: a poll once 10 ms pass without another event", "[addr_wa
     CHECK(r.verdict == Removals::Verdict::Poll);
     CHECK(r.ev.removed == 1);
     REQUIRE(s.deadlines.size() == 1);
-    CHECK(s.deadlines[0] == 15 * kMs);
-    CHECK(s.now == 15 * kMs);
+    CHECK(s.deadlines[0] == 8 * kMs);
+    CHECK(s.now == 8 * kMs);
 }
 
 TEST_CASE("a burst of removals gives one poll; a removal after the quiet gap gives another", "[addr_watch]") {
     ScriptedEvents s;
-    for (uint8_t i = 0; i < 5; ++i) s.at(i * 3 * kMs, removal(static_cast<uint8_t>(20 + i)));
-    s.at(35 * kMs, removal(30));  // 23 ms after the burst's last: a burst of its own
+    for (uint8_t i = 0; i < 5; ++i) s.at(i * 2 * kMs, removal(static_cast<uint8_t>(20 + i)));  // 2 ms apart
+    s.at(12 * kMs, removal(30));  // 4 ms after the burst's last: a burst of its own
     Removals r = collect_removals(s, rx);
     CHECK(r.verdict == Removals::Verdict::Poll);
     CHECK(r.ev.removed == 5);
     CHECK(r.ev.first == pfx("192.0.2.20/32"));
-    CHECK(s.now == 22 * kMs);  // 10 ms after the last of the burst
+    CHECK(s.now == 11 * kMs);  // 3 ms after the last of the burst
     CHECK(line_of(r) == "address 192.0.2.20 removed (and 4 more): polling now");
 
     // The run polls, then waits again and is woken by the late one.
-    s.now = 35 * kMs;
+    s.now = 12 * kMs;
     r = collect_removals(s, rx);
     CHECK(r.verdict == Removals::Verdict::Poll);
     CHECK(r.ev.removed == 1);
@@ -177,20 +177,20 @@ TEST_CASE("a burst of removals gives one poll; a removal after the quiet gap giv
 
 TEST_CASE("a stream of removals that never pauses still polls every 100 ms", "[addr_watch]") {
     ScriptedEvents s;
-    for (uint64_t t = 0; t < 1000 * kMs; t += 5 * kMs) s.at(t, removal(static_cast<uint8_t>(t / kMs % 250)));
+    for (uint64_t t = 0; t < 1000 * kMs; t += 2 * kMs) s.at(t, removal(static_cast<uint8_t>(t / kMs % 250)));
     Removals r = collect_removals(s, rx);
     CHECK(r.verdict == Removals::Verdict::Poll);
     CHECK(s.now == 100 * kMs);
-    CHECK(r.ev.removed == 21);  // 0, 5, ... 100 ms
+    CHECK(r.ev.removed == 51);  // 0, 2, ... 100 ms
     for (uint64_t d : s.deadlines) CHECK(d <= 100 * kMs);
 
-    // After the poll the run waits again, woken at 105 ms: a burst of its
+    // After the poll the run waits again, woken at 102 ms: a burst of its
     // own, bounded the same way.
-    s.now = 105 * kMs;
+    s.now = 102 * kMs;
     r = collect_removals(s, rx);
     CHECK(r.verdict == Removals::Verdict::Poll);
-    CHECK(s.now == 205 * kMs);
-    CHECK(r.ev.removed == 21);
+    CHECK(s.now == 202 * kMs);
+    CHECK(r.ev.removed == 51);
 }
 
 TEST_CASE("lost events (ENOBUFS) are a reason to poll, and what was kept is still read", "[addr_watch]") {
@@ -240,10 +240,10 @@ TEST_CASE("a socket that keeps failing ends each drain after two errors and poll
 TEST_CASE("a stop while a burst settles ends the wait without a poll", "[addr_watch]") {
     ScriptedEvents s;
     s.at(0, removal(1));
-    s.stop_at(4 * kMs);
+    s.stop_at(2 * kMs);
     const Removals r = collect_removals(s, rx);
     CHECK(r.verdict == Removals::Verdict::Stop);
-    CHECK(s.now == 4 * kMs);
+    CHECK(s.now == 2 * kMs);
 }
 
 TEST_CASE("a removal whose address cannot be read is still named as unknown", "[addr_watch]") {
