@@ -18,6 +18,13 @@ namespace testutil {
 
 using Bytes = std::vector<uint8_t>;
 
+// One datagram of a golden capture (tests/unit/*_golden.inc, written by
+// tests/tools/fuzz_capture): the length the kernel gave, and the bytes.
+struct Datagram {
+    size_t len;
+    Bytes bytes;
+};
+
 inline void append_msg(Bytes& dgram, uint16_t type, uint32_t seq, const Bytes& payload, uint16_t flags = 0) {
     nlmsghdr h{};
     h.nlmsg_len = static_cast<uint32_t>(sizeof h + payload.size());

@@ -17,14 +17,10 @@
 #include "report/report.hpp"
 
 using namespace tc;
+using testutil::Datagram;
 using testutil::Bytes;
 
 namespace {
-
-struct Datagram {
-    size_t len;
-    std::vector<uint8_t> bytes;
-};
 
 // Adding 192.0.2.11/32, then removing 192.0.2.10/24 and 2001:db8::10/64.
 const Datagram kCaptured[] = {

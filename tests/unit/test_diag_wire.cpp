@@ -13,9 +13,11 @@
 #include "wire/bytecode.hpp"
 #include "wire/diag_wire.hpp"
 #include "wire/netlink.hpp"
+#include "fake_transport.hpp"
 #include "helpers.hpp"
 
 using namespace tc;
+using testutil::Datagram;
 
 TEST_CASE("dump request golden bytes", "[diag_wire]") {
     Selection sel;
@@ -273,11 +275,6 @@ TEST_CASE("decode: the mark and cgroup id attributes", "[diag_wire][owner]") {
 }
 
 namespace {
-
-struct Datagram {
-    size_t len;
-    std::vector<uint8_t> bytes;
-};
 
 // A real UDP dump, captured in a private namespace (see the file's head).
 const Datagram kUdpDump[] = {

@@ -17,14 +17,10 @@
 #include "wire/route_wire.hpp"
 
 using namespace tc;
+using testutil::Datagram;
 using testutil::Bytes;
 
 namespace {
-
-struct Datagram {
-    size_t len;
-    std::vector<uint8_t> bytes;
-};
 
 const Datagram kRouteDump[] = {
 #include "route_dump_golden.inc"
