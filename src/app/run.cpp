@@ -64,7 +64,7 @@ Run::Run(Options& opt)
       daemon_(opt.daemon()),
       caps_(sys::effective_caps()),
       policy_(opt.dry_run, kOnlyProc || opt.use_proc || opt.kill_owner, opt.netns || opt.all_netns, opt.all_netns,
-              opt.sel.owner.n_mark > 0, opt.sel.owner.processes()),
+              opt.sel.owner.n_mark > 0, opt.sel.owner.processes() || opt.sel.ex.owner.n_comm > 0),
       log_cfg_(log_config(opt)),
       log_(log_cfg_),
       proc_(proc_ops_, opt.kill_owner ? ProcTerminator::Mode::KillOwner : ProcTerminator::Mode::Reset, &log_),
@@ -134,11 +134,13 @@ RunStatus Run::enter_namespace() {
 }
 
 RunStatus Run::resolve_owners() {
-    if (!opt_.sel.owner.any()) return {};
-    sys::OwnerProblem why;
-    if (Status s = sys::resolve_owner(opt_.sel.owner, why); !s) {
-        const bool usage = s.error().kind == ErrorKind::Usage;
-        return status(usage ? RunStatus::Kind::Usage : RunStatus::Kind::Failed, s.error(), why.value, why.hint);
+    for (OwnerSel* o : {&opt_.sel.owner, &opt_.sel.ex.owner}) {
+        if (!o->any()) continue;
+        sys::OwnerProblem why;
+        if (Status s = sys::resolve_owner(*o, why); !s) {
+            const bool usage = s.error().kind == ErrorKind::Usage;
+            return status(usage ? RunStatus::Kind::Usage : RunStatus::Kind::Failed, s.error(), why.value, why.hint);
+        }
     }
     return {};
 }

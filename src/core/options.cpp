@@ -12,7 +12,8 @@ namespace {
 
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, Uid, Mark, Dev, Cgroup, Pid, Comm,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, ExSport, ExDport, ExSrc,
+    ExDst, ExUid, ExComm, Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order
 };
 
 struct OptSpec {
@@ -41,6 +42,12 @@ constexpr OptSpec kSpecs[] = {
     {0, true, Opt::Cgroup, "cgroup", nullptr},
     {0, true, Opt::Pid, "pid", nullptr},
     {0, true, Opt::Comm, "comm", nullptr},
+    {0, true, Opt::ExSport, "exclude-sport", nullptr},
+    {0, true, Opt::ExDport, "exclude-dport", nullptr},
+    {0, true, Opt::ExSrc, "exclude-src", nullptr},
+    {0, true, Opt::ExDst, "exclude-dst", nullptr},
+    {0, true, Opt::ExUid, "exclude-uid", nullptr},
+    {0, true, Opt::ExComm, "exclude-comm", nullptr},
     {'n', false, Opt::DryRun, "dry-run", "dry_run"},
     {'N', true, Opt::Netns, "netns", nullptr},
     {0, false, Opt::AllNetns, "all-netns", "all_netns"},
@@ -133,12 +140,25 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
             if (Status s = parse_ports(value, o.sel.dports); !s) return s.error().what;
             break;
         case Opt::Src:
-        case Opt::Dst: {
+        case Opt::Dst:
+        case Opt::ExSrc:
+        case Opt::ExDst: {
             Prefix p;
             if (Status s = parse_prefix(value, p); !s) return s.error().what;
-            if (Status s = (spec.id == Opt::Src ? o.sel.srcs : o.sel.dsts).add(p); !s) return s.error().what;
+            PrefixSet& set = spec.id == Opt::Src   ? o.sel.srcs
+                             : spec.id == Opt::Dst ? o.sel.dsts
+                             : spec.id == Opt::ExSrc ? o.sel.ex.srcs
+                                                     : o.sel.ex.dsts;
+            if (Status s = set.add(p); !s) return s.error().what;
             break;
         }
+        case Opt::ExSport:
+        case Opt::ExDport:
+            if (Status s = parse_ports(value, spec.id == Opt::ExSport ? o.sel.ex.sports : o.sel.ex.dports); !s)
+                return s.error().what;
+            break;
+        case Opt::ExUid: return apply_owner(Opt::Uid, value, o.sel.ex.owner);
+        case Opt::ExComm: return apply_owner(Opt::Comm, value, o.sel.ex.owner);
         case Opt::State:
             if (Status s = parse_states(value, o.sel.states); !s) return s.error().what;
             break;
@@ -270,7 +290,10 @@ ParseResult parse_args(int argc, const char* const* argv) {
     if (!o.help && !o.version) {
         if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty() &&
             !o.sel.owner.any() && !o.sel.src_removed)
-            return fail("at least one port, address, owner or --src-removed to select by is required", "");
+            return fail(o.sel.ex.any() ? "--exclude-* only narrows a selection: add a port, address, owner or "
+                                         "--src-removed to select by"
+                                       : "at least one port, address, owner or --src-removed to select by is required",
+                        "");
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");

@@ -42,6 +42,12 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
     for (size_t i = 0; i < o.n_uid; ++i) uid_ok |= o.uid[i] == rec.uid;
     for (size_t i = 0; i < o.n_dev; ++i) dev_ok |= o.ifindex[i] == rec.id.idiag_if;
     if (!uid_ok || !dev_ok) return false;
+    const Exclusions& ex = sel.ex;
+    if (ex.sports.contains(rec.sport()) || ex.dports.contains(rec.dport())) return false;
+    if (!ex.srcs.empty() && ex.srcs.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src))) return false;
+    if (!ex.dsts.empty() && ex.dsts.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_dst))) return false;
+    for (size_t i = 0; i < ex.owner.n_uid; ++i)
+        if (ex.owner.uid[i] == rec.uid) return false;
     if (rec.family == AF_INET6) {
         if (scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
         if (scope.v6 == V6Scope::NativeOnly && rec.v4_mapped()) return false;

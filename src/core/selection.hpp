@@ -39,6 +39,20 @@ struct DumpPlan {
 // TCP_CLOSE, and it is never selected (src/KERNEL.md: UDP).
 constexpr uint32_t kUdpConnected = 1u << 1;
 
+// --exclude-*: a connection that matches any of these is never selected,
+// whatever else it matches. They narrow a selection and are never one.
+struct Exclusions {
+    PortSet sports;   // --exclude-sport
+    PortSet dports;   // --exclude-dport
+    PrefixSet srcs;   // --exclude-src: local address
+    PrefixSet dsts;   // --exclude-dst: remote address
+    OwnerSel owner;   // --exclude-uid and --exclude-comm (uid and comm only)
+
+    bool any() const {
+        return !sports.empty() || !dports.empty() || !srcs.empty() || !dsts.empty() || owner.n_uid || owner.n_comm;
+    }
+};
+
 struct Selection {
     bool tcp = true;                 // --tcp (the default)
     bool udp = false;                // -u/--udp: connected UDP sockets
@@ -54,6 +68,7 @@ struct Selection {
     uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
     OwnerSel owner;                  // --uid, --mark, --dev, --cgroup, --pid, --comm
     bool src_removed = false;        // --src-removed: the local address is no longer local
+    Exclusions ex;                   // --exclude-*
 
     // tcp_info makes each reply ~4x larger: ask only when a rule reads it.
     bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0; }
@@ -70,8 +85,9 @@ struct Selection {
 // per family. UDP has no single walk: one dump per family, after TCP's.
 DumpPlan plan_dumps(const Selection& sel, bool single_walk = true);
 
-// Port, address, state, family, uid and interface part of the selection:
-// what the socket id and header of a reply carry.
+// Port, address, state, family, uid and interface part of the selection,
+// and the exclusions of those kinds: what the socket id and header of a
+// reply carry.
 bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
 
 // The full kill policy for one socket: the filter part plus the idle rules.

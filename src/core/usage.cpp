@@ -44,6 +44,11 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
       --dev IFNAME       sockets bound to that interface (SO_BINDTODEVICE)
       --pid PID          sockets held by that process
       --comm NAME        sockets held by processes with that command name
+      --exclude-sport PORTS, --exclude-dport PORTS, --exclude-src CIDR,
+      --exclude-dst CIDR, --exclude-uid UID|NAME, --exclude-comm NAME
+                         never select a connection that matches any of these
+                         (the same values as the positive forms; repeatable);
+                         they narrow a selection and are not one
   -t, --idle_time MS     only connections whose last received data is at
                          least MS ms old (default 0: all matching connections);
                          time-wait and syn-recv sockets carry no receive time
@@ -88,10 +93,11 @@ PORTS is a port (1-65535), a range (7000-7099) or a comma list of those
 (80,443,8000-8100). A connection is selected when it matches every kind of
 selector given (source ports, destination ports, --src, --dst, --state,
 owners: --uid ... --comm, each repeatable up to 8 times); within a kind, any
-value matches. At least one port, address, owner or --src-removed is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid and
---comm CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.
+value matches. At least one port, address, owner or --src-removed is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid,
+--comm and --exclude-comm CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.
 Without -4/-6 the family follows the addresses given (IPv4 when none).
 Example: tcp_closer -n --dst 10.0.0.0/8 -d 5432 --state established,close-wait
+All of 10.0.0.0/8 but SSH: tcp_closer --dst 10.0.0.0/8 --exclude-sport 22 --exclude-dport 22
 
 Capabilities: SOCK_DESTROY needs CAP_NET_ADMIN; the /proc path CAP_SYS_PTRACE,
 CAP_DAC_READ_SEARCH and CAP_KILL; --netns/--all-netns CAP_SYS_ADMIN (and

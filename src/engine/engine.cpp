@@ -166,17 +166,17 @@ Status Engine::read_local_prefixes() {
     }
 }
 
-Status Engine::keep_selected_processes(const Selection& sel) {
+Status Engine::keep_selected_processes(const OwnerSel& processes, bool keep_held) {
     if (!procs_) return make_error(ENOSYS, "no /proc walk for --pid/--comm");
     std::span<const SockRecord> found(matches_.data(), matches_.size());
     if (!owners_.want(found)) return make_error(ENOMEM, "too many matching connections");
     if (!found.empty()) {
-        if (Status s = procs_->find_holders(owners_, &sel.owner); !s) return s;
+        if (Status s = procs_->find_holders(owners_, &processes); !s) return s;
     }
     if (!owners_.finish()) return make_error(ENOMEM, "too many socket holders");
     size_t kept = 0;
     for (const SockRecord& r : found)
-        if (!owners_.holders_of(r.inode).empty()) matches_.data()[kept++] = r;
+        if (owners_.holders_of(r.inode).empty() != keep_held) matches_.data()[kept++] = r;
     (void)matches_.resize(kept);  // shrinking: cannot fail
     return {};
 }
@@ -262,8 +262,13 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
         if (!s) return s.error();
     }
 
+    // --exclude-comm first: the walk for --pid/--comm then leaves the
+    // holders that name the processes in the results.
+    if (sel.ex.owner.n_comm) {
+        if (Status s = keep_selected_processes(sel.ex.owner, false); !s) return s.error();
+    }
     if (sel.owner.processes()) {
-        if (Status s = keep_selected_processes(sel); !s) return s.error();
+        if (Status s = keep_selected_processes(sel.owner, true); !s) return s.error();
     }
     stats.matched = matches_.size();
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");

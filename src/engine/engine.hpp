@@ -128,8 +128,10 @@ private:
     Status read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
     // --src-removed: this poll's local prefixes, from a route dump.
     Status read_local_prefixes();
-    // Keeps the matches held by a process that --pid/--comm select.
-    Status keep_selected_processes(const Selection& sel);
+    // Keeps the matches held by a process that `processes` (--pid/--comm)
+    // selects (keep_held), or those that no such process holds
+    // (--exclude-comm).
+    Status keep_selected_processes(const OwnerSel& processes, bool keep_held);
     // Ends recs[0, n) (n: under --max-kills), each with its protocol's
     // terminator, one call per run of records with the same one.
     Status end_matches(size_t n);

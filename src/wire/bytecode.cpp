@@ -17,6 +17,9 @@ constexpr size_t kPortTestLen = 2 * kOpLen;   // compare op + op whose `no` hold
 constexpr size_t kRangeLen = 2 * kPortTestLen;
 constexpr size_t kV6CondLen = kOpLen + sizeof(inet_diag_hostcond) + 16;
 constexpr size_t kV4CondLen = kOpLen + sizeof(inet_diag_hostcond) + 4;
+constexpr size_t kMaxLocalInFilter = 64;
+constexpr size_t kMaxPrefixOps = 64;
+static_assert(kMaxPrefixOps >= PrefixSet::kMax && kMaxPrefixOps >= kMaxLocalInFilter);
 
 class Program {
 public:
@@ -114,15 +117,33 @@ void emit_host_cond(Program& p, bool source, const Prefix& pre) {
 // to its own end + 4 (past its JMP: the next condition; after the last: the
 // fragment's reject); one that holds falls onto a JMP to the fragment's end.
 // An AF_INET condition also matches v4-mapped addresses in the AF_INET6 dump.
-void emit_prefix_set(Program& p, bool source, const PrefixSet& set) {
-    if (set.empty()) return;
-    size_t jumps[PrefixSet::kMax];
+// `at(i)` gives the i-th of `n` prefixes, or nullptr to leave it out.
+template <typename At>
+void emit_prefix_or(Program& p, bool source, size_t n, At at) {
+    size_t last = n;  // the last prefix emitted
+    for (size_t i = 0; i < n; ++i)
+        if (at(i)) last = i;
+    size_t jumps[kMaxPrefixOps];
     size_t njumps = 0;
-    for (size_t i = 0; i < set.size(); ++i) {
-        emit_host_cond(p, source, set.begin()[i]);
-        if (i + 1 < set.size()) jumps[njumps++] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
+    for (size_t i = 0; i < n && njumps < kMaxPrefixOps; ++i) {
+        const Prefix* pre = at(i);
+        if (!pre) continue;
+        emit_host_cond(p, source, *pre);
+        if (i != last) jumps[njumps++] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
     }
     for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() - jumps[i]);
+}
+
+void emit_prefix_set(Program& p, bool source, const PrefixSet& set) {
+    emit_prefix_or(p, source, set.size(), [&](size_t i) { return &set.begin()[i]; });
+}
+
+// NOT of the fragment that starts at `start` (and ends here): its accept
+// (running off its end) falls onto a JMP to the reject, and its reject (its
+// end + 4) is past that JMP, the accept. Nothing to negate: nothing added.
+void negate(Program& p, size_t start) {
+    if (p.len() == start) return;
+    p.op(INET_DIAG_BC_JMP, kOpLen, 2 * kOpLen);
 }
 
 // Which local prefixes go into the kernel's half of --src-removed. Not one
@@ -130,25 +151,31 @@ void emit_prefix_set(Program& p, bool source, const PrefixSet& set) {
 // let it reject every socket of the other family. Not an IPv6 one in the
 // AF_INET dump, where it can never hold. Not any past kMaxLocalInFilter: a
 // socket runs through every condition.
-constexpr size_t kMaxLocalInFilter = 64;
 bool local_in_filter(const Prefix& pre, const DumpScope& scope) {
     return pre.len != 0 && !(scope.family == AF_INET && pre.family == AF_INET6);
 }
 
-// --src-removed: NOT(OR of the local prefixes) on the source address. Each
-// condition that holds falls onto a JMP to the fragment's reject; one that
-// fails skips its JMP, to the next condition or, after the last, the end
-// (accept). User space judges every socket again (and the transparent ones).
+// --src-removed: NOT(OR of the local prefixes) on the source address. User
+// space judges every socket again (and the transparent ones).
 void emit_not_local(Program& p, const LocalPrefixes& local, const DumpScope& scope) {
     if (local.size() > kMaxLocalInFilter) return;
-    size_t jumps[kMaxLocalInFilter];
-    size_t njumps = 0;
-    for (size_t i = 0; i < local.size(); ++i) {
-        if (!local_in_filter(local[i], scope)) continue;
-        emit_host_cond(p, true, local[i]);
-        jumps[njumps++] = p.op(INET_DIAG_BC_JMP, kOpLen, 0);
-    }
-    for (size_t i = 0; i < njumps; ++i) p.set_no(jumps[i], p.len() + 4 - jumps[i]);
+    const size_t start = p.len();
+    emit_prefix_or(p, true, local.size(),
+                   [&](size_t i) { return local_in_filter(local[i], scope) ? &local[i] : nullptr; });
+    negate(p, start);
+}
+
+// --exclude-*: NOT(OR of the values), one fragment per kind.
+void emit_port_exclusion(Program& p, bool source, const PortSet& set) {
+    const size_t start = p.len();
+    emit_port_set(p, source, set);
+    negate(p, start);
+}
+
+void emit_prefix_exclusion(Program& p, bool source, const PrefixSet& set) {
+    const size_t start = p.len();
+    emit_prefix_set(p, source, set);
+    negate(p, start);
 }
 
 // OR of one kind of condition that carries a plain value: DEV_COND (u32
@@ -218,8 +245,10 @@ size_t filter_size_bound(const Selection& sel, size_t local_prefixes) {
     auto prefixes = [](const PrefixSet& s) { return s.size() * (kV6CondLen + kOpLen); };
     const OwnerSel& o = sel.owner;
     const size_t local = sel.src_removed && local_prefixes <= kMaxLocalInFilter ? local_prefixes : 0;
+    const Exclusions& ex = sel.ex;
     return ports(sel.sports) + ports(sel.dports) + prefixes(sel.srcs) + prefixes(sel.dsts) + kV6CondLen + kOpLen +
-           (o.n_dev + o.n_mark + o.n_cgroup) * (3 * kOpLen + 8) + local * (kV6CondLen + kOpLen);
+           (o.n_dev + o.n_mark + o.n_cgroup) * (3 * kOpLen + 8) + (local + 1) * (kV6CondLen + kOpLen) +
+           ports(ex.sports) + ports(ex.dports) + prefixes(ex.srcs) + prefixes(ex.dsts) + 4 * kOpLen;
 }
 
 Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out, bool owner_ops,
@@ -241,6 +270,19 @@ Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std:
         emit_not_local(p, *local, scope);
         p.relocate_rejects(0, mid);
     }
+    const Exclusions& ex = sel.ex;
+    mid = p.len();
+    emit_port_exclusion(p, true, ex.sports);
+    p.relocate_rejects(0, mid);
+    mid = p.len();
+    emit_port_exclusion(p, false, ex.dports);
+    p.relocate_rejects(0, mid);
+    mid = p.len();
+    emit_prefix_exclusion(p, true, ex.srcs);
+    p.relocate_rejects(0, mid);
+    mid = p.len();
+    emit_prefix_exclusion(p, false, ex.dsts);
+    p.relocate_rejects(0, mid);
     if (owner_ops) {
         static_assert(sizeof(MarkSel) == sizeof(inet_diag_markcond));
         const OwnerSel& o = sel.owner;

@@ -111,6 +111,12 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
         {{"--src-removed=yes"}, "'--src-removed=yes'"},
         {{"--src-removed", "--watch", "--all-netns"}, "--watch does not work with --all-netns"},
         {{"--src-removed", "--watch=1"}, "'--watch=1'"},
+        // --exclude-*: never a selection on their own; values as the positive forms
+        {{"--exclude-dport", "7101"}, "only narrows a selection"},
+        {{"--exclude-comm", "sshd", "--exclude-uid", "0"}, "only narrows a selection"},
+        {{"-s", "7101", "--exclude-sport", "0"}, "'0'"}, {{"-s", "7101", "--exclude-dst", "10.0.0.0/33"}, "'10.0.0.0/33'"},
+        {{"-s", "7101", "--exclude-src"}, "'--exclude-src'"}, {{"-s", "7101", "--exclude-comm", ""}, "empty command name"},
+        {{"-s", "7101", "--exclude-uid", ""}, "empty user"},
     };
     for (const Case& c : bad) {
         it::RunResult r = it::run_tool(c.args);

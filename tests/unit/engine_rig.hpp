@@ -46,9 +46,13 @@ struct Recorder final : PollObserver {
     size_t filters = 0;
     std::vector<std::pair<uint16_t, bool>> candidates;
     std::vector<EndResult> results;
+    std::vector<SockRecord> recs;  // the record of each result
     void on_filter(const DumpScope&, std::span<const uint8_t> prog) override { filters += !prog.empty(); }
     void on_candidate(const SockRecord& r, uint32_t, bool sel) override { candidates.emplace_back(r.sport(), sel); }
-    void on_result(const SockRecord&, const EndResult& k) override { results.push_back(k); }
+    void on_result(const SockRecord& r, const EndResult& k) override {
+        recs.push_back(r);
+        results.push_back(k);
+    }
 };
 
 // A dump transport answering each request (seq 1, 2, ...) with the sockets

@@ -579,3 +579,84 @@ TEST_CASE("compiler and policy agree on random --src-removed selections", "[byte
         }
     }
 }
+
+TEST_CASE("exclusions compile to negated fragments: excluded sockets never come back", "[bytecode][exclude]") {
+    Selection sel;
+    REQUIRE(sel.dsts.add(prefix("10.0.0.0/8")).ok());
+    REQUIRE(parse_ports("22", sel.ex.sports).ok());
+    REQUIRE(parse_ports("22,2000-2999", sel.ex.dports).ok());
+    Compiled c = compile(sel, kV4);
+    CHECK(model::run(c.prog(), entry(rec("192.0.2.1", 443, "10.0.0.9", 50000))));
+    CHECK_FALSE(model::run(c.prog(), entry(rec("192.0.2.1", 22, "10.0.0.9", 50000))));
+    CHECK_FALSE(model::run(c.prog(), entry(rec("192.0.2.1", 50000, "10.0.0.9", 22))));
+    CHECK_FALSE(model::run(c.prog(), entry(rec("192.0.2.1", 50000, "10.0.0.9", 2500))));
+    CHECK(model::run(c.prog(), entry(rec("192.0.2.1", 50000, "10.0.0.9", 3000))));
+    CHECK_FALSE(model::run(c.prog(), entry(rec("192.0.2.1", 443, "11.0.0.9", 50000))));  // the positive part
+    // Each negation is one JMP after its fragment.
+    Selection only;
+    REQUIRE(only.dsts.add(prefix("10.0.0.0/8")).ok());
+    REQUIRE(only.ex.srcs.add(prefix("192.0.2.7")).ok());
+    REQUIRE(only.ex.srcs.add(prefix("2001:db8::/32")).ok());
+    Compiled a = compile(only, {AF_INET6, V6Scope::Any});
+    CHECK(opcodes(a.prog()) == std::vector<uint8_t>{INET_DIAG_BC_D_COND, INET_DIAG_BC_S_COND, INET_DIAG_BC_JMP,
+                                                    INET_DIAG_BC_S_COND, INET_DIAG_BC_JMP});
+    CHECK_FALSE(model::run(a.prog(), entry(rec("::ffff:192.0.2.7", 1, "::ffff:10.0.0.1", 2))));
+    CHECK_FALSE(model::run(a.prog(), entry(rec("2001:db8::1", 1, "::ffff:10.0.0.1", 2))));
+    // A negation followed by another fragment: its reject is moved along.
+    Selection then = only;
+    REQUIRE(parse_ports("7", then.ex.dports).ok());
+    then.owner.n_dev = 1;
+    then.owner.ifindex[0] = 3;
+    Compiled t = compile(then, kV4);
+    SockRecord r = rec("192.0.2.8", 1, "10.0.0.1", 8);
+    r.id.idiag_if = 3;
+    CHECK(model::run(t.prog(), entry(r)));
+    r.id.idiag_if = 4;
+    CHECK_FALSE(model::run(t.prog(), entry(r)));
+    r.id.idiag_if = 3;
+    r.id.idiag_dport = htons(7);
+    CHECK_FALSE(model::run(t.prog(), entry(r)));
+}
+
+TEST_CASE("compiler and policy agree on random selections with exclusions", "[bytecode][policy][exclude]") {
+    std::mt19937 rng(2020);
+    const char* v4[] = {"10.0.0.0/8", "10.1.0.0/16", "127.0.0.1", "0.0.0.0/0", "192.0.2.0/25", "10.1.2.3/31"};
+    const char* v6[] = {"2001:db8::/32", "::1", "::/0", "2001:db8:1::/48", "fe80::/10", "::ffff:10.0.0.0/104"};
+    const char* socks4[] = {"10.1.2.3", "10.1.2.2", "127.0.0.1", "192.0.2.200", "192.0.2.1", "11.0.0.1"};
+    const char* socks6[] = {"2001:db8::1", "2001:db8:1::9", "::1", "fe80::1", "::ffff:10.1.2.3", "::ffff:127.0.0.1"};
+    const DumpScope scopes[] = {{AF_INET, V6Scope::Any},          {AF_INET6, V6Scope::Any},
+                                {AF_INET6, V6Scope::MappedOnly},  {AF_INET6, V6Scope::NativeOnly},
+                                {AF_UNSPEC, V6Scope::MappedOnly}, {AF_UNSPEC, V6Scope::Any}};
+    auto add_ports = [&](PortSet& set) {
+        for (size_t i = 0, n = rng() % 3; i < n; ++i) {
+            const uint16_t lo = static_cast<uint16_t>(1 + rng() % 6);
+            REQUIRE(set.add({lo, static_cast<uint16_t>(lo + rng() % 2)}).ok());
+        }
+    };
+    for (int round = 0; round < 400; ++round) {
+        Selection sel;
+        for (PrefixSet* set : {&sel.srcs, &sel.dsts, &sel.ex.srcs, &sel.ex.dsts}) {
+            size_t n = rng() % 3;
+            for (size_t i = 0; i < n; ++i) REQUIRE(set->add(prefix(rng() % 2 ? v4[rng() % 6] : v6[rng() % 6])).ok());
+        }
+        if (rng() % 2) add_ports(sel.dports);
+        add_ports(sel.ex.sports);
+        add_ports(sel.ex.dports);
+        sel.owner.n_dev = static_cast<uint8_t>(rng() % 2);
+        sel.owner.ifindex[0] = 1 + rng() % 2;
+        for (const DumpScope& scope : scopes) {
+            Compiled c = compile(sel, scope);
+            for (int k = 0; k < 30; ++k) {
+                const bool is4 = scope.family == AF_INET || (scope.family == AF_UNSPEC && rng() % 2);
+                const char* s = is4 ? socks4[rng() % 6] : socks6[rng() % 6];
+                const char* d = is4 ? socks4[rng() % 6] : socks6[rng() % 6];
+                if (!is4 && (std::string(s).find("ffff") != std::string::npos) != (std::string(d).find("ffff") != std::string::npos))
+                    d = s;
+                SockRecord r = rec(s, static_cast<uint16_t>(1 + rng() % 8), d, static_cast<uint16_t>(1 + rng() % 8));
+                r.id.idiag_if = 1 + rng() % 2;
+                INFO("round " << round << " " << s << ":" << r.sport() << " -> " << d << ":" << r.dport());
+                CHECK(model::run(c.prog(), entry(r)) == matches_filter(sel, scope, r));
+            }
+        }
+    }
+}

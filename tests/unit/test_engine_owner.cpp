@@ -312,3 +312,45 @@ TEST_CASE("engine: after a refused dump is tried again, -v shows each filter and
     CHECK(rig.obs.filters == 2);
     CHECK(rig.dump.t.sent.size() == 6);
 }
+
+TEST_CASE("engine: --exclude-comm drops the sockets a named process holds, also with --pid", "[engine][owner][exclude]") {
+    DumpScript dump;
+    dump.family(1, {owner_payload(22, 0, 100), owner_payload(22, 0, 101), owner_payload(22, 0, 102),
+                    owner_payload(22, 0, 103)});
+    FakeTransport destroy;
+    std::vector<uint32_t> destroyed;
+    destroy.destroy_rule = [&](const inet_diag_req_v2&) { return 0; };
+    SockDestroyTerminator term(destroy);
+    Engine engine(dump.t, term);
+    FakeWalk walk;
+    // 100: proc42 alone; 101: proc43 and proc42 (shared); 102: no holder; 103: proc44.
+    walk.table = {{100, 42, 3}, {101, 43, 3}, {101, 42, 5}, {103, 44, 4}};
+    engine.use_process_walk(walk);
+    Recorder obs;
+    Selection sel = sel_sport("22");
+    sel.ex.owner.n_comm = 1;
+    sel.ex.owner.comm[0] = "proc43";
+    Result<PollStats> st = engine.poll(sel, obs);
+    REQUIRE(st.ok());
+    CHECK(walk.walks == 1);
+    CHECK(walk.last_only == &sel.ex.owner);
+    CHECK(st->matched == 3);  // 101 is held by proc43 (with proc42 too): never selected
+    std::vector<uint32_t> inodes;
+    for (const SockRecord& r : obs.recs) inodes.push_back(r.inode);
+    CHECK(inodes == std::vector<uint32_t>{100, 102, 103});
+
+    SECTION("with --pid: excluded first, then kept by holder") {
+        sel.owner.n_pid = 1;
+        sel.owner.pid[0] = 42;
+        dump.family(2, {owner_payload(22, 0, 100), owner_payload(22, 0, 101), owner_payload(22, 0, 102),
+                        owner_payload(22, 0, 103)});
+        obs.recs.clear();
+        obs.results.clear();
+        Result<PollStats> both = engine.poll(sel, obs);
+        REQUIRE(both.ok());
+        CHECK(walk.walks == 3);
+        CHECK(both->matched == 1);  // 100 (proc42's); 101 is proc42's too, but proc43 holds it
+        REQUIRE(obs.results.size() == 1);
+        CHECK(obs.results[0].pid == 42);  // named from the --pid walk
+    }
+}

@@ -305,3 +305,46 @@ TEST_CASE("protocols: TCP by default, -u alone UDP, --tcp -u both", "[options][u
     Options o = ok({"-u46n", "--src", "10.0.0.0/8", "--uid", "0", "--max-kills", "3", "-j"});
     CHECK((o.sel.udp && o.sel.ipv4 && o.sel.ipv6 && o.dry_run && o.json));
 }
+
+TEST_CASE("exclusions: each kind accumulates, narrows a selection and is never one", "[options][exclude]") {
+    Options o = ok({"--dst", "10.0.0.0/8", "--exclude-sport", "22", "--exclude-dport=22,2222", "--exclude-dport",
+                    "8000-8100", "--exclude-src", "10.1.0.0/16", "--exclude-dst", "10.9.9.9", "--exclude-uid", "0",
+                    "--exclude-uid", "backup", "--exclude-comm", "sshd"});
+    const Exclusions& ex = o.sel.ex;
+    CHECK(ex.sports.contains(22));
+    CHECK_FALSE(ex.sports.contains(23));
+    CHECK(ex.dports.contains(2222));
+    CHECK(ex.dports.contains(8050));
+    CHECK_FALSE(ex.dports.contains(443));
+    CHECK(ex.srcs.size() == 1);
+    CHECK(ex.dsts.size() == 1);
+    REQUIRE(ex.owner.n_uid == 2);
+    CHECK(ex.owner.uid[0] == 0);
+    CHECK(ex.owner.uid_name[0] == nullptr);
+    CHECK(std::string(ex.owner.uid_name[1]) == "backup");  // looked up at start-up
+    REQUIRE(ex.owner.n_comm == 1);
+    CHECK(std::string(ex.owner.comm[0]) == "sshd");
+    CHECK(o.sel.owner.n_uid == 0);  // the positive owner kinds stay untouched
+    CHECK(o.sel.owner.n_comm == 0);
+    CHECK(o.sel.sports.empty());
+
+    // Exclusions alone select nothing: a usage error that says so.
+    for (auto args : {std::initializer_list<const char*>{"--exclude-dport", "22"},
+                      std::initializer_list<const char*>{"--exclude-comm", "sshd", "--exclude-src", "10.0.0.1"},
+                      std::initializer_list<const char*>{"--exclude-uid", "0", "-n"}}) {
+        ParseResult r = parse(args);
+        CHECK_FALSE(r.ok);
+        CHECK(std::string(r.message).find("--exclude-* only narrows a selection") == 0);
+    }
+    // Bad values, as for the positive forms.
+    CHECK(std::string(parse({"-d", "443", "--exclude-sport", "0"}).message).find("port") != std::string::npos);
+    CHECK_FALSE(parse({"-d", "443", "--exclude-src", "10.0.0.0/33"}).ok);
+    CHECK_FALSE(parse({"-d", "443", "--exclude-comm", "a-name-longer-than-15"}).ok);
+    CHECK_FALSE(parse({"-d", "443", "--exclude-uid", ""}).ok);
+    CHECK_FALSE(parse({"-d", "443", "--exclude-dport"}).ok);  // needs a value
+    // An IPv6 exclusion does not choose the family (nor clash with -4).
+    Options v4 = ok({"-d", "443", "--exclude-dst", "2001:db8::/32"});
+    CHECK(v4.sel.ipv4);
+    CHECK_FALSE(v4.sel.ipv6);
+    CHECK(ok({"-4", "-d", "443", "--exclude-src", "::1"}).sel.ex.srcs.size() == 1);
+}

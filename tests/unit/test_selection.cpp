@@ -115,3 +115,40 @@ TEST_CASE("policy: without usable tcp_info no idle rule selects anything", "[sel
         CHECK(selected(no_rule, kV4, r));
     }
 }
+
+TEST_CASE("policy: a connection that matches any exclusion is never selected", "[selection][exclude]") {
+    Selection sel;
+    Prefix p;
+    REQUIRE(parse_prefix("10.0.0.0/8", p).ok());
+    REQUIRE(sel.dsts.add(p).ok());
+    const DumpScope scope{AF_INET6, V6Scope::MappedOnly};
+    const DumpScope v4{AF_INET, V6Scope::Any};
+    SockRecord ssh = rec("192.0.2.1", 22, "10.0.0.9", 50000);
+    SockRecord out_ssh = rec("192.0.2.1", 50000, "10.0.0.9", 22);
+    SockRecord web = rec("192.0.2.1", 443, "10.0.0.9", 50001);
+    CHECK(selected(sel, v4, ssh));
+    REQUIRE(parse_ports("22", sel.ex.sports).ok());
+    CHECK_FALSE(selected(sel, v4, ssh));
+    CHECK(selected(sel, v4, out_ssh));
+    REQUIRE(parse_ports("22", sel.ex.dports).ok());
+    CHECK_FALSE(selected(sel, v4, out_ssh));
+    CHECK(selected(sel, v4, web));
+    // Addresses: an IPv4 exclusion also covers the v4-mapped form.
+    REQUIRE(parse_prefix("10.0.0.9", p).ok());
+    REQUIRE(sel.ex.dsts.add(p).ok());
+    CHECK_FALSE(selected(sel, v4, web));
+    CHECK_FALSE(selected(sel, scope, rec("::ffff:192.0.2.1", 443, "::ffff:10.0.0.9", 50001)));
+    CHECK(selected(sel, scope, rec("::ffff:192.0.2.1", 443, "::ffff:10.0.0.8", 50001)));
+    REQUIRE(parse_prefix("192.0.2.0/24", p).ok());
+    REQUIRE(sel.ex.srcs.add(p).ok());
+    CHECK_FALSE(selected(sel, v4, rec("192.0.2.1", 443, "10.0.0.8", 50001)));
+    CHECK(selected(sel, v4, rec("198.51.100.1", 443, "10.0.0.8", 50001)));
+    // The owner's uid.
+    SockRecord other = rec("198.51.100.1", 443, "10.0.0.8", 50001);
+    other.uid = 1000;
+    sel.ex.owner.n_uid = 1;
+    sel.ex.owner.uid[0] = 1000;
+    CHECK_FALSE(selected(sel, v4, other));
+    other.uid = 1001;
+    CHECK(selected(sel, v4, other));
+}
