@@ -2,7 +2,8 @@
 // command line the parser accepts must yield a selection that compiles for
 // every dump it plans, into no more than filter_size_bound bytes, that the
 // model of the kernel's audit accepts, and whose kernel verdict agrees with
-// the user-space check on sockets at the edges of the selection.
+// the user-space check on sockets at the edges of the selection (and of its
+// exclusions, which the filter carries negated).
 #include <cstdlib>
 
 #include "fuzz/fuzz_check.hpp"
@@ -23,7 +24,7 @@ namespace {
 // addresses of each family (and v4-mapped), from each prefix's address.
 std::vector<SockRecord> probes(const Selection& sel) {
     std::vector<uint16_t> ports = {1, 22, 65535};
-    for (const PortSet* set : {&sel.sports, &sel.dports})
+    for (const PortSet* set : {&sel.sports, &sel.dports, &sel.ex.sports, &sel.ex.dports})
         for (const PortRange& r : *set)
             for (uint16_t p : {r.lo, r.hi}) {
                 ports.push_back(p);
