@@ -171,7 +171,7 @@ void Logger::on_filter(const DumpScope& scope, std::span<const uint8_t> program)
 void Logger::on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) {
     if (!cfg_.verbose) return;
     char buf[kLineMax];
-    format_candidate(buf, sizeof buf, rec, rtt_us, selected);
+    format_candidate(buf, sizeof buf, rec, rtt_us, selected, cfg_.figures);
     line(buf);
 }
 
@@ -194,8 +194,8 @@ void Logger::on_result(const SockRecord& rec, const EndResult& res) {
     char buf[kJsonMax];
     if (cfg_.json)
         out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, cfg_.owner,
-                                    cfg_.src_removed ? "src_removed" : nullptr));
-    format_result(buf, sizeof buf, rec, res, cfg_.owner);
+                                    cfg_.src_removed ? "src_removed" : nullptr, cfg_.figures));
+    format_result(buf, sizeof buf, rec, res, cfg_.owner, cfg_.figures);
     if (cfg_.dry_run) {
         // The list goes to stdout (JSON replaces it there); the log keeps the summary.
         if (!cfg_.json) out(buf, std::strlen(buf));

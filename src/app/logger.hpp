@@ -37,6 +37,7 @@ struct LogConfig {
     bool both_protocols = false; // --tcp --udp: the JSON summary splits its counts
     bool src_removed = false;    // --src-removed: JSON connections carry "reason":"src_removed"
     bool quiet_empty = false;    // a daemon: polls that matched nothing log nothing
+    uint8_t figures = 0;         // the tcp_info figures the rules read (--stalled, --send_idle), shown
     const OwnerSel* owner = nullptr;  // the owner selectors, named in each connection's line
 };
 

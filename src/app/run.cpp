@@ -52,6 +52,8 @@ LogConfig log_config(const Options& opt) {
     c.json = opt.json;
     c.both_protocols = opt.sel.tcp && opt.sel.udp;
     c.src_removed = opt.sel.src_removed;
+    if (opt.sel.stalled_ms) c.figures |= SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv;
+    if (opt.sel.send_idle_ms) c.figures |= SockRecord::kFigureSent;
     c.owner = &opt.sel.owner;
     c.quiet_empty = opt.daemon();
     return c;

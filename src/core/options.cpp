@@ -12,7 +12,8 @@ namespace {
 
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, ExSport, ExDport, ExSrc,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, Stalled, SendIdle, ExSport,
+    ExDport, ExSrc,
     ExDst, ExUid, ExComm, Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order
 };
 
@@ -55,6 +56,8 @@ constexpr OptSpec kSpecs[] = {
     {0, true, Opt::MaxKills, "max-kills", "max_kills"},
     {'t', true, Opt::Idle, "idle_time", "idle-time"},
     {0, true, Opt::LastRecv, "last_recv_limit", "last-recv-limit"},
+    {0, true, Opt::Stalled, "stalled", nullptr},
+    {0, true, Opt::SendIdle, "send_idle", "send-idle"},
     {'i', true, Opt::Interval, "interval", nullptr},
     {'f', true, Opt::Logfile, "logfile", nullptr},
     {'v', false, Opt::Verbose, "verbose", nullptr},
@@ -181,6 +184,11 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
             if (!parse_uint(value, UINT32_MAX, n)) return "not a number of milliseconds (0-4294967295)";
             o.sel.last_recv_limit_ms = static_cast<uint32_t>(n);
             break;
+        case Opt::Stalled:
+        case Opt::SendIdle:
+            if (!parse_uint(value, UINT32_MAX, n) || n == 0) return "not a number of milliseconds (1-4294967295)";
+            (spec.id == Opt::Stalled ? o.sel.stalled_ms : o.sel.send_idle_ms) = static_cast<uint32_t>(n);
+            break;
         case Opt::Interval:
             if (!parse_seconds(value, n)) return "not a number of seconds (e.g. 5 or 0.5, at most 31536000)";
             if (n < 1000000) return "interval must be at least 0.001 seconds";
@@ -289,10 +297,13 @@ ParseResult parse_args(int argc, const char* const* argv) {
     }
     if (!o.help && !o.version) {
         if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty() &&
-            !o.sel.owner.any() && !o.sel.src_removed)
-            return fail(o.sel.ex.any() ? "--exclude-* only narrows a selection: add a port, address, owner or "
-                                         "--src-removed to select by"
-                                       : "at least one port, address, owner or --src-removed to select by is required",
+            !o.sel.owner.any() && !o.sel.src_removed && !o.sel.stalled_ms)
+            return fail(o.sel.ex.any()         ? "--exclude-* only narrows a selection: add a port, address, owner, "
+                                                 "--src-removed or --stalled to select by"
+                        : o.sel.send_idle_ms ? "--send_idle alone would select every quiet connection: add a port, "
+                                                 "address, owner, --src-removed or --stalled"
+                                               : "at least one port, address, owner, --src-removed or --stalled to "
+                                                 "select by is required",
                         "");
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
@@ -300,7 +311,9 @@ ParseResult parse_args(int argc, const char* const* argv) {
         if (o.watch && o.all_netns)
             return fail("--watch does not work with --all-netns yet: use -i (or --watch with --netns)", "");
         if (o.sel.udp && o.sel.needs_tcp_info())
-            return fail("-t and --last_recv_limit need tcp_info, which UDP sockets lack: run UDP separately", "");
+            return fail("-t, --last_recv_limit, --stalled and --send_idle need tcp_info, which UDP sockets lack: "
+                        "run UDP separately",
+                        "");
         if (o.sel.udp && !o.sel.tcp && o.sel.states != kUdpConnected)
             return fail("with -u alone --state can only be established (a connected UDP socket)", "");
         if (o.sel.udp && !(o.sel.states & kUdpConnected))

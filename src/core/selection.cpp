@@ -61,6 +61,14 @@ bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& re
     if (sel.needs_tcp_info() && !rec.has_info) return false;
     if (sel.idle_min_ms > 0 && rec.last_data_recv_ms < sel.idle_min_ms) return false;
     if (sel.last_recv_limit_ms > 0 && rec.last_data_recv_ms >= sel.last_recv_limit_ms) return false;
+    // A dead peer: data in flight, and no acknowledgement for that long.
+    constexpr uint8_t kStalled = SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv;
+    if (sel.stalled_ms > 0 &&
+        ((rec.figures & kStalled) != kStalled || rec.unacked == 0 || rec.last_ack_recv_ms < sel.stalled_ms))
+        return false;
+    if (sel.send_idle_ms > 0 &&
+        (!(rec.figures & SockRecord::kFigureSent) || rec.last_data_sent_ms < sel.send_idle_ms))
+        return false;
     return true;
 }
 

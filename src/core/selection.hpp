@@ -66,12 +66,14 @@ struct Selection {
     uint32_t max_per_poll = 0;          // --max-kills: end at most this many per poll; 0 = no cap
     uint32_t idle_min_ms = 0;        // -t: last data at least this old
     uint32_t last_recv_limit_ms = 0; // --last_recv_limit: younger than this; 0 = off
+    uint32_t stalled_ms = 0;         // --stalled: data unacknowledged, no ack for this long; 0 = off
+    uint32_t send_idle_ms = 0;       // --send_idle: nothing sent for this long; 0 = off
     OwnerSel owner;                  // --uid, --mark, --dev, --cgroup, --pid, --comm
     bool src_removed = false;        // --src-removed: the local address is no longer local
     Exclusions ex;                   // --exclude-*
 
     // tcp_info makes each reply ~4x larger: ask only when a rule reads it.
-    bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0; }
+    bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0 || stalled_ms > 0 || send_idle_ms > 0; }
     bool wants(Proto p) const { return p == Proto::Udp ? udp : tcp; }
     // The states a socket of protocol `p` may be in to match: for UDP never
     // more than connected, whatever --state says.

@@ -31,12 +31,19 @@ struct SockRecord {
     uint8_t state = 0;         // TCP_* state (UDP: 1 connected, 7 unconnected)
     bool has_info : 1 = false; // tcp_info attribute present
     bool udp : 1 = false;      // a UDP socket (else TCP)
+    // --stalled and --send_idle: each figure below counts only where its
+    // bit says the kernel's tcp_info reached it (it may be short).
+    uint8_t figures : 4 = 0;   // kFigure* bits
     // Which --mark (low 4 bits) and --cgroup (high 4 bits) matched, as
     // index + 1 into the selection's lists (0: none asked), for the report.
     uint8_t owner_ix = 0;
     uint32_t uid = 0;
     uint32_t inode = 0;
     uint32_t last_data_recv_ms = 0;  // tcpi_last_data_recv
+    uint32_t last_data_sent_ms = 0;  // tcpi_last_data_sent
+    uint32_t last_ack_recv_ms = 0;   // tcpi_last_ack_recv
+    uint32_t unacked = 0;            // tcpi_unacked: segments sent and not acknowledged
+    static constexpr uint8_t kFigureRecv = 1, kFigureSent = 2, kFigureAckRecv = 4, kFigureUnacked = 8;
     // (tcpi_rtt is read only for the verbose log: decode_sock hands it out
     // beside the record, which is kept per matched connection.)
 
@@ -72,6 +79,6 @@ struct SockExtras {
 };
 
 static_assert(sizeof(inet_diag_sockid) == 48, "inet_diag_sockid layout");
-static_assert(sizeof(SockRecord) == 64, "one per matched connection: keep it small");
+static_assert(sizeof(SockRecord) == 76, "one per matched connection: keep it small");
 
 }  // namespace tc

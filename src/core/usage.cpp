@@ -4,7 +4,7 @@
 namespace tc {
 
 namespace {
-constexpr char kUsage[] = R"HELP(Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR | OWNER | --src-removed
+constexpr char kUsage[] = R"HELP(Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR | OWNER | --src-removed | --stalled MS
 Destroy TCP connections (and with -u connected UDP sockets) selected by port,
 address, state and owner, optionally only those that have received no data for
 a while; once, or every SEC seconds.
@@ -56,6 +56,12 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
       --last_recv_limit MS
                          only connections whose last received data is less
                          than MS ms old (default 0: no limit; must be above -t)
+      --stalled MS       a dead peer: data sent but not acknowledged, and no
+                         acknowledgement for at least MS ms; a selection on
+                         its own; TCP only
+      --send_idle MS     only connections that sent no data for at least MS
+                         ms (--send-idle too; with -t: idle both ways); not a
+                         selection on its own; TCP only
   -i, --interval SEC     poll every SEC seconds (e.g. 5 or 0.5) and keep running
                          (SIGTERM/SIGINT: stop, exit 0; SIGHUP: reopen the -f
                          log); without it: poll once and exit
@@ -93,11 +99,12 @@ PORTS is a port (1-65535), a range (7000-7099) or a comma list of those
 (80,443,8000-8100). A connection is selected when it matches every kind of
 selector given (source ports, destination ports, --src, --dst, --state,
 owners: --uid ... --comm, each repeatable up to 8 times); within a kind, any
-value matches. At least one port, address, owner or --src-removed is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid,
+value matches. At least one port, address, owner, --src-removed or --stalled is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid,
 --comm and --exclude-comm CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.
 Without -4/-6 the family follows the addresses given (IPv4 when none).
 Example: tcp_closer -n --dst 10.0.0.0/8 -d 5432 --state established,close-wait
 All of 10.0.0.0/8 but SSH: tcp_closer --dst 10.0.0.0/8 --exclude-sport 22 --exclude-dport 22
+Dead peers, as a daemon: tcp_closer --stalled 30000 -i 5
 
 Capabilities: SOCK_DESTROY needs CAP_NET_ADMIN; the /proc path CAP_SYS_PTRACE,
 CAP_DAC_READ_SEARCH and CAP_KILL; --netns/--all-netns CAP_SYS_ADMIN (and

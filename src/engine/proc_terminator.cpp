@@ -109,12 +109,10 @@ size_t ProcTerminator::read_idle(std::span<SockRecord> recs, int& why) {
                 err = dup.error().code;
                 continue;
             }
-            uint32_t ms = 0;
-            err = ops_.last_data_recv(*dup, ms);
+            err = ops_.tcp_figures(*dup, r);
             ops_.close_fd(*dup);
             if (err == 0) {
                 r.has_info = true;
-                r.last_data_recv_ms = ms;
                 break;
             }
         }

@@ -56,9 +56,9 @@ public:
     virtual Result<FdIdentity> identify(int fd) = 0;
     virtual int disconnect(int fd) = 0;  // connect(AF_UNSPEC): 0 or errno
     virtual int shutdown_rdwr(int fd) = 0;
-    // tcpi_last_data_recv of a duplicated socket (getsockopt TCP_INFO):
-    // 0 or errno.
-    virtual int last_data_recv(int fd, uint32_t& ms) = 0;
+    // The tcp_info figures of a duplicated socket (getsockopt TCP_INFO,
+    // read_tcp_figures): 0, or EPROTO when not even tcpi_last_data_recv came.
+    virtual int tcp_figures(int fd, SockRecord& rec) = 0;
     virtual void close_fd(int fd) = 0;
     // SIGKILL to the process, but only if it still holds the inode at that
     // fd (a pid reused since the walk must survive): 0, ESRCH, ESTALE or errno.

@@ -31,8 +31,11 @@ void json_escape(char* out, size_t n, const char* in);
 // Each returns the length written (the line has no trailing newline).
 // `netns` (may be nullptr) names the network namespace, for --netns/--all-netns.
 // `reason` (may be nullptr): why the connection was selected ("src_removed").
+// `figures`: the tcp_info figures the rules read, as "unacked",
+// "last_ack_ms" and "last_send_ms" (null where the kernel did not say).
 size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
-                          const char* netns = nullptr, const OwnerSel* owner = nullptr, const char* reason = nullptr);
+                          const char* netns = nullptr, const OwnerSel* owner = nullptr, const char* reason = nullptr,
+                          uint8_t figures = 0);
 // `per_proto` (--tcp --udp): the counts of each protocol too.
 size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns = nullptr,
                            bool per_proto = false);

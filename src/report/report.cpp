@@ -118,6 +118,20 @@ void fill(Endpoints& e, const SockRecord& rec) {
         fmt(e.last_recv, sizeof e.last_recv, "-");
 }
 
+// " unacked=2 last_ack_ms=31000 last_send_ms=400", the figures asked for.
+void add_figures(Appender& b, const SockRecord& rec, uint8_t figures) {
+    auto one = [&](const char* name, uint8_t bit, uint32_t v) {
+        if (!(figures & bit)) return;
+        if (rec.figures & bit)
+            b.add(" %s=%u", name, v);
+        else
+            b.add(" %s=-", name);
+    };
+    one("unacked", SockRecord::kFigureUnacked, rec.unacked);
+    one("last_ack_ms", SockRecord::kFigureAckRecv, rec.last_ack_recv_ms);
+    one("last_send_ms", SockRecord::kFigureSent, rec.last_data_sent_ms);
+}
+
 }  // namespace
 
 
@@ -132,12 +146,15 @@ OwnerMatch owner_match(const OwnerSel* o, const SockRecord& rec) {
     return m;
 }
 
-void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const OwnerSel* owner) {
+void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const OwnerSel* owner,
+                   uint8_t figures) {
     Endpoints e;
     fill(e, rec);
     Appender b(out, n);
-    b.add("%s %s -> %s state=%s%s last_recv_ms=%s uid=%u inode=%u", outcome_name(res.outcome), e.local, e.remote,
-          tcp_state_log_name(rec.state), proto_field(rec), e.last_recv, rec.uid, rec.inode);
+    b.add("%s %s -> %s state=%s%s last_recv_ms=%s", outcome_name(res.outcome), e.local, e.remote,
+          tcp_state_log_name(rec.state), proto_field(rec), e.last_recv);
+    add_figures(b, rec, figures);
+    b.add(" uid=%u inode=%u", rec.uid, rec.inode);
     const OwnerMatch m = owner_match(owner, rec);
     if (m.mark.mask) b.add(" mark=0x%x/0x%x", m.mark.value, m.mark.mask);
     if (m.cgroup) b.add(" cgroup=%s", m.cgroup);
@@ -173,14 +190,16 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
         b.add(", and --kill_owner was given");
 }
 
-void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected) {
+void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected, uint8_t figures) {
     Endpoints e;
     fill(e, rec);
     char rtt[16] = "-";
     if (rec.has_info) fmt(rtt, sizeof rtt, "%u", rtt_us);
-    fmt(out, n, "candidate %s -> %s state=%s%s rtt_us=%s last_recv_ms=%s uid=%u inode=%u selected=%s", e.local,
-        e.remote, tcp_state_log_name(rec.state), proto_field(rec), rtt, e.last_recv, rec.uid, rec.inode,
-        selected ? "yes" : "no");
+    Appender b(out, n);
+    b.add("candidate %s -> %s state=%s%s rtt_us=%s last_recv_ms=%s", e.local, e.remote, tcp_state_log_name(rec.state),
+          proto_field(rec), rtt, e.last_recv);
+    add_figures(b, rec, figures);
+    b.add(" uid=%u inode=%u selected=%s", rec.uid, rec.inode, selected ? "yes" : "no");
 }
 
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {

@@ -34,8 +34,11 @@ void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4]
 // With `owner`, the owner fields the user selected by follow: " mark=0x1/0xff
 // cgroup=/system.slice/x dev=eth0" (the selector values that matched), and
 // the process whenever the result names one.
+// `figures` (SockRecord::kFigure* bits): the tcp_info figures the rules
+// read, appended: " unacked=2 last_ack_ms=31000" (--stalled),
+// " last_send_ms=61000" (--send_idle); "-" where the kernel did not say.
 void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
-                   const OwnerSel* owner = nullptr);
+                   const OwnerSel* owner = nullptr, uint8_t figures = 0);
 
 // The --mark, --cgroup and --dev values that matched `rec` (nullptr / mask 0
 // for kinds not asked).
@@ -51,7 +54,7 @@ OwnerMatch owner_match(const OwnerSel* owner, const SockRecord& rec);
 void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why);
 
 // "candidate ... rtt_us=... last_recv_ms=... selected=yes"
-void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected);
+void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected, uint8_t figures = 0);
 
 // "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 skipped=0 failed=0",
 // or with --dry-run "poll (dry run): matched=3 would_destroy=3 skipped=0".

@@ -1,5 +1,7 @@
 #include "sys/proc_sys.hpp"
 
+#include "wire/diag_wire.hpp"
+
 #include <fcntl.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -124,13 +126,12 @@ int ProcSys::disconnect(int fd) {
 
 int ProcSys::shutdown_rdwr(int fd) { return shutdown(fd, SHUT_RDWR) == 0 ? 0 : errno; }
 
-int ProcSys::last_data_recv(int fd, uint32_t& ms) {
+int ProcSys::tcp_figures(int fd, SockRecord& rec) {
     tcp_info info{};
     socklen_t len = sizeof info;
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return errno;
-    if (len < offsetof(tcp_info, tcpi_last_data_recv) + sizeof info.tcpi_last_data_recv) return EPROTO;
-    ms = info.tcpi_last_data_recv;
-    return 0;
+    read_tcp_figures(&info, len < sizeof info ? len : sizeof info, rec);
+    return rec.figures & SockRecord::kFigureRecv ? 0 : EPROTO;
 }
 
 void ProcSys::close_fd(int fd) { close(fd); }

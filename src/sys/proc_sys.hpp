@@ -22,7 +22,7 @@ public:
     Result<FdIdentity> identify(int fd) override;
     int disconnect(int fd) override;
     int shutdown_rdwr(int fd) override;
-    int last_data_recv(int fd, uint32_t& ms) override;
+    int tcp_figures(int fd, SockRecord& rec) override;
     void close_fd(int fd) override;
     int kill_holder(const Holder& h) override;
     void comm(int32_t pid, char (&out)[16]) override;

@@ -124,14 +124,37 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* ext
         // The kernel's tcp_info may be shorter or longer than ours.
         tcp_info info{};
         std::memcpy(&info, a.data.data(), n < sizeof info ? n : sizeof info);
+        read_tcp_figures(a.data.data(), n, rec);
         if (n >= kInfoNeeded) {
             rec.has_info = true;
-            rec.last_data_recv_ms = info.tcpi_last_data_recv;
             x.rtt_us = info.tcpi_rtt;
         }
     }
     if (it.malformed()) return make_error(EPROTO, "malformed inet_diag attribute");
     return rec;
+}
+
+void read_tcp_figures(const void* info, size_t n, SockRecord& rec) {
+    tcp_info t{};
+    std::memcpy(&t, info, n < sizeof t ? n : sizeof t);
+    auto reaches = [n](size_t off) { return n >= off + sizeof(uint32_t); };
+    rec.figures = 0;
+    if (reaches(offsetof(tcp_info, tcpi_last_data_recv))) {
+        rec.last_data_recv_ms = t.tcpi_last_data_recv;
+        rec.figures |= SockRecord::kFigureRecv;
+    }
+    if (reaches(offsetof(tcp_info, tcpi_last_data_sent))) {
+        rec.last_data_sent_ms = t.tcpi_last_data_sent;
+        rec.figures |= SockRecord::kFigureSent;
+    }
+    if (reaches(offsetof(tcp_info, tcpi_last_ack_recv))) {
+        rec.last_ack_recv_ms = t.tcpi_last_ack_recv;
+        rec.figures |= SockRecord::kFigureAckRecv;
+    }
+    if (reaches(offsetof(tcp_info, tcpi_unacked))) {
+        rec.unacked = t.tcpi_unacked;
+        rec.figures |= SockRecord::kFigureUnacked;
+    }
 }
 
 }  // namespace tc

@@ -69,4 +69,11 @@ Result<size_t> encode_lookup_request(uint32_t seq, const SockRecord& rec, std::s
 // idiag_ext can request.
 Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* extras = nullptr, Proto p = Proto::Tcp);
 
+// The figures of a struct tcp_info as the kernel handed it over (`n` bytes,
+// which may be fewer or more than ours): each of tcpi_last_data_recv,
+// tcpi_last_data_sent, tcpi_last_ack_recv and tcpi_unacked only if the
+// bytes reach its end, with its bit in rec.figures. For the dump's
+// INET_DIAG_INFO and for getsockopt(TCP_INFO) on the /proc path.
+void read_tcp_figures(const void* info, size_t n, SockRecord& rec);
+
 }  // namespace tc

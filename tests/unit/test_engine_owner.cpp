@@ -91,7 +91,7 @@ struct FakeWalk final : ProcOps {
     Result<FdIdentity> identify(int) override { return make_error(ENOSYS, "fake"); }
     int disconnect(int) override { return ENOSYS; }
     int shutdown_rdwr(int) override { return ENOSYS; }
-    int last_data_recv(int, uint32_t&) override { return ENOSYS; }
+    int tcp_figures(int, SockRecord&) override { return ENOSYS; }
     void close_fd(int) override {}
     int kill_holder(const Holder&) override { return ENOSYS; }
     void comm(int32_t pid, char (&out)[16]) override {

@@ -189,3 +189,25 @@ TEST_CASE("json: the protocol of each connection, and per-protocol counts with -
     CHECK(std::string(buf).find(",\"udp\":{\"matched\":3,\"would_destroy\":2,\"failed\":1}}") != std::string::npos);
     CHECK(std::string(buf).find("\"netns\":\"blue\"") != std::string::npos);
 }
+
+TEST_CASE("json: the figures --stalled and --send_idle judged, null where unknown", "[json][stalled]") {
+    SockRecord r = testutil::rec("127.0.0.1", 40000, "10.0.0.9", 443);
+    r.has_info = true;
+    r.unacked = 3;
+    r.last_ack_recv_ms = 30500;
+    r.figures = SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv;
+    EndResult k;
+    k.outcome = Outcome::Ended;
+    k.method = Method::SockDestroy;
+    char buf[1024];
+    std::map<std::string, std::string> o;
+    const uint8_t all = SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv | SockRecord::kFigureSent;
+    REQUIRE(testutil::parse_json_object(
+        std::string(buf, format_json_result(buf, sizeof buf, r, k, nullptr, nullptr, nullptr, all)), o));
+    CHECK(o["unacked"] == "3");
+    CHECK(o["last_ack_ms"] == "30500");
+    CHECK(o["last_send_ms"] == "null");
+    o.clear();
+    REQUIRE(testutil::parse_json_object(std::string(buf, format_json_result(buf, sizeof buf, r, k)), o));
+    CHECK(o.count("unacked") == 0);
+}

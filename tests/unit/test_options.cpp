@@ -348,3 +348,26 @@ TEST_CASE("exclusions: each kind accumulates, narrows a selection and is never o
     CHECK_FALSE(v4.sel.ipv6);
     CHECK(ok({"-4", "-d", "443", "--exclude-src", "::1"}).sel.ex.srcs.size() == 1);
 }
+
+TEST_CASE("--stalled is a selection on its own, --send_idle is not; both TCP only", "[options][stalled]") {
+    Options o = ok({"--stalled", "30000"});
+    CHECK(o.sel.stalled_ms == 30000);
+    CHECK(o.sel.needs_tcp_info());
+    Options both = ok({"-d", "443", "--send-idle", "60000", "-t", "60000"});
+    CHECK(both.sel.send_idle_ms == 60000);
+    CHECK(ok({"-d", "443", "--send_idle=5"}).sel.send_idle_ms == 5);
+    ParseResult alone = parse({"--send_idle", "60000"});
+    CHECK_FALSE(alone.ok);
+    CHECK(std::string(alone.message).find("--send_idle alone would select every quiet connection") == 0);
+    for (auto args : {std::initializer_list<const char*>{"--stalled", "0"},
+                      std::initializer_list<const char*>{"--stalled", "-1"},
+                      std::initializer_list<const char*>{"-d", "1", "--send_idle", "x"}}) {
+        ParseResult r = parse(args);
+        CHECK_FALSE(r.ok);
+        CHECK(std::string(r.message).find("milliseconds") != std::string::npos);
+    }
+    ParseResult udp = parse({"-u", "--stalled", "1000"});
+    CHECK_FALSE(udp.ok);
+    CHECK(std::string(udp.message).find("need tcp_info") != std::string::npos);
+    CHECK_FALSE(parse({"-u", "-d", "53", "--send_idle", "1000"}).ok);
+}

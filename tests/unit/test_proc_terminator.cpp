@@ -74,10 +74,11 @@ struct FakeProc final : ProcOps {
         return shutdown_error;
     }
     std::map<Key, uint32_t> last_recv;  // TCP_INFO answers; others: ENOPROTOOPT
-    int last_data_recv(int fd, uint32_t& ms) override {
+    int tcp_figures(int fd, SockRecord& rec) override {
         auto it = last_recv.find(open.at(fd));
         if (it == last_recv.end()) return ENOPROTOOPT;
-        ms = it->second;
+        rec.last_data_recv_ms = it->second;
+        rec.figures = SockRecord::kFigureRecv;
         return 0;
     }
     void close_fd(int fd) override {

@@ -177,3 +177,25 @@ TEST_CASE("report: a UDP socket's lines say proto=udp, a TCP one's say nothing",
     format_result(buf, sizeof buf, r, k);
     CHECK(std::string(buf).find(" (reset refused: ") != std::string::npos);
 }
+
+TEST_CASE("report: --stalled and --send_idle lines show the figures they judged", "[report][stalled]") {
+    SockRecord r = testutil::rec("127.0.0.1", 40000, "10.0.0.9", 443);
+    r.has_info = true;
+    r.last_data_recv_ms = 31000;
+    r.unacked = 3;
+    r.last_ack_recv_ms = 30500;
+    r.figures = SockRecord::kFigureRecv | SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv;  // no sent figure
+    r.inode = 7;
+    EndResult k;
+    k.outcome = Outcome::Ended;
+    k.method = Method::SockDestroy;
+    char buf[kLineMax];
+    const uint8_t all = SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv | SockRecord::kFigureSent;
+    format_result(buf, sizeof buf, r, k, nullptr, all);
+    CHECK(std::string(buf) == "destroyed 127.0.0.1:40000 -> 10.0.0.9:443 state=ESTABLISHED last_recv_ms=31000 "
+                              "unacked=3 last_ack_ms=30500 last_send_ms=- uid=0 inode=7 by=sock_destroy");
+    format_result(buf, sizeof buf, r, k);  // no rule reads them: not shown
+    CHECK(std::string(buf).find("unacked") == std::string::npos);
+    format_candidate(buf, sizeof buf, r, 250, true, SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv);
+    CHECK(std::string(buf).find(" last_recv_ms=31000 unacked=3 last_ack_ms=30500 uid=0 ") != std::string::npos);
+}

@@ -2,6 +2,11 @@
 
 #include "helpers.hpp"
 #include "core/selection.hpp"
+#include "wire/diag_wire.hpp"
+
+#include <linux/tcp.h>
+
+#include <cstddef>
 
 using namespace tc;
 using testutil::rec;
@@ -151,4 +156,68 @@ TEST_CASE("policy: a connection that matches any exclusion is never selected", "
     CHECK_FALSE(selected(sel, v4, other));
     other.uid = 1001;
     CHECK(selected(sel, v4, other));
+}
+
+namespace {
+// A record whose tcp_info is `n` bytes of a tcp_info with these figures.
+SockRecord with_info(uint32_t unacked, uint32_t last_ack, uint32_t last_sent, uint32_t last_recv,
+                     size_t n = sizeof(tcp_info)) {
+    SockRecord r = rec("192.0.2.1", 40000, "198.51.100.1", 443);
+    tcp_info t{};
+    t.tcpi_unacked = unacked;
+    t.tcpi_last_ack_recv = last_ack;
+    t.tcpi_last_data_sent = last_sent;
+    t.tcpi_last_data_recv = last_recv;
+    read_tcp_figures(&t, n, r);
+    r.has_info = n >= offsetof(tcp_info, tcpi_rtt) + 4;
+    return r;
+}
+}  // namespace
+
+TEST_CASE("policy: --stalled and --send_idle read their tcp_info figures", "[selection][stalled]") {
+    Selection sel;
+    sel.stalled_ms = 30000;
+    CHECK(selected(sel, kV4, with_info(2, 30000, 10, 40000)));
+    CHECK_FALSE(selected(sel, kV4, with_info(2, 29999, 10, 40000)));  // acknowledged recently
+    CHECK_FALSE(selected(sel, kV4, with_info(0, 90000, 90000, 90000)));  // nothing in flight: idle, not stalled
+    SockRecord none = rec("192.0.2.1", 40000, "198.51.100.1", 443);
+    CHECK_FALSE(selected(sel, kV4, none));  // no tcp_info at all
+    // With -t as well: both must hold.
+    sel.idle_min_ms = 60000;
+    CHECK_FALSE(selected(sel, kV4, with_info(2, 30000, 10, 40000)));
+    CHECK(selected(sel, kV4, with_info(2, 30000, 10, 60000)));
+
+    Selection quiet;
+    REQUIRE(parse_ports("443", quiet.dports).ok());
+    quiet.send_idle_ms = 60000;
+    quiet.idle_min_ms = 60000;
+    CHECK(selected(quiet, kV4, with_info(0, 0, 60000, 60000)));
+    CHECK_FALSE(selected(quiet, kV4, with_info(0, 0, 59999, 60000)));  // sent lately
+    CHECK_FALSE(selected(quiet, kV4, with_info(0, 0, 60000, 59999)));  // received lately
+}
+
+TEST_CASE("tcp_info figures count only where the kernel's bytes reach them", "[selection][stalled]") {
+    const size_t ack_end = offsetof(tcp_info, tcpi_last_ack_recv) + 4;
+    const size_t sent_end = offsetof(tcp_info, tcpi_last_data_sent) + 4;
+    SockRecord cut = with_info(2, 40000, 40000, 40000, ack_end - 1);
+    CHECK((cut.figures & SockRecord::kFigureAckRecv) == 0);
+    CHECK((cut.figures & SockRecord::kFigureUnacked) != 0);
+    CHECK((cut.figures & SockRecord::kFigureSent) != 0);
+    SockRecord whole = with_info(2, 40000, 40000, 40000, ack_end);
+    CHECK((whole.figures & SockRecord::kFigureAckRecv) != 0);
+    CHECK(whole.last_ack_recv_ms == 40000);
+    // Forced usable, the cut one still never matches --stalled on a figure it lacks.
+    Selection sel;
+    sel.stalled_ms = 30000;
+    cut.has_info = whole.has_info = true;
+    CHECK_FALSE(selected(sel, kV4, cut));
+    CHECK(selected(sel, kV4, whole));
+    SockRecord short_sent = with_info(0, 0, 90000, 90000, sent_end - 1);
+    short_sent.has_info = true;
+    Selection quiet;
+    quiet.send_idle_ms = 60000;
+    CHECK_FALSE(selected(quiet, kV4, short_sent));
+    CHECK((short_sent.figures & SockRecord::kFigureUnacked) != 0);  // tcpi_unacked comes earlier
+    SockRecord nothing = with_info(1, 1, 1, 1, 0);
+    CHECK(nothing.figures == 0);
 }
