@@ -13,7 +13,8 @@
 #   syslog    the same with syslog on (a receiver bound at /dev/log)
 #   idle      half the set receives data every 100 ms; tcp_closer -t 1000,
 #             and the same with -n (the dump and the choice alone)
-#   quiet     nothing matches (one port, then a range), tcp_closer -i 0.2 for
+#   quiet     nothing matches (one port, a range, the range with two
+#             exclusions), tcp_closer -i 0.2 for
 #             QUIET_SECS: CPU per poll, beside `ss -tn` listing the same empty
 #             selection every 0.2 s
 #   list      --dry-run of the set to /dev/null beside `ss -tn` of it
@@ -240,12 +241,14 @@ declare -A Q
 hz=$(getconf CLK_TCK)
 cpu_ticks() { read -r -a st <"/proc/$1/stat"; echo $(( st[13] + st[14] )); }
 mkfifo "$work/tick"
-quiet_ports=("9999" "9990-9999")
-quiet_ss=("( sport = :9999 )" "( sport >= :9990 and sport <= :9999 )")
+quiet_ports=("9999" "9990-9999" "9990-9999+2ex")
+quiet_args=("-s 9999" "-s 9990-9999" "-s 9990-9999 --exclude-sport 9995 --exclude-dport 22")
+quiet_ss=("( sport = :9999 )" "( sport >= :9990 and sport <= :9999 )"
+    "( sport >= :9990 and sport <= :9999 ) and not ( sport = :9995 ) and not ( dport = :22 )")
 if want quiet; then
-    for i in 0 1; do
+    for i in 0 1 2; do
         for variant in "-4" "-4 -6"; do
-            "$BIN" $variant -s "${quiet_ports[$i]}" -i 0.2 --disable_syslog 2>/dev/null &
+            "$BIN" $variant ${quiet_args[$i]} -i 0.2 --disable_syslog 2>/dev/null &
             pid=$!
             sleep 1
             c0=$(cpu_ticks "$pid")
@@ -366,9 +369,9 @@ done
 if want quiet; then
     echo
     echo "quiet daemon, CPU per poll (user + system), nothing matching among $(( 2 * (KILL + OTHER) )) sockets:"
-    for i in 0 1; do
+    for i in 0 1 2; do
         for k in "tcp_closer -4" "tcp_closer -4 -6" "ss -tn"; do
-            printf '  %-18s ports %-10s %8s ms  (%s of ss -tn)\n' "$k" "${quiet_ports[$i]}" "${Q["$k|$i"]}" \
+            printf '  %-18s ports %-14s %8s ms  (%s of ss -tn)\n' "$k" "${quiet_ports[$i]}" "${Q["$k|$i"]}" \
                 "$(awk -v a="${Q["$k|$i"]}" -v b="${Q["ss -tn|$i"]}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
         done
     done

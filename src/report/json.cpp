@@ -90,16 +90,13 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndR
         j.add(",\"last_recv_ms\":%u", rec.last_data_recv_ms);
     else
         j.add(",\"last_recv_ms\":null");
-    auto figure = [&](const char* name, uint8_t bit, uint32_t v) {
-        if (!(figures & bit)) return;
-        if (rec.figures & bit)
-            j.add(",\"%s\":%u", name, v);
+    for (const Figure& f : kFigures) {
+        if (!(figures & f.bit)) continue;
+        if (rec.figures & f.bit)
+            j.add(",\"%s\":%u", f.name, rec.*f.value);
         else
-            j.add(",\"%s\":null", name);
-    };
-    figure("unacked", SockRecord::kFigureUnacked, rec.unacked);
-    figure("last_ack_ms", SockRecord::kFigureAckRecv, rec.last_ack_recv_ms);
-    figure("last_send_ms", SockRecord::kFigureSent, rec.last_data_sent_ms);
+            j.add(",\"%s\":null", f.name);
+    }
     if (res.outcome == Outcome::Failed || res.method == Method::Shutdown || (res.method == Method::Kill && res.err)) {
         char scratch[16];
         if (res.err) {

@@ -120,19 +120,22 @@ void fill(Endpoints& e, const SockRecord& rec) {
 
 // " unacked=2 last_ack_ms=31000 last_send_ms=400", the figures asked for.
 void add_figures(Appender& b, const SockRecord& rec, uint8_t figures) {
-    auto one = [&](const char* name, uint8_t bit, uint32_t v) {
-        if (!(figures & bit)) return;
-        if (rec.figures & bit)
-            b.add(" %s=%u", name, v);
+    for (const Figure& f : kFigures) {
+        if (!(figures & f.bit)) continue;
+        if (rec.figures & f.bit)
+            b.add(" %s=%u", f.name, rec.*f.value);
         else
-            b.add(" %s=-", name);
-    };
-    one("unacked", SockRecord::kFigureUnacked, rec.unacked);
-    one("last_ack_ms", SockRecord::kFigureAckRecv, rec.last_ack_recv_ms);
-    one("last_send_ms", SockRecord::kFigureSent, rec.last_data_sent_ms);
+            b.add(" %s=-", f.name);
+    }
 }
 
 }  // namespace
+
+const Figure kFigures[3] = {
+    {"unacked", SockRecord::kFigureUnacked, &SockRecord::unacked},
+    {"last_ack_ms", SockRecord::kFigureAckRecv, &SockRecord::last_ack_recv_ms},
+    {"last_send_ms", SockRecord::kFigureSent, &SockRecord::last_data_sent_ms},
+};
 
 
 OwnerMatch owner_match(const OwnerSel* o, const SockRecord& rec) {

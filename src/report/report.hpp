@@ -34,6 +34,15 @@ void format_endpoint(char* out, size_t n, uint8_t family, const uint32_t addr[4]
 // With `owner`, the owner fields the user selected by follow: " mark=0x1/0xff
 // cgroup=/system.slice/x dev=eth0" (the selector values that matched), and
 // the process whenever the result names one.
+// The tcp_info figures a rule can read (--stalled, --send_idle), as the
+// log and JSON name them.
+struct Figure {
+    const char* name;
+    uint8_t bit;  // SockRecord::kFigure*
+    uint32_t SockRecord::*value;
+};
+extern const Figure kFigures[3];
+
 // `figures` (SockRecord::kFigure* bits): the tcp_info figures the rules
 // read, appended: " unacked=2 last_ack_ms=31000" (--stalled),
 // " last_send_ms=61000" (--send_idle); "-" where the kernel did not say.

@@ -254,51 +254,30 @@ size_t filter_size_bound(const Selection& sel, size_t local_prefixes) {
 Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out, bool owner_ops,
                               const LocalPrefixes* local) {
     Program p(out);
-    // AND of up to five fragments; each AND relocates all earlier rejects.
-    emit_port_set(p, true, sel.sports);
-    size_t mid = p.len();
-    emit_port_set(p, false, sel.dports);
-    p.relocate_rejects(0, mid);
-    mid = p.len();
-    emit_prefix_set(p, true, sel.srcs);
-    p.relocate_rejects(0, mid);
-    mid = p.len();
-    emit_prefix_set(p, false, sel.dsts);
-    p.relocate_rejects(0, mid);
-    if (sel.src_removed && local) {
-        mid = p.len();
-        emit_not_local(p, *local, scope);
+    // AND of the fragments: each relocates the rejects of all before it.
+    auto and_with = [&p](auto emit) {
+        const size_t mid = p.len();
+        emit();
         p.relocate_rejects(0, mid);
-    }
+    };
+    emit_port_set(p, true, sel.sports);
+    and_with([&] { emit_port_set(p, false, sel.dports); });
+    and_with([&] { emit_prefix_set(p, true, sel.srcs); });
+    and_with([&] { emit_prefix_set(p, false, sel.dsts); });
+    if (sel.src_removed && local) and_with([&] { emit_not_local(p, *local, scope); });
     const Exclusions& ex = sel.ex;
-    mid = p.len();
-    emit_port_exclusion(p, true, ex.sports);
-    p.relocate_rejects(0, mid);
-    mid = p.len();
-    emit_port_exclusion(p, false, ex.dports);
-    p.relocate_rejects(0, mid);
-    mid = p.len();
-    emit_prefix_exclusion(p, true, ex.srcs);
-    p.relocate_rejects(0, mid);
-    mid = p.len();
-    emit_prefix_exclusion(p, false, ex.dsts);
-    p.relocate_rejects(0, mid);
+    and_with([&] { emit_port_exclusion(p, true, ex.sports); });
+    and_with([&] { emit_port_exclusion(p, false, ex.dports); });
+    and_with([&] { emit_prefix_exclusion(p, true, ex.srcs); });
+    and_with([&] { emit_prefix_exclusion(p, false, ex.dsts); });
     if (owner_ops) {
         static_assert(sizeof(MarkSel) == sizeof(inet_diag_markcond));
         const OwnerSel& o = sel.owner;
-        mid = p.len();
-        emit_value_set(p, INET_DIAG_BC_DEV_COND, o.ifindex, sizeof o.ifindex[0], o.n_dev);
-        p.relocate_rejects(0, mid);
-        mid = p.len();
-        emit_value_set(p, INET_DIAG_BC_MARK_COND, o.mark, sizeof o.mark[0], o.n_mark);
-        p.relocate_rejects(0, mid);
-        mid = p.len();
-        emit_value_set(p, INET_DIAG_BC_CGROUP_COND, o.cgroup, sizeof o.cgroup[0], o.n_cgroup);
-        p.relocate_rejects(0, mid);
+        and_with([&] { emit_value_set(p, INET_DIAG_BC_DEV_COND, o.ifindex, sizeof o.ifindex[0], o.n_dev); });
+        and_with([&] { emit_value_set(p, INET_DIAG_BC_MARK_COND, o.mark, sizeof o.mark[0], o.n_mark); });
+        and_with([&] { emit_value_set(p, INET_DIAG_BC_CGROUP_COND, o.cgroup, sizeof o.cgroup[0], o.n_cgroup); });
     }
-    mid = p.len();
-    emit_scope(p, scope);
-    p.relocate_rejects(0, mid);
+    and_with([&] { emit_scope(p, scope); });
     if (p.overflow() || p.len() > 0xffff - 4) return make_error(E2BIG, "filter too large");
     return p.len();
 }

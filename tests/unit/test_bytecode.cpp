@@ -277,15 +277,19 @@ TEST_CASE("address prefixes: edges /0, /32, /128 and non-byte lengths", "[byteco
     }
 }
 
+namespace {
+// What the random address tests draw from: prefixes, socket addresses, scopes.
+const char* const v4[] = {"10.0.0.0/8", "10.1.0.0/16", "127.0.0.1", "0.0.0.0/0", "192.0.2.0/25", "10.1.2.3/31"};
+const char* const v6[] = {"2001:db8::/32", "::1", "::/0", "2001:db8:1::/48", "fe80::/10", "::ffff:10.0.0.0/104"};
+const char* const socks4[] = {"10.1.2.3", "10.1.2.2", "127.0.0.1", "192.0.2.200", "192.0.2.1", "11.0.0.1"};
+const char* const socks6[] = {"2001:db8::1", "2001:db8:1::9", "::1", "fe80::1", "::ffff:10.1.2.3", "::ffff:127.0.0.1"};
+const DumpScope scopes[] = {{AF_INET, V6Scope::Any},          {AF_INET6, V6Scope::Any},
+                            {AF_INET6, V6Scope::MappedOnly},  {AF_INET6, V6Scope::NativeOnly},
+                            {AF_UNSPEC, V6Scope::MappedOnly}, {AF_UNSPEC, V6Scope::Any}};
+}  // namespace
+
 TEST_CASE("compiler and policy agree on random address and port selections", "[bytecode][policy]") {
     std::mt19937 rng(99);
-    const char* v4[] = {"10.0.0.0/8", "10.1.0.0/16", "127.0.0.1", "0.0.0.0/0", "192.0.2.0/25", "10.1.2.3/31"};
-    const char* v6[] = {"2001:db8::/32", "::1", "::/0", "2001:db8:1::/48", "fe80::/10", "::ffff:10.0.0.0/104"};
-    const char* socks4[] = {"10.1.2.3", "10.1.2.2", "127.0.0.1", "192.0.2.200", "192.0.2.1", "11.0.0.1"};
-    const char* socks6[] = {"2001:db8::1", "2001:db8:1::9", "::1", "fe80::1", "::ffff:10.1.2.3", "::ffff:127.0.0.1"};
-    const DumpScope scopes[] = {{AF_INET, V6Scope::Any},          {AF_INET6, V6Scope::Any},
-                                {AF_INET6, V6Scope::MappedOnly},  {AF_INET6, V6Scope::NativeOnly},
-                                {AF_UNSPEC, V6Scope::MappedOnly}, {AF_UNSPEC, V6Scope::Any}};
     for (int round = 0; round < 300; ++round) {
         Selection sel;
         for (PrefixSet* set : {&sel.srcs, &sel.dsts}) {
@@ -620,13 +624,6 @@ TEST_CASE("exclusions compile to negated fragments: excluded sockets never come 
 
 TEST_CASE("compiler and policy agree on random selections with exclusions", "[bytecode][policy][exclude]") {
     std::mt19937 rng(2020);
-    const char* v4[] = {"10.0.0.0/8", "10.1.0.0/16", "127.0.0.1", "0.0.0.0/0", "192.0.2.0/25", "10.1.2.3/31"};
-    const char* v6[] = {"2001:db8::/32", "::1", "::/0", "2001:db8:1::/48", "fe80::/10", "::ffff:10.0.0.0/104"};
-    const char* socks4[] = {"10.1.2.3", "10.1.2.2", "127.0.0.1", "192.0.2.200", "192.0.2.1", "11.0.0.1"};
-    const char* socks6[] = {"2001:db8::1", "2001:db8:1::9", "::1", "fe80::1", "::ffff:10.1.2.3", "::ffff:127.0.0.1"};
-    const DumpScope scopes[] = {{AF_INET, V6Scope::Any},          {AF_INET6, V6Scope::Any},
-                                {AF_INET6, V6Scope::MappedOnly},  {AF_INET6, V6Scope::NativeOnly},
-                                {AF_UNSPEC, V6Scope::MappedOnly}, {AF_UNSPEC, V6Scope::Any}};
     auto add_ports = [&](PortSet& set) {
         for (size_t i = 0, n = rng() % 3; i < n; ++i) {
             const uint16_t lo = static_cast<uint16_t>(1 + rng() % 6);
