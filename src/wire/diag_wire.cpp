@@ -122,12 +122,10 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* ext
         }
         if (a.type != INET_DIAG_INFO || rec.udp) continue;
         // The kernel's tcp_info may be shorter or longer than ours.
-        tcp_info info{};
-        std::memcpy(&info, a.data.data(), n < sizeof info ? n : sizeof info);
         read_tcp_figures(a.data.data(), n, rec);
         if (n >= kInfoNeeded) {
             rec.has_info = true;
-            x.rtt_us = info.tcpi_rtt;
+            std::memcpy(&x.rtt_us, a.data.data() + offsetof(tcp_info, tcpi_rtt), sizeof x.rtt_us);
         }
     }
     if (it.malformed()) return make_error(EPROTO, "malformed inet_diag attribute");
@@ -135,26 +133,25 @@ Result<SockRecord> decode_sock(std::span<const uint8_t> payload, SockExtras* ext
 }
 
 void read_tcp_figures(const void* info, size_t n, SockRecord& rec) {
-    tcp_info t{};
-    std::memcpy(&t, info, n < sizeof t ? n : sizeof t);
-    auto reaches = [n](size_t off) { return n >= off + sizeof(uint32_t); };
-    rec.figures = 0;
-    if (reaches(offsetof(tcp_info, tcpi_last_data_recv))) {
-        rec.last_data_recv_ms = t.tcpi_last_data_recv;
-        rec.figures |= SockRecord::kFigureRecv;
+    const uint8_t* bytes = static_cast<const uint8_t*>(info);
+    struct Field {
+        size_t offset;
+        uint32_t SockRecord::*to;
+        uint8_t bit;
+    };
+    static constexpr Field kFields[] = {
+        {offsetof(tcp_info, tcpi_last_data_recv), &SockRecord::last_data_recv_ms, SockRecord::kFigureRecv},
+        {offsetof(tcp_info, tcpi_last_data_sent), &SockRecord::last_data_sent_ms, SockRecord::kFigureSent},
+        {offsetof(tcp_info, tcpi_last_ack_recv), &SockRecord::last_ack_recv_ms, SockRecord::kFigureAckRecv},
+        {offsetof(tcp_info, tcpi_unacked), &SockRecord::unacked, SockRecord::kFigureUnacked},
+    };
+    uint8_t figures = 0;
+    for (const Field& f : kFields) {
+        if (n < f.offset + sizeof(uint32_t)) continue;  // the kernel's tcp_info ends before it
+        std::memcpy(&(rec.*f.to), bytes + f.offset, sizeof(uint32_t));
+        figures |= f.bit;
     }
-    if (reaches(offsetof(tcp_info, tcpi_last_data_sent))) {
-        rec.last_data_sent_ms = t.tcpi_last_data_sent;
-        rec.figures |= SockRecord::kFigureSent;
-    }
-    if (reaches(offsetof(tcp_info, tcpi_last_ack_recv))) {
-        rec.last_ack_recv_ms = t.tcpi_last_ack_recv;
-        rec.figures |= SockRecord::kFigureAckRecv;
-    }
-    if (reaches(offsetof(tcp_info, tcpi_unacked))) {
-        rec.unacked = t.tcpi_unacked;
-        rec.figures |= SockRecord::kFigureUnacked;
-    }
+    rec.figures = figures & 15u;
 }
 
 }  // namespace tc
