@@ -12,9 +12,9 @@ namespace {
 
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, Stalled, SendIdle, ExSport,
-    ExDport, ExSrc,
-    ExDst, ExUid, ExComm, Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, Stalled, SendIdle,
+    ExSport, ExDport, ExSrc, ExDst, ExUid, ExComm,
+    Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order (apply_owner)
 };
 
 struct OptSpec {
