@@ -1,0 +1,108 @@
+#include "report/metrics.hpp"
+
+#include "core/errors.hpp"
+#include "core/fmt.hpp"
+
+namespace tc {
+
+void RunCounters::add_poll(const PollStats& s) {
+    ++polls;
+    matched += s.matched;
+    sock_destroy += s.sock_destroy;
+    reset += s.reset;
+    shutdown += s.shutdown;
+    killed += s.killed;
+    no_owner += s.no_owner;
+    vanished += s.vanished;
+    skipped += s.skipped;
+}
+
+void RunCounters::add_failure(int err) {
+    for (size_t i = 0; i < n_failed; ++i)
+        if (failed[i].err == err) {
+            ++failed[i].count;
+            return;
+        }
+    if (n_failed == kMaxErrnos) {
+        ++failed_other;
+        return;
+    }
+    failed[n_failed++] = {err, 1};
+}
+
+namespace {
+
+// A label value with \, " and newline escaped, as the format wants.
+void add_label_value(Appender& a, const char* v) {
+    a.add("\"");
+    for (const char* p = v; *p; ++p) {
+        if (*p == '\\') a.add("\\\\");
+        else if (*p == '"') a.add("\\\"");
+        else if (*p == '\n') a.add("\\n");
+        else a.add("%c", *p);
+    }
+    a.add("\"");
+}
+
+void head(Appender& a, const char* name, const char* type, const char* help) {
+    a.add("# HELP tcp_closer_%s %s\n# TYPE tcp_closer_%s %s\n", name, help, name, type);
+}
+
+void counter(Appender& a, const char* name, const char* help, uint64_t v) {
+    head(a, name, "counter", help);
+    a.add("tcp_closer_%s %llu\n", name, static_cast<unsigned long long>(v));
+}
+
+// 1234567 microseconds as "1.234567", milliseconds as "1234.567".
+void micros(Appender& a, uint64_t v) {
+    a.add("%llu.%06llu", static_cast<unsigned long long>(v / 1000000), static_cast<unsigned long long>(v % 1000000));
+}
+void millis(Appender& a, uint64_t v) {
+    a.add("%llu.%03llu", static_cast<unsigned long long>(v / 1000), static_cast<unsigned long long>(v % 1000));
+}
+
+}  // namespace
+
+Result<size_t> format_metrics(char* out, size_t n, const RunCounters& c, const BuildInfo& b) {
+    Appender a(out, n);
+    counter(a, "polls_total", "Polls since the start of the run.", c.polls);
+    counter(a, "polls_failed_total", "Polls that failed (nothing was ended by them).", c.polls_failed);
+    counter(a, "connections_matched_total", "Connections the selection matched.", c.matched);
+    head(a, "connections_ended_total", "counter", "Connections ended, by how.");
+    const struct {
+        const char* how;
+        uint64_t v;
+    } ended[] = {{"sock_destroy", c.sock_destroy}, {"reset", c.reset}, {"shutdown", c.shutdown}, {"killed", c.killed}};
+    for (const auto& e : ended)
+        a.add("tcp_closer_connections_ended_total{how=\"%s\"} %llu\n", e.how, static_cast<unsigned long long>(e.v));
+    counter(a, "connections_no_owner_total", "Matched connections no process held.", c.no_owner);
+    counter(a, "connections_vanished_total", "Matched connections that closed by themselves first.", c.vanished);
+    counter(a, "connections_skipped_total", "Matched connections left alone over --max-kills.", c.skipped);
+    head(a, "connections_failed_total", "counter", "Connections that could not be ended, by errno.");
+    for (size_t i = 0; i < c.n_failed; ++i) {
+        char scratch[16];
+        a.add("tcp_closer_connections_failed_total{errno=\"%s\"} %llu\n", errno_name(c.failed[i].err, scratch),
+              static_cast<unsigned long long>(c.failed[i].count));
+    }
+    if (c.failed_other)
+        a.add("tcp_closer_connections_failed_total{errno=\"other\"} %llu\n",
+              static_cast<unsigned long long>(c.failed_other));
+    head(a, "last_poll_duration_seconds", "gauge", "How long the last poll took.");
+    a.add("tcp_closer_last_poll_duration_seconds ");
+    micros(a, c.last_poll_duration_us);
+    a.add("\n");
+    head(a, "last_poll_end_timestamp_seconds", "gauge", "When the last poll ended (Unix time).");
+    a.add("tcp_closer_last_poll_end_timestamp_seconds ");
+    millis(a, c.last_poll_end_ms);
+    a.add("\n");
+    head(a, "build_info", "gauge", "The binary: its version and the ways it can end connections.");
+    a.add("tcp_closer_build_info{version=");
+    add_label_value(a, b.version);
+    a.add(",ways=");
+    add_label_value(a, b.ways);
+    a.add("} 1\n");
+    if (a.used() + 1 >= n) return make_error(E2BIG, "metrics larger than the buffer");
+    return a.used();
+}
+
+}  // namespace tc

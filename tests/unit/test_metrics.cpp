@@ -1,0 +1,137 @@
+// The Prometheus text the metrics writer produces: exact text for known
+// counters, label escaping, bounded errno labels, counters that only grow.
+#include <catch2/catch.hpp>
+
+#include <errno.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "report/metrics.hpp"
+
+using namespace tc;
+
+namespace {
+
+std::string text_of(const RunCounters& c, BuildInfo b = {"0.2.0", "sock_destroy,proc"}) {
+    char buf[8192];
+    Result<size_t> n = format_metrics(buf, sizeof buf, c, b);
+    REQUIRE(n.ok());
+    return std::string(buf, *n);
+}
+
+// Every sample line as name{labels} -> value.
+std::map<std::string, std::string> samples(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        const size_t sp = line.rfind(' ');
+        REQUIRE(sp != std::string::npos);
+        out[line.substr(0, sp)] = line.substr(sp + 1);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: the exact text for a known set of counters", "[metrics]") {
+    RunCounters c;
+    PollStats s;
+    s.matched = 5;
+    s.sock_destroy = 3;
+    s.reset = 1;
+    s.vanished = 1;
+    c.add_poll(s);
+    c.add_failed_poll();
+    c.add_failure(EPERM);
+    c.add_failure(EPERM);
+    c.add_failure(EBUSY);
+    c.last_poll_duration_us = 12345;
+    c.last_poll_end_ms = 1796175151708;
+    CHECK(text_of(c) ==
+          "# HELP tcp_closer_polls_total Polls since the start of the run.\n"
+          "# TYPE tcp_closer_polls_total counter\n"
+          "tcp_closer_polls_total 2\n"
+          "# HELP tcp_closer_polls_failed_total Polls that failed (nothing was ended by them).\n"
+          "# TYPE tcp_closer_polls_failed_total counter\n"
+          "tcp_closer_polls_failed_total 1\n"
+          "# HELP tcp_closer_connections_matched_total Connections the selection matched.\n"
+          "# TYPE tcp_closer_connections_matched_total counter\n"
+          "tcp_closer_connections_matched_total 5\n"
+          "# HELP tcp_closer_connections_ended_total Connections ended, by how.\n"
+          "# TYPE tcp_closer_connections_ended_total counter\n"
+          "tcp_closer_connections_ended_total{how=\"sock_destroy\"} 3\n"
+          "tcp_closer_connections_ended_total{how=\"reset\"} 1\n"
+          "tcp_closer_connections_ended_total{how=\"shutdown\"} 0\n"
+          "tcp_closer_connections_ended_total{how=\"killed\"} 0\n"
+          "# HELP tcp_closer_connections_no_owner_total Matched connections no process held.\n"
+          "# TYPE tcp_closer_connections_no_owner_total counter\n"
+          "tcp_closer_connections_no_owner_total 0\n"
+          "# HELP tcp_closer_connections_vanished_total Matched connections that closed by themselves first.\n"
+          "# TYPE tcp_closer_connections_vanished_total counter\n"
+          "tcp_closer_connections_vanished_total 1\n"
+          "# HELP tcp_closer_connections_skipped_total Matched connections left alone over --max-kills.\n"
+          "# TYPE tcp_closer_connections_skipped_total counter\n"
+          "tcp_closer_connections_skipped_total 0\n"
+          "# HELP tcp_closer_connections_failed_total Connections that could not be ended, by errno.\n"
+          "# TYPE tcp_closer_connections_failed_total counter\n"
+          "tcp_closer_connections_failed_total{errno=\"EPERM\"} 2\n"
+          "tcp_closer_connections_failed_total{errno=\"EBUSY\"} 1\n"
+          "# HELP tcp_closer_last_poll_duration_seconds How long the last poll took.\n"
+          "# TYPE tcp_closer_last_poll_duration_seconds gauge\n"
+          "tcp_closer_last_poll_duration_seconds 0.012345\n"
+          "# HELP tcp_closer_last_poll_end_timestamp_seconds When the last poll ended (Unix time).\n"
+          "# TYPE tcp_closer_last_poll_end_timestamp_seconds gauge\n"
+          "tcp_closer_last_poll_end_timestamp_seconds 1796175151.708\n"
+          "# HELP tcp_closer_build_info The binary: its version and the ways it can end connections.\n"
+          "# TYPE tcp_closer_build_info gauge\n"
+          "tcp_closer_build_info{version=\"0.2.0\",ways=\"sock_destroy,proc\"} 1\n");
+}
+
+TEST_CASE("metrics: label values are escaped; errno labels stay bounded", "[metrics]") {
+    RunCounters c;
+    const std::string t = text_of(c, {"1.0 \"rc\\1\"\nx", "proc"});
+    CHECK(t.find("tcp_closer_build_info{version=\"1.0 \\\"rc\\\\1\\\"\\nx\",ways=\"proc\"} 1\n") != std::string::npos);
+    for (int err = 1; err <= 40; ++err) c.add_failure(err);
+    c.add_failure(40);
+    const auto m = samples(text_of(c));
+    size_t labelled = 0;
+    for (const auto& [k, v] : m) labelled += k.find("tcp_closer_connections_failed_total{errno=") == 0;
+    CHECK(labelled == RunCounters::kMaxErrnos + 1);  // 16 errnos and "other"
+    CHECK(m.at("tcp_closer_connections_failed_total{errno=\"other\"}") == "25");
+    CHECK(m.at("tcp_closer_connections_failed_total{errno=\"EPERM\"}") == "1");
+}
+
+TEST_CASE("metrics: counters never decrease across polls, namespaces sum", "[metrics]") {
+    RunCounters c;
+    std::map<std::string, std::string> last;
+    for (int poll = 0; poll < 20; ++poll) {
+        PollStats s;
+        s.matched = static_cast<size_t>(poll % 3);
+        s.sock_destroy = static_cast<size_t>(poll % 2);
+        s.killed = poll == 7;
+        s.skipped = static_cast<size_t>(poll % 4 == 0);
+        c.add_poll(s);
+        if (poll % 5 == 0) c.add_failed_poll();
+        const auto now = samples(text_of(c));
+        for (const auto& [k, v] : last) {
+            if (k.find("_total") == std::string::npos) continue;
+            INFO(k << " at poll " << poll);
+            CHECK(std::stoull(now.at(k)) >= std::stoull(v));
+        }
+        last = now;
+    }
+    CHECK(last.at("tcp_closer_polls_total") == "24");
+    CHECK(last.at("tcp_closer_connections_matched_total") == "19");
+    CHECK(last.at("tcp_closer_connections_ended_total{how=\"killed\"}") == "1");
+}
+
+TEST_CASE("metrics: a buffer too small is an error, not a cut file", "[metrics]") {
+    RunCounters c;
+    char small[256];
+    Result<size_t> r = format_metrics(small, sizeof small, c, {"0.2.0", "proc"});
+    CHECK_FALSE(r.ok());
+    CHECK(r.error().code == E2BIG);
+}
