@@ -198,7 +198,7 @@ deps:
 
 # make test also needs the fuzzers' compiler and the packaging checkers.
 test-deps:
-	@sh scripts/install-deps.sh clang libclang-rt-dev lintian systemd qemu-user
+	@sh scripts/install-deps.sh clang libclang-rt-dev lintian systemd qemu-user prometheus prometheus-node-exporter
 
 # --- fuzzing: clang's libFuzzer over the pure code ------------------------
 # make fuzz runs each harness for FUZZ_TIME seconds (make test: FUZZ_SMOKE)

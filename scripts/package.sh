@@ -5,7 +5,7 @@
 set -eu
 bin=$1
 musl=${2:-0}
-version=$(sed -n 's/^const char kVersion\[\] = "tcp_closer \(.*\)";$/\1/p' src/core/options.cpp)
+version=$(sed -n 's/^#define TC_VERSION "\(.*\)"$/\1/p' src/core/options.cpp)
 arch=$(dpkg --print-architecture)
 [ -n "$version" ] || { echo "package.sh: no version in src/core/options.cpp" >&2; exit 1; }
 logged=$(sed -n '1s/^tcp-closer (\([^)]*\)).*/\1/p' scripts/changelog)

@@ -8,7 +8,8 @@
 //                     (inet_diag or /proc/net) and ended (SOCK_DESTROY,
 //                     the /proc path, or a dry run)
 //   poll_loop         one poll, or a daemon's polls until a stop signal;
-//                     with --all-netns each poll visits every namespace
+//                     with --all-netns each poll visits every namespace;
+//                     --metrics rewrites the run's counters after each
 //
 // A step either works or returns the RunStatus that ends the run; main
 // turns that into a message and an exit code. What happens during the run
@@ -26,6 +27,7 @@
 #include "engine/dry_run.hpp"
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
+#include "report/metrics.hpp"
 #include "report/report.hpp"
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
@@ -90,6 +92,8 @@ private:
     bool sock_destroy_still_used() const;
     // --all-netns: a namespace skipped, said once per namespace and error.
     void note_skipped(const Netns& ns, const Error& e);
+    // The end of a poll (begun at `start_ns`): counted, and --metrics written.
+    void end_poll(uint64_t start_ns);
 
     Options& opt_;
     const bool daemon_;
@@ -124,6 +128,9 @@ private:
     int hinted_err_ = 0;  // a failure's hint is logged once per run and errno
     char failure_line_[kLineMax] = "";  // a one-shot run's, for stderr
     bool told_no_tcp_info_ = false;
+    RunCounters counters_;     // the run's, for --metrics
+    bool poll_failed_ = false; // this poll (of some namespace) failed
+    int metrics_err_ = 0;      // why --metrics could not be written last time (said once)
 };
 
 }  // namespace tc

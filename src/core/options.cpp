@@ -6,12 +6,14 @@
 
 namespace tc {
 
-const char kVersion[] = "tcp_closer 0.2.0";
+#define TC_VERSION "0.2.0"
+const char kVersion[] = "tcp_closer " TC_VERSION;
+const char kVersionNumber[] = TC_VERSION;
 
 namespace {
 
 enum class Opt : uint8_t {
-    V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Verbose, Help, UseProc, KillOwner,
+    V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Metrics, Verbose, Help, UseProc, KillOwner,
     NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, Stalled, SendIdle,
     ExSport, ExDport, ExSrc, ExDst, ExUid, ExComm,
     Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order (apply_owner)
@@ -60,6 +62,7 @@ constexpr OptSpec kSpecs[] = {
     {0, true, Opt::SendIdle, "send_idle", "send-idle"},
     {'i', true, Opt::Interval, "interval", nullptr},
     {'f', true, Opt::Logfile, "logfile", nullptr},
+    {0, true, Opt::Metrics, "metrics", nullptr},
     {'v', false, Opt::Verbose, "verbose", nullptr},
     {'h', false, Opt::Help, "help", nullptr},
     {0, false, Opt::UseProc, "use_proc", "use-proc"},
@@ -197,6 +200,12 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
         case Opt::Logfile:
             if (value.empty()) return "empty log file name";
             o.logfile = value.data();  // argv strings are NUL-terminated
+            break;
+        case Opt::Metrics:
+            if (value.empty()) return "empty metrics file name";
+            if (value.back() == '/') return "the metrics file is a directory: name a file in it";
+            if (value.size() > kMetricsPathMax) return "metrics file name longer than 4000 characters";
+            o.metrics = value.data();
             break;
         case Opt::Verbose: o.verbose = true; break;
         case Opt::Help: o.help = true; break;

@@ -14,6 +14,7 @@ struct Options {
     Selection sel;
     uint64_t interval_ns = 0;      // 0: poll once and exit
     const char* logfile = nullptr; // nullptr: stderr
+    const char* metrics = nullptr; // --metrics: the run's counters, rewritten after every poll
     bool verbose = false;
     bool help = false;
     bool version = false;
@@ -54,6 +55,9 @@ OptionName option_name(size_t i);
 
 // The --help text (src/core/usage.cpp).
 std::string_view usage_text();
-extern const char kVersion[];
+extern const char kVersion[];        // "tcp_closer 0.2.0"
+extern const char kVersionNumber[];  // "0.2.0"
+// --metrics FILE: its temporary sibling FILE.tmp must fit in PATH_MAX.
+constexpr size_t kMetricsPathMax = 4000;
 
 }  // namespace tc

@@ -70,6 +70,10 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
                          and keep running until SIGTERM/SIGINT; not with
                          --all-netns
   -f, --logfile PATH     append log lines to PATH (default: stderr)
+      --metrics FILE     after every poll, replace FILE with the run's
+                         counters in Prometheus text format (through
+                         FILE.tmp), for node_exporter's textfile collector;
+                         a file that cannot be written is reported once
   -N, --netns NAME|PATH  work in another network namespace: a name under
                          /var/run/netns (as ip netns uses) or a path such as
                          /proc/PID/ns/net (needs CAP_SYS_ADMIN)
@@ -99,8 +103,9 @@ PORTS is a port (1-65535), a range (7000-7099) or a comma list of those
 (80,443,8000-8100). A connection is selected when it matches every kind of
 selector given (source ports, destination ports, --src, --dst, --state,
 owners: --uid ... --comm, each repeatable up to 8 times); within a kind, any
-value matches. At least one port, address, owner, --src-removed or --stalled is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid,
---comm and --exclude-comm CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.
+value matches. At least one port, address, owner, --src-removed or --stalled
+is required. --mark needs CAP_NET_ADMIN even with --dry-run; --pid, --comm
+and --exclude-comm CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.
 Without -4/-6 the family follows the addresses given (IPv4 when none).
 Example: tcp_closer -n --dst 10.0.0.0/8 -d 5432 --state established,close-wait
 All of 10.0.0.0/8 but SSH: tcp_closer --dst 10.0.0.0/8 --exclude-sport 22 --exclude-dport 22

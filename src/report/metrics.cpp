@@ -5,8 +5,14 @@
 
 namespace tc {
 
-void RunCounters::add_poll(const PollStats& s) {
+void RunCounters::end_poll(bool poll_failed, uint64_t duration_us, uint64_t end_ms) {
     ++polls;
+    polls_failed += poll_failed;
+    last_poll_duration_us = duration_us;
+    last_poll_end_ms = end_ms;
+}
+
+void RunCounters::add(const PollStats& s) {
     matched += s.matched;
     sock_destroy += s.sock_destroy;
     reset += s.reset;

@@ -2,8 +2,8 @@
 // 0.0.4), as node_exporter's textfile collector reads them: HELP and TYPE
 // lines, counters that count from the start of the run and never go down,
 // labels whose values are bounded (how a connection ended, an errno name,
-// the build). Pure: the caller writes the text to a file. (Issue 21: the
-// writer; --metrics, which writes it after every poll, comes with it.)
+// the build). Pure: the caller (app/run, --metrics) writes the text to a
+// file after every poll.
 #pragma once
 
 #include <cstddef>
@@ -33,16 +33,22 @@ struct RunCounters {
     uint64_t last_poll_duration_us = 0;
     uint64_t last_poll_end_ms = 0;  // Unix time of the last poll's end
 
-    // One poll's counts (of one namespace, with --all-netns: they sum).
-    void add_poll(const PollStats& s);
-    void add_failed_poll() { ++polls, ++polls_failed; }
+    // One namespace's connections (with --all-netns a poll adds one per
+    // namespace: they sum).
+    void add(const PollStats& s);
+    // A connection that could not be ended, and why.
     void add_failure(int err);
+    // The end of a poll (of every namespace, with --all-netns).
+    void end_poll(bool poll_failed, uint64_t duration_us, uint64_t end_ms);
 };
 
 struct BuildInfo {
     const char* version;  // "0.2.0"
     const char* ways;     // "sock_destroy,proc" or "proc"
 };
+
+// Room for the whole text, every errno label and the largest counts included.
+constexpr size_t kMetricsMax = 4096;
 
 // The whole file's text into `out`; E2BIG when it does not fit.
 Result<size_t> format_metrics(char* out, size_t n, const RunCounters& c, const BuildInfo& b);

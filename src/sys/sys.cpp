@@ -17,6 +17,8 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
+#include <cstring>
 
 namespace tc::sys {
 
@@ -238,6 +240,28 @@ Status reopen_append(const char* path, int fd) {
     close(*n);
     if (r < 0) return make_error(err, "cannot reopen log file");
     return {};
+}
+
+Status replace_file(const char* path, const char* data, size_t len) {
+    char tmp[PATH_MAX];
+    const size_t n = std::strlen(path);
+    if (n + sizeof ".tmp" > sizeof tmp) return make_error(ENAMETOOLONG, "cannot write metrics file");
+    std::memcpy(tmp, path, n);
+    std::memcpy(tmp + n, ".tmp", sizeof ".tmp");
+    (void)unlink(tmp);  // one a crashed run left
+    const int fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) return make_error(errno, "cannot write metrics file");
+    int err = 0;
+    for (size_t done = 0; done < len && !err;) {
+        const ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno != EINTR) err = errno;
+        if (w > 0) done += static_cast<size_t>(w);
+    }
+    if (close(fd) != 0 && !err) err = errno;
+    if (!err && rename(tmp, path) != 0) err = errno;
+    if (!err) return {};
+    (void)unlink(tmp);
+    return make_error(err, "cannot write metrics file");
 }
 
 int write_out(int fd, const char* data, size_t len) {

@@ -101,6 +101,11 @@ Wake wait_until(uint64_t deadline_ns, int fd = -1);
 Result<int> open_append(const char* path);
 // Opens `path` again (after logrotate moved it) onto descriptor `fd`.
 Status reopen_append(const char* path, int fd);
+// Replaces the file at `path` with `data` at once, as node_exporter's
+// textfile collector wants: written to PATH.tmp (in the same directory, so
+// on the same filesystem), then renamed over PATH. PATH.tmp is created
+// afresh (O_EXCL, never through a symbolic link), mode 0644.
+Status replace_file(const char* path, const char* data, size_t len);
 // Writes all of data, or fails with an errno: EPIPE (reader gone), ENOSPC,
 // ETIMEDOUT (a daemon's reader has not taken anything for a second: the line
 // is dropped rather than stalling the run), EINTR (a stop signal came).

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 
+#include <cstdint>
+
 #include <map>
 #include <sstream>
 #include <string>
@@ -43,13 +45,12 @@ TEST_CASE("metrics: the exact text for a known set of counters", "[metrics]") {
     s.sock_destroy = 3;
     s.reset = 1;
     s.vanished = 1;
-    c.add_poll(s);
-    c.add_failed_poll();
+    c.add(s);
+    c.end_poll(false, 999, 1796175150000);
     c.add_failure(EPERM);
     c.add_failure(EPERM);
     c.add_failure(EBUSY);
-    c.last_poll_duration_us = 12345;
-    c.last_poll_end_ms = 1796175151708;
+    c.end_poll(true, 12345, 1796175151708);
     CHECK(text_of(c) ==
           "# HELP tcp_closer_polls_total Polls since the start of the run.\n"
           "# TYPE tcp_closer_polls_total counter\n"
@@ -113,8 +114,9 @@ TEST_CASE("metrics: counters never decrease across polls, namespaces sum", "[met
         s.sock_destroy = static_cast<size_t>(poll % 2);
         s.killed = poll == 7;
         s.skipped = static_cast<size_t>(poll % 4 == 0);
-        c.add_poll(s);
-        if (poll % 5 == 0) c.add_failed_poll();
+        c.add(s);  // two namespaces: they sum
+        c.add(s);
+        c.end_poll(poll % 5 == 0, 100, 1000);
         const auto now = samples(text_of(c));
         for (const auto& [k, v] : last) {
             if (k.find("_total") == std::string::npos) continue;
@@ -123,9 +125,26 @@ TEST_CASE("metrics: counters never decrease across polls, namespaces sum", "[met
         }
         last = now;
     }
-    CHECK(last.at("tcp_closer_polls_total") == "24");
-    CHECK(last.at("tcp_closer_connections_matched_total") == "19");
-    CHECK(last.at("tcp_closer_connections_ended_total{how=\"killed\"}") == "1");
+    CHECK(last.at("tcp_closer_polls_total") == "20");
+    CHECK(last.at("tcp_closer_polls_failed_total") == "4");
+    CHECK(last.at("tcp_closer_connections_matched_total") == "38");
+    CHECK(last.at("tcp_closer_connections_ended_total{how=\"killed\"}") == "2");
+}
+
+TEST_CASE("metrics: the fullest text fits in kMetricsMax", "[metrics]") {
+    RunCounters c;
+    PollStats s;
+    s.matched = s.sock_destroy = s.reset = s.shutdown = s.killed = s.no_owner = s.vanished = s.skipped = SIZE_MAX;
+    c.add(s);
+    for (int err = 1; err <= 40; ++err) c.add_failure(err);
+    c.failed_other = UINT64_MAX;
+    for (auto& f : c.failed) f.count = UINT64_MAX;
+    c.end_poll(true, UINT64_MAX, UINT64_MAX);
+    char buf[kMetricsMax];
+    const char long_version[] = "0.2.0-a-long-version-string-with-room-to-spare";
+    Result<size_t> n = format_metrics(buf, sizeof buf, c, {long_version, "sock_destroy,proc"});
+    REQUIRE(n.ok());
+    CHECK(std::string(buf, *n).find("tcp_closer_polls_total 1\n") != std::string::npos);
 }
 
 TEST_CASE("metrics: a buffer too small is an error, not a cut file", "[metrics]") {

@@ -1,0 +1,233 @@
+// --metrics: the file a daemon rewrites after every poll, as Prometheus'
+// own checker and a real node_exporter (started here, in the suite's
+// private namespace, scraped over loopback) read it; its counters agree
+// with the run's log; a file that cannot be written is said once.
+#include <catch2/catch.hpp>
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "checks.hpp"
+#include "harness.hpp"
+
+namespace {
+
+struct TmpDir {
+    std::string path;
+    TmpDir() {
+        char t[] = "/tmp/tcp_closer_metrics.XXXXXX";
+        REQUIRE(mkdtemp(t));
+        path = t;
+    }
+    ~TmpDir() { (void)std::system(("rm -rf " + path).c_str()); }
+    std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+// The program from Debian's package `pkg`; false (and said) only where
+// Debian does not ship that package for this CPU. Elsewhere a missing one
+// fails: make test installs it.
+bool have_tool(const std::string& bin, const std::string& pkg) {
+    if (std::system(("command -v " + bin + " >/dev/null 2>&1").c_str()) == 0) return true;
+    if (std::system(("apt-cache show " + pkg + " >/dev/null 2>&1").c_str()) == 0) {
+        FAIL(bin << " is missing: make test-deps installs Debian's " << pkg);
+    }
+    WARN("skipped: Debian ships no " << pkg << " for this CPU, so " << bin << " cannot check the metrics");
+    return false;
+}
+
+// Every sample line of a metrics text as name{labels} -> value.
+std::map<std::string, std::string> samples(const std::string& text) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        const size_t sp = line.rfind(' ');
+        if (sp != std::string::npos) out[line.substr(0, sp)] = line.substr(sp + 1);
+    }
+    return out;
+}
+
+// The sum over the log's poll summaries of one field ("matched=").
+unsigned long sum_field(const std::string& log, const std::string& field) {
+    unsigned long total = 0;
+    for (const std::string& l : it::lines_with(log, "poll: matched=")) {
+        const size_t at = l.find(" " + field);
+        const size_t from = at == std::string::npos ? l.find(field) : at + 1;
+        if (from == std::string::npos) continue;
+        total += std::strtoul(l.c_str() + from + field.size(), nullptr, 10);
+    }
+    return total;
+}
+
+// GET path over loopback: the whole reply, or "" if nothing answers.
+std::string http_get(int port, const std::string& path) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "";
+    sockaddr_storage ss{};
+    const socklen_t len = it::make_addr(AF_INET, "127.0.0.1", port, ss);
+    std::string reply;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
+        const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
+            char buf[65536];
+            for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<size_t>(n));
+        }
+    }
+    close(fd);
+    return reply;
+}
+
+// The first state other than "alive" the socket shows within 3 s (reading
+// it takes the error, so it is read until then and no more).
+std::string wait_state(int fd) {
+    std::string st = it::state_of(fd);
+    for (int i = 0; i < 150 && st == "alive"; ++i) {
+        it::sleep_ms(20);
+        st = it::state_of(fd);
+    }
+    return st;
+}
+
+std::vector<std::string> names_in(const std::string& dir) {
+    std::vector<std::string> v;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d))
+            if (e->d_name[0] != '.' || (e->d_name[1] && e->d_name[1] != '.')) v.push_back(e->d_name);
+        closedir(d);
+    }
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("--metrics: promtool accepts the file, its counters match the log, node_exporter serves them",
+          "[metrics]") {
+    const int port = 7811;
+    int l = it::listen_on(AF_INET, "127.0.0.1", port);
+    auto first = it::connect_n(3, l, AF_INET, "127.0.0.1", port);
+    TmpDir d;
+    REQUIRE(std::system(("mkdir " + (d / "state") + " " + (d / "textfile")).c_str()) == 0);
+    const std::string file = d / "state/tcp_closer.prom";
+    int pid = it::spawn_tool({"-d", std::to_string(port), "-i", "0.05", "--metrics", file, "--disable_syslog"},
+                             d / "out", d / "err");
+    for (int i = 0; i < 100 && it::read_file(file).empty(); ++i) it::sleep_ms(20);
+    it::sleep_ms(200);
+    auto second = it::connect_n(2, l, AF_INET, "127.0.0.1", port);  // a later poll's
+    CHECK(wait_state(second[1].client) == it::killed());
+    it::sleep_ms(200);
+    REQUIRE(it::running(pid));
+    kill(pid, SIGTERM);
+    REQUIRE(it::wait_tool(pid, 3000) == 0);
+    for (const it::Conn& c : first) CHECK(it::state_of(c.client) == it::killed());
+    CHECK(it::state_of(second[0].client) == it::killed());
+
+    const std::string text = it::read_file(file);
+    const std::string log = it::read_file(d / "err");
+    INFO(text << "\n--- log ---\n" << log);
+    REQUIRE(!text.empty());
+    // Only the file itself: its temporary was renamed over it each time.
+    CHECK(names_in(d / "state") == std::vector<std::string>{"tcp_closer.prom"});
+    auto m = samples(text);
+    CHECK(std::stoul(m.at("tcp_closer_polls_total")) >= 3);
+    CHECK(m.at("tcp_closer_polls_failed_total") == "0");
+    CHECK(m.at("tcp_closer_connections_matched_total") == std::to_string(sum_field(log, "matched=")));
+    for (const char* how : {"sock_destroy", "reset", "shutdown", "killed"})
+        CHECK(m.at(std::string("tcp_closer_connections_ended_total{how=\"") + how + "\"}") ==
+              std::to_string(sum_field(log, std::string(how) + "=")));
+    const unsigned long ended = sum_field(log, "destroyed=");
+    CHECK(ended == 5);
+    CHECK(std::stoul(m.at("tcp_closer_connections_vanished_total")) == sum_field(log, "vanished="));
+    CHECK(m.at("tcp_closer_connections_no_owner_total") == std::to_string(sum_field(log, "no_owner=")));
+    CHECK(m.at("tcp_closer_connections_skipped_total") == "0");
+    const std::string ways = it::mode() == it::Mode::NoSockDestroy ? "proc" : "sock_destroy,proc";
+    CHECK(m.count("tcp_closer_build_info{version=\"0.2.0\",ways=\"" + ways + "\"}") == 1);
+    CHECK(std::stod(m.at("tcp_closer_last_poll_end_timestamp_seconds")) > 1.7e9);
+
+    if (have_tool("promtool", "prometheus")) {
+        const int st = std::system(("promtool check metrics < " + file + " > " + (d / "promtool") + " 2>&1").c_str());
+        INFO("promtool: " << it::read_file(d / "promtool"));
+        CHECK(st == 0);
+        CHECK(it::read_file(d / "promtool").empty());  // no lint complaints either
+    }
+
+    // node_exporter's textfile collector, through a link in its directory
+    // (the README's way for the packaged unit), scraped over loopback.
+    if (have_tool("prometheus-node-exporter", "prometheus-node-exporter")) {
+        REQUIRE(symlink(file.c_str(), (d / "textfile/tcp_closer.prom").c_str()) == 0);
+        const int np = 7812;
+        int ne = it::spawn_command({"prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(np),
+                                    "--collector.disable-defaults", "--collector.textfile",
+                                    "--collector.textfile.directory=" + (d / "textfile")},
+                                   d / "ne.out", d / "ne.err");
+        std::string page;
+        for (int i = 0; i < 250 && page.find("tcp_closer_") == std::string::npos; ++i) {
+            it::sleep_ms(20);
+            page = http_get(np, "/metrics");
+        }
+        kill(ne, SIGTERM);
+        (void)it::wait_tool(ne, 3000);
+        INFO("node_exporter: " << it::read_file(d / "ne.err") << "\n--- scraped ---\n" << page);
+        auto scraped = samples(page);
+        CHECK(scraped.count("node_textfile_scrape_error") == 1);
+        CHECK(scraped["node_textfile_scrape_error"] == "0");
+        for (const auto& [k, v] : m) {
+            if (k.find("_total") == std::string::npos) continue;
+            CHECK(scraped.count(k) == 1);
+            CHECK(scraped[k] == v);
+        }
+    }
+    it::close_all(first);
+    it::close_all(second);
+    close(l);
+}
+
+TEST_CASE("--metrics: a file that cannot be written is said once, and the daemon goes on", "[metrics]") {
+    const int port = 7813;
+    int l = it::listen_on(AF_INET, "127.0.0.1", port);
+    TmpDir d;
+    const std::string file = d / "no-such-dir/tcp_closer.prom";
+    int pid = it::spawn_tool({"-d", std::to_string(port), "-i", "0.02", "--metrics", file, "--disable_syslog"},
+                             d / "out", d / "err");
+    it::sleep_ms(300);  // a dozen polls
+    REQUIRE(it::running(pid));
+    it::Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", port);  // still ended
+    CHECK(wait_state(c.client) == it::killed());
+    REQUIRE(it::running(pid));
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 3000) == 0);
+    const std::string log = it::read_file(d / "err");
+    INFO(log);
+    CHECK(it::count(log, "cannot write metrics file") == 1);
+    CHECK(it::count(log, "error: cannot write metrics file " + file + ": No such file or directory (the run goes on") ==
+          1);
+    CHECK(it::count(log, "stopping on signal") == 1);
+    it::close_all({c});
+    close(l);
+}
+
+TEST_CASE("--metrics: a bad value is a usage error that touches nothing", "[metrics]") {
+    const int port = 7814;
+    int l = it::listen_on(AF_INET, "127.0.0.1", port);
+    auto conns = it::connect_n(2, l, AF_INET, "127.0.0.1", port);
+    for (const char* bad : {"", "/tmp/", "--metrics"}) {
+        INFO("--metrics '" << bad << "'");
+        std::vector<std::string> args = {"-d", std::to_string(port), "--metrics"};
+        if (std::string(bad) != "--metrics") args.push_back(bad);
+        it::RunResult r = it::run_tool(args);
+        CHECK(r.status == 2);
+        CHECK(!r.err.empty());
+    }
+    it::expect(conns, "alive", "alive");
+    it::close_all(conns);
+    close(l);
+}
