@@ -9,6 +9,7 @@
 #   make churn      the churn test for CHURN_SECS seconds (default 30)
 #   make install    PREFIX (default /usr/local) under DESTDIR; make uninstall
 #   make package    build/tcp-closer_VERSION_ARCH.deb
+#   make image      build/tcp_closer-oci.tar, an OCI image of the binary alone
 #   make cross ARCH=aarch64|armhf|riscv64|i386|x86_64, make cross-all
 #                   build/ARCH/tcp_closer and build/ARCH/nosd/tcp_closer
 #   make test-cross every ARCH's binaries under qemu (make test: aarch64)
@@ -128,7 +129,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: compile-fail all nosd cross cross-all test-cross test-cross-one test-old-i386 deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: compile-fail all nosd cross cross-all test-cross test-cross-one test-old-i386 deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package image test-image test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -293,6 +294,7 @@ test: test-deps
 	$(Q)$(MAKE) test-old-i386
 	$(Q)$(MAKE) bench-tiny
 	$(Q)$(MAKE) test-package
+	$(Q)$(MAKE) test-image
 	$(Q)$(MAKE) fuzz-smoke
 
 # --- install and the Debian package ---------------------------------------
@@ -313,6 +315,20 @@ uninstall:
 # build/tcp-closer_VERSION_ARCH.deb (scripts/package.sh).
 package: all
 	sh scripts/package.sh $(BIN) $(MUSL)
+
+# build/tcp_closer-oci.tar: an OCI image of the binary alone, built with
+# umoci (scripts/image.sh); it prints the manifest's digest.
+IMAGE := $(dir $(BIN))tcp_closer-oci.tar
+image: all
+	@sh scripts/install-deps.sh umoci libcap2-bin
+	$(call step,IMAGE,$(IMAGE))
+	$(Q)sh scripts/image.sh $(BIN) $(IMAGE)
+
+# The image run by runc (tests/image/test_image.sh), in make test.
+test-image: all $(BUILD)/conn_holder
+	@sh scripts/install-deps.sh umoci libcap2-bin runc jq
+	$(call step,TEST,the OCI image under runc)
+	$(Q)sh tests/image/test_image.sh
 
 # The package and install tests (tests/package/test_package.sh), in make test.
 test-package: all
