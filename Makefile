@@ -129,7 +129,7 @@ UNIT_OBJS  := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(UNIT_SRCS))
 INTEG_OBJS := $(patsubst tests/%.cpp,$(BUILD)/test/%.o,$(INTEG_SRCS))
 TEST_HDRS  := $(wildcard tests/*.hpp tests/*/*.hpp)
 
-.PHONY: compile-fail all nosd cross cross-all test-cross test-cross-one test-old-i386 deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package image test-image test unit integration demo bench bench-tiny bench-proc clean
+.PHONY: compile-fail all nosd cross cross-all test-cross test-cross-one test-old-i386 deps test-deps fuzz-deps fuzz fuzz-smoke fuzz-seeds churn install uninstall package test-package image test-image test-kubernetes test unit integration demo bench bench-tiny bench-proc clean
 all: $(BIN)
 
 # musl and glibc builds share the binary's name: a stamp naming the libc
@@ -295,6 +295,7 @@ test: test-deps
 	$(Q)$(MAKE) bench-tiny
 	$(Q)$(MAKE) test-package
 	$(Q)$(MAKE) test-image
+	$(Q)$(MAKE) test-kubernetes
 	$(Q)$(MAKE) fuzz-smoke
 
 # --- install and the Debian package ---------------------------------------
@@ -329,6 +330,13 @@ test-image: all $(BUILD)/conn_holder
 	@sh scripts/install-deps.sh umoci libcap2-bin runc jq
 	$(call step,TEST,the OCI image under runc)
 	$(Q)sh tests/image/test_image.sh
+
+# The Kubernetes manifests against the binary and the README
+# (tests/kubernetes/test_manifests.py), in make test.
+test-kubernetes: all
+	@sh scripts/install-deps.sh python3 python3-yaml
+	$(call step,TEST,the Kubernetes manifests)
+	$(Q)/usr/bin/python3 tests/kubernetes/test_manifests.py
 
 # The package and install tests (tests/package/test_package.sh), in make test.
 test-package: all
