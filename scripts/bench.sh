@@ -30,6 +30,14 @@
 #             192.0.2.100 is removed: the time from the removal to the log
 #             line of the poll that ended them; the clients' ends and the
 #             other connections must stay
+#   netns     NETNS_N namespaces of their own, NETNS_CONNS connections in
+#             each, under an idle `--all-netns -s 9999 -i 0.2` daemon (in
+#             private PID and mount namespaces: it finds only the named
+#             namespaces and its own) for NETNS_SECS: CPU per poll (polls
+#             counted by its --metrics file), beside one
+#             `ip netns exec NS ss -tn` per namespace in the same run; once
+#             with the namespaces' sockets in the machine's one table, once
+#             with a table each (NETNS_EHASH: tcp_child_ehash_entries values)
 # Medians of RUNS runs (quiet: one run per variant, averaged per poll).
 set -euo pipefail
 BIN=${BIN:-build/tcp_closer}
@@ -46,7 +54,12 @@ UDP_OTHER=${UDP_OTHER:-20000}
 VIP_KILL=${VIP_KILL:-10000}
 VIP_OTHER=${VIP_OTHER:-100000}
 VIP_IDLE_SECS=${VIP_IDLE_SECS:-60}
-SCENARIOS=${SCENARIOS:-mass syslog idle list quiet udp vip}
+NETNS_N=${NETNS_N:-100}
+NETNS_CONNS=${NETNS_CONNS:-200}
+NETNS_SECS=${NETNS_SECS:-30}
+NETNS_SS_ROUNDS=${NETNS_SS_ROUNDS:-5}
+NETNS_EHASH=${NETNS_EHASH:-0 1024}
+SCENARIOS=${SCENARIOS:-mass syslog idle list quiet udp vip netns}
 want() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "${TCP_CLOSER_BENCH_NETNS:-}" != 1 ]; then
@@ -354,6 +367,61 @@ if want vip; then
     ip netns del tcvip_cli
 fi
 
+# An idle --all-netns daemon over many namespaces, once per value of
+# NETNS_EHASH. The big sets are gone (the kernel walks its socket table for
+# every namespace's dump).
+netns_run() {  # EHASH_ENTRIES
+    local ns_pids="" i
+    # Each new namespace gets a socket table of its own of this size (0:
+    # they share the machine's; Linux 6.1). Set in our own namespace only.
+    sysctl -q -w net.ipv4.tcp_child_ehash_entries="$1" 2>/dev/null || [ "$1" = 0 ] ||
+        { echo "netns: this kernel has no tcp_child_ehash_entries" >&2; exit 1; }
+    for i in $(seq 1 "$NETNS_N"); do
+        ip netns add "tcns$i"
+        ip -n "tcns$i" link set lo up
+        ns_pids+=" $(HOLDER_WRAP="ip netns exec tcns$i" PER=$NETNS_CONNS start_holders 7801 "$NETNS_CONNS")"
+    done
+    ns_sockets=$(( $(for i in $(seq 1 "$NETNS_N"); do ss -N "tcns$i" -Htn; done | wc -l) ))
+    [ "$ns_sockets" = $(( 2 * NETNS_N * NETNS_CONNS )) ] || { echo "netns: $ns_sockets sockets, not $(( 2 * NETNS_N * NETNS_CONNS ))" >&2; exit 1; }
+    rm -f "$work/ns.prom"
+    # Its CPU from GNU time (the kernel's exact figures, to 10 ms), its
+    # polls from its own --metrics file.
+    /usr/bin/time -f "%U %S" -o "$work/nstime" unshare -p -f --mount-proc --kill-child "$BIN" --all-netns -s 9999 \
+        -i 0.2 --disable_syslog --metrics "$work/ns.prom" -f "$work/nslog" &
+    upid=$!
+    sleep "$NETNS_SECS"
+    last=$(sed -n 's/^tcp_closer_last_poll_duration_seconds //p' "$work/ns.prom")
+    pkill -TERM -f -- "^$BIN --all-netns -s 9999"  # the daemon (unshare --fork ignores SIGTERM)
+    wait "$upid" || true
+    read -r du ds <"$work/nstime"
+    p=$(sed -n 's/^tcp_closer_polls_total //p' "$work/ns.prom")
+    if grep -q "destroyed\|error" "$work/nslog"; then echo "netns: the daemon ended or failed something" >&2; cat "$work/nslog" >&2; exit 1; fi
+    visited=$(( NETNS_N + 1 ))  # and its own
+    /usr/bin/time -f "%U %S %e" -o "$work/time" bash -c \
+        'for _ in $(seq "$1"); do for i in $(seq 1 "$2"); do ip netns exec "tcns$i" ss -tn >/dev/null; done; ss -tn >/dev/null; done' \
+        _ "$NETNS_SS_ROUNDS" "$NETNS_N"
+    read -r u s e <"$work/time"
+    [ "$(( $(for i in $(seq 1 "$NETNS_N"); do ss -N "tcns$i" -Htn; done | wc -l) ))" = "$ns_sockets" ] ||
+        { echo "netns: connections were lost" >&2; exit 1; }
+    netns_line+=$(awk -v c="$(awk -v u="$du" -v s="$ds" 'BEGIN { print (u + s) * 1e9 }')" -v p="$p" -v n="$visited" -v u="$u" -v s="$s" \
+        -v r="$NETNS_SS_ROUNDS" -v e="$e" -v last="$last" -v conns="$NETNS_CONNS" \
+        -v tables="$( [ "$1" = 0 ] && echo "their sockets in the machine's one table" || echo "a table of $1 buckets each (tcp_child_ehash_entries)")" 'BEGIN {
+        t = c / 1e6 / p; q = (u + s) * 1000 / r
+        printf "idle --all-netns daemon, %d namespaces of %d connections (and its own), -i 0.2, %s:\n", n - 1, conns, tables
+        printf "  tcp_closer: %d polls, CPU %.1f ms per poll (%.3f ms per namespace), last poll %.1f ms wall\n", p, t, t / n, last * 1000
+        printf "  ip netns exec NS ss -tn for each: CPU %.1f ms per round (%.3f ms per namespace), %.0f ms wall per round\n", q, q / n, e * 1000 / r
+        printf "  tcp_closer / ss loop: %.0f%%", 100 * t / q }')$'\n'
+    stop_holders $ns_pids
+    for i in $(seq 1 "$NETNS_N"); do ip netns del "tcns$i"; done
+    sysctl -q -w net.ipv4.tcp_child_ehash_entries=0 2>/dev/null || true
+}
+if want netns; then
+    stop_holders $other_pids
+    mountpoint -q /run || mount -t tmpfs tmpfs /run  # our mount namespace only
+    netns_line=""
+    for eh in $NETNS_EHASH; do netns_run "$eh"; done
+fi
+
 # The table.
 col() { for r in ${R["$1"]:-}; do echo "$r" | cut -d: -f"$2"; done | tr '\n' ' ' | median; }
 printf '\n%-11s %-8s %9s %8s %8s %9s %10s\n' tool scenario "wall s" "user s" "sys s" "RSS KiB" "ss / this"
@@ -379,6 +447,10 @@ fi
 if want vip; then
     echo
     echo "$vip_line"
+fi
+if want netns; then
+    echo
+    printf '%s' "$netns_line"
 fi
 echo
 echo "binary: $BIN $(stat -c %s "$BIN") bytes"
