@@ -3,12 +3,27 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "harness.hpp"
 
 namespace it {
+
+// A directory under /tmp for one test's files, removed with its contents.
+struct TmpDir {
+    std::string path;
+    explicit TmpDir(const std::string& name) {
+        std::string t = "/tmp/tcp_closer_" + name + ".XXXXXX";
+        REQUIRE(mkdtemp(t.data()));
+        path = t;
+    }
+    ~TmpDir() { (void)std::system(("rm -rf " + path).c_str()); }
+    TmpDir(const TmpDir&) = delete;
+    TmpDir& operator=(const TmpDir&) = delete;
+    std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
 
 inline std::vector<Conn> connect_n(int n, int listener, int family, const char* addr, int port) {
     std::vector<Conn> v;

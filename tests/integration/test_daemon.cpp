@@ -25,17 +25,6 @@ namespace {
 
 const std::string kNoSyslog = "--disable_syslog";
 
-struct TmpDir {
-    std::string path;
-    TmpDir() {
-        char t[] = "/tmp/tcp_closer_daemon.XXXXXX";
-        REQUIRE(mkdtemp(t));
-        path = t;
-    }
-    ~TmpDir() { (void)std::system(("rm -rf " + path).c_str()); }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
-
 // Waits until the server end of `c` shows the tool's work.
 bool wait_killed(const Conn& c, int ms = 5000) {
     for (int waited = 0; waited < ms; waited += 20) {
@@ -59,7 +48,7 @@ long stop_ms(int pid) {
 TEST_CASE("SIGTERM ends a daemon promptly with exit 0, at -i 0.001 and at -i 5", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7501);
     auto conns = it::connect_n(5, l, AF_INET, "127.0.0.1", 7501);  // present, never selected
-    TmpDir d;
+    it::TmpDir d("daemon");
     for (const char* interval : {"0.001", "5"}) {
         INFO("interval " << interval);
         int pid = it::spawn_tool({"-s", "7599", "-i", interval, kNoSyslog}, d / "out", d / "err");
@@ -83,7 +72,7 @@ TEST_CASE("SIGTERM ends a daemon whose polls take longer than its interval", "[d
     // -t then spares, which takes longer than the 1 ms interval.
     int l = it::listen_on(AF_INET, "127.0.0.1", 7502);
     auto conns = it::connect_n(300, l, AF_INET, "127.0.0.1", 7502);
-    TmpDir d;
+    it::TmpDir d("daemon");
     int pid = it::spawn_tool({"-v", "-s", "7502", "-t", "100000000", "-i", "0.001", "-f", d / "log", kNoSyslog},
                              d / "out", d / "err");
     it::sleep_ms(300);
@@ -99,7 +88,7 @@ TEST_CASE("SIGTERM ends a daemon whose polls take longer than its interval", "[d
 
 TEST_CASE("SIGHUP reopens the log file after logrotate moved it", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7511);
-    TmpDir d;
+    it::TmpDir d("daemon");
     const std::string log = d / "closer.log";
     int pid = it::spawn_tool({"-s", "7511", "-i", "0.05", "-f", log, kNoSyslog}, d / "out", d / "err");
     Conn first = it::connect_pair(l, AF_INET, "127.0.0.1", 7511);
@@ -124,7 +113,7 @@ TEST_CASE("SIGHUP reopens the log file after logrotate moved it", "[daemon]") {
 }
 
 TEST_CASE("two SIGHUPs with a rename between them, within one interval, reopen the log twice", "[daemon]") {
-    TmpDir d;
+    it::TmpDir d("daemon");
     const std::string log = d / "closer.log";
     // One poll at the start, then an hour's wait: both rotations fall into it.
     int pid = it::spawn_tool({"-s", "7512", "-i", "3600", "-f", log, kNoSyslog}, d / "out", d / "err");
@@ -173,7 +162,7 @@ TEST_CASE("a log reader that goes away never ends the daemon (no SIGPIPE death)"
 
 TEST_CASE("a log that cannot be written is reported once through the other channel", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7525);
-    TmpDir d;
+    it::TmpDir d("daemon");
     // /dev/full: every write fails with ENOSPC, as on a full disk.
     int pid = it::spawn_tool({"-s", "7525", "-i", "0.05", "-f", "/dev/full", kNoSyslog}, d / "out", d / "err");
     Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7525);
@@ -210,7 +199,7 @@ TEST_CASE("a daemon whose kernel stops answering TCP dumps (tcp_diag gone) goes 
     // ENOENT, as a kernel whose tcp_diag module cannot be loaded does.
     if (it::mode() != it::Mode::SockDestroy) return;  // the switch leaves inet_diag: once is enough
     int l = it::listen_on(AF_INET, "127.0.0.1", 7551);
-    TmpDir d;
+    it::TmpDir d("daemon");
     const std::string tool = it::tool_binary();
     SECTION("as root: from the switch on, connections are reset through /proc") {
         Conn first = it::connect_pair(l, AF_INET, "127.0.0.1", 7551);
@@ -275,7 +264,7 @@ TEST_CASE("least privilege: only the capabilities the path needs", "[daemon]") {
 TEST_CASE("no growth: descriptors and memory stay flat over thousands of polls", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7551);
     auto conns = it::connect_n(50, l, AF_INET, "127.0.0.1", 7551);  // dumped every poll, never selected
-    TmpDir d;
+    it::TmpDir d("daemon");
     int pid = it::spawn_tool({"-d", "7551", "--src", "127.0.0.9", "-i", "0.001", "-f", d / "log", kNoSyslog},
                              d / "out", d / "err");
     it::sleep_ms(500);

@@ -13,25 +13,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "checks.hpp"
+#include "metrics_text.hpp"
 #include "harness.hpp"
 
 namespace {
-
-struct TmpDir {
-    std::string path;
-    TmpDir() {
-        char t[] = "/tmp/tcp_closer_metrics.XXXXXX";
-        REQUIRE(mkdtemp(t));
-        path = t;
-    }
-    ~TmpDir() { (void)std::system(("rm -rf " + path).c_str()); }
-    std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
 
 // The program from Debian's package `pkg`; false (and said) only where
 // Debian does not ship that package for this CPU. Elsewhere a missing one
@@ -45,17 +34,8 @@ bool have_tool(const std::string& bin, const std::string& pkg) {
     return false;
 }
 
-// Every sample line of a metrics text as name{labels} -> value.
-std::map<std::string, std::string> samples(const std::string& text) {
-    std::map<std::string, std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        if (line.empty() || line[0] == '#') continue;
-        const size_t sp = line.rfind(' ');
-        if (sp != std::string::npos) out[line.substr(0, sp)] = line.substr(sp + 1);
-    }
-    return out;
-}
+using tc_test::metric_samples;
+const auto& samples = metric_samples;
 
 // The sum over the log's poll summaries of one field ("matched=").
 unsigned long sum_field(const std::string& log, const std::string& field) {
@@ -115,7 +95,7 @@ TEST_CASE("--metrics: promtool accepts the file, its counters match the log, nod
     const int port = 7811;
     int l = it::listen_on(AF_INET, "127.0.0.1", port);
     auto first = it::connect_n(3, l, AF_INET, "127.0.0.1", port);
-    TmpDir d;
+    it::TmpDir d("metrics");
     REQUIRE(std::system(("mkdir " + (d / "state") + " " + (d / "textfile")).c_str()) == 0);
     const std::string file = d / "state/tcp_closer.prom";
     int pid = it::spawn_tool({"-d", std::to_string(port), "-i", "0.05", "--metrics", file, "--disable_syslog"},
@@ -194,7 +174,7 @@ TEST_CASE("--metrics: promtool accepts the file, its counters match the log, nod
 TEST_CASE("--metrics: a file that cannot be written is said once, and the daemon goes on", "[metrics]") {
     const int port = 7813;
     int l = it::listen_on(AF_INET, "127.0.0.1", port);
-    TmpDir d;
+    it::TmpDir d("metrics");
     const std::string file = d / "no-such-dir/tcp_closer.prom";
     int pid = it::spawn_tool({"-d", std::to_string(port), "-i", "0.02", "--metrics", file, "--disable_syslog"},
                              d / "out", d / "err");

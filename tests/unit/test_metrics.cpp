@@ -7,9 +7,9 @@
 #include <cstdint>
 
 #include <map>
-#include <sstream>
 #include <string>
 
+#include "metrics_text.hpp"
 #include "report/metrics.hpp"
 
 using namespace tc;
@@ -23,18 +23,8 @@ std::string text_of(const RunCounters& c, BuildInfo b = {"0.2.0", "sock_destroy,
     return std::string(buf, *n);
 }
 
-// Every sample line as name{labels} -> value.
-std::map<std::string, std::string> samples(const std::string& text) {
-    std::map<std::string, std::string> out;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        if (line.empty() || line[0] == '#') continue;
-        const size_t sp = line.rfind(' ');
-        REQUIRE(sp != std::string::npos);
-        out[line.substr(0, sp)] = line.substr(sp + 1);
-    }
-    return out;
-}
+using tc_test::metric_samples;
+const auto& samples = metric_samples;
 
 }  // namespace
 
