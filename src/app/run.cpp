@@ -69,6 +69,7 @@ Run::Run(Options& opt)
               opt.sel.owner.n_mark > 0, opt.sel.owner.processes() || opt.sel.ex.owner.n_comm > 0),
       log_cfg_(log_config(opt)),
       log_(log_cfg_),
+      metrics_(opt.metrics, log_, {kVersionNumber, kOnlyProc ? "proc" : "sock_destroy,proc"}),
       proc_(proc_ops_, opt.kill_owner ? ProcTerminator::Mode::KillOwner : ProcTerminator::Mode::Reset, &log_),
 #ifndef TC_NO_SOCK_DESTROY
       helper_(kSocketBuffer),
@@ -238,37 +239,11 @@ Status Run::open_sockets() {
     return {};
 }
 
-namespace {
-
-// The log, and the run's count of failures by errno (for --metrics).
-class Tally final : public PollObserver {
-public:
-    Tally(PollObserver& log, RunCounters& c) : log_(log), c_(c) {}
-    void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override {
-        log_.on_filter(scope, program);
-    }
-    void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) override {
-        log_.on_candidate(rec, rtt_us, selected);
-    }
-    void on_result(const SockRecord& rec, const EndResult& result) override {
-        log_.on_result(rec, result);
-        if (result.outcome == Outcome::Failed) c_.add_failure(result.err ? result.err : EIO);
-    }
-    void on_local_prefixes(const LocalPrefixes& local) override { log_.on_local_prefixes(local); }
-
-private:
-    PollObserver& log_;
-    RunCounters& c_;
-};
-
-}  // namespace
-
 RunStatus Run::poll_here(bool& connections_failed) {
-    Tally tally(log_, counters_);
-    Result<PollStats> stats = engine_.poll(opt_.sel, tally);
+    Result<PollStats> stats = engine_.poll(opt_.sel, metrics_);
     char buf[kLineMax];
     if (!stats) {
-        poll_failed_ = true;
+        metrics_.poll_failed();
         const int err = stats.error().code;
         if ((!daemon_ && !opt_.all_netns) || poll_error_is_lasting(err)) return fail(stats.error());
         // Ridden out: log it; the next poll starts with new netlink sockets.
@@ -299,7 +274,7 @@ RunStatus Run::poll_here(bool& connections_failed) {
         log_.line(buf);
     }
     log_.summary(*stats);
-    counters_.add(*stats);
+    metrics_.add(*stats);
     if (stats->failed > 0) connections_failed = true;
     if (stats->no_tcp_info > 0 && !told_no_tcp_info_) {
         told_no_tcp_info_ = true;
@@ -399,28 +374,6 @@ bool Run::address_removed() {
     return true;
 }
 
-void Run::end_poll(uint64_t start_ns) {
-    const timespec now = sys::realtime_now();
-    counters_.end_poll(poll_failed_, (sys::monotonic_ns() - start_ns) / 1000,
-                       static_cast<uint64_t>(now.tv_sec) * 1000 + static_cast<uint64_t>(now.tv_nsec) / 1000000);
-    poll_failed_ = false;
-    if (!opt_.metrics) return;
-    char text[kMetricsMax];
-    Result<size_t> n = format_metrics(text, sizeof text, counters_, {kVersionNumber, kOnlyProc ? "proc" : "sock_destroy,proc"});
-    Status s = n ? sys::replace_file(opt_.metrics, text, *n) : Status(n.error());
-    char buf[kLineMax];
-    if (s && metrics_err_) {
-        fmt(buf, sizeof buf, "metrics: %s written again", opt_.metrics);
-        log_.line(buf);
-    } else if (!s && s.error().code != metrics_err_) {
-        // Said once (until it works again, or fails otherwise); the run goes on.
-        fmt(buf, sizeof buf, "error: %s %s: %s (the run goes on; said once)", s.error().what, opt_.metrics,
-            error_text(s.error().code));
-        log_.line(buf, true);
-    }
-    metrics_err_ = s ? 0 : s.error().code;
-}
-
 RunStatus Run::poll_loop() {
     uint64_t next = sys::monotonic_ns();
     const int events = opt_.watch ? events_sock_.fd() : -1;
@@ -429,8 +382,8 @@ RunStatus Run::poll_loop() {
         bool failed = false;
         const uint64_t start = sys::monotonic_ns();
         RunStatus end = opt_.all_netns ? poll_all_namespaces(failed) : poll_here(failed);
-        if (!end.ok()) poll_failed_ = true;
-        end_poll(start);
+        if (!end.ok()) metrics_.poll_failed();
+        metrics_.end_poll(start);
         log_.flush();
         if (!end.ok()) return end;
         if (!daemon_) {

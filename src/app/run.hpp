@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "app/logger.hpp"
+#include "app/run_metrics.hpp"
 #include "core/netns_list.hpp"
 #include "core/options.hpp"
 #include "core/pod_vec.hpp"
@@ -27,7 +28,6 @@
 #include "engine/dry_run.hpp"
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
-#include "report/metrics.hpp"
 #include "report/report.hpp"
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
@@ -92,8 +92,6 @@ private:
     bool sock_destroy_still_used() const;
     // --all-netns: a namespace skipped, said once per namespace and error.
     void note_skipped(const Netns& ns, const Error& e);
-    // The end of a poll (begun at `start_ns`): counted, and --metrics written.
-    void end_poll(uint64_t start_ns);
 
     Options& opt_;
     const bool daemon_;
@@ -101,6 +99,7 @@ private:
     RunPolicy policy_;
     LogConfig log_cfg_;
     Logger log_;
+    RunMetrics metrics_;  // the engine's observer: counts, then the log
     sys::Fd home_ns_;  // --all-netns comes back here after each namespace
     sys::DiagSocket dump_sock_;
     sys::DiagSocket routes_sock_;  // --src-removed: NETLINK_ROUTE, a route dump per poll
@@ -128,9 +127,6 @@ private:
     int hinted_err_ = 0;  // a failure's hint is logged once per run and errno
     char failure_line_[kLineMax] = "";  // a one-shot run's, for stderr
     bool told_no_tcp_info_ = false;
-    RunCounters counters_;     // the run's, for --metrics
-    bool poll_failed_ = false; // this poll (of some namespace) failed
-    int metrics_err_ = 0;      // why --metrics could not be written last time (said once)
 };
 
 }  // namespace tc

@@ -1,0 +1,44 @@
+// --metrics: the run's counters, kept as the polls go and written after
+// each. It stands between the engine and the log (every observer call goes
+// on to the log) to count failed connections by errno; a file that cannot
+// be written is said once in the log (until it works again, or fails
+// otherwise), and never ends the run.
+#pragma once
+
+#include <cstdint>
+
+#include "app/logger.hpp"
+#include "report/metrics.hpp"
+
+namespace tc {
+
+class RunMetrics final : public PollObserver {
+public:
+    // `path`: the file, or nullptr to count without writing.
+    RunMetrics(const char* path, Logger& log, BuildInfo build) : path_(path), log_(log), build_(build) {}
+
+    void add(const PollStats& s) { c_.add(s); }
+    void poll_failed() { failed_ = true; }
+    // The end of a poll (of every namespace, with --all-netns) begun at
+    // `start_ns` (monotonic): counted, and the file written.
+    void end_poll(uint64_t start_ns);
+
+    void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override {
+        log_.on_filter(scope, program);
+    }
+    void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) override {
+        log_.on_candidate(rec, rtt_us, selected);
+    }
+    void on_result(const SockRecord& rec, const EndResult& result) override;
+    void on_local_prefixes(const LocalPrefixes& local) override { log_.on_local_prefixes(local); }
+
+private:
+    const char* path_;
+    Logger& log_;
+    BuildInfo build_;
+    RunCounters c_;
+    bool failed_ = false;  // this poll (of some namespace) failed
+    int write_err_ = 0;    // why the file could not be written last time
+};
+
+}  // namespace tc
