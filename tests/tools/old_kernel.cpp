@@ -63,6 +63,25 @@
 
 namespace {
 
+// Runs cmd; returns only when it could not be started. A path is executed
+// as it is: execvp would hand a file the kernel cannot execute (an i386
+// binary where 32-bit programs are off) to /bin/sh, whose syntax errors
+// hide the cause. ENOEXEC gets exit status 125, which the Makefile's i386
+// step reads as "this kernel cannot execute it".
+int exec_command(char** cmd) {
+    if (std::strchr(cmd[0], '/'))
+        execv(cmd[0], cmd);
+    else
+        execvp(cmd[0], cmd);
+    const int err = errno;
+    std::fprintf(stderr, "old_kernel: cannot execute %s: %s\n", cmd[0], std::strerror(err));
+    return err == ENOEXEC ? 125 : 127;
+}
+
+}  // namespace
+
+namespace {
+
 #if defined(__x86_64__)
 constexpr unsigned kArch = AUDIT_ARCH_X86_64;
 #elif defined(__aarch64__)
@@ -228,9 +247,7 @@ int supervise(const Refusal& rule, char** cmd) {
         send_fd(pair[1], static_cast<int>(listener));  // (sendmsg is not trapped)
         close(static_cast<int>(listener));
         close(pair[1]);
-        execvp(cmd[0], cmd);
-        std::perror("old_kernel: exec");
-        _exit(127);
+        _exit(exec_command(cmd));
     }
     close(pair[1]);
     g_child = child;
@@ -365,7 +382,5 @@ int main(int argc, char** argv) {
             return 126;
         }
     }
-    execvp(argv[2], argv + 2);
-    std::perror("old_kernel: exec");
-    return 127;
+    return exec_command(argv + 2);
 }
