@@ -26,12 +26,15 @@ namespace tc {
 // shape: never guessed.
 bool parse_procnet_line(std::string_view line, bool v6, SockRecord& out, Proto p = Proto::Tcp);
 
-// Cuts a table read in chunks into lines without copying whole lines
+// Cuts a file read in chunks into lines without copying whole lines
 // around: a line split between chunks is carried (up to kMaxLine bytes; a
-// longer one is dropped and counted).
+// longer one is dropped whole and counted). Every line is handed over whole
+// or not at all: /proc/net lines are about 150 (IPv4) and 180 (IPv6)
+// bytes, but /etc/passwd (long GECOS fields) and mountinfo (overlay mounts)
+// have longer ones.
 class LineSplitter {
 public:
-    static constexpr size_t kMaxLine = 256;  // real lines are about 150 (IPv4) and 180 (IPv6) bytes
+    static constexpr size_t kMaxLine = 4096;
 
     // Calls fn(line) for every whole line in `chunk` (without its '\n').
     template <class Fn>
@@ -46,7 +49,7 @@ public:
                 carry(p, n);
                 return;
             }
-            if (held_ == 0) {
+            if (held_ == 0 && !too_long_) {  // the whole line is in this chunk
                 fn(std::string_view(p, n));
             } else {
                 carry(p, n);

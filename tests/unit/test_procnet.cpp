@@ -163,6 +163,52 @@ TEST_CASE("procnet: a line longer than the carry buffer is dropped, the next one
     }
 }
 
+// Lines of 300 to 5,000 bytes (a long GECOS field in /etc/passwd, an
+// overlay mount in mountinfo) read 4 KiB at a time, the text shifted so
+// that every line is cut at every offset: each line is handed over whole or
+// not at all, and every line that fits the carry buffer is handed over.
+TEST_CASE("procnet: lines of any length split at every offset are whole or skipped", "[procnet]") {
+    std::vector<std::string> lines;
+    for (size_t len : {size_t{300}, size_t{1000}, size_t{4095}, size_t{4096}, size_t{4097}, size_t{5000}, size_t{20}}) {
+        lines.push_back(std::string(len, static_cast<char>('a' + lines.size())));
+        lines.push_back("short " + std::to_string(len));
+    }
+    constexpr size_t kRead = 4096;
+    for (size_t shift = 0; shift < kRead; ++shift) {
+        std::string text = std::string(shift, '#') + "\n";
+        for (const std::string& l : lines) text += l + "\n";
+        LineSplitter split;
+        std::vector<std::string> got;
+        auto take = [&](std::string_view line) { got.emplace_back(line); };
+        for (size_t at = 0; at < text.size(); at += kRead)
+            split.feed({reinterpret_cast<const uint8_t*>(text.data() + at), std::min(kRead, text.size() - at)}, take);
+        split.finish(take);
+        std::vector<std::string> want;
+        if (shift <= LineSplitter::kMaxLine) want.push_back(std::string(shift, '#'));
+        size_t carried_long = 0;
+        for (const std::string& l : lines) want.push_back(l);
+        // A line longer than the buffer is kept only when one read holds it
+        // whole; otherwise it is the one thing dropped.
+        for (const std::string& w : want) {
+            const bool found = std::find(got.begin(), got.end(), w) != got.end();
+            if (w.size() <= LineSplitter::kMaxLine) {
+                INFO("shift " << shift << ", a line of " << w.size() << " bytes");
+                CHECK(found);
+            } else if (!found) {
+                ++carried_long;
+            }
+        }
+        INFO("shift " << shift);
+        // Nothing but whole lines, in order.
+        size_t at = 0;
+        for (const std::string& g : got) {
+            while (at < want.size() && want[at] != g) ++at;
+            CHECK(at < want.size());
+        }
+        CHECK(split.dropped() == carried_long);
+    }
+}
+
 TEST_CASE("procnet: captured UDP tables: connected sockets are state 1, servers 7", "[procnet][udp]") {
     for (size_t chunk : {size_t{1}, size_t{13}, size_t{4096}}) {
         INFO("chunk " << chunk);
