@@ -20,6 +20,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/fmt.hpp"
+
 namespace tc::sys {
 
 Fd& Fd::operator=(Fd&& o) {
@@ -51,7 +53,7 @@ const char* kernel_release(char* buf, size_t n) {
     return buf;
 }
 
-Status DiagSocket::open(int rcvbuf, int sndbuf, int protocol) {
+Status DiagSocket::open(int rcvbuf, int sndbuf, int protocol, uint32_t groups) {
     int fd = new_socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     if (fd < 0)
         return make_error(errno, protocol == NETLINK_ROUTE ? "cannot open NETLINK_ROUTE socket"
@@ -62,23 +64,23 @@ Status DiagSocket::open(int rcvbuf, int sndbuf, int protocol) {
     const timeval limit{kReplyTimeoutMs / 1000, kReplyTimeoutMs % 1000 * 1000};
     if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0)
         return make_error(errno, "cannot set the netlink receive timeout");
-    return {};
-}
-
-Status DiagSocket::subscribe(uint32_t groups) {
+    // Groups are joined by bind, before connect binds the socket itself.
     sockaddr_nl me{};
     me.nl_family = AF_NETLINK;
     me.nl_groups = groups;
-    if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&me), sizeof me) != 0)
+    if (groups && bind(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) != 0)
         return make_error(errno, "cannot subscribe to address events");
+    // Connected to the kernel (port id 0), the socket takes no unicast
+    // from any other sender (KERNEL.md: Who may send to us).
+    me.nl_groups = 0;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&me), sizeof me) != 0)
+        return make_error(errno, "cannot connect the netlink socket to the kernel");
     return {};
 }
 
 Status DiagSocket::send(std::span<const uint8_t> msg) {
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
     while (true) {
-        ssize_t n = sendto(fd_.get(), msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+        ssize_t n = ::send(fd_.get(), msg.data(), msg.size(), 0);
         if (n >= 0) {
             if (static_cast<size_t>(n) != msg.size()) return make_error(EMSGSIZE, "short netlink send");
             return {};
@@ -87,41 +89,45 @@ Status DiagSocket::send(std::span<const uint8_t> msg) {
     }
 }
 
-Result<size_t> DiagSocket::recv(std::span<uint8_t> buf, bool wait) {
+Result<Received> DiagSocket::recv(std::span<uint8_t> buf, bool wait) {
     while (true) {
         iovec iov{buf.data(), buf.size()};
+        sockaddr_nl from{};
         msghdr mh{};
+        mh.msg_name = &from;
+        mh.msg_namelen = sizeof from;
         mh.msg_iov = &iov;
         mh.msg_iovlen = 1;
         ssize_t n = recvmsg(fd_.get(), &mh, wait ? 0 : MSG_DONTWAIT);
-        if (n >= 0) {
-            if (mh.msg_flags & MSG_TRUNC) return make_error(EMSGSIZE, "netlink datagram larger than the buffer");
-            return static_cast<size_t>(n);
-        }
+        if (n >= 0) return Received{static_cast<size_t>(n), from.nl_pid, (mh.msg_flags & MSG_TRUNC) != 0};
         if (errno == EINTR) continue;
         if (errno == EWOULDBLOCK) return make_error(EAGAIN, "no netlink data");
         return make_error(errno, "netlink receive failed");
     }
 }
 
-Result<size_t> DiagSocket::recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) {
+Result<size_t> DiagSocket::recv_many(std::span<uint8_t> buf, size_t slot, std::span<Received> got, bool wait) {
     constexpr size_t kMax = 256;
     mmsghdr msgs[kMax];
     iovec iovs[kMax];
-    size_t n = lens.size() < kMax ? lens.size() : kMax;
+    sockaddr_nl from[kMax];
+    size_t n = got.size() < kMax ? got.size() : kMax;
     if (slot == 0 || buf.size() / slot < n) n = slot ? buf.size() / slot : 0;
     if (n == 0) return make_error(EINVAL, "no room to receive");
     for (size_t i = 0; i < n; ++i) {
         iovs[i] = iovec{buf.data() + i * slot, slot};
         msgs[i] = mmsghdr{};
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
         msgs[i].msg_hdr.msg_iov = &iovs[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
     while (true) {
-        int got = recvmmsg(fd_.get(), msgs, static_cast<unsigned>(n), wait ? MSG_WAITFORONE : MSG_DONTWAIT, nullptr);
-        if (got >= 0) {
-            for (int i = 0; i < got; ++i) lens[i] = msgs[i].msg_len;
-            return static_cast<size_t>(got);
+        int k = recvmmsg(fd_.get(), msgs, static_cast<unsigned>(n), wait ? MSG_WAITFORONE : MSG_DONTWAIT, nullptr);
+        if (k >= 0) {
+            for (int i = 0; i < k; ++i)
+                got[i] = Received{msgs[i].msg_len, from[i].nl_pid, (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0};
+            return static_cast<size_t>(k);
         }
         if (errno == EINTR) continue;
         if (errno == EWOULDBLOCK) return make_error(EAGAIN, "no netlink data");
@@ -243,13 +249,18 @@ Status reopen_append(const char* path, int fd) {
 }
 
 Status replace_file(const char* path, const char* data, size_t len) {
+    // A name of our own: two writers of one PATH never rename each other's
+    // half-written file, and a temporary file someone else left (in a sticky
+    // directory, not ours to remove) only makes us pick another name.
     char tmp[PATH_MAX];
-    const size_t n = std::strlen(path);
-    if (n + sizeof ".tmp" > sizeof tmp) return make_error(ENAMETOOLONG, "cannot write metrics file");
-    std::memcpy(tmp, path, n);
-    std::memcpy(tmp + n, ".tmp", sizeof ".tmp");
-    (void)unlink(tmp);  // one a crashed run left
-    const int fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+    int fd = -1;
+    uint32_t salt = static_cast<uint32_t>(monotonic_ns());
+    for (int attempt = 0; fd < 0 && attempt < 8; ++attempt, salt = salt * 2654435761u + 1) {
+        if (static_cast<size_t>(fmt(tmp, sizeof tmp, "%s.tmp.%d.%x", path, self_pid(), salt)) >= sizeof tmp)
+            return make_error(ENAMETOOLONG, "cannot write metrics file");
+        fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) return make_error(errno, "cannot write metrics file");
     int err = 0;
     for (size_t done = 0; done < len && !err;) {

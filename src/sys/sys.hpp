@@ -38,24 +38,24 @@ private:
     int fd_ = -1;
 };
 
-// A NETLINK_SOCK_DIAG socket in the caller's network namespace.
+// A NETLINK_SOCK_DIAG (or NETLINK_ROUTE) socket in the caller's network
+// namespace, connected to the kernel: no other sender's unicast reaches it.
 class DiagSocket final : public DiagTransport {
 public:
     // rcvbuf/sndbuf: wanted sizes; the FORCE variants are tried first (root),
     // then the plain ones (capped by net.core.*mem_max). `protocol`:
-    // NETLINK_SOCK_DIAG, or NETLINK_ROUTE for the route dump.
-    Status open(int rcvbuf, int sndbuf, int protocol = NETLINK_SOCK_DIAG);
-    // Joins multicast groups (NETLINK_ROUTE: RTMGRP_IPV4_IFADDR ...): the
-    // kernel's events then arrive on this socket.
-    Status subscribe(uint32_t groups);
+    // NETLINK_SOCK_DIAG, or NETLINK_ROUTE for the route dump. `groups`
+    // (NETLINK_ROUTE: RTMGRP_IPV4_IFADDR ...): the kernel's events then
+    // arrive on this socket too.
+    Status open(int rcvbuf, int sndbuf, int protocol = NETLINK_SOCK_DIAG, uint32_t groups = 0);
     int fd() const { return fd_.get(); }
     // The kernel answers a request before the send returns (a dump refills
     // the socket inside each recv), so a receive that waits this long is
     // told EAGAIN: no answer is coming.
     static constexpr int kReplyTimeoutMs = 2000;
     Status send(std::span<const uint8_t> msg) override;
-    Result<size_t> recv(std::span<uint8_t> buf, bool wait) override;
-    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) override;
+    Result<Received> recv(std::span<uint8_t> buf, bool wait) override;
+    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<Received> got, bool wait) override;
 
 private:
     Fd fd_;
@@ -102,9 +102,10 @@ Result<int> open_append(const char* path);
 // Opens `path` again (after logrotate moved it) onto descriptor `fd`.
 Status reopen_append(const char* path, int fd);
 // Replaces the file at `path` with `data` at once, as node_exporter's
-// textfile collector wants: written to PATH.tmp (in the same directory, so
-// on the same filesystem), then renamed over PATH. PATH.tmp is created
-// afresh (O_EXCL, never through a symbolic link), mode 0644.
+// textfile collector wants: written to PATH.tmp.PID.SALT (in the same
+// directory, so on the same filesystem; created afresh, O_EXCL, never
+// through a symbolic link, mode 0644), then renamed over PATH. A write that
+// fails part way (a full filesystem) leaves PATH as it was.
 Status replace_file(const char* path, const char* data, size_t len);
 // Writes all of data, or fails with an errno: EPIPE (reader gone), ENOSPC,
 // ETIMEDOUT (a daemon's reader has not taken anything for a second: the line

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -192,6 +193,59 @@ TEST_CASE("--metrics: a file that cannot be written is said once, and the daemon
           1);
     CHECK(it::count(log, "stopping on signal") == 1);
     it::close_all({c});
+    close(l);
+}
+
+// The temporary file is the writer's own: one that another user left
+// where we write (a sticky directory: not ours to remove) blocks nothing,
+// and two runs writing one file never rename each other's half-written
+// text over it.
+TEST_CASE("--metrics: a stale temporary file and a second writer of the same file", "[metrics]") {
+    const int port = 7815;
+    int l = it::listen_on(AF_INET, "127.0.0.1", port);
+    it::TmpDir d("metrics");
+    REQUIRE(chmod(d.path.c_str(), 01777) == 0);  // like /tmp: whoever created a file owns it
+    const std::string file = d / "tcp_closer.prom";
+    for (const std::string& stale : {file + ".tmp"}) {
+        FILE* f = std::fopen(stale.c_str(), "w");
+        REQUIRE(f);
+        std::fputs("stale\n", f);
+        std::fclose(f);
+        REQUIRE(chown(stale.c_str(), 1234, 1234) == 0);
+    }
+    // A dry run needs no privileges: the writer is nobody, as in the unit.
+    it::RunResult r = it::run_tool_unprivileged({"-n", "-d", std::to_string(port), "--metrics", file, "--disable_syslog"});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find("cannot write metrics file") == std::string::npos);
+    CHECK(samples(it::read_file(file)).count("tcp_closer_polls_total") == 1);
+
+    // Two daemons, one file, a poll each every 5 ms: every read of the
+    // file finds a whole text.
+    std::vector<int> pids;
+    for (int i = 0; i < 2; ++i)
+        pids.push_back(it::spawn_tool({"-n", "-d", std::to_string(port), "-i", "0.005", "--metrics", file,
+                                       "--disable_syslog"},
+                                      d / ("out" + std::to_string(i)), d / ("err" + std::to_string(i))));
+    int whole = 0, cut = 0;
+    for (int round = 0; round < 2000; ++round) {
+        const std::string text = it::read_file(file);
+        (!text.empty() && text.find("tcp_closer_build_info{") != std::string::npos && text.back() == '\n' ? whole : cut)++;
+    }
+    for (int pid : pids) {
+        kill(pid, SIGTERM);
+        CHECK(it::wait_tool(pid, 3000) == 0);
+    }
+    CHECK(whole == 2000);
+    CHECK(cut == 0);
+    for (int i = 0; i < 2; ++i) CHECK(it::read_file(d / ("err" + std::to_string(i))).find("cannot write") == std::string::npos);
+    // Nothing of ours is left behind.
+    int leftovers = 0;
+    if (DIR* dir = opendir(d.path.c_str())) {
+        while (dirent* e = readdir(dir)) leftovers += std::string(e->d_name).find(".prom.tmp.") != std::string::npos;
+        closedir(dir);
+    }
+    CHECK(leftovers == 0);
     close(l);
 }
 
