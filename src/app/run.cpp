@@ -163,8 +163,7 @@ RunStatus Run::open_log() {
 RunStatus Run::choose_path() {
     if (opt_.watch) {
         // Subscribed before the first poll, so no removal falls between.
-        Status s = events_sock_.open(1 << 20, 1 << 16, NETLINK_ROUTE);
-        if (s) s = events_sock_.subscribe(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
+        Status s = events_sock_.open(1 << 20, 1 << 16, NETLINK_ROUTE, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
         if (!s) return fail(s.error());
     }
     if (opt_.sel.src_removed) {
@@ -276,6 +275,18 @@ RunStatus Run::poll_here(bool& connections_failed) {
     log_.summary(*stats);
     metrics_.add(*stats);
     if (stats->failed > 0) connections_failed = true;
+    foreign_ += stats->foreign;
+#ifndef TC_NO_SOCK_DESTROY
+    foreign_ += sock_destroy_.take_foreign();
+#endif
+    if (foreign_ > 0 && !told_foreign_) {
+        told_foreign_ = true;
+        fmt(buf, sizeof buf,
+            "warning: dropped %u netlink message(s) not sent by the kernel (another process with CAP_NET_ADMIN here "
+            "writes to our sockets); none was believed",
+            foreign_);
+        log_.line(buf, true);
+    }
     if (stats->no_tcp_info > 0 && !told_no_tcp_info_) {
         told_no_tcp_info_ = true;
         fmt(buf, sizeof buf,
@@ -344,7 +355,18 @@ namespace {
 class WatchSource final : public AddrEventSource {
 public:
     WatchSource(sys::DiagSocket& sock, Logger& log) : sock_(sock), log_(log) {}
-    Result<size_t> take(std::span<uint8_t> buf) override { return sock_.recv(buf, false); }
+    // Only the kernel's events: a process with CAP_NET_ADMIN here may
+    // send to the groups too.
+    Result<size_t> take(std::span<uint8_t> buf) override {
+        while (true) {
+            Result<Received> got = sock_.recv(buf, false);
+            if (!got) return got.error();
+            if (got->cut) return make_error(EMSGSIZE, "address event larger than the buffer");
+            if (got->sender == 0) return got->len;
+            ++foreign;
+        }
+    }
+    uint32_t foreign = 0;
     Woke wait(uint64_t deadline_ns) override {
         while (true) {
             switch (sys::wait_until(deadline_ns, sock_.fd())) {
@@ -367,6 +389,7 @@ private:
 bool Run::address_removed() {
     WatchSource src(events_sock_, log_);
     const Removals r = collect_removals(src, events_rx_);
+    foreign_ += src.foreign;
     if (r.verdict != Removals::Verdict::Poll) return false;
     char buf[kLineMax];
     format_removals(buf, sizeof buf, r);

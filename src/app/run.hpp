@@ -127,6 +127,8 @@ private:
     int hinted_err_ = 0;  // a failure's hint is logged once per run and errno
     char failure_line_[kLineMax] = "";  // a one-shot run's, for stderr
     bool told_no_tcp_info_ = false;
+    uint32_t foreign_ = 0;  // netlink datagrams dropped: not the kernel's (said once)
+    bool told_foreign_ = false;
 };
 
 }  // namespace tc

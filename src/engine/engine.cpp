@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "engine/proc_terminator.hpp"
+#include "engine/receive.hpp"
 #include "proc/procnet.hpp"
 #include "wire/diag_wire.hpp"
 #include "wire/netlink.hpp"
@@ -15,6 +16,57 @@ constexpr const char kRefused[] = "inet_diag dump request refused";
 constexpr const char kLegacyRefused[] = "inet_diag dump request (both families) refused";
 }  // namespace
 
+namespace {
+
+// One dump's messages: each socket decoded, checked again and kept if
+// selected; an error answer is the kernel's refusal of the request.
+class DumpSink final : public NlSink {
+public:
+    DumpSink(const Selection& sel, const DumpScope& scope, const LocalPrefixes& local, std::span<const uint8_t> program,
+             PollObserver& obs, PodVec<SockRecord>& matches)
+        : sel_(sel), scope_(scope), local_(local), program_(program), obs_(obs), matches_(matches) {}
+
+    Status take(const NlReply& r) override {
+        // Refused before any socket: nothing of this dump was seen.
+        if (r.kind == NlReply::Kind::Ack)
+            return make_error(r.err ? r.err : EPROTO, scope_.family == AF_UNSPEC ? kLegacyRefused : kRefused,
+                              ErrorKind::Refused);
+        // The kernel took the filter: the verbose log shows it now, once
+        // (a refused one is tried again another way, see poll()).
+        if (!accepted_) {
+            accepted_ = true;
+            obs_.on_filter(scope_, program_);
+        }
+        if (r.kind == NlReply::Kind::Done) return r.err ? make_error(r.err, "inet_diag dump failed") : Status{};
+        if (r.type != SOCK_DIAG_BY_FAMILY && r.type != TCPDIAG_GETSOCK) return {};
+        SockExtras x;
+        Result<SockRecord> rec = decode_sock(r.payload, &x, scope_.proto);
+        if (!rec) return rec.error();
+        bool pick = selected(sel_, scope_, *rec) && owner_attrs_match(sel_, x, rec->owner_ix) &&
+                    src_removed_match(sel_, local_, *rec, x);
+        obs_.on_candidate(*rec, x.rtt_us, pick);
+        if (pick && !matches_.push_back(*rec)) return make_error(ENOMEM, "too many matching connections");
+        return {};
+    }
+
+private:
+    const Selection& sel_;
+    const DumpScope& scope_;
+    const LocalPrefixes& local_;
+    std::span<const uint8_t> program_;
+    PollObserver& obs_;
+    PodVec<SockRecord>& matches_;
+    bool accepted_ = false;
+};
+
+}  // namespace
+
+Status Engine::receive(DiagTransport& t, NlConversation& conv, NlSink& sink) {
+    Status s = receive_answer(t, rx_, conv, sink);
+    foreign_ += conv.foreign();
+    return s;
+}
+
 Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs) {
     const size_t bound = filter_size_bound(sel, local_.size());
     if (!bytecode_.resize(bound) || !request_.resize(bound + 128)) return make_error(ENOMEM, "no memory for the filter");
@@ -24,7 +76,6 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     std::span<const uint8_t> program(bytecode_.data(), *prog);
 
     DumpRequest req;
-    req.seq = ++seq_;
     req.proto = scope.proto;
     req.family = scope.family;
     req.states = sel.states_of(scope.proto);
@@ -32,47 +83,20 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
     req.bytecode = program;
     req.sport = sel.sports.single();
     req.dport = sel.dports.single();
-    Result<size_t> len = encode_dump_request(req, std::span<uint8_t>(request_.data(), request_.size()));
-    if (!len) return len.error();
-    if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
-
-    bool accepted = false;
-    while (true) {
-        Result<size_t> got = dump_.recv(rx_, true);
-        if (!got && got.error().code == EAGAIN) return make_error(ETIMEDOUT, "the kernel stopped answering during a dump");
-        if (!got) return got.error();
-        if (*got == 0) return make_error(EPROTO, "netlink socket closed during dump");
-        NlMsgIter it(std::span<const uint8_t>(rx_.data(), *got));
-        NlMsg m;
-        while (it.next(m)) {
-            if (m.seq != req.seq) continue;  // stale answer to an earlier request
-            int err = 0;
-            if (m.type == NLMSG_ERROR) {
-                // Refused before any socket: nothing of this dump was seen.
-                if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink error message");
-                return make_error(err ? err : EPROTO, scope.family == AF_UNSPEC ? kLegacyRefused : kRefused,
-                                  ErrorKind::Refused);
-            }
-            // The kernel took the filter: the verbose log shows it now, once
-            // (a refused one is tried again another way, see poll()).
-            if (!accepted) {
-                accepted = true;
-                obs.on_filter(scope, program);
-            }
-            if (m.type == NLMSG_DONE) {
-                if (nl_payload_errno(m.payload, err) && err != 0) return make_error(err, "inet_diag dump failed");
-                return {};
-            }
-            if (m.type != SOCK_DIAG_BY_FAMILY && m.type != TCPDIAG_GETSOCK) continue;
-            SockExtras x;
-            Result<SockRecord> rec = decode_sock(m.payload, &x, scope.proto);
-            if (!rec) return rec.error();
-            bool pick = selected(sel, scope, *rec) && owner_attrs_match(sel, x, rec->owner_ix) &&
-                        src_removed_match(sel, local_, *rec, x);
-            obs.on_candidate(*rec, x.rtt_us, pick);
-            if (pick && !matches_.push_back(*rec)) return make_error(ENOMEM, "too many matching connections");
-        }
-        if (it.malformed()) return make_error(EPROTO, "malformed netlink message in dump");
+    const size_t start = matches_.size();
+    // A dump the table changed under is read to its end and asked again
+    // (inet_diag never marks one today; the route dump does).
+    for (int attempt = 0;; ++attempt) {
+        req.seq = ++seq_;
+        Result<size_t> len = encode_dump_request(req, std::span<uint8_t>(request_.data(), request_.size()));
+        if (!len) return len.error();
+        if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
+        NlConversation conv(req.seq);
+        DumpSink sink(sel, scope, local_, program, obs, matches_);
+        if (Status s = receive(dump_, conv, sink); !s) return s;
+        if (!conv.interrupted()) return {};
+        (void)matches_.resize(start);  // shrinking: cannot fail
+        if (attempt == kDumpAttempts - 1) return make_error(EAGAIN, "the socket table changed during every dump");
     }
 }
 
@@ -144,25 +168,21 @@ Status Engine::read_tables(const Selection& sel, Proto p, PollObserver& obs, Pol
 Status Engine::read_local_prefixes() {
     if (!routes_) return make_error(ENOSYS, "no route channel for --src-removed");
     if (!request_.resize(64)) return make_error(ENOMEM, "no memory for the route dump");
-    // A dump the table changed under is asked again, a few times.
+    // A dump the table changed under is read to its end, then asked again
+    // with a new sequence number (leftovers of the old one are not its
+    // answer), a few times.
     for (int attempt = 0;; ++attempt) {
         const uint32_t seq = ++seq_;
         Result<size_t> len = encode_route_dump_request(seq, std::span<uint8_t>(request_.data(), request_.size()));
         if (!len) return len.error();
         if (Status s = routes_->send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
-        LocalRouteReader reader(seq, local_);
-        Status s;
-        while (s && !reader.done()) {
-            Result<size_t> got = routes_->recv(rx_, true);
-            if (!got && got.error().code == EAGAIN) return make_error(ETIMEDOUT, "the kernel stopped answering the route dump");
-            if (!got) return got.error();
-            s = reader.feed(std::span<const uint8_t>(rx_.data(), *got));
-        }
-        if (s) return {};
-        if (s.error().code != EAGAIN || attempt == 2) {
-            local_.clear();
-            return s;
-        }
+        NlConversation conv(seq);
+        LocalRouteReader reader(local_);
+        Status s = receive(*routes_, conv, reader);
+        if (s && !conv.interrupted()) return {};
+        local_.clear();
+        if (!s) return s;
+        if (attempt == kDumpAttempts - 1) return make_error(EAGAIN, "the route table changed during every dump");
     }
 }
 
@@ -299,6 +319,8 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
         obs.on_result(recs[i], results[i]);
         count_result(stats, results[i], recs[i].proto());
     }
+    stats.foreign = foreign_;
+    foreign_ = 0;
     if (!s) return s.error();
     return stats;
 }

@@ -44,6 +44,7 @@ struct PollStats {
     // Bit 1 << Proto: inet_diag refused every dump of that protocol, so its
     // sockets come from /proc/net from now on (said once, by this poll).
     uint8_t switched_to_proc_net = 0;
+    uint32_t foreign = 0;       // netlink datagrams dropped: not sent by the kernel
     int owner_ops_refused = 0;  // the kernel refused --dev/--mark/--cgroup in the filter (this errno):
                                 // from now on they are checked in user space only
 };
@@ -124,6 +125,11 @@ private:
     // family, or from the /proc/net tables), noted in `stats`.
     Status dump_protocol(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
     Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
+    // The answer to one request (engine/receive.hpp); counts what came
+    // from senders other than the kernel.
+    Status receive(DiagTransport& t, NlConversation& conv, NlSink& sink);
+    // How often a dump the table changed under is asked again in one poll.
+    static constexpr int kDumpAttempts = 3;
     // The /proc/net way: every line of `p`'s tables, selected in user space.
     Status read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
     // --src-removed: this poll's local prefixes, from a route dump.
@@ -142,6 +148,7 @@ private:
     ProcNetTables* fallback_tables_ = nullptr;
     Terminator* fallback_terminator_ = nullptr;
     uint32_t seq_ = 0;
+    uint32_t foreign_ = 0;  // datagrams dropped since the last poll's stats: not the kernel's
     bool single_walk_ = true;  // until the kernel refuses the legacy request
     bool owner_ops_ = true;    // until the kernel refuses DEV/MARK/CGROUP_COND
     ProcOps* procs_ = nullptr;

@@ -1,5 +1,6 @@
 #include "engine/sock_destroy.hpp"
 
+#include "engine/receive.hpp"
 #include "wire/netlink.hpp"
 
 namespace tc {
@@ -9,35 +10,36 @@ namespace {
 constexpr uint8_t kTcpTimeWait = 6;  // TCP_TIME_WAIT
 constexpr uint8_t kTcpClose = 7;     // TCP_CLOSE
 
-// Receives until the ack of `seq` arrives and returns its errno. A
-// SOCK_DIAG_BY_FAMILY reply with that seq is decoded into `rec` (if given).
-Result<int> await_ack(DiagTransport& t, std::span<uint8_t> rx, uint32_t seq, SockRecord* rec, bool* got_rec) {
-    while (true) {
-        Result<size_t> got = t.recv(rx, true);
-        if (!got) {
-            if (got.error().code == ENOBUFS) continue;  // older acks dropped; ours follows
-            return got.error();
-        }
-        if (*got == 0) return make_error(EPROTO, "netlink socket closed");
-        NlMsgIter it(std::span<const uint8_t>(rx.data(), *got));
-        NlMsg m;
-        while (it.next(m)) {
-            if (m.seq != seq) continue;  // a late ack of an earlier batch
-            int err = 0;
-            if (m.type == NLMSG_ERROR) {
-                if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink ack");
-                return err;
-            }
-            if (m.type == SOCK_DIAG_BY_FAMILY && rec) {
-                Result<SockRecord> r = decode_sock(m.payload);
-                if (r) {
-                    *rec = *r;
-                    *got_rec = true;
-                }
+// The answer to one lookup or probe: its ack's errno, and the socket a
+// lookup found (SOCK_DIAG_BY_FAMILY before the ack).
+class AckSink final : public NlSink {
+public:
+    explicit AckSink(SockRecord* rec) : rec_(rec) {}
+    Status take(const NlReply& r) override {
+        if (r.kind != NlReply::Kind::Data) {
+            err = r.err;
+        } else if (r.type == SOCK_DIAG_BY_FAMILY && rec_) {
+            Result<SockRecord> got = decode_sock(r.payload);
+            if (got) {
+                *rec_ = *got;
+                found = true;
             }
         }
-        if (it.malformed()) return make_error(EPROTO, "malformed netlink message");
+        return {};
     }
+    int err = EPROTO;
+    bool found = false;
+
+private:
+    SockRecord* rec_;
+};
+
+Result<int> await_ack(DiagTransport& t, std::span<uint8_t> rx, uint32_t seq, AckSink& sink, uint32_t& foreign) {
+    NlConversation conv(seq);
+    Status s = receive_answer(t, rx, conv, sink);
+    foreign += conv.foreign();
+    if (!s) return s.error();
+    return sink.err;
 }
 
 }  // namespace
@@ -68,7 +70,9 @@ Result<int> probe_sock_destroy(DiagTransport& t, Proto p) {
     Result<size_t> len = encode_probe_request(kProbeSeq, tx, p);
     if (!len) return len.error();
     if (Status s = t.send(std::span<const uint8_t>(tx.data(), *len)); !s) return s.error();
-    return await_ack(t, rx, kProbeSeq, nullptr, nullptr);
+    AckSink sink(nullptr);
+    uint32_t foreign = 0;  // (no poll yet to say it in; connect() refuses them anyway)
+    return await_ack(t, rx, kProbeSeq, sink, foreign);
 }
 
 Result<uint8_t> SockDestroyTerminator::lookup_state(const SockRecord& rec) {
@@ -77,11 +81,11 @@ Result<uint8_t> SockDestroyTerminator::lookup_state(const SockRecord& rec) {
     if (!len) return len.error();
     if (Status s = transport_.send(std::span<const uint8_t>(tx_.data(), *len)); !s) return s.error();
     SockRecord now;
-    bool found = false;
-    Result<int> err = await_ack(transport_, rx_, seq, &now, &found);
+    AckSink sink(&now);
+    Result<int> err = await_ack(transport_, rx_, seq, sink, foreign_);
     if (!err) return err.error();
     if (*err != 0) return make_error(*err, "socket lookup");
-    if (!found) return make_error(ENOENT, "socket lookup");
+    if (!sink.found) return make_error(ENOENT, "socket lookup");
     return now.state;
 }
 
@@ -168,8 +172,9 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
     // more (up to the reply timeout) for late ones.
     int lost = 0;  // ENOBUFS: some acks were dropped and will not come
     bool wait = false;
+    NlConversation conv(base, static_cast<uint32_t>(recs.size()));
     while (pending > 0) {
-        Result<size_t> got = transport_.recv_many(rx_, kAckSlot, rx_lens_, wait);
+        Result<size_t> got = transport_.recv_many(rx_, kAckSlot, rx_got_, wait);
         if (!got) {
             const int err = got.error().code;
             if (err == ENOBUFS) {
@@ -183,20 +188,19 @@ Status SockDestroyTerminator::end_batch(std::span<const SockRecord> recs, std::s
         }
         wait = false;
         for (size_t d = 0; d < *got; ++d) {
-            const size_t got_len = rx_lens_[d] < kAckSlot ? rx_lens_[d] : kAckSlot;
-            NlMsgIter it(std::span<const uint8_t>(rx_.data() + d * kAckSlot, got_len));
-            NlMsg m;
+            const size_t got_len = rx_got_[d].len < kAckSlot ? rx_got_[d].len : kAckSlot;
+            // (A cut ack is not believed: its socket is looked up again.)
+            NlReplyIter it(conv, std::span<const uint8_t>(rx_.data() + d * kAckSlot, got_len), rx_got_[d]);
+            NlReply m;
             while (it.next(m)) {
-                if (m.type != NLMSG_ERROR) continue;
-                uint32_t idx = m.seq - base;
-                int err = 0;
-                if (idx >= recs.size() || answered[idx] || !nl_payload_errno(m.payload, err)) continue;
-                answered[idx] = true;
-                out[idx] = result_from_errno(err);
+                if (m.kind != NlReply::Kind::Ack || answered[m.index]) continue;
+                answered[m.index] = true;
+                out[m.index] = result_from_errno(m.err);
                 --pending;
             }
         }
     }
+    foreign_ += conv.foreign();
     for (size_t i = 0; i < recs.size(); ++i)
         if (!answered[i]) out[i] = resolve_unanswered(recs[i], lost ? lost : ETIMEDOUT);
     return {};

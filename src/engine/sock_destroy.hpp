@@ -62,6 +62,13 @@ public:
     // result_from_errno): no helper, no second look at refused sockets.
     Status end_batches(std::span<const SockRecord> recs, std::span<EndResult> out);
 
+    // Datagrams dropped since the last call: not sent by the kernel.
+    uint32_t take_foreign() {
+        const uint32_t n = foreign_;
+        foreign_ = 0;
+        return n;
+    }
+
 private:
     Status end_batch(std::span<const SockRecord> recs, std::span<EndResult> out);
     Status retry_refused(std::span<const SockRecord> recs, std::span<EndResult> out);
@@ -76,6 +83,7 @@ private:
     Terminator* fallback_;
     DestroyHelper* helper_;
     uint32_t seq_ = 1;
+    uint32_t foreign_ = 0;
     PodVec<SockRecord> retry_recs_;
     PodVec<EndResult> retry_out_;
     PodVec<size_t> retry_at_;
@@ -84,7 +92,7 @@ private:
     // header echoed): a whole batch's acks are taken with one recvmmsg.
     static constexpr size_t kAckSlot = 256;
     std::array<uint8_t, kBatch * kAckSlot> rx_{};
-    std::array<size_t, kBatch> rx_lens_{};
+    std::array<Received, kBatch> rx_got_{};
 };
 
 // 0 -> Ended by SOCK_DESTROY, ENOENT -> Vanished, anything else -> Failed.

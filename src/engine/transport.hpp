@@ -9,6 +9,7 @@
 
 #include "core/result.hpp"
 #include "core/sock_record.hpp"
+#include "wire/nl_conversation.hpp"
 
 namespace tc {
 
@@ -17,14 +18,13 @@ public:
     virtual Status send(std::span<const uint8_t> msg) = 0;
     // Receives one datagram. With `wait` false, returns EAGAIN when nothing
     // is queued; with it, EAGAIN when nothing came within the reply timeout.
-    // A datagram larger than `buf` is an error (EMSGSIZE).
-    virtual Result<size_t> recv(std::span<uint8_t> buf, bool wait) = 0;
-    // Takes up to lens.size() queued datagrams in one go: datagram i lands
-    // at buf[i * slot] (cut to `slot` bytes) and its length in lens[i].
+    virtual Result<Received> recv(std::span<uint8_t> buf, bool wait) = 0;
+    // Takes up to got.size() queued datagrams in one go: datagram i lands
+    // at buf[i * slot] (cut to `slot` bytes), what is known of it in got[i].
     // Returns how many. Without `wait`, EAGAIN when none is queued; with it,
     // waits for the first one, EAGAIN when none came within the socket's
     // reply timeout. For acks, which the kernel sends one datagram each.
-    virtual Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) = 0;
+    virtual Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<Received> got, bool wait) = 0;
 
 protected:
     ~DiagTransport() = default;

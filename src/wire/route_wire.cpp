@@ -79,29 +79,14 @@ void scan_addr_events(std::span<const uint8_t> datagram, AddrEvents& ev) {
     if (it.malformed()) ev.malformed = true;
 }
 
-Status LocalRouteReader::feed(std::span<const uint8_t> datagram) {
-    NlMsgIter it(datagram);
-    NlMsg m;
-    while (!done_ && it.next(m)) {
-        if (m.seq != seq_) continue;  // a stale answer to an earlier request
-        if (m.flags & NLM_F_DUMP_INTR) return make_error(EAGAIN, "the route table changed during the dump");
-        int err = 0;
-        if (m.type == NLMSG_ERROR) {
-            if (!nl_payload_errno(m.payload, err)) return make_error(EPROTO, "short netlink error message");
-            return make_error(err ? err : EPROTO, "route dump refused");
-        }
-        if (m.type == NLMSG_DONE) {
-            if (nl_payload_errno(m.payload, err) && err != 0) return make_error(err, "route dump failed");
-            done_ = true;
-            break;
-        }
-        if (m.type != RTM_NEWROUTE) continue;
-        Result<Route> r = decode_route(m.payload);
-        if (!r && r.error().code == EAFNOSUPPORT) continue;  // another family's table (MPLS, bridge...)
-        if (!r) return r.error();
-        if (r->type == RTN_LOCAL && !out_.add(r->dst)) return make_error(ENOMEM, "no memory for the local addresses");
-    }
-    if (it.malformed()) return make_error(EPROTO, "malformed netlink message in the route dump");
+Status LocalRouteReader::take(const NlReply& r) {
+    if (r.kind == NlReply::Kind::Ack) return make_error(r.err ? r.err : EPROTO, "route dump refused");
+    if (r.kind == NlReply::Kind::Done) return r.err ? make_error(r.err, "route dump failed") : Status{};
+    if (r.type != RTM_NEWROUTE) return {};
+    Result<Route> route = decode_route(r.payload);
+    if (!route && route.error().code == EAFNOSUPPORT) return {};  // another family's table (MPLS, bridge...)
+    if (!route) return route.error();
+    if (route->type == RTN_LOCAL && !out_.add(route->dst)) return make_error(ENOMEM, "no memory for the local addresses");
     return {};
 }
 

@@ -19,6 +19,7 @@
 #include "core/local_prefixes.hpp"
 #include "core/prefix.hpp"
 #include "core/result.hpp"
+#include "wire/nl_conversation.hpp"
 
 namespace tc {
 
@@ -51,23 +52,18 @@ struct AddrEvents {
 // Adds one datagram's events to `ev`.
 void scan_addr_events(std::span<const uint8_t> datagram, AddrEvents& ev);
 
-// Reads the answer to one route dump (request `seq`), a datagram at a
-// time, into the local prefixes: every RTN_LOCAL route of any table.
-// Messages of another seq are skipped. The dump fails, and the set must
-// not be used, on an error answer, a malformed message or route, no
-// memory, or a message marked NLM_F_DUMP_INTR (the table changed during
-// the dump: EAGAIN, dump again).
-class LocalRouteReader {
+// Takes the answer to one route dump (through the one receive loop,
+// engine/receive.hpp) into the local prefixes: every RTN_LOCAL route of any
+// table. The set must not be used unless the dump ended well: it fails on
+// an error answer, a malformed route or no memory, and an interrupted dump
+// (NlConversation::interrupted) is asked again.
+class LocalRouteReader final : public NlSink {
 public:
-    LocalRouteReader(uint32_t seq, LocalPrefixes& out) : seq_(seq), out_(out) { out_.clear(); }
-    // Ok while the dump goes on; done() once NLMSG_DONE came.
-    Status feed(std::span<const uint8_t> datagram);
-    bool done() const { return done_; }
+    explicit LocalRouteReader(LocalPrefixes& out) : out_(out) { out_.clear(); }
+    Status take(const NlReply& reply) override;
 
 private:
-    uint32_t seq_;
     LocalPrefixes& out_;
-    bool done_ = false;
 };
 
 }  // namespace tc

@@ -1,9 +1,12 @@
 // libFuzzer: netlink replies from a kernel we do not trust.
 //
-// The input is a script of datagrams (| len 2 | bytes |...). The first byte
-// picks what reads them:
+// The input is a script of datagrams (| len 2 | bytes |...; bit 15 of len
+// set: the datagram comes from a port id other than the kernel's, a
+// forger). The first byte picks what reads them:
 //   0  the message and attribute iterators: every message and attribute
-//      they hand out lies inside its datagram;
+//      they hand out lies inside its datagram; and the conversation
+//      (wire/nl_conversation): no message of a forger's datagram, of
+//      another sequence number or after its request ended is handed on;
 //      a reply that decodes (as TCP and as UDP) re-encodes into a destroy
 //      request of its protocol for the same tuple and cookie;
 //   1  a dump, read by the engine (TCP, UDP or both): nothing outside the
@@ -26,24 +29,34 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "engine/receive.hpp"
 #include "engine/sock_destroy.hpp"
 #include "unit/helpers.hpp"
 #include "wire/diag_wire.hpp"
 #include "wire/netlink.hpp"
+#include "wire/nl_conversation.hpp"
 #include "wire/route_wire.hpp"
 
 using namespace tc;
 
 namespace {
 
-std::deque<std::vector<uint8_t>> split(const uint8_t* data, size_t size) {
-    std::deque<std::vector<uint8_t>> out;
+constexpr uint32_t kForger = 4242;
+
+struct Dgram {
+    std::vector<uint8_t> bytes;
+    uint32_t sender = 0;
+};
+
+std::deque<Dgram> split(const uint8_t* data, size_t size) {
+    std::deque<Dgram> out;
     while (size >= 2) {
-        size_t n = static_cast<size_t>(data[0]) | static_cast<size_t>(data[1]) << 8;
+        size_t n = static_cast<size_t>(data[0]) | static_cast<size_t>(data[1] & 0x7f) << 8;
+        const uint32_t sender = data[1] & 0x80 ? kForger : 0;
         data += 2;
         size -= 2;
         if (n > size) n = size;
-        out.emplace_back(data, data + n);
+        out.push_back(Dgram{std::vector<uint8_t>(data, data + n), sender});
         data += n;
         size -= n;
     }
@@ -57,27 +70,27 @@ bool inside(std::span<const uint8_t> part, std::span<const uint8_t> whole) {
 // Hands out the scripted datagrams, then EAGAIN (what a socket with a
 // receive timeout answers when the kernel says nothing more).
 struct ScriptTransport final : DiagTransport {
-    std::deque<std::vector<uint8_t>> dgrams;
+    std::deque<Dgram> dgrams;
     size_t sends = 0;
     Status send(std::span<const uint8_t>) override {
         ++sends;
         return {};
     }
-    Result<size_t> recv(std::span<uint8_t> buf, bool) override {
+    Result<Received> recv(std::span<uint8_t> buf, bool) override {
         if (dgrams.empty()) return make_error(EAGAIN, "script empty");
-        std::vector<uint8_t> d = std::move(dgrams.front());
+        Dgram d = std::move(dgrams.front());
         dgrams.pop_front();
-        if (d.size() > buf.size()) return make_error(EMSGSIZE, "too big");
-        if (!d.empty()) std::memcpy(buf.data(), d.data(), d.size());
-        return d.size();
+        const size_t len = d.bytes.size() < buf.size() ? d.bytes.size() : buf.size();
+        if (len) std::memcpy(buf.data(), d.bytes.data(), len);
+        return Received{len, d.sender, len < d.bytes.size()};
     }
-    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool) override {
+    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<Received> got, bool) override {
         size_t n = 0;
-        while (n < lens.size() && (n + 1) * slot <= buf.size() && !dgrams.empty()) {
-            std::vector<uint8_t>& d = dgrams.front();
-            const size_t len = d.size() < slot ? d.size() : slot;
-            if (len) std::memcpy(buf.data() + n * slot, d.data(), len);
-            lens[n++] = d.size();  // the real length, as recvmmsg reports it with MSG_TRUNC
+        while (n < got.size() && (n + 1) * slot <= buf.size() && !dgrams.empty()) {
+            Dgram& d = dgrams.front();
+            const size_t len = d.bytes.size() < slot ? d.bytes.size() : slot;
+            if (len) std::memcpy(buf.data() + n * slot, d.bytes.data(), len);
+            got[n++] = Received{len, d.sender, len < d.bytes.size()};
             dgrams.pop_front();
         }
         if (n == 0) return make_error(EAGAIN, "script empty");
@@ -179,17 +192,40 @@ void acks(const uint8_t* data, size_t size) {
     CHECK_OR_DIE(t.sends <= 2 + 2 * n);
 }
 
-void routes(const uint8_t* data, size_t size) {
-    LocalPrefixes set;
-    LocalRouteReader reader(1, set);
-    bool failed = false;
-    for (const std::vector<uint8_t>& d : split(data, size)) {
-        if (!reader.feed(d)) {
-            failed = true;
-            break;
+// Every message the conversation hands on came from the kernel, carries a
+// sequence number of the conversation, lies inside its datagram, and (for a
+// single request) none comes after the request's end.
+void converse(const std::deque<Dgram>& script, uint32_t first, uint32_t count) {
+    NlConversation conv(first, count);
+    uint32_t foreign = 0;
+    bool ended = false;
+    for (const Dgram& d : script) {
+        foreign += d.sender != 0;
+        NlReplyIter it(conv, d.bytes, Received{d.bytes.size(), d.sender, false});
+        NlReply r;
+        while (it.next(r)) {
+            CHECK_OR_DIE(d.sender == 0);
+            CHECK_OR_DIE(r.index < count);
+            CHECK_OR_DIE(inside(r.payload, d.bytes));
+            CHECK_OR_DIE(!(ended && count == 1));
+            CHECK_OR_DIE(r.kind != NlReply::Kind::Data || r.type >= NLMSG_MIN_TYPE);
+            CHECK_OR_DIE(r.kind != NlReply::Kind::Data || !conv.interrupted());  // an interrupted dump is asked again
+            ended |= r.kind != NlReply::Kind::Data;
         }
     }
-    CHECK_OR_DIE(!(failed && reader.done()));
+    CHECK_OR_DIE(conv.foreign() == foreign);
+}
+
+void routes(const uint8_t* data, size_t size) {
+    LocalPrefixes set;
+    LocalRouteReader reader(set);
+    ScriptTransport t;
+    t.dgrams = split(data, size);
+    NlConversation conv(1);
+    std::vector<uint8_t> rx(32768);
+    const bool failed = !receive_answer(t, rx, conv, reader);
+    // (The engine clears a set whose dump failed or was interrupted.)
+    CHECK_OR_DIE(failed || conv.ended());
     for (size_t i = 0; i < set.size(); ++i) {
         const Prefix& p = set[i];
         CHECK_OR_DIE(p.family == AF_INET || p.family == AF_INET6);
@@ -203,9 +239,13 @@ void routes(const uint8_t* data, size_t size) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     switch (data[0] % 4) {
-        case 0:
-            for (const std::vector<uint8_t>& d : split(data + 1, size - 1)) walk(d);
+        case 0: {
+            const std::deque<Dgram> script = split(data + 1, size - 1);
+            for (const Dgram& d : script) walk(d.bytes);
+            converse(script, 1, 1);
+            converse(script, 1, 128);
             break;
+        }
         case 1: dump(data + 1, size - 1); break;
         case 2: acks(data + 1, size - 1); break;
         case 3: routes(data + 1, size - 1); break;

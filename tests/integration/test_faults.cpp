@@ -23,11 +23,12 @@ struct CountingTransport final : DiagTransport {
     size_t enobufs = 0;
     explicit CountingTransport(DiagTransport& t) : inner(t) {}
     Status send(std::span<const uint8_t> msg) override { return inner.send(msg); }
-    Result<size_t> recv(std::span<uint8_t> buf, bool wait) override { return count(inner.recv(buf, wait)); }
-    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) override {
-        return count(inner.recv_many(buf, slot, lens, wait));
+    Result<Received> recv(std::span<uint8_t> buf, bool wait) override { return count(inner.recv(buf, wait)); }
+    Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<Received> got, bool wait) override {
+        return count(inner.recv_many(buf, slot, got, wait));
     }
-    Result<size_t> count(Result<size_t> r) {
+    template <typename T>
+    Result<T> count(Result<T> r) {
         if (!r && r.error().code == ENOBUFS) ++enobufs;
         return r;
     }

@@ -100,16 +100,16 @@ public:
         return {};
     }
 
-    tc::Result<size_t> recv(std::span<uint8_t> buf, bool) override {
+    tc::Result<tc::Received> recv(std::span<uint8_t> buf, bool) override {
         if (queued_.empty()) return tc::make_error(EAGAIN, "model: nothing queued");
         Bytes d = queued_.front();
         queued_.pop_front();
         if (d.size() > buf.size()) return tc::make_error(EMSGSIZE, "model: too big");
         std::memcpy(buf.data(), d.data(), d.size());
-        return d.size();
+        return tc::Received{d.size(), 0, false};
     }
 
-    tc::Result<size_t> recv_many(std::span<uint8_t>, size_t, std::span<size_t>, bool) override {
+    tc::Result<size_t> recv_many(std::span<uint8_t>, size_t, std::span<tc::Received>, bool) override {
         return tc::make_error(EOPNOTSUPP, "model: dumps only");
     }
 

@@ -6,6 +6,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -43,10 +44,18 @@ inline Bytes int_payload(int v) {
     return b;
 }
 
+// A datagram waiting to be received, and who sent it (0: the kernel;
+// anything else: a forger with CAP_NET_ADMIN in the namespace).
+struct Queued {
+    Queued(Bytes b, uint32_t from = 0) : bytes(std::move(b)), sender(from) {}
+    Bytes bytes;
+    uint32_t sender;
+};
+
 class FakeTransport final : public tc::DiagTransport {
 public:
     std::vector<Bytes> sent;
-    std::deque<Bytes> queued;          // datagrams waiting to be received
+    std::deque<Queued> queued;         // datagrams waiting to be received
     int send_error = 0;                // fail every send with this errno
     // For destroy tests: the errno (0 = success) to ack each request with.
     std::function<int(const inet_diag_req_v2&)> destroy_rule;
@@ -70,22 +79,23 @@ public:
         return {};
     }
 
-    tc::Result<size_t> recv(std::span<uint8_t> buf, bool) override {
+    // A datagram larger than buf is cut to it, as the socket would.
+    tc::Result<tc::Received> recv(std::span<uint8_t> buf, bool) override {
         if (overflowed) {
             overflowed = false;
             return tc::make_error(ENOBUFS, "fake overflow");
         }
         if (queued.empty()) return tc::make_error(EAGAIN, "fake empty");
-        Bytes d = queued.front();
+        Queued d = queued.front();
         queued.pop_front();
-        if (d.size() > buf.size()) return tc::make_error(EMSGSIZE, "fake too big");
-        std::memcpy(buf.data(), d.data(), d.size());
-        return d.size();
+        const size_t n = std::min(d.bytes.size(), buf.size());
+        std::memcpy(buf.data(), d.bytes.data(), n);
+        return tc::Received{n, d.sender, n < d.bytes.size()};
     }
 
     size_t recv_many_calls = 0;
     size_t waits = 0;  // recv_many calls that would have waited for the reply timeout
-    tc::Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<size_t> lens, bool wait) override {
+    tc::Result<size_t> recv_many(std::span<uint8_t> buf, size_t slot, std::span<tc::Received> lens, bool wait) override {
         ++recv_many_calls;
         waits += wait;
         if (wait && queued.empty())
@@ -95,7 +105,7 @@ public:
             }
         size_t n = 0;
         while (n < lens.size() && (n + 1) * slot <= buf.size()) {
-            tc::Result<size_t> got = recv(std::span<uint8_t>(buf.data() + n * slot, slot), false);
+            tc::Result<tc::Received> got = recv(std::span<uint8_t>(buf.data() + n * slot, slot), false);
             if (!got) {
                 if (n > 0 && got.error().code == EAGAIN) break;
                 if (n > 0) {  // report it on the next call, as a real socket would

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <string>
+#include <deque>
 #include <vector>
 
 #include "core/options.hpp"
@@ -22,6 +23,8 @@ using testutil::DumpModel;
 namespace {
 
 // Answers each route dump with the routes given (local ones: RTN_LOCAL).
+// A scripted kernel's route dumps. Like the kernel, it answers a dump
+// request that comes while an earlier dump is still being read with EBUSY.
 struct RouteScript final : DiagTransport {
     struct R {
         uint8_t family, len, type;
@@ -31,46 +34,61 @@ struct RouteScript final : DiagTransport {
     int refuse = 0;          // answer with this errno instead
     int interrupted = 0;     // this many dumps come back marked NLM_F_DUMP_INTR
     bool silent = false;     // no answer at all
+    bool split = false;      // a datagram per route, NLMSG_DONE in the last
+    bool forge = false;      // before each answer a forger (port id 4242) sends an empty dump of the same seq
     size_t dumps = 0;
-    std::vector<Bytes> queued;
+    std::vector<uint32_t> seqs;  // of every request
+    std::deque<testutil::Queued> queued;
     Status send(std::span<const uint8_t> msg) override {
         ++dumps;
         nlmsghdr h;
         std::memcpy(&h, msg.data(), sizeof h);
         REQUIRE(h.nlmsg_type == RTM_GETROUTE);
+        seqs.push_back(h.nlmsg_seq);
         if (silent) return {};
-        Bytes d;
-        if (refuse) {
-            testutil::append_msg(d, NLMSG_ERROR, h.nlmsg_seq, testutil::int_payload(-refuse));
-        } else {
-            const uint16_t flags = NLM_F_MULTI | (interrupted-- > 0 ? NLM_F_DUMP_INTR : 0);
-            for (const R& r : routes) {
-                rtmsg m{};
-                m.rtm_family = r.family;
-                m.rtm_dst_len = r.len;
-                m.rtm_type = r.type;
-                m.rtm_table = RT_TABLE_LOCAL;
-                Bytes p(sizeof m);
-                std::memcpy(p.data(), &m, sizeof m);
-                nlattr a{static_cast<uint16_t>(4 + r.addr.size()), RTA_DST};
-                const uint8_t* ap = reinterpret_cast<const uint8_t*>(&a);
-                p.insert(p.end(), ap, ap + 4);
-                p.insert(p.end(), r.addr.begin(), r.addr.end());
-                testutil::append_msg(d, RTM_NEWROUTE, h.nlmsg_seq, p, flags);
-            }
-            testutil::append_msg(d, NLMSG_DONE, h.nlmsg_seq, testutil::int_payload(0), NLM_F_MULTI);
+        const bool busy = !queued.empty();
+        if (forge) {
+            Bytes fake;
+            testutil::append_msg(fake, NLMSG_DONE, h.nlmsg_seq, testutil::int_payload(0), NLM_F_MULTI);
+            queued.push_back(testutil::Queued(fake, 4242));
         }
+        Bytes d;
+        if (refuse || busy) {
+            testutil::append_msg(d, NLMSG_ERROR, h.nlmsg_seq, testutil::int_payload(-(refuse ? refuse : EBUSY)));
+            queued.push_back(d);
+            return {};
+        }
+        const uint16_t flags = NLM_F_MULTI | (interrupted-- > 0 ? NLM_F_DUMP_INTR : 0);
+        for (const R& r : routes) {
+            rtmsg m{};
+            m.rtm_family = r.family;
+            m.rtm_dst_len = r.len;
+            m.rtm_type = r.type;
+            m.rtm_table = RT_TABLE_LOCAL;
+            Bytes p(sizeof m);
+            std::memcpy(p.data(), &m, sizeof m);
+            nlattr a{static_cast<uint16_t>(4 + r.addr.size()), RTA_DST};
+            const uint8_t* ap = reinterpret_cast<const uint8_t*>(&a);
+            p.insert(p.end(), ap, ap + 4);
+            p.insert(p.end(), r.addr.begin(), r.addr.end());
+            testutil::append_msg(d, RTM_NEWROUTE, h.nlmsg_seq, p, flags);
+            if (split) {
+                queued.push_back(d);
+                d.clear();
+            }
+        }
+        testutil::append_msg(d, NLMSG_DONE, h.nlmsg_seq, testutil::int_payload(0), flags);
         queued.push_back(d);
         return {};
     }
-    Result<size_t> recv(std::span<uint8_t> buf, bool) override {
+    Result<Received> recv(std::span<uint8_t> buf, bool) override {
         if (queued.empty()) return make_error(EAGAIN, "nothing");
-        Bytes d = queued.front();
-        queued.erase(queued.begin());
-        std::memcpy(buf.data(), d.data(), d.size());
-        return d.size();
+        testutil::Queued d = queued.front();
+        queued.pop_front();
+        std::memcpy(buf.data(), d.bytes.data(), d.bytes.size());
+        return Received{d.bytes.size(), d.sender, false};
     }
-    Result<size_t> recv_many(std::span<uint8_t>, size_t, std::span<size_t>, bool) override {
+    Result<size_t> recv_many(std::span<uint8_t>, size_t, std::span<Received>, bool) override {
         return make_error(EOPNOTSUPP, "no");
     }
 };
@@ -131,6 +149,30 @@ TEST_CASE("--src-removed: connections whose local address no local route covers"
         REQUIRE(engine.poll(sel, obs).ok());
         CHECK(rt.dumps == 5);
         CHECK(term.ended.size() == 3);
+    }
+    SECTION("an interrupted dump over several datagrams is read to its end, then asked again anew") {
+        // Asked again before the end, the kernel would answer EBUSY; the
+        // old dump's leftovers must never be read as the new answer.
+        rt.split = true;
+        rt.interrupted = 1;
+        term.ended.clear();
+        const size_t before = rt.dumps;
+        Result<PollStats> again = engine.poll(sel, obs);
+        REQUIRE(again.ok());
+        CHECK(rt.dumps == before + 2);
+        CHECK(rt.seqs[rt.seqs.size() - 1] != rt.seqs[rt.seqs.size() - 2]);
+        CHECK(term.ended == std::vector<uint32_t>{1, 3, 4});
+        CHECK(rt.queued.empty());
+    }
+    SECTION("a forged empty route dump is not believed") {
+        // Believed, it would make every connection look removed.
+        rt.forge = true;
+        rt.split = true;
+        term.ended.clear();
+        Result<PollStats> forged = engine.poll(sel, obs);
+        REQUIRE(forged.ok());
+        CHECK(term.ended == std::vector<uint32_t>{1, 3, 4});
+        CHECK(forged->foreign == 1);
     }
     SECTION("a dump that fails, keeps being interrupted or never answers ends nothing") {
         for (int kind = 0; kind < 3; ++kind) {

@@ -39,11 +39,21 @@ bool has(const LocalPrefixes& set, const char* text) {
     return false;
 }
 
+// The datagrams through the conversation (as engine/receive does) into the
+// reader; EAGAIN when the dump was interrupted (the engine asks again).
 Status read_all(const std::vector<Bytes>& dgrams, LocalPrefixes& out, bool& done, uint32_t seq = 1) {
-    LocalRouteReader reader(seq, out);
-    for (const Bytes& d : dgrams)
-        if (Status s = reader.feed(d); !s) return s;
-    done = reader.done();
+    LocalRouteReader reader(out);
+    NlConversation conv(seq);
+    done = false;
+    for (const Bytes& d : dgrams) {
+        NlReplyIter it(conv, d, Received{d.size(), 0, false});
+        NlReply r;
+        while (it.next(r))
+            if (Status s = reader.take(r); !s) return s;
+        if (Status s = it.status(); !s) return s;
+    }
+    done = conv.ended();
+    if (conv.interrupted()) return make_error(EAGAIN, "interrupted");
     return {};
 }
 
