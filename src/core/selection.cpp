@@ -38,11 +38,15 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
     if (!sel.srcs.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src))) return false;
     if (!sel.dsts.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_dst))) return false;
     const OwnerSel& o = sel.owner;
+    const Exclusions& ex = sel.ex;
+    // A socket without an owner (time-wait, syn-recv, an orphan: inode 0,
+    // and uid 0 whoever made it) answers no owner question: an owner
+    // selector never selects it, and an owner exclusion could not protect it.
+    if (rec.inode == 0 && (o.n_uid || o.processes() || ex.owner.n_uid || ex.owner.n_comm)) return false;
     bool uid_ok = o.n_uid == 0, dev_ok = o.n_dev == 0;
     for (size_t i = 0; i < o.n_uid; ++i) uid_ok |= o.uid[i] == rec.uid;
     for (size_t i = 0; i < o.n_dev; ++i) dev_ok |= o.ifindex[i] == rec.id.idiag_if;
     if (!uid_ok || !dev_ok) return false;
-    const Exclusions& ex = sel.ex;
     if (ex.sports.contains(rec.sport()) || ex.dports.contains(rec.dport())) return false;
     if (!ex.srcs.empty() && ex.srcs.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_src))) return false;
     if (!ex.dsts.empty() && ex.dsts.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_dst))) return false;

@@ -202,7 +202,8 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
     b.add("candidate %s -> %s state=%s%s rtt_us=%s last_recv_ms=%s", e.local, e.remote, tcp_state_log_name(rec.state),
           proto_field(rec), rtt, e.last_recv);
     add_figures(b, rec, figures);
-    b.add(" uid=%u inode=%u selected=%s", rec.uid, rec.inode, selected ? "yes" : "no");
+    // Owner-less (inode 0): no owner selector or exclusion answers for it.
+    b.add(" uid=%u inode=%u selected=%s", rec.uid, rec.inode, selected ? "yes" : rec.inode ? "no" : "no (no owner)");
 }
 
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/owner.hpp"
+#include "report/report.hpp"
 #include "core/selection.hpp"
 #include "helpers.hpp"
 
@@ -120,6 +121,7 @@ TEST_CASE("selection: --uid and --dev from the reply header", "[owner][selection
     const DumpScope scope{AF_INET, V6Scope::Any};
     SockRecord r = testutil::rec("127.0.0.1", 22, "127.0.0.1", 5);
     r.uid = 1000;
+    r.inode = 77;  // a socket some process holds
     r.id.idiag_if = 3;
     CHECK(matches_filter(sel, scope, r));
     sel.owner.n_uid = 2;
@@ -171,4 +173,40 @@ TEST_CASE("selection: --mark and --cgroup from the reply attributes", "[owner][s
     x.cgroup = 4242;
     x.has_cgroup = false;  // a kernel before 5.7, or a time-wait socket
     CHECK_FALSE(owner_attrs_match(sel, x, ix));
+}
+
+// Time-wait and syn-recv sockets (and orphans) have no owner: the kernel
+// reports inode 0 and uid 0 whoever made them. No owner selector selects
+// them and no owner exclusion could protect them, so with any of those they
+// are never selected; without, they are like any socket.
+TEST_CASE("selection: a socket without an owner never answers an owner question", "[owner][selection]") {
+    const DumpScope scope{AF_INET, V6Scope::Any};
+    SockRecord tw = testutil::rec("127.0.0.1", 22, "127.0.0.1", 5, 6 /* TIME_WAIT */);
+    SockRecord held = tw;
+    held.state = 1;
+    held.inode = 4242;
+    Selection plain;
+    plain.states = 0xfff;
+    REQUIRE(parse_ports("22", plain.sports).ok());
+    CHECK(matches_filter(plain, scope, tw));
+    for (int kind = 0; kind < 5; ++kind) {
+        Selection sel = plain;
+        switch (kind) {
+            case 0: sel.owner.n_uid = 1; break;                                   // --uid 0 (root)
+            case 1: sel.owner.n_pid = 1, sel.owner.pid[0] = 1; break;             // --pid 1
+            case 2: sel.owner.n_comm = 1, sel.owner.comm[0] = "sshd"; break;      // --comm sshd
+            case 3: sel.ex.owner.n_uid = 1, sel.ex.owner.uid[0] = 1000; break;   // --exclude-uid 1000
+            case 4: sel.ex.owner.n_comm = 1, sel.ex.owner.comm[0] = "db"; break;  // --exclude-comm db
+        }
+        INFO("kind " << kind);
+        CHECK_FALSE(matches_filter(sel, scope, tw));
+        CHECK_FALSE(selected(sel, scope, tw));
+        CHECK(matches_filter(sel, scope, held));  // (a process walk decides --pid/--comm later)
+    }
+    char line[512];
+    format_candidate(line, sizeof line, tw, 0, false, 0);
+    CHECK(std::string(line).find("selected=no (no owner)") != std::string::npos);
+    format_candidate(line, sizeof line, held, 0, false, 0);
+    CHECK(std::string(line).find("selected=no") != std::string::npos);
+    CHECK(std::string(line).find("(no owner)") == std::string::npos);
 }

@@ -151,6 +151,7 @@ TEST_CASE("policy: a connection that matches any exclusion is never selected", "
     // The owner's uid.
     SockRecord other = rec("198.51.100.1", 443, "10.0.0.8", 50001);
     other.uid = 1000;
+    other.inode = 78;  // held by a process
     sel.ex.owner.n_uid = 1;
     sel.ex.owner.uid[0] = 1000;
     CHECK_FALSE(selected(sel, v4, other));
