@@ -241,17 +241,17 @@ Status Run::open_sockets() {
 RunStatus Run::poll_here(bool& connections_failed) {
     Result<PollStats> stats = engine_.poll(opt_.sel, metrics_);
     char buf[kLineMax];
-    if (!stats) {
+    auto failed = [&](const Error& e) -> RunStatus {
         metrics_.poll_failed();
-        const int err = stats.error().code;
-        if ((!daemon_ && !opt_.all_netns) || poll_error_is_lasting(err)) return fail(stats.error());
+        if ((!daemon_ && !opt_.all_netns) || poll_error_is_lasting(e.code)) return fail(e);
         // Ridden out: log it; the next poll starts with new netlink sockets.
-        fmt(buf, sizeof buf, "poll failed: %s: %s (next poll goes on)", stats.error().what, error_text(err));
+        fmt(buf, sizeof buf, "poll failed: %s: %s (next poll goes on)", e.what, error_text(e.code));
         log_.line(buf, true);
         connections_failed = true;
         (void)open_sockets();
         return {};
-    }
+    };
+    if (!stats) return failed(stats.error());
     for (Proto p : kProtocols) {
         const size_t i = static_cast<size_t>(p);
         if (!(stats->switched_to_proc_net & (1u << i))) continue;
@@ -274,6 +274,7 @@ RunStatus Run::poll_here(bool& connections_failed) {
     }
     log_.summary(*stats);
     metrics_.add(*stats);
+    if (stats->end_failure.code) return failed(stats->end_failure);
     if (stats->failed > 0) connections_failed = true;
     foreign_ += stats->foreign;
 #ifndef TC_NO_SOCK_DESTROY

@@ -321,7 +321,9 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     }
     stats.foreign = foreign_;
     foreign_ = 0;
-    if (!s) return s.error();
+    // A terminator that broke part way: what it ended is counted all the
+    // same, and the failure goes with the counts.
+    if (!s) stats.end_failure = s.error();
     return stats;
 }
 

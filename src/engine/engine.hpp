@@ -45,6 +45,7 @@ struct PollStats {
     // sockets come from /proc/net from now on (said once, by this poll).
     uint8_t switched_to_proc_net = 0;
     uint32_t foreign = 0;       // netlink datagrams dropped: not sent by the kernel
+    Error end_failure{};        // code != 0: ending broke off part way (the counts above still hold)
     int owner_ops_refused = 0;  // the kernel refused --dev/--mark/--cgroup in the filter (this errno):
                                 // from now on they are checked in user space only
 };

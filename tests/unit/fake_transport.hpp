@@ -57,6 +57,7 @@ public:
     std::vector<Bytes> sent;
     std::deque<Queued> queued;         // datagrams waiting to be received
     int send_error = 0;                // fail every send with this errno
+    size_t sends_that_work = SIZE_MAX; // after this many sends, every send fails with EPERM
     // For destroy tests: the errno (0 = success) to ack each request with.
     std::function<int(const inet_diag_req_v2&)> destroy_rule;
     // For exact lookups (SOCK_DIAG_BY_FAMILY without NLM_F_DUMP): the errno
@@ -74,6 +75,7 @@ public:
 
     tc::Status send(std::span<const uint8_t> msg) override {
         if (send_error) return tc::make_error(send_error, "fake send");
+        if (sent.size() >= sends_that_work) return tc::make_error(EPERM, "fake send broke off");
         sent.emplace_back(msg.begin(), msg.end());
         if (destroy_rule || lookup_rule) answer(msg);
         return {};

@@ -305,3 +305,32 @@ TEST_CASE("engine: a dry run ends nothing and lists what a real run would", "[en
     CHECK(obs.results[0].outcome == Outcome::WouldEnd);
     CHECK(obs.results[2].outcome == Outcome::Skipped);
 }
+
+// The second batch's send fails after the first 128 destroys went out: the
+// poll reports the failure, and still counts what ended (the summary and
+// --metrics must not lose them).
+TEST_CASE("engine: a terminator that breaks part way still has its ended connections counted", "[engine]") {
+    DumpScript dump;
+    std::vector<Bytes> socks;
+    for (uint16_t i = 0; i < 200; ++i)
+        socks.push_back(diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", static_cast<uint16_t>(40000 + i))));
+    dump.family(1, socks);
+    FakeTransport destroy;
+    destroy.destroy_rule = [](const inet_diag_req_v2&) { return 0; };
+    destroy.sends_that_work = 1;
+    SockDestroyTerminator term(destroy);
+    Engine engine(dump.t, term);
+    Recorder obs;
+    Result<PollStats> st = engine.poll(sel_sport("22"), obs);
+    REQUIRE(st.ok());
+    CHECK(st->end_failure.code == EPERM);
+    CHECK(st->matched == 200);
+    CHECK(st->ended == SockDestroyTerminator::kBatch);
+    CHECK(st->sock_destroy == SockDestroyTerminator::kBatch);
+    CHECK(st->failed == 200 - SockDestroyTerminator::kBatch);
+    CHECK(st->by_proto[0].ended == SockDestroyTerminator::kBatch);
+    REQUIRE(obs.results.size() == 200);
+    CHECK(obs.results[0].outcome == Outcome::Ended);
+    CHECK(obs.results[SockDestroyTerminator::kBatch - 1].outcome == Outcome::Ended);
+    CHECK(obs.results[SockDestroyTerminator::kBatch].outcome == Outcome::Failed);
+}
