@@ -163,16 +163,21 @@ void ProcSys::comm(int32_t pid, char (&out)[16]) {
 
 int32_t ProcSys::self_pid() { return static_cast<int32_t>(getpid()); }
 
+// Through /proc/self/net, which a procfs mounted with subset=pid (systemd's
+// ProcSubset=pid) still shows; /proc/net is gone there.
 Status ProcNetFiles::open(Proto p, bool v6) {
-    static const char* const kPaths[2][2] = {{"/proc/net/tcp", "/proc/net/tcp6"}, {"/proc/net/udp", "/proc/net/udp6"}};
-    static const char* const kFails[2][2] = {{"cannot open /proc/net/tcp", "cannot open /proc/net/tcp6"},
-                                             {"cannot open /proc/net/udp", "cannot open /proc/net/udp6"}};
+    static const char* const kPaths[2][2] = {{"/proc/self/net/tcp", "/proc/self/net/tcp6"},
+                                             {"/proc/self/net/udp", "/proc/self/net/udp6"}};
+    static const char* const kFails[2][2] = {{"cannot open /proc/self/net/tcp", "cannot open /proc/self/net/tcp6"},
+                                             {"cannot open /proc/self/net/udp", "cannot open /proc/self/net/udp6"}};
     const size_t i = static_cast<size_t>(p);
     const int fd = open_at(AT_FDCWD, kPaths[i][v6], O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fd_.reset();
-        // A kernel without IPv6 has no tcp6 (udp6) table: nothing to find there.
-        if (v6 && errno == ENOENT) return {};
+        // A kernel without IPv6 has no tcp6 (udp6) table beside its tcp
+        // (udp) one: nothing to find there. Any other table that cannot be
+        // opened is an error, never an empty table.
+        if (v6 && errno == ENOENT && access(kPaths[i][0], R_OK) == 0) return {};
         return make_error(errno, kFails[i][v6]);
     }
     fd_ = Fd(fd);
@@ -184,7 +189,7 @@ Result<size_t> ProcNetFiles::read(std::span<uint8_t> buf) {
     while (true) {
         const ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
         if (n >= 0) return static_cast<size_t>(n);
-        if (errno != EINTR) return make_error(errno, "cannot read /proc/net");
+        if (errno != EINTR) return make_error(errno, "cannot read /proc/self/net");
     }
 }
 

@@ -167,3 +167,23 @@ TEST_CASE("/proc path: a connection no process holds is no_owner, not a failure"
     close(probe.client);
     close(l);
 }
+
+// The shipped unit's ProcSubset=pid mounts procfs with subset=pid: /proc/net
+// is gone, /proc/self/net stays. The tables are read through the latter, and
+// a table that cannot be opened is an error, never an empty one.
+TEST_CASE("a procfs with subset=pid (ProcSubset=pid): the tables are still found", "[proc][core]") {
+    const int port = 7241;
+    int l6 = it::listen_on(AF_INET6, "::1", port);
+    Conn c = it::connect_pair(l6, AF_INET6, "::1", port);
+    const std::vector<std::string> subset = {
+        "unshare", "-m", "--propagation", "private", "sh", "-c",
+        "mount -t proc -o subset=pid proc /proc && test ! -e /proc/net/tcp && exec \"$@\"", "sh"};
+    it::RunResult r = it::run_tool_wrapped(subset, {"-6", "-s", std::to_string(port), kNoSyslog});
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(count(r.err, "destroyed [::1]:" + std::to_string(port)) == 1);
+    CHECK(state_of(c.client) == "reset");
+    close(c.client);
+    close(c.server);
+    close(l6);
+}
