@@ -118,6 +118,15 @@ Status parse_prefix(std::string_view text, Prefix& out) {
         p.len = static_cast<uint8_t>(len);
     }
     for (unsigned bit = p.len; bit < max_len; ++bit) p.addr[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+    // ::ffff:a.b.c.d (as ss prints an IPv4 connection on a dual-stack
+    // socket), or a prefix of 96 bits or more under ::ffff:0:0/96, is the
+    // IPv4 address or prefix: it then matches native and v4-mapped sockets.
+    if (p.family == AF_INET6 && p.len >= 96 && std::memcmp(p.addr.data(), kMapped, sizeof kMapped) == 0) {
+        p.family = AF_INET;
+        p.len = static_cast<uint8_t>(p.len - 96);
+        std::memmove(p.addr.data(), p.addr.data() + 12, 4);
+        std::memset(p.addr.data() + 4, 0, 12);
+    }
     out = p;
     return {};
 }

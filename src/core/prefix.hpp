@@ -19,7 +19,8 @@ struct Prefix {
 };
 
 // Parses one prefix; a missing "/len" means a single address (/32, /128).
-// Host bits are cleared, so "10.1.2.3/8" means 10.0.0.0/8.
+// Host bits are cleared, so "10.1.2.3/8" means 10.0.0.0/8. An IPv4-mapped
+// spelling (::ffff:10.1.2.3, ::ffff:10.1.2.0/120) is the IPv4 one.
 Status parse_prefix(std::string_view text, Prefix& out);
 
 // Does a socket address (family AF_INET: the first 4 bytes of `addr`;

@@ -293,3 +293,39 @@ TEST_CASE("connections between two different addresses are ended, IPv4 and IPv6,
     close(l4);
     close(l6);
 }
+
+// ss prints an IPv4 connection on a dual-stack socket as [::ffff:127.0.0.1];
+// pasted into a selector or an exclusion, that spelling means the IPv4
+// address (and ::ffff:0:0/96 and longer, the IPv4 prefix), which matches the
+// native IPv4 end and the v4-mapped end alike.
+TEST_CASE("v4-mapped spellings in every address selector and exclusion mean IPv4", "[select][core]") {
+    const int port = 7061;
+    int l = it::listen_on(AF_INET6, "::", port, false);  // dual-stack: its accepted ends are v4-mapped
+    Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", port);
+    const std::string p = std::to_string(port);
+    struct Case {
+        std::vector<std::string> args;
+        size_t matches;
+    };
+    const std::vector<Case> cases = {
+        {{"--dst", "::ffff:127.0.0.1", "-d", p}, 1},               // the native IPv4 client end
+        {{"--src", "::ffff:127.0.0.1", "-s", p}, 1},               // the v4-mapped server end
+        {{"--dst", "::ffff:127.0.0.0/120", "-d", p}, 1},
+        {{"--src", "::ffff:0:0/96", "-s", p}, 1},
+        {{"-s", p, "--exclude-src", "::ffff:127.0.0.1"}, 0},
+        {{"-d", p, "--exclude-dst", "::ffff:127.0.0.1"}, 0},
+        {{"-s", p, "--exclude-dst", "::ffff:127.0.0.0/104"}, 0},
+    };
+    for (const Case& k : cases) {
+        std::vector<std::string> args = {"-n", kNoSyslog};
+        args.insert(args.end(), k.args.begin(), k.args.end());
+        it::RunResult r = it::run_tool(args);
+        INFO(k.args[0] << " " << k.args[1] << "\n" << r.out << r.err);
+        CHECK(r.status == 0);
+        CHECK(count(r.out, "would_destroy") == static_cast<int>(k.matches));
+    }
+    expect({c}, "alive", "alive");
+    close(c.client);
+    close(c.server);
+    close(l);
+}
