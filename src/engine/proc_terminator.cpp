@@ -7,27 +7,30 @@
 namespace tc {
 
 bool same_connection(const SockRecord& rec, const FdIdentity& id) {
-    if (!id.socket || !id.connected) return false;
+    // A connect() still waiting for its SYN-ACK has no peer yet (getpeername
+    // answers ENOTCONN): its cookie or inode and its local end identify it.
+    constexpr uint8_t kSynSent = 2;
+    const bool peer = id.connected || rec.udp || rec.state != kSynSent;
+    if (!id.socket || (peer && !id.connected)) return false;
     if (!rec.cookie_is_wildcard() && id.cookie != 0) {
         if (id.cookie != sock_cookie(rec)) return false;
     } else if (rec.inode == 0 || id.inode != rec.inode) {
         return false;
     }
-    if (id.local.ss_family != rec.family || id.peer.ss_family != rec.family) return false;
+    if (id.local.ss_family != rec.family || (peer && id.peer.ss_family != rec.family)) return false;
     if (rec.family == AF_INET) {
         sockaddr_in l, p;
         std::memcpy(&l, &id.local, sizeof l);
         std::memcpy(&p, &id.peer, sizeof p);
-        return l.sin_port == rec.id.idiag_sport && p.sin_port == rec.id.idiag_dport &&
-               std::memcmp(&l.sin_addr, rec.id.idiag_src, 4) == 0 && std::memcmp(&p.sin_addr, rec.id.idiag_dst, 4) == 0;
+        return l.sin_port == rec.id.idiag_sport && std::memcmp(&l.sin_addr, rec.id.idiag_src, 4) == 0 &&
+               (!peer || (p.sin_port == rec.id.idiag_dport && std::memcmp(&p.sin_addr, rec.id.idiag_dst, 4) == 0));
     }
     if (rec.family == AF_INET6) {
         sockaddr_in6 l, p;
         std::memcpy(&l, &id.local, sizeof l);
         std::memcpy(&p, &id.peer, sizeof p);
-        return l.sin6_port == rec.id.idiag_sport && p.sin6_port == rec.id.idiag_dport &&
-               std::memcmp(&l.sin6_addr, rec.id.idiag_src, 16) == 0 &&
-               std::memcmp(&p.sin6_addr, rec.id.idiag_dst, 16) == 0;
+        return l.sin6_port == rec.id.idiag_sport && std::memcmp(&l.sin6_addr, rec.id.idiag_src, 16) == 0 &&
+               (!peer || (p.sin6_port == rec.id.idiag_dport && std::memcmp(&p.sin6_addr, rec.id.idiag_dst, 16) == 0));
     }
     return false;
 }

@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include <string>
 #include <vector>
 
@@ -186,4 +189,34 @@ TEST_CASE("a procfs with subset=pid (ProcSubset=pid): the tables are still found
     close(c.client);
     close(c.server);
     close(l6);
+}
+
+// A connect() to a black hole stays in SYN_SENT: here a veth pair of the
+// suite's namespace whose far end has no address, with a static neighbour
+// entry, so the SYNs go out and nothing answers. Every way ends it:
+// SOCK_DESTROY, and the /proc path, which must identify the duplicate
+// without a peer (getpeername answers ENOTCONN).
+TEST_CASE("a syn-sent connection to a black hole is ended", "[proc][core]") {
+    auto sh = [](const std::string& cmd) { REQUIRE(std::system(cmd.c_str()) == 0); };
+    (void)std::system("ip link del tcb0 2>/dev/null");
+    sh("ip link add tcb0 type veth peer name tcb1 && ip addr add 10.78.0.1/24 dev tcb0 && ip link set tcb0 up && "
+       "ip link set tcb1 up && ip neigh replace 10.78.0.2 lladdr 02:00:00:00:00:02 dev tcb0 nud permanent");
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_storage ss{};
+    const socklen_t len = it::make_addr(AF_INET, "10.78.0.2", 7251, ss);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == -1);
+    REQUIRE(errno == EINPROGRESS);
+    it::sleep_ms(50);
+    it::RunResult r = it::run_tool({"--state", "syn-sent", "-d", "7251", kNoSyslog});
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+    CHECK(count(r.err, "destroyed 10.78.0.1:") == 1);
+    CHECK(count(r.err, "destroyed=1 ") == 1);  // not "vanished"
+    int err = 0;
+    socklen_t n = sizeof err;
+    REQUIRE(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &n) == 0);
+    CHECK(err == (it::proc_path() ? ECONNRESET : ECONNABORTED));
+    close(fd);
+    (void)std::system("ip link del tcb0 2>/dev/null");
 }

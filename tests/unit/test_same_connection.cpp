@@ -89,3 +89,31 @@ TEST_CASE("same_connection: local and peer addresses that differ are each compar
         CHECK_FALSE(same_connection(both_peer, id));
     }
 }
+
+// A connect() still waiting for its SYN-ACK: getpeername answers ENOTCONN,
+// so the duplicate is identified by its cookie (or inode) and local end.
+TEST_CASE("same_connection: a syn-sent socket has no peer yet", "[proc_terminator]") {
+    for (const char* addr : {"127.0.0.1", "::1"}) {
+        INFO(addr);
+        SockRecord r = sock(40000, 77, addr);
+        r.state = 2;  // SYN_SENT
+        FdIdentity id = identity_of(r);
+        id.connected = false;
+        id.peer = sockaddr_storage{};
+        CHECK(same_connection(r, id));
+        FdIdentity other = id;
+        other.cookie ^= 1;
+        CHECK_FALSE(same_connection(r, other));
+        SockRecord rebound = r;
+        rebound.id.idiag_sport ^= 1;
+        CHECK_FALSE(same_connection(rebound, id));
+        SockRecord established = r;
+        established.state = 1;  // any other state still needs the peer
+        CHECK_FALSE(same_connection(established, id));
+        FdIdentity now_connected = identity_of(r);  // the SYN-ACK came meanwhile: the peer must agree
+        CHECK(same_connection(r, now_connected));
+        SockRecord elsewhere = sock(40001, 77, addr);
+        elsewhere.state = 2;
+        CHECK_FALSE(same_connection(elsewhere, now_connected));
+    }
+}
