@@ -276,6 +276,19 @@ RunStatus Run::poll_here(bool& connections_failed) {
     metrics_.add(*stats);
     if (stats->end_failure.code) return failed(stats->end_failure);
     if (stats->failed > 0) connections_failed = true;
+    // Held, but by no process we can see: the /proc path cannot reach them.
+    if (stats->holders_hidden) {
+        if (!told_hidden_) {
+            told_hidden_ = true;
+            fmt(buf, sizeof buf,
+                "error: %zu connection(s) left: their holders are not visible in /proc (a private PID namespace, "
+                "or hidepid?)",
+                stats->holders_hidden);
+            log_.line(buf, true);
+            if (!daemon_) fmt(failure_line_, sizeof failure_line_, "%s", buf);
+        }
+        connections_failed = true;
+    }
     foreign_ += stats->foreign;
 #ifndef TC_NO_SOCK_DESTROY
     foreign_ += sock_destroy_.take_foreign();

@@ -129,6 +129,7 @@ private:
     bool told_no_tcp_info_ = false;
     uint32_t foreign_ = 0;  // netlink datagrams dropped: not the kernel's (said once)
     bool told_foreign_ = false;
+    bool told_hidden_ = false;  // holders out of sight (said once)
 };
 
 }  // namespace tc

@@ -318,6 +318,8 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
         }
         obs.on_result(recs[i], results[i]);
         count_result(stats, results[i], recs[i].proto());
+        // A socket file exists (inode set), yet no process holding it was found.
+        stats.holders_hidden += results[i].outcome == Outcome::NoOwner && recs[i].inode != 0;
     }
     stats.foreign = foreign_;
     foreign_ = 0;

@@ -29,6 +29,7 @@ struct PollStats {
     size_t shutdown = 0;
     size_t killed = 0;
     size_t no_owner = 0;
+    size_t holders_hidden = 0; // of no_owner: held by some process (inode set) that /proc does not show
     size_t vanished = 0;
     size_t skipped = 0;        // over --max-kills
     size_t would_end = 0;  // --dry-run

@@ -220,3 +220,22 @@ TEST_CASE("a syn-sent connection to a black hole is ended", "[proc][core]") {
     close(fd);
     (void)std::system("ip link del tcb0 2>/dev/null");
 }
+
+// In a private PID namespace the /proc path sees none of the holders: the
+// connections are left, and the run says why and exits 1 rather than 0
+// (a socket with no file at all, such as one in an accept queue, is
+// no_owner and not a failure: the test above).
+TEST_CASE("/proc path: holders out of sight are said once, and a one-shot run fails", "[proc]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7261);
+    Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7261);
+    it::RunResult r = it::run_tool_wrapped({"unshare", "-p", "-f", "--mount-proc"},
+                                           {"--use_proc", "-s", "7261", kNoSyslog});
+    INFO(r.out << r.err);
+    CHECK(r.status == 1);
+    CHECK(count(r.err, "no_owner=1") == 1);
+    CHECK(count(r.err, "not visible in /proc (a private PID namespace") >= 1);
+    CHECK(state_of(c.client) == "alive");
+    close(c.client);
+    close(c.server);
+    close(l);
+}
