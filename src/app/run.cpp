@@ -163,7 +163,8 @@ RunStatus Run::open_log() {
 RunStatus Run::choose_path() {
     if (opt_.watch) {
         // Subscribed before the first poll, so no removal falls between.
-        Status s = events_sock_.open(1 << 20, 1 << 16, NETLINK_ROUTE, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
+        Status s = events_sock_.open(1 << 20, 1 << 16, NETLINK_ROUTE,
+                                     RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE);
         if (!s) return fail(s.error());
     }
     if (opt_.sel.src_removed) {
@@ -177,7 +178,7 @@ RunStatus Run::choose_path() {
                                                  "IP_TRANSPARENT and IP_FREEBIND sockets"),
                           release, ", or --src to bound it to addresses you name");
         if (Status s = routes_sock_.open(kSocketBuffer, 1 << 16, NETLINK_ROUTE); !s) return fail(s.error());
-        engine_.use_routes(routes_sock_);
+        engine_.use_routes(routes_sock_, grace_);
     }
     // Dump and destroy use separate sockets, so acks never mix with a dump.
     // Without NETLINK_SOCK_DIAG the /proc/net tables stand in for the dump,
@@ -281,8 +282,7 @@ RunStatus Run::poll_here(bool& connections_failed) {
         if (!told_hidden_) {
             told_hidden_ = true;
             fmt(buf, sizeof buf,
-                "error: %zu connection(s) left: their holders are not visible in /proc (a private PID namespace, "
-                "or hidepid?)",
+                "error: %zu connection(s) left: their holders are not visible in /proc (a private PID namespace?)",
                 stats->holders_hidden);
             log_.line(buf, true);
             if (!daemon_) fmt(failure_line_, sizeof failure_line_, "%s", buf);
@@ -296,8 +296,8 @@ RunStatus Run::poll_here(bool& connections_failed) {
     if (foreign_ > 0 && !told_foreign_) {
         told_foreign_ = true;
         fmt(buf, sizeof buf,
-            "warning: dropped %u netlink message(s) not sent by the kernel (another process with CAP_NET_ADMIN here "
-            "writes to our sockets); none was believed",
+            "warning: dropped %u netlink message(s) not from the kernel (a process with CAP_NET_ADMIN here sends "
+            "to us)",
             foreign_);
         log_.line(buf, true);
     }
@@ -399,6 +399,11 @@ private:
 };
 
 }  // namespace
+
+void GracePause::wait_ms(uint32_t ms) {
+    const uint64_t end = sys::monotonic_ns() + uint64_t{ms} * 1000000;
+    while (sys::wait_until(end) == sys::Wake::Hangup) log_.reopen();
+}
 
 bool Run::address_removed() {
     WatchSource src(events_sock_, log_);

@@ -56,6 +56,17 @@ struct RunStatus {
     bool ok() const { return kind == Kind::Ok; }
 };
 
+// --src-removed's grace between its two route dumps: a wait that a stop
+// signal cuts short (SIGHUP reopens the log, as between polls).
+class GracePause final : public Pause {
+public:
+    explicit GracePause(Logger& log) : log_(log) {}
+    void wait_ms(uint32_t ms) override;
+
+private:
+    Logger& log_;
+};
+
 class Run {
 public:
     explicit Run(Options& opt);
@@ -102,7 +113,8 @@ private:
     RunMetrics metrics_;  // the engine's observer: counts, then the log
     sys::Fd home_ns_;  // --all-netns comes back here after each namespace
     sys::DiagSocket dump_sock_;
-    sys::DiagSocket routes_sock_;  // --src-removed: NETLINK_ROUTE, a route dump per poll
+    sys::DiagSocket routes_sock_;  // --src-removed: NETLINK_ROUTE, two route dumps per poll
+    GracePause grace_{log_};
     sys::DiagSocket events_sock_;  // --watch: NETLINK_ROUTE, subscribed to address events
     std::array<uint8_t, 16384> events_rx_{};
     bool proc_net_ = false;  // no protocol is dumped: the /proc/net tables (no NETLINK_SOCK_DIAG)

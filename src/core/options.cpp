@@ -14,7 +14,8 @@ namespace {
 
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Metrics, Verbose, Help, UseProc, KillOwner,
-    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, Watch, Stalled, SendIdle,
+    NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, RemovedGrace, Watch, Stalled,
+    SendIdle,
     ExSport, ExDport, ExSrc, ExDst, ExUid, ExComm,
     Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order (apply_owner)
 };
@@ -37,6 +38,7 @@ constexpr OptSpec kSpecs[] = {
     {0, true, Opt::Src, "src", nullptr},
     {0, true, Opt::Dst, "dst", nullptr},
     {0, false, Opt::SrcRemoved, "src-removed", "src_removed"},
+    {0, true, Opt::RemovedGrace, "removed-grace", "removed_grace"},
     {0, false, Opt::Watch, "watch", nullptr},
     {0, true, Opt::State, "state", nullptr},
     {0, true, Opt::Uid, "uid", nullptr},
@@ -187,6 +189,11 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
             if (!parse_uint(value, UINT32_MAX, n)) return "not a number of milliseconds (0-4294967295)";
             o.sel.last_recv_limit_ms = static_cast<uint32_t>(n);
             break;
+        case Opt::RemovedGrace:
+            if (!parse_uint(value, 10000, n)) return "not a number of milliseconds (0-10000)";
+            o.sel.removed_grace_ms = static_cast<uint32_t>(n);
+            o.grace_given = true;
+            break;
         case Opt::Stalled:
         case Opt::SendIdle:
             if (!parse_uint(value, UINT32_MAX, n) || n == 0) return "not a number of milliseconds (1-4294967295)";
@@ -317,6 +324,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
+        if (o.grace_given && !o.sel.src_removed) return fail("--removed-grace is for --src-removed", "");
         if (o.watch && o.all_netns)
             return fail("--watch does not work with --all-netns yet: use -i (or --watch with --netns)", "");
         if (o.sel.udp && o.sel.needs_tcp_info())

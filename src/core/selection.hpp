@@ -70,6 +70,7 @@ struct Selection {
     uint32_t send_idle_ms = 0;       // --send_idle: nothing sent for this long; 0 = off
     OwnerSel owner;                  // --uid, --mark, --dev, --cgroup, --pid, --comm
     bool src_removed = false;        // --src-removed: the local address is no longer local
+    uint32_t removed_grace_ms = 100; // --removed-grace: ...and still not, this long after the socket dump
     Exclusions ex;                   // --exclude-*
 
     // tcp_info makes each reply ~4x larger: ask only when a rule reads it.

@@ -5,14 +5,11 @@ namespace tc {
 
 namespace {
 constexpr char kUsage[] = R"HELP(Usage: tcp_closer [options] -s PORTS | -d PORTS | --src CIDR | --dst CIDR | OWNER | --src-removed | --stalled MS
-Destroy TCP connections (and with -u connected UDP sockets) selected by port,
-address, state and owner, optionally only those that have received no data for
-a while; once, or every SEC seconds.
-Where the kernel has SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) the kernel resets
-them (needs CAP_NET_ADMIN); otherwise, or with --use_proc, each is reset inside
-the process that holds it, found through /proc, and that process keeps
-running (needs root). Only if that is impossible is the process killed.
-Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
+End TCP connections (with -u connected UDP sockets) selected by port, address,
+state, owner, idle time or a dead peer; once, or every SEC seconds. The kernel
+resets them (SOCK_DESTROY); where it cannot, or with --use_proc, each is reset
+inside the process that holds it (the /proc path). The full reference:
+tcp_closer(8).
 
   -u, --udp              match connected UDP sockets (an unconnected one, such
                          as a server's, is never destroyed); alone: UDP only
@@ -26,11 +23,12 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
                          2001:db8::/32, ::1); repeatable, any of them matches;
                          an IPv4 prefix also matches ::ffff:a.b.c.d
       --dst CIDR         remote address or prefix; the same rules
-      --src-removed      connections whose local address is no longer local
-                         (no local route covers it: a removed address),
-                         judged from a fresh route dump each poll; never a
-                         transparent or freebind socket; a selection on its
-                         own (needs Linux 5.10, or --src to bound it)
+      --src-removed      connections whose local address no local route covers
+                         (a removed address), before the socket dump and still
+                         a grace after it; never transparent or freebind
+                         sockets; a selection on its own (needs Linux 5.10,
+                         or --src to bound it)
+      --removed-grace MS that grace (default 100; 0-10000)
       --state LIST       states to match, comma-separated: established (the
                          default), syn-sent, syn-recv, fin-wait-1, fin-wait-2,
                          time-wait, close-wait, last-ack, closing, or all (all
@@ -50,9 +48,7 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
                          (the same values as the positive forms; repeatable);
                          they narrow a selection and are not one
   -t, --idle_time MS     only connections whose last received data is at
-                         least MS ms old (default 0: all matching connections);
-                         time-wait and syn-recv sockets carry no receive time
-                         and never count as idle; TCP only (not with -u)
+                         least MS ms old; TCP only
       --last_recv_limit MS
                          only connections whose last received data is less
                          than MS ms old (default 0: no limit; must be above -t)
@@ -71,9 +67,7 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
                          --all-netns
   -f, --logfile PATH     append log lines to PATH (default: stderr)
       --metrics FILE     after every poll, replace FILE with the run's
-                         counters in Prometheus text format (through
-                         FILE.tmp), for node_exporter's textfile collector;
-                         a file that cannot be written is reported once
+                         counters (Prometheus text, for node_exporter)
   -N, --netns NAME|PATH  work in another network namespace: a name under
                          /var/run/netns (as ip netns uses) or a path such as
                          /proc/PID/ns/net (needs CAP_SYS_ADMIN)
@@ -89,15 +83,14 @@ Without NETLINK_SOCK_DIAG, connections are found in /proc/net instead.
   -v, --verbose          also log every candidate with its tcp_info figures and
                          the compiled filter, op by op
       --use_proc         use the /proc path even where SOCK_DESTROY works
-      --kill_owner       /proc path, but kill the processes holding the selected
-                         connections (the historical behaviour) instead of
-                         resetting the connections inside them
+      --kill_owner       /proc path, but kill the processes holding the
+                         connections instead of resetting them
       --disable_syslog   do not also log to syslog (ident tcp_closer, facility daemon)
   -h, --help             show this help and exit
   -V, --version          show the version and exit
 Dashed spellings (--idle-time, --last-recv-limit, --use-proc, --kill-owner,
 --disable-syslog) are accepted too, and so are --dry_run, --max_kills,
---all_netns and --src_removed.
+--all_netns, --src_removed and --removed_grace.
 
 PORTS is a port (1-65535), a range (7000-7099) or a comma list of those
 (80,443,8000-8100). A connection is selected when it matches every kind of
@@ -117,8 +110,8 @@ CAP_DAC_READ_SEARCH and CAP_KILL; --netns/--all-netns CAP_SYS_ADMIN (and
 
 Exit status: 0 success (also when nothing matched), 1 runtime failure
 (netlink or /proc unavailable, permission denied, a connection that could not
-be ended), 2 usage error. A connection that no process holds (no_owner) or
-that closed by itself (vanished) is not a failure.
+be ended or whose holder is out of sight), 2 usage error. A connection with no
+socket file (no_owner) or that closed by itself (vanished) is not a failure.
 )HELP";
 }  // namespace
 

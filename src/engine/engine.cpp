@@ -186,6 +186,20 @@ Status Engine::read_local_prefixes() {
     }
 }
 
+Status Engine::confirm_removed(const Selection& sel) {
+    // A route dump is a moment: an address added just before the socket
+    // dump (a failover) has connections already, and one deleted and added
+    // again (a DHCP renewal) is missing for milliseconds only. Removed means
+    // missing before the socket dump and still missing a grace after it.
+    if (sel.removed_grace_ms) pause_->wait_ms(sel.removed_grace_ms);
+    if (Status s = read_local_prefixes(); !s) return s;
+    size_t kept = 0;
+    for (const SockRecord& r : std::span<const SockRecord>(matches_.data(), matches_.size()))
+        if (!local_.covers(r.family, reinterpret_cast<const uint8_t*>(r.id.idiag_src))) matches_.data()[kept++] = r;
+    (void)matches_.resize(kept);  // shrinking: cannot fail
+    return {};
+}
+
 Status Engine::keep_selected_processes(const OwnerSel& processes, bool keep_held) {
     if (!procs_) return make_error(ENOSYS, "no /proc walk for --pid/--comm");
     std::span<const SockRecord> found(matches_.data(), matches_.size());
@@ -289,6 +303,9 @@ Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
     }
     if (sel.owner.processes()) {
         if (Status s = keep_selected_processes(sel.owner, true); !s) return s.error();
+    }
+    if (sel.src_removed && matches_.size()) {
+        if (Status s = confirm_removed(sel); !s) return s.error();
     }
     stats.matched = matches_.size();
     if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");

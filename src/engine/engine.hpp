@@ -111,8 +111,12 @@ public:
     void use_terminator(Proto p, Terminator& t) { way(p).terminator = &t; }
     // --pid/--comm: which processes hold the matched sockets (the /proc walk).
     void use_process_walk(ProcOps& ops) { procs_ = &ops; }
-    // --src-removed: a NETLINK_ROUTE channel, dumped afresh at every poll.
-    void use_routes(DiagTransport& routes) { routes_ = &routes; }
+    // --src-removed: a NETLINK_ROUTE channel, dumped afresh before and
+    // after the socket dump of every poll, `pause` waiting the grace.
+    void use_routes(DiagTransport& routes, Pause& pause) {
+        routes_ = &routes;
+        pause_ = &pause;
+    }
     Result<PollStats> poll(const Selection& sel, PollObserver& obs);
 
 private:
@@ -136,6 +140,9 @@ private:
     Status read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
     // --src-removed: this poll's local prefixes, from a route dump.
     Status read_local_prefixes();
+    // --src-removed: keeps the matches whose local address is still not
+    // local after the grace (a second route dump).
+    Status confirm_removed(const Selection& sel);
     // Keeps the matches held by a process that `processes` (--pid/--comm)
     // selects (keep_held), or those that no such process holds
     // (--exclude-comm).
@@ -155,6 +162,7 @@ private:
     bool owner_ops_ = true;    // until the kernel refuses DEV/MARK/CGROUP_COND
     ProcOps* procs_ = nullptr;
     DiagTransport* routes_ = nullptr;
+    Pause* pause_ = nullptr;
     LocalPrefixes local_;
     OwnerMap owners_;
     PodVec<SockRecord> matches_;

@@ -30,6 +30,15 @@ protected:
     ~DiagTransport() = default;
 };
 
+// Waits: the grace between --src-removed's two route dumps.
+class Pause {
+public:
+    virtual void wait_ms(uint32_t ms) = 0;
+
+protected:
+    ~Pause() = default;
+};
+
 // The /proc/net/tcp, tcp6, udp and udp6 tables, where the kernel has no
 // NETLINK_SOCK_DIAG (or no diag module for a protocol). The real one
 // (sys.hpp) reads the files; tests hand over text.

@@ -228,10 +228,16 @@ void format_removals(char* out, size_t n, const Removals& r) {
         fmt(out, n, "address events were lost: polling now");
         return;
     }
-    char addr[48] = "?";
+    char addr[56] = "?";
     uint32_t words[4];
     std::memcpy(words, r.ev.first.addr.data(), sizeof words);
-    if (r.ev.first.family) format_addr(addr, sizeof addr, r.ev.first.family, words);
+    if (r.ev.first.family) {
+        format_addr(addr, sizeof addr, r.ev.first.family, words);
+        // A prefix (an AnyIP route) with its length; an address alone.
+        const size_t at = std::strlen(addr);
+        if (r.ev.first.len != (r.ev.first.family == AF_INET ? 32 : 128))
+            fmt(addr + at, sizeof addr - at, "/%u", r.ev.first.len);
+    }
     if (r.ev.removed > 1)
         fmt(out, n, "address %s removed (and %zu more): polling now", addr, r.ev.removed - 1);
     else

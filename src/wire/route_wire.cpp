@@ -54,6 +54,16 @@ void scan_addr_events(std::span<const uint8_t> datagram, AddrEvents& ev) {
     NlMsgIter it(datagram);
     NlMsg m;
     while (it.next(m)) {
+        if (m.type == RTM_DELROUTE) {
+            // A local route gone without an address (AnyIP: `ip route del
+            // local PREFIX dev lo`) removes local addresses too. (Removing
+            // an address removes its local route right after: not twice.)
+            Result<Route> r = decode_route(m.payload);
+            if (!r || r->type != RTN_LOCAL || r->dst == ev.first) continue;
+            ++ev.removed;
+            if (ev.first.family == 0) ev.first = r->dst;
+            continue;
+        }
         if (m.type != RTM_DELADDR) continue;
         ++ev.removed;
         ifaddrmsg a;

@@ -42,8 +42,9 @@ struct Route {
 Result<Route> decode_route(std::span<const uint8_t> payload);
 
 // What a batch of address events (datagrams of a NETLINK_ROUTE socket
-// subscribed to RTMGRP_IPV4_IFADDR and RTMGRP_IPV6_IFADDR) says: how many
-// addresses were removed (RTM_DELADDR), and the first of them.
+// subscribed to the IPv4 and IPv6 address and route groups) says: how many
+// addresses were removed (RTM_DELADDR, or RTM_DELROUTE of a local route),
+// and the first of them.
 struct AddrEvents {
     size_t removed = 0;
     Prefix first;          // the first removed address (family 0: none)

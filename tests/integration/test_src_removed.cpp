@@ -258,3 +258,67 @@ TEST_CASE("--src-removed: a route dump that fails ends nothing", "[src_removed]"
     it::RunResult ok = it::run_tool({"--src-removed", kNoSyslog});
     CHECK(count(ok.err, "destroyed 192.0.2.40:") == 1);
 }
+
+// systemd-networkd deletes and adds an address again within milliseconds on
+// a DHCP renewal: a poll that falls in the gap (from --watch or -i) must not
+// end the connections of an address that never went away. The grace (100 ms
+// by default) outlasts the 20 ms gap, a hundred times over (each flap 130 ms
+// after the last: the second route dump sees the address back).
+TEST_CASE("--src-removed --watch: an address deleted and added again 20 ms later keeps its connections",
+          "[src_removed]") {
+    if (it::proc_net()) return;  // (the /proc/net tables cannot tell transparent sockets)
+    ip("addr add 192.0.2.50/32 dev lo");
+    ip("addr add 192.0.2.51/32 dev lo");
+    const int l = it::listen_on(AF_INET, "192.0.2.51", 7831);
+    const Conn c = connect_bound(l, AF_INET, "192.0.2.50", "192.0.2.51", 7831);
+    const std::string dir = "/tmp/tc_flap";
+    int pid = it::spawn_tool({"--src-removed", "--watch", "-i", "0.05", kNoSyslog}, dir + ".out", dir + ".err");
+    it::sleep_ms(200);
+    for (int i = 0; i < 100; ++i) {
+        ip("addr del 192.0.2.50/32 dev lo");
+        it::sleep_ms(20);
+        ip("addr add 192.0.2.50/32 dev lo");
+        it::sleep_ms(130);
+    }
+    it::sleep_ms(300);
+    CHECK(state_of(c.client) == "alive");
+    CHECK(state_of(c.server) == "alive");
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 5000) == 0);
+    const std::string log = it::read_file(dir + ".err");
+    INFO("log: " << log.substr(0, 2000));
+    CHECK(count(log, "address 192.0.2.50") >= 50);  // the events did wake it
+    CHECK(count(log, "destroyed ") == 0);
+    it::close_all({c});
+    close(l);
+    ip("addr del 192.0.2.50/32 dev lo");
+    ip("addr del 192.0.2.51/32 dev lo");
+}
+
+// An AnyIP prefix (a local route, no address) taken away: --watch hears the
+// route's removal and the connections on it end.
+TEST_CASE("--src-removed --watch: a removed AnyIP route wakes the daemon", "[src_removed]") {
+    if (it::proc_net()) return;
+    ip("route add local 198.51.100.0/24 dev lo");
+    ip("addr add 192.0.2.61/32 dev lo");
+    const int l = it::listen_on(AF_INET, "192.0.2.61", 7841);
+    const Conn c = connect_bound(l, AF_INET, "198.51.100.7", "192.0.2.61", 7841);
+    const std::string dir = "/tmp/tc_anyip";
+    int pid = it::spawn_tool({"--src-removed", "--watch", "--removed-grace", "0", kNoSyslog}, dir + ".out",
+                             dir + ".err");
+    it::sleep_ms(300);
+    CHECK(state_of(c.client) == "alive");
+    ip("route del local 198.51.100.0/24 dev lo");
+    std::string fate;
+    for (int i = 0; i < 100 && (fate = state_of(c.client)) == "alive"; ++i) it::sleep_ms(20);
+    CHECK(fate == it::killed());  // without -i: only the route event can have woken it
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 5000) == 0);
+    const std::string log = it::read_file(dir + ".err");
+    INFO("log: " << log);
+    CHECK(count(log, "198.51.100.0/24 removed: polling now") == 1);
+    CHECK(count(log, "destroyed 198.51.100.7:") == 1);
+    it::close_all({c});
+    close(l);
+    ip("addr del 192.0.2.61/32 dev lo");
+}

@@ -31,6 +31,8 @@ struct RouteScript final : DiagTransport {
         std::vector<uint8_t> addr;
     };
     std::vector<R> routes;
+    std::vector<R> later;    // appended to the routes of every dump after the first `later_from`
+    size_t later_from = SIZE_MAX;
     int refuse = 0;          // answer with this errno instead
     int interrupted = 0;     // this many dumps come back marked NLM_F_DUMP_INTR
     bool silent = false;     // no answer at all
@@ -59,7 +61,9 @@ struct RouteScript final : DiagTransport {
             return {};
         }
         const uint16_t flags = NLM_F_MULTI | (interrupted-- > 0 ? NLM_F_DUMP_INTR : 0);
-        for (const R& r : routes) {
+        std::vector<R> now = routes;
+        if (dumps > later_from) now.insert(now.end(), later.begin(), later.end());
+        for (const R& r : now) {
             rtmsg m{};
             m.rtm_family = r.family;
             m.rtm_dst_len = r.len;
@@ -93,6 +97,12 @@ struct RouteScript final : DiagTransport {
     }
 };
 
+// Records the graces the engine waits.
+struct PauseLog final : Pause {
+    std::vector<uint32_t> waits;
+    void wait_ms(uint32_t ms) override { waits.push_back(ms); }
+};
+
 Selection src_removed() {
     Selection s;
     s.src_removed = true;
@@ -120,7 +130,8 @@ TEST_CASE("--src-removed: connections whose local address no local route covers"
                  {AF_INET6, 128, RTN_LOCAL, {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x21}}};
     InodeTerminator term;
     Engine engine(kernel, term);
-    engine.use_routes(rt);
+    PauseLog pause;
+    engine.use_routes(rt, pause);
     Recorder obs;
     // The model's replies carry no INET_DIAG_SOCKOPT: alone, nothing is judged.
     Result<PollStats> st = engine.poll(src_removed(), obs);
@@ -138,7 +149,8 @@ TEST_CASE("--src-removed: connections whose local address no local route covers"
     st = engine.poll(sel, obs);
     REQUIRE(st.ok());
     CHECK(term.ended == std::vector<uint32_t>{1, 3, 4});
-    CHECK(rt.dumps == 2);  // a fresh dump every poll
+    CHECK(rt.dumps == 3);  // a fresh dump every poll, and a second one when something matched
+    CHECK(pause.waits == std::vector<uint32_t>{100});  // the default grace, between the two
     // The kernel's filter already left out the socket on 192.0.2.21 (the
     // local prefixes in the bytecode): only the three came back.
     CHECK(kernel.returned == 3);
@@ -147,7 +159,7 @@ TEST_CASE("--src-removed: connections whose local address no local route covers"
         rt.interrupted = 2;
         term.ended.clear();
         REQUIRE(engine.poll(sel, obs).ok());
-        CHECK(rt.dumps == 5);
+        CHECK(rt.dumps == 7);  // three tries, then the one after the grace
         CHECK(term.ended.size() == 3);
     }
     SECTION("an interrupted dump over several datagrams is read to its end, then asked again anew") {
@@ -159,7 +171,7 @@ TEST_CASE("--src-removed: connections whose local address no local route covers"
         const size_t before = rt.dumps;
         Result<PollStats> again = engine.poll(sel, obs);
         REQUIRE(again.ok());
-        CHECK(rt.dumps == before + 2);
+        CHECK(rt.dumps == before + 3);
         CHECK(rt.seqs[rt.seqs.size() - 1] != rt.seqs[rt.seqs.size() - 2]);
         CHECK(term.ended == std::vector<uint32_t>{1, 3, 4});
         CHECK(rt.queued.empty());
@@ -172,7 +184,45 @@ TEST_CASE("--src-removed: connections whose local address no local route covers"
         Result<PollStats> forged = engine.poll(sel, obs);
         REQUIRE(forged.ok());
         CHECK(term.ended == std::vector<uint32_t>{1, 3, 4});
-        CHECK(forged->foreign == 1);
+        CHECK(forged->foreign == 2);  // one forged answer to each of the two route dumps
+    }
+    SECTION("an address back (or new) by the end of the grace keeps its connections") {
+        // The route dump after the socket dump finds 192.0.2.20 local again
+        // (re-added within the grace: a DHCP renewal; or added just before
+        // the socket dump: a failover): its connections, native and
+        // v4-mapped, stay; only the IPv6 one goes.
+        rt.later = {{AF_INET, 32, RTN_LOCAL, {192, 0, 2, 20}}};
+        rt.later_from = rt.dumps + 1;
+        term.ended.clear();
+        Result<PollStats> back = engine.poll(sel, obs);
+        REQUIRE(back.ok());
+        CHECK(term.ended == std::vector<uint32_t>{4});
+        CHECK(back->matched == 1);
+    }
+    SECTION("--removed-grace 0: no wait, still a second route dump") {
+        sel.removed_grace_ms = 0;
+        pause.waits.clear();
+        rt.later = {{AF_INET6, 128, RTN_LOCAL, {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20}}};
+        rt.later_from = rt.dumps + 1;
+        term.ended.clear();
+        REQUIRE(engine.poll(sel, obs).ok());
+        CHECK(pause.waits.empty());
+        CHECK(term.ended == std::vector<uint32_t>{1, 3});
+    }
+    SECTION("a second route dump that fails ends nothing") {
+        rt.refuse = 0;
+        rt.later_from = rt.dumps + 1;
+        term.ended.clear();
+        struct FailSecond final : Pause {
+            RouteScript& rt;
+            explicit FailSecond(RouteScript& r) : rt(r) {}
+            void wait_ms(uint32_t) override { rt.refuse = EPERM; }
+        } fail_second(rt);
+        Engine e2(kernel, term);
+        e2.use_routes(rt, fail_second);
+        kernel.returned = 0;
+        CHECK_FALSE(e2.poll(sel, obs).ok());
+        CHECK(term.ended.empty());
     }
     SECTION("a dump that fails, keeps being interrupted or never answers ends nothing") {
         for (int kind = 0; kind < 3; ++kind) {
@@ -222,6 +272,24 @@ TEST_CASE("--src-removed: options and the kernel it needs", "[options][src_remov
     r = parse_args(5, combined);
     REQUIRE(r.ok);
     CHECK((r.opts.sel.src_removed && r.opts.sel.udp && r.opts.sel.dports.contains(443)));
+    CHECK(r.opts.sel.removed_grace_ms == 100);  // the default grace
+    const char* grace[] = {"tcp_closer", "--src-removed", "--removed-grace", "0"};
+    r = parse_args(4, grace);
+    REQUIRE(r.ok);
+    CHECK(r.opts.sel.removed_grace_ms == 0);
+    const char* grace_max[] = {"tcp_closer", "--src-removed", "--removed_grace", "10000"};
+    r = parse_args(4, grace_max);
+    REQUIRE(r.ok);
+    CHECK(r.opts.sel.removed_grace_ms == 10000);
+    for (const char* bad : {"10001", "-1", "1.5", "", "x"}) {
+        INFO(bad);
+        const char* args[] = {"tcp_closer", "--src-removed", "--removed-grace", bad};
+        CHECK_FALSE(parse_args(4, args).ok);
+    }
+    const char* grace_alone[] = {"tcp_closer", "-s", "22", "--removed-grace", "50"};
+    r = parse_args(5, grace_alone);
+    CHECK_FALSE(r.ok);
+    CHECK(std::string(r.message).find("--removed-grace is for --src-removed") != std::string::npos);
     const char* valued[] = {"tcp_closer", "--src-removed=1"};
     CHECK_FALSE(parse_args(2, valued).ok);
     const char* watch[] = {"tcp_closer", "--src-removed", "--watch"};

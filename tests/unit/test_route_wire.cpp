@@ -263,6 +263,23 @@ TEST_CASE("address events: removals counted, the first named; additions ignored"
     scan_addr_events(addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0}}}), odd);
     CHECK(odd.removed == 1);
     CHECK(odd.first.family == 0);
+    // A local route removed without an address (AnyIP) counts; other
+    // route removals (and additions) do not.
+    AddrEvents routes;
+    Bytes d;
+    testutil::append_msg(d, RTM_NEWROUTE, 0, route(AF_INET, 24, RTN_LOCAL, RT_TABLE_LOCAL, attr(RTA_DST, {198, 51, 100, 0})));
+    testutil::append_msg(d, RTM_DELROUTE, 0, route(AF_INET, 24, RTN_UNICAST, RT_TABLE_MAIN, attr(RTA_DST, {10, 1, 0, 0})));
+    testutil::append_msg(d, RTM_DELROUTE, 0, route(AF_INET, 24, RTN_LOCAL, RT_TABLE_LOCAL, attr(RTA_DST, {198, 51, 100, 0})));
+    scan_addr_events(d, routes);
+    CHECK(routes.removed == 1);
+    CHECK(routes.first == pfx("198.51.100.0/24"));
+    // An address's removal, then its own local route's: one removal.
+    AddrEvents one;
+    scan_addr_events(addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {192, 0, 2, 9}}}), one);
+    Bytes own;
+    testutil::append_msg(own, RTM_DELROUTE, 0, route(AF_INET, 32, RTN_LOCAL, RT_TABLE_LOCAL, attr(RTA_DST, {192, 0, 2, 9})));
+    scan_addr_events(own, one);
+    CHECK(one.removed == 1);
     const Bytes whole = addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0, 1}}});
     const Bytes cut(whole.begin(), whole.end() - 6);
     AddrEvents broken;
