@@ -265,3 +265,66 @@ TEST_CASE("--metrics: a bad value is a usage error that touches nothing", "[metr
     it::close_all(conns);
     close(l);
 }
+
+// Polls a daemon rides out count as failed, every one of them and only
+// them: a daemon whose every route dump is refused, then a dry-run daemon
+// whose polls all work (its would_destroy results are no failures).
+TEST_CASE("--metrics: failed polls are counted, and only those", "[metrics]") {
+    if (it::proc_net()) return;  // (--src-removed is refused on the /proc/net path)
+    const int port = 7816;
+    int l = it::listen_on(AF_INET, "127.0.0.1", port);
+    it::Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", port);
+    it::TmpDir d("metrics");
+    const std::string file = d / "tcp_closer.prom";
+    int pid = it::spawn_command({"build/old_kernel", "--route-dumps-refused", it::tool_binary(), "--src-removed",
+                                 "-i", "0.05", "--metrics", file, "--disable_syslog"},
+                                d / "out", d / "err");
+    it::sleep_ms(500);
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 5000) >= 0);
+    auto m = samples(it::read_file(file));
+    INFO(it::read_file(d / "err"));
+    REQUIRE(m.count("tcp_closer_polls_total"));
+    CHECK(std::stoul(m.at("tcp_closer_polls_total")) >= 3);
+    CHECK(m.at("tcp_closer_polls_failed_total") == m.at("tcp_closer_polls_total"));
+
+    pid = it::spawn_tool({"-n", "-d", std::to_string(port), "-i", "0.05", "--metrics", file, "--disable_syslog"},
+                         d / "out2", d / "err2");
+    it::sleep_ms(500);
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 5000) == 0);
+    m = samples(it::read_file(file));
+    CHECK(std::stoul(m.at("tcp_closer_polls_total")) >= 3);
+    CHECK(m.at("tcp_closer_polls_failed_total") == "0");
+    CHECK(m.at("tcp_closer_connections_matched_total") == m.at("tcp_closer_polls_total"));
+    for (const auto& [k, v] : m) {
+        INFO(k);
+        CHECK(k.find("tcp_closer_connections_failed_total") == std::string::npos);
+    }
+    it::close_all({c});
+    close(l);
+}
+
+// A write that fails part way (a full filesystem) leaves the good file as
+// it was: the temporary file is never renamed over it, nor left behind.
+TEST_CASE("--metrics: a full filesystem keeps the last good file", "[metrics]") {
+    const int port = 7817;
+    int l = it::listen_on(AF_INET, "127.0.0.1", port);
+    it::TmpDir d("metrics");
+    REQUIRE(mkdir((d / "fs").c_str(), 0755) == 0);
+    const std::string tool = "'" + it::tool_binary() + "' -n -d " + std::to_string(port) + " --metrics " +
+                             d / "fs/m.prom" + " --disable_syslog";
+    const std::string script = "set -e; mount -t tmpfs -o size=64k tcm " + d / "fs" + "; " + tool + " 2>/dev/null; cp " +
+                               d / "fs/m.prom" + " " + d / "good; (dd if=/dev/zero of=" + d / "fs/fill" +
+                               " bs=4096 2>/dev/null || true); " + tool + " 2>" + d / "err; cp " + d / "fs/m.prom " +
+                               d / "after; ls " + d / "fs > " + d / "ls";
+    REQUIRE(std::system(("unshare -m --propagation private sh -c \"" + script + "\"").c_str()) == 0);
+    const std::string err = it::read_file(d / "err");
+    INFO(err);
+    CHECK(err.find("cannot write metrics file") != std::string::npos);
+    CHECK(err.find("No space left on device") != std::string::npos);
+    CHECK(!it::read_file(d / "good").empty());
+    CHECK(it::read_file(d / "after") == it::read_file(d / "good"));
+    CHECK(it::read_file(d / "ls") == "fill\nm.prom\n");  // no temporary file left
+    close(l);
+}

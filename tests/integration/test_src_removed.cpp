@@ -322,3 +322,30 @@ TEST_CASE("--src-removed --watch: a removed AnyIP route wakes the daemon", "[src
     close(l);
     ip("addr del 192.0.2.61/32 dev lo");
 }
+
+// IPv6 addresses are heard too (RTMGRP_IPV6_IFADDR): a daemon without -i
+// wakes on the removal alone.
+TEST_CASE("--src-removed --watch: an IPv6 address removed wakes a daemon without -i", "[src_removed]") {
+    if (it::proc_net()) return;
+    ip("-6 addr add 2001:db8::70/128 dev lo nodad");
+    ip("-6 addr add 2001:db8::71/128 dev lo nodad");
+    const int l = it::listen_on(AF_INET6, "2001:db8::71", 7851);
+    const Conn c = connect_bound(l, AF_INET6, "2001:db8::70", "2001:db8::71", 7851);
+    const std::string dir = "/tmp/tc_watch6";
+    int pid = it::spawn_tool({"--src-removed", "--watch", "-6", "--removed-grace", "0", kNoSyslog}, dir + ".out",
+                             dir + ".err");
+    it::sleep_ms(300);
+    CHECK(state_of(c.client) == "alive");
+    ip("-6 addr del 2001:db8::70/128 dev lo");
+    std::string fate;
+    for (int i = 0; i < 100 && (fate = state_of(c.client)) == "alive"; ++i) it::sleep_ms(20);
+    CHECK(fate == it::killed());
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 5000) == 0);
+    const std::string log = it::read_file(dir + ".err");
+    INFO("log: " << log);
+    CHECK(count(log, "address 2001:db8::70 removed") == 1);
+    it::close_all({c});
+    close(l);
+    ip("-6 addr del 2001:db8::71/128 dev lo");
+}

@@ -32,6 +32,7 @@ class DumpModel final : public tc::DiagTransport {
 public:
     std::vector<tc::SockRecord> socks;  // rec.udp says the protocol
     bool udp_diag = true;               // false: udp_diag cannot be loaded
+    bool udp6_refused = false;          // only the IPv6 UDP dump is answered ENOENT
     struct Seen {
         uint16_t type;
         uint8_t protocol;
@@ -72,7 +73,8 @@ public:
             bc = msg.subspan(at + 4, a.nla_len - 4u);
         }
         Bytes d;
-        if ((seen.protocol == 17 && !udp_diag) || (seen.protocol != 6 && seen.protocol != 17)) {
+        if ((seen.protocol == 17 && (!udp_diag || (udp6_refused && seen.family == AF_INET6))) ||
+            (seen.protocol != 6 && seen.protocol != 17)) {
             append_msg(d, NLMSG_ERROR, h.nlmsg_seq, int_payload(-ENOENT));
         } else if (!bc.empty() && !model::audit(bc)) {
             append_msg(d, NLMSG_ERROR, h.nlmsg_seq, int_payload(-EINVAL));

@@ -278,3 +278,36 @@ TEST_CASE("engine: random selections over TCP and UDP: the kernel's answers lose
         }
     }
 }
+
+// The first UDP dump worked and a later one of the same protocol is refused
+// with ENOENT: that is no missing udp_diag (the first one found it), so the
+// poll fails, and UDP never switches to /proc/net in the middle of a poll
+// (its IPv4 sockets would be matched twice, from the dump and the table).
+TEST_CASE("engine: a later UDP dump refused after one worked fails the poll, no switch", "[engine][udp]") {
+    DumpModel kernel;
+    kernel.socks = population();
+    kernel.udp6_refused = true;
+    InodeTerminator sd, proc;
+    Engine engine(kernel, sd);
+    struct Tables final : ProcNetTables {
+        size_t opened = 0;
+        Status open(Proto, bool) override {
+            ++opened;
+            return {};
+        }
+        Result<size_t> read(std::span<uint8_t>) override { return size_t{0}; }
+    } tables;
+    struct NoIdle final : IdleReader {
+        size_t read_idle(std::span<SockRecord> recs, int&) override { return recs.size(); }
+    } idle;
+    engine.fall_back_to_proc_net(tables, idle, proc);
+    Recorder obs;
+    Selection sel = dport("5353", false, true);
+    sel.ipv4 = sel.ipv6 = true;
+    Result<PollStats> st = engine.poll(sel, obs);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().code == ENOENT);
+    CHECK(tables.opened == 0);
+    CHECK(sd.ended.empty());
+    CHECK(proc.ended.empty());
+}

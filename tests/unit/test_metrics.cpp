@@ -10,6 +10,7 @@
 #include <string>
 
 #include "metrics_text.hpp"
+#include "engine/engine.hpp"
 #include "report/metrics.hpp"
 
 using namespace tc;
@@ -119,6 +120,43 @@ TEST_CASE("metrics: counters never decrease across polls, namespaces sum", "[met
     CHECK(last.at("tcp_closer_polls_failed_total") == "4");
     CHECK(last.at("tcp_closer_connections_matched_total") == "38");
     CHECK(last.at("tcp_closer_connections_ended_total{how=\"killed\"}") == "2");
+    CHECK(last.at("tcp_closer_connections_skipped_total") == "10");
+}
+
+// Each outcome lands in its own counter, per protocol too: only Failed is
+// a failure (vanished, no_owner, skipped and a dry run's would_end are not).
+TEST_CASE("metrics: every outcome counted where it belongs", "[metrics]") {
+    PollStats s;
+    auto with = [](Outcome o, Method m = Method::None, int err = 0) {
+        EndResult r;
+        r.outcome = o;
+        r.method = m;
+        r.err = err;
+        return r;
+    };
+    count_result(s, with(Outcome::Ended, Method::SockDestroy), Proto::Tcp);
+    count_result(s, with(Outcome::Ended, Method::Shutdown), Proto::Udp);
+    count_result(s, with(Outcome::Failed, Method::None, EPERM), Proto::Udp);
+    count_result(s, with(Outcome::Failed, Method::None, EBUSY), Proto::Tcp);
+    count_result(s, with(Outcome::Vanished), Proto::Tcp);
+    count_result(s, with(Outcome::NoOwner), Proto::Tcp);
+    count_result(s, with(Outcome::Skipped), Proto::Udp);
+    count_result(s, with(Outcome::WouldEnd), Proto::Tcp);
+    CHECK(s.ended == 2);
+    CHECK(s.failed == 2);
+    CHECK((s.vanished == 1 && s.no_owner == 1 && s.skipped == 1 && s.would_end == 1));
+    CHECK((s.by_proto[0].matched == 5 && s.by_proto[1].matched == 3));
+    CHECK((s.by_proto[0].ended == 2 && s.by_proto[1].ended == 1));  // (a dry run's would_end counts as ended)
+    CHECK((s.by_proto[0].failed == 1 && s.by_proto[1].failed == 1));
+    RunCounters c;
+    c.add(s);
+    c.end_poll(false, 1, 1);
+    const auto m = samples(text_of(c));
+    CHECK(m.at("tcp_closer_connections_skipped_total") == "1");
+    CHECK(m.at("tcp_closer_connections_vanished_total") == "1");
+    CHECK(m.at("tcp_closer_connections_no_owner_total") == "1");
+    CHECK(m.at("tcp_closer_polls_failed_total") == "0");
+    CHECK(m.count("tcp_closer_connections_failed_total{errno=\"EPERM\"}") == 0);  // failures come by errno from the log
 }
 
 TEST_CASE("metrics: the fullest text fits in kMetricsMax", "[metrics]") {
