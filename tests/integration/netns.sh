@@ -9,6 +9,14 @@ TOOL=$1
 HOLDER=$2
 shift 2
 fail() { echo "FAIL: $*"; exit 1; }
+wait_ready() {  # FILE...: each holder's output says ready within 5 s
+    for f in "$@"; do
+        n=0
+        until grep -q ready "$dir/$f" 2>/dev/null; do
+            n=$((n + 1)); [ $n -lt 100 ] || fail "holder $f not ready"; sleep 0.05
+        done
+    done
+}
 
 mkdir -p /run/netns
 mount -t tmpfs tcb-netns /run/netns
@@ -30,12 +38,7 @@ unshare -n sh -c "ip link set lo up; \"$HOLDER\" -p 7600 -n 3 -r 8 >$dir/C & \"$
 unnamed=$!
 "$HOLDER" -p 7600 -n 1 -r 8 >"$dir/D" &
 "$HOLDER" -p 7610 -n 1 -r 8 >"$dir/H" &
-for f in A E B F G C C2 D H; do
-    n=0
-    until grep -q ready "$dir/$f" 2>/dev/null; do
-        n=$((n + 1)); [ $n -lt 100 ] || fail "holder $f not ready"; sleep 0.05
-    done
-done
+wait_ready A E B F G C C2 D H
 
 "$TOOL" --netns tcb1 -s 7600 --disable_syslog "$@" 2>"$dir/log1" || fail "--netns tcb1: exit $?"
 [ "$(grep -c 'netns=tcb1 destroyed 127.0.0.1:7600' "$dir/log1")" = 2 ] || fail "--netns tcb1: $(cat "$dir/log1")"
@@ -58,12 +61,7 @@ ip netns exec tcb1 "$HOLDER" -u -p 7630 -n 2 >"$dir/U1" &
 u1=$!
 ip netns exec tcb2 "$HOLDER" -u -p 7630 -n 3 >"$dir/U2" &
 u2=$!
-for f in U1 U2; do
-    n=0
-    until grep -q ready "$dir/$f" 2>/dev/null; do
-        n=$((n + 1)); [ $n -lt 100 ] || fail "udp holder $f not ready"; sleep 0.05
-    done
-done
+wait_ready U1 U2
 "$TOOL" --all-netns -u -d 7630 --disable_syslog "$@" 2>"$dir/logu" || fail "--all-netns -u: exit $?"
 for ns in tcb1:2 tcb2:3; do
     [ "$(grep -c "netns=${ns%:*} destroyed 127.0.0.1:[0-9]* -> 127.0.0.1:7630 state=ESTABLISHED proto=udp" "$dir/logu")" = "${ns#*:}" ] ||
@@ -81,12 +79,7 @@ for ns in tcb1 tcb2; do
 done
 ip netns exec tcb1 "$HOLDER" -p 7640 -n 2 -a 192.0.2.81 -c 192.0.2.80 -r 4 >"$dir/R1" &
 ip netns exec tcb2 "$HOLDER" -p 7640 -n 2 -a 192.0.2.81 -c 192.0.2.80 -r 4 >"$dir/R2" &
-for f in R1 R2; do
-    n=0
-    until grep -q ready "$dir/$f" 2>/dev/null; do
-        n=$((n + 1)); [ $n -lt 100 ] || fail "holder $f not ready"; sleep 0.05
-    done
-done
+wait_ready R1 R2
 ip -n tcb1 addr del 192.0.2.80/32 dev lo
 "$TOOL" --all-netns --src-removed -d 7640 --disable_syslog "$@" 2>"$dir/logr" || fail "--all-netns --src-removed: exit $?"
 [ "$(grep -c 'netns=tcb1 destroyed 192.0.2.80:' "$dir/logr")" = 2 ] || fail "--src-removed, tcb1: $(cat "$dir/logr")"

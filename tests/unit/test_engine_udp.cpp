@@ -52,6 +52,11 @@ Selection dport(const char* ports, bool tcp, bool udp) {
     return s;
 }
 
+// The idle rules are not asked here: nothing needs tcp_info.
+struct NoIdle final : IdleReader {
+    size_t read_idle(std::span<SockRecord> recs, int&) override { return recs.size(); }
+};
+
 std::vector<uint32_t> sorted(std::vector<uint32_t> v) {
     std::sort(v.begin(), v.end());
     return v;
@@ -198,9 +203,7 @@ TEST_CASE("engine: without udp_diag, UDP alone switches to /proc/net/udp", "[eng
             return n;
         }
     } tables;
-    struct NoIdle final : IdleReader {
-        size_t read_idle(std::span<SockRecord> recs, int&) override { return recs.size(); }
-    } idle;
+    NoIdle idle;
     engine.fall_back_to_proc_net(tables, idle, proc);
     Recorder obs;
     Result<PollStats> st = engine.poll(dport("5353", true, true), obs);
@@ -297,9 +300,7 @@ TEST_CASE("engine: a later UDP dump refused after one worked fails the poll, no 
         }
         Result<size_t> read(std::span<uint8_t>) override { return size_t{0}; }
     } tables;
-    struct NoIdle final : IdleReader {
-        size_t read_idle(std::span<SockRecord> recs, int&) override { return recs.size(); }
-    } idle;
+    NoIdle idle;
     engine.fall_back_to_proc_net(tables, idle, proc);
     Recorder obs;
     Selection sel = dport("5353", false, true);
