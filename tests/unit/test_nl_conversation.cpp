@@ -162,3 +162,38 @@ TEST_CASE("the receive loop reads a failed answer to its end, so the socket is f
     CHECK(sink.n == 1);  // nothing after the failure
     CHECK(t.queued.size() == 1);  // read to its DONE, not beyond
 }
+
+// A socket dump marked interrupted is read to its end and asked again: what
+// it handed on before the mark is dropped, so nothing is matched twice, and
+// a dump interrupted every time fails the poll with nothing ended.
+TEST_CASE("an interrupted socket dump is asked again; its matches are not kept twice", "[nl_conversation][engine]") {
+    for (int times : {1, 3}) {
+        INFO("interrupted " << times << " time(s)");
+        DumpScript dump;
+        const Bytes sock = diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", 40000));
+        for (int k = 0; k < times; ++k) {
+            const uint32_t seq = static_cast<uint32_t>(k + 1);
+            Bytes d;
+            testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, seq, sock, NLM_F_MULTI);
+            testutil::append_msg(d, SOCK_DIAG_BY_FAMILY, seq, sock, NLM_F_MULTI | NLM_F_DUMP_INTR);
+            dump.t.queued.push_back(Queued(d));
+            dump.t.queued.push_back(Queued(msg(NLMSG_DONE, seq, testutil::int_payload(0), NLM_F_MULTI | NLM_F_DUMP_INTR)));
+        }
+        dump.family(static_cast<uint32_t>(times + 1), {sock});
+        InodeTerminator term;
+        Engine engine(dump.t, term);
+        Recorder obs;
+        Result<PollStats> st = engine.poll(sel_sport("22"), obs);
+        if (times < 3) {
+            REQUIRE(st.ok());
+            CHECK(st->matched == 1);
+            CHECK(term.ended.size() == 1);
+            CHECK(dump.t.sent.size() == 2);
+        } else {
+            REQUIRE_FALSE(st.ok());
+            CHECK(st.error().code == EAGAIN);
+            CHECK(term.ended.empty());
+            CHECK(dump.t.sent.size() == 3);
+        }
+    }
+}
