@@ -29,7 +29,8 @@
 #             for VIP_IDLE_SECS (its CPU and wake-ups are counted), then
 #             192.0.2.100 is removed: the time from the removal to the log
 #             line of the poll that ended them; the clients' ends and the
-#             other connections must stay
+#             other connections must stay. VIP_ARGS: more options for the
+#             daemon (--removed-grace 0: the time without the grace)
 #   netns     NETNS_N namespaces of their own, NETNS_CONNS connections in
 #             each, under an idle `--all-netns -s 9999 -i 0.2` daemon (in
 #             private PID and mount namespaces: it finds only the named
@@ -324,7 +325,8 @@ if want vip; then
         before_c=$(clients_up)
         sockets=$(ss -N tcvip_srv -Htan | wc -l)
         rm -f "$work/viplog"
-        "$BIN" --netns tcvip_srv --src-removed --watch --disable_syslog -f "$work/viplog" &
+        # shellcheck disable=SC2086 # VIP_ARGS is a list of options
+        "$BIN" --netns tcvip_srv --src-removed --watch ${VIP_ARGS:-} --disable_syslog -f "$work/viplog" &
         vpid=$!
         sleep 1  # its first poll (nothing removed yet) is long over
         if [ "$run" = 1 ]; then  # idle: CPU and wake-ups
