@@ -363,48 +363,6 @@ RunStatus Run::poll_all_namespaces(bool& connections_failed) {
     return end;
 }
 
-namespace {
-
-// The event socket and the run's wait, as collect_removals reads them.
-class WatchSource final : public AddrEventSource {
-public:
-    WatchSource(sys::DiagSocket& sock, Logger& log) : sock_(sock), log_(log) {}
-    // Only the kernel's events: a process with CAP_NET_ADMIN here may
-    // send to the groups too.
-    Result<size_t> take(std::span<uint8_t> buf) override {
-        while (true) {
-            Result<Received> got = sock_.recv(buf, false);
-            if (!got) return got.error();
-            if (got->cut) return make_error(EMSGSIZE, "address event larger than the buffer");
-            if (got->sender == 0) return got->len;
-            ++foreign;
-        }
-    }
-    uint32_t foreign = 0;
-    Woke wait(uint64_t deadline_ns) override {
-        while (true) {
-            switch (sys::wait_until(deadline_ns, sock_.fd())) {
-                case sys::Wake::Hangup: log_.reopen(); continue;
-                case sys::Wake::Event: return Woke::Event;
-                case sys::Wake::Deadline: return Woke::Deadline;
-                case sys::Wake::Stop: return Woke::Stop;
-            }
-        }
-    }
-    uint64_t now_ns() override { return sys::monotonic_ns(); }
-
-private:
-    sys::DiagSocket& sock_;
-    Logger& log_;
-};
-
-}  // namespace
-
-void GracePause::wait_ms(uint32_t ms) {
-    const uint64_t end = sys::monotonic_ns() + uint64_t{ms} * 1000000;
-    while (sys::wait_until(end) == sys::Wake::Hangup) log_.reopen();
-}
-
 bool Run::address_removed() {
     WatchSource src(events_sock_, log_);
     const Removals r = collect_removals(src, events_rx_);

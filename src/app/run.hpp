@@ -21,6 +21,7 @@
 
 #include "app/logger.hpp"
 #include "app/run_metrics.hpp"
+#include "app/waits.hpp"
 #include "core/netns_list.hpp"
 #include "core/options.hpp"
 #include "core/pod_vec.hpp"
@@ -54,17 +55,6 @@ struct RunStatus {
     bool logged = false;          // already written to the log
 
     bool ok() const { return kind == Kind::Ok; }
-};
-
-// --src-removed's grace between its two route dumps: a wait that a stop
-// signal cuts short (SIGHUP reopens the log, as between polls).
-class GracePause final : public Pause {
-public:
-    explicit GracePause(Logger& log) : log_(log) {}
-    void wait_ms(uint32_t ms) override;
-
-private:
-    Logger& log_;
 };
 
 class Run {

@@ -52,6 +52,33 @@ Selection dport(const char* ports, bool tcp, bool udp) {
     return s;
 }
 
+// /proc/net/udp as a kernel without udp_diag would show it (one connected
+// client of 5353, its unconnected server); every other table empty. Keeps
+// which tables were opened.
+struct UdpTables final : ProcNetTables {
+    std::vector<std::pair<Proto, bool>> opened;
+    std::string text;
+    size_t at = 0;
+    Status open(Proto p, bool v6) override {
+        opened.emplace_back(p, v6);
+        text = p == Proto::Udp && !v6
+                   ? "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+                     " 2734: 0100007F:9C41 0100007F:14E9 01 00000000:00000000 00:00000000 00000000     0        0 52 2 "
+                     "00000000eafb80d9 0\n"
+                     "  854: 0100007F:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 51 2 "
+                     "00000000764bd05f 0\n"
+                   : "";
+        at = 0;
+        return {};
+    }
+    Result<size_t> read(std::span<uint8_t> buf) override {
+        size_t n = std::min(buf.size(), text.size() - at);
+        std::memcpy(buf.data(), text.data() + at, n);
+        at += n;
+        return n;
+    }
+};
+
 // The idle rules are not asked here: nothing needs tcp_info.
 struct NoIdle final : IdleReader {
     size_t read_idle(std::span<SockRecord> recs, int&) override { return recs.size(); }
@@ -180,29 +207,7 @@ TEST_CASE("engine: without udp_diag, UDP alone switches to /proc/net/udp", "[eng
     kernel.udp_diag = false;
     InodeTerminator sd, proc;
     Engine engine(kernel, sd);
-    struct Tables final : ProcNetTables {
-        std::vector<std::pair<Proto, bool>> opened;
-        std::string text;
-        size_t at = 0;
-        Status open(Proto p, bool v6) override {
-            opened.emplace_back(p, v6);
-            text = p == Proto::Udp && !v6
-                       ? "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-                         " 2734: 0100007F:9C41 0100007F:14E9 01 00000000:00000000 00:00000000 00000000     0        0 52 2 "
-                         "00000000eafb80d9 0\n"
-                         "  854: 0100007F:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 51 2 "
-                         "00000000764bd05f 0\n"
-                       : "";
-            at = 0;
-            return {};
-        }
-        Result<size_t> read(std::span<uint8_t> buf) override {
-            size_t n = std::min(buf.size(), text.size() - at);
-            std::memcpy(buf.data(), text.data() + at, n);
-            at += n;
-            return n;
-        }
-    } tables;
+    UdpTables tables;
     NoIdle idle;
     engine.fall_back_to_proc_net(tables, idle, proc);
     Recorder obs;
@@ -292,14 +297,7 @@ TEST_CASE("engine: a later UDP dump refused after one worked fails the poll, no 
     kernel.udp6_refused = true;
     InodeTerminator sd, proc;
     Engine engine(kernel, sd);
-    struct Tables final : ProcNetTables {
-        size_t opened = 0;
-        Status open(Proto, bool) override {
-            ++opened;
-            return {};
-        }
-        Result<size_t> read(std::span<uint8_t>) override { return size_t{0}; }
-    } tables;
+    UdpTables tables;
     NoIdle idle;
     engine.fall_back_to_proc_net(tables, idle, proc);
     Recorder obs;
@@ -308,7 +306,7 @@ TEST_CASE("engine: a later UDP dump refused after one worked fails the poll, no 
     Result<PollStats> st = engine.poll(sel, obs);
     REQUIRE_FALSE(st.ok());
     CHECK(st.error().code == ENOENT);
-    CHECK(tables.opened == 0);
+    CHECK(tables.opened.empty());
     CHECK(sd.ended.empty());
     CHECK(proc.ended.empty());
 }
