@@ -80,6 +80,13 @@ TEST_CASE("--help, the man page and the completion name every option the parser 
             CHECK(has_word(completion, s));
         }
     }
+    // One screen, not a second man page: at most 3.5 KB, 80 columns.
+    CHECK(usage.size() <= 3584);
+    std::istringstream lines(usage);
+    for (std::string line; std::getline(lines, line);) {
+        INFO(line);
+        CHECK(line.size() <= 80);
+    }
     // The version printed and the one in the man page header agree.
     CHECK(man.find(std::string("\"") + tc::kVersion + "\"") != std::string::npos);
 }
