@@ -73,6 +73,14 @@ constexpr OptSpec kSpecs[] = {
     {'V', false, Opt::Version, "version", nullptr},
 };
 
+constexpr uint64_t bit(Opt id) { return uint64_t{1} << static_cast<unsigned>(id); }
+static_assert(static_cast<unsigned>(Opt::Comm) < 64);
+
+// Options that hold one value: a second one is a mistake, not an override.
+constexpr uint64_t kSingleValued = bit(Opt::Idle) | bit(Opt::LastRecv) | bit(Opt::Stalled) | bit(Opt::SendIdle) |
+                                   bit(Opt::Interval) | bit(Opt::Logfile) | bit(Opt::Metrics) | bit(Opt::Netns) |
+                                   bit(Opt::MaxKills) | bit(Opt::RemovedGrace);
+
 const OptSpec* find_short(char c) {
     for (const OptSpec& s : kSpecs)
         if (s.short_name == c) return &s;
@@ -83,13 +91,6 @@ const OptSpec* find_long(std::string_view name) {
     for (const OptSpec& s : kSpecs)
         if ((s.long_name && name == s.long_name) || (s.alias && name == s.alias)) return &s;
     return nullptr;
-}
-
-ParseResult fail(const char* message, std::string_view value) {
-    ParseResult r;
-    r.message = message;
-    r.value = value;
-    return r;
 }
 
 // --uid, --mark, --dev, --cgroup, --pid, --comm: one more value of the kind.
@@ -107,6 +108,7 @@ const char* apply_owner(Opt id, std::string_view value, OwnerSel& w) {
         case Opt::Uid:
             // A number is a uid; anything else a user name, looked up at start-up.
             if (parse_uint(value, UINT32_MAX - 1, n)) w.uid[i] = static_cast<uint32_t>(n);
+            else if (all_digits(value)) return "not a user id (0-4294967294)";
             else w.uid_name[i] = value.data();
             break;
         case Opt::Mark:
@@ -130,8 +132,8 @@ const char* apply_owner(Opt id, std::string_view value, OwnerSel& w) {
     return nullptr;
 }
 
-// Applies one option; returns nullptr or the error message.
-const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
+// Applies one option's value; returns nullptr or the error message.
+const char* apply_value(const OptSpec& spec, std::string_view value, Options& o) {
     uint64_t n = 0;
     if (spec.id >= Opt::Uid) return apply_owner(spec.id, value, o.sel.owner);
     switch (spec.id) {
@@ -167,9 +169,13 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
             break;
         case Opt::ExUid: return apply_owner(Opt::Uid, value, o.sel.ex.owner);
         case Opt::ExComm: return apply_owner(Opt::Comm, value, o.sel.ex.owner);
-        case Opt::State:
-            if (Status s = parse_states(value, o.sel.states); !s) return s.error().what;
+        case Opt::State: {
+            // Repeated --state flags accumulate, as the other selectors do.
+            uint32_t more = 0;
+            if (Status s = parse_states(value, more); !s) return s.error().what;
+            o.sel.states = (o.given & bit(Opt::State) ? o.sel.states : 0) | more;
             break;
+        }
         case Opt::MaxKills:
             if (!parse_uint(value, UINT32_MAX, n) || n == 0) return "not a number of connections (1-4294967295)";
             o.sel.max_per_poll = static_cast<uint32_t>(n);
@@ -225,6 +231,22 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
     return nullptr;
 }
 
+constexpr char kTwice[] = "option given twice (it holds one value)";
+
+// Applies one option; returns nullptr, kTwice or the error message.
+const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
+    if (o.given & kSingleValued & bit(spec.id)) return kTwice;
+    const char* err = apply_value(spec, value, o);
+    o.given |= bit(spec.id);
+    return err;
+}
+
+// The argument an error names: the option itself when it was given twice
+// or takes no value, else its value.
+std::string_view named(const char* err, const OptSpec& spec, std::string_view arg, std::string_view value) {
+    return err == kTwice || !spec.takes_value ? arg : value;
+}
+
 }  // namespace
 
 size_t option_count() { return sizeof kSpecs / sizeof kSpecs[0]; }
@@ -251,8 +273,14 @@ bool parse_seconds(std::string_view text, uint64_t& ns) {
     return true;
 }
 
-ParseResult parse_args(int argc, const char* const* argv) {
-    Options o;
+namespace {
+
+// The line as it is, without the -h rule of parse_args.
+const char* parse_line(int argc, const char* const* argv, Options& o, std::string_view& bad) {
+    auto fail = [&bad](const char* message, std::string_view value) {
+        bad = value;
+        return message;
+    };
     // Only explicit options set these; the defaults are decided after the loop.
     o.sel.ipv4 = false;
     o.sel.ipv6 = false;
@@ -279,7 +307,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
             } else if (eq != std::string_view::npos) {
                 return fail("option takes no value", arg);
             }
-            if (const char* err = apply(*spec, value, o)) return fail(err, spec->takes_value ? value : arg);
+            if (const char* err = apply(*spec, value, o)) return fail(err, named(err, *spec, arg, value));
             continue;
         }
         if (arg.size() < 2 || arg[0] != '-') return fail("unexpected argument", arg);
@@ -296,7 +324,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
                     value = argv[++i];
                 }
             }
-            if (const char* err = apply(*spec, value, o)) return fail(err, spec->takes_value ? value : arg);
+            if (const char* err = apply(*spec, value, o)) return fail(err, named(err, *spec, arg, value));
             if (spec->takes_value) break;
         }
     }
@@ -321,6 +349,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
                                                : "at least one port, address, owner, --src-removed or --stalled to "
                                                  "select by is required",
                         "");
+        if (const char* m = excluded_entirely(o.sel, false)) return fail(m, "");
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
@@ -338,9 +367,31 @@ ParseResult parse_args(int argc, const char* const* argv) {
         if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
             return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
     }
+    return nullptr;
+}
+
+// -h or --help anywhere on the line (before "--"): the help, whatever else
+// is wrong with the line.
+bool asks_help(int argc, const char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") break;
+        if (arg == "-h" || arg == "--help") return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+ParseResult parse_args(int argc, const char* const* argv) {
     ParseResult r;
-    r.ok = true;
-    r.opts = o;
+    const char* err = parse_line(argc, argv, r.opts, r.value);
+    if (err && asks_help(argc, argv)) {
+        r.opts.help = true;
+        err = nullptr;
+    }
+    r.ok = err == nullptr;
+    if (err) r.message = err;
     return r;
 }
 

@@ -29,6 +29,7 @@ struct Options {
     bool dry_run = false;    // -n: everything but ending connections
     bool json = false;       // -j: one JSON object per connection and per poll on stdout
     bool syslog = true;
+    uint64_t given = 0;  // the options given, a bit each (the parser's own bookkeeping)
 };
 
 struct ParseResult {

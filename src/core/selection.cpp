@@ -1,5 +1,7 @@
 #include "core/selection.hpp"
 
+#include <cstring>
+
 namespace tc {
 
 namespace {
@@ -19,7 +21,55 @@ void plan_protocol(DumpPlan& plan, const Selection& sel, Proto p, bool single_wa
         plan.scopes[plan.count++] = {v6, V6Scope::NativeOnly, p};
 }
 
+bool ports_covered(const PortSet& pos, const PortSet& ex) {
+    if (pos.empty() || ex.empty()) return false;
+    for (const PortRange& r : pos) {
+        bool in = false;
+        for (const PortRange& e : ex) in |= e.lo <= r.lo && r.hi <= e.hi;
+        if (!in) return false;
+    }
+    return true;
+}
+
+bool prefixes_covered(const PrefixSet& pos, const PrefixSet& ex) {
+    if (pos.empty() || ex.empty()) return false;
+    for (const Prefix& p : pos) {
+        bool in = false;
+        for (const Prefix& e : ex) in |= e.family == p.family && e.len <= p.len && prefix_matches(e, p.family, p.addr.data());
+        if (!in) return false;
+    }
+    return true;
+}
+
+// Every value of the positive kind equals one of the excluded ones.
+template <typename Same>
+bool values_covered(size_t n_pos, size_t n_ex, Same same) {
+    if (n_pos == 0 || n_ex == 0) return false;
+    for (size_t i = 0; i < n_pos; ++i) {
+        bool in = false;
+        for (size_t j = 0; j < n_ex; ++j) in |= same(i, j);
+        if (!in) return false;
+    }
+    return true;
+}
+
 }  // namespace
+
+const char* excluded_entirely(const Selection& sel, bool uids_resolved) {
+    const OwnerSel &o = sel.owner, &x = sel.ex.owner;
+    if (ports_covered(sel.sports, sel.ex.sports)) return "--exclude-sport excludes every port of --sport: nothing can match";
+    if (ports_covered(sel.dports, sel.ex.dports)) return "--exclude-dport excludes every port of --dport: nothing can match";
+    if (prefixes_covered(sel.srcs, sel.ex.srcs)) return "--exclude-src excludes every address of --src: nothing can match";
+    if (prefixes_covered(sel.dsts, sel.ex.dsts)) return "--exclude-dst excludes every address of --dst: nothing can match";
+    if (values_covered(o.n_uid, x.n_uid, [&](size_t i, size_t j) {
+            if (uids_resolved || (!o.uid_name[i] && !x.uid_name[j])) return o.uid[i] == x.uid[j];
+            return o.uid_name[i] && x.uid_name[j] && std::strcmp(o.uid_name[i], x.uid_name[j]) == 0;
+        }))
+        return "--exclude-uid excludes every user of --uid: nothing can match";
+    if (values_covered(o.n_comm, x.n_comm, [&](size_t i, size_t j) { return std::strcmp(o.comm[i], x.comm[j]) == 0; }))
+        return "--exclude-comm excludes every command of --comm: nothing can match";
+    return nullptr;
+}
 
 DumpPlan plan_dumps(const Selection& sel, bool single_walk) {
     DumpPlan plan;

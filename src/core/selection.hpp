@@ -81,6 +81,13 @@ struct Selection {
     uint32_t states_of(Proto p) const { return p == Proto::Udp ? states & kUdpConnected : states; }
 };
 
+// An exclusion that leaves nothing of the positive kind it narrows
+// (`-s 7000 --exclude-sport 7000`, `--dst 10/8 --exclude-dst 10/8`): the
+// message naming both, or nullptr. A prefix counts as excluded when one
+// exclusion holds it whole. User names compare by spelling until
+// `uids_resolved`, then by number.
+const char* excluded_entirely(const Selection& sel, bool uids_resolved);
+
 // The dumps one poll makes. Every TCP dump walks the whole established
 // table, so with `single_walk` a selection that wants IPv4 (which includes
 // v4-mapped) is served by one AF_UNSPEC walk instead of an AF_INET and an

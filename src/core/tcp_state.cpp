@@ -43,6 +43,7 @@ Status parse_states(std::string_view text, uint32_t& mask) {
     while (true) {
         const size_t comma = sv_find(text, ',');
         const std::string_view item = sv_head(text, comma);
+        if (item.empty()) return make_error(EINVAL, "empty element in state list");
         if (item == "listening" || item == "listen")
             return make_error(EINVAL, "listening sockets are never destroyed");
         uint32_t bits = 0;

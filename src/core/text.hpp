@@ -34,4 +34,11 @@ inline int hex_digit(char c) {
 // spaces, no overflow past `max`.
 bool parse_uint(std::string_view text, uint64_t max, uint64_t& out);
 
+// Is `text` one or more decimal digits (a number, maybe too large)?
+inline bool all_digits(std::string_view text) {
+    for (char c : text)
+        if (c < '0' || c > '9') return false;
+    return !text.empty();
+}
+
 }  // namespace tc

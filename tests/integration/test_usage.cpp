@@ -37,6 +37,15 @@ TEST_CASE("help and version go to stdout", "[usage]") {
     }
 }
 
+TEST_CASE("-h anywhere on the line shows the help, even beside a mistake", "[usage]") {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"-h", "-s", "0"}, {"-s", "0", "--help"}}) {
+        it::RunResult h = it::run_tool(args);
+        CHECK(h.status == 0);
+        CHECK(h.out.find("Usage: tcp_closer") == 0);
+        CHECK(h.err.empty());
+    }
+}
+
 TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usage]") {
     // Every option with a bad value, a missing value, a value it does not
     // take, and the combinations that are refused. `names` is what the one
@@ -117,6 +126,12 @@ TEST_CASE("bad input: message naming the value, exit 2, nothing touched", "[usag
         {{"-s", "7101", "--exclude-sport", "0"}, "'0'"}, {{"-s", "7101", "--exclude-dst", "10.0.0.0/33"}, "'10.0.0.0/33'"},
         {{"-s", "7101", "--exclude-src"}, "'--exclude-src'"}, {{"-s", "7101", "--exclude-comm", ""}, "empty command name"},
         {{"-s", "7101", "--exclude-uid", ""}, "empty user"},
+        // selections that can never match; values that hold one value, given twice
+        {{"-s", "7101", "--exclude-sport", "7101"}, "--exclude-sport excludes every port of --sport"},
+        {{"--dst", "127.0.0.0/8", "--exclude-dst", "127.0.0.0/8"}, "--exclude-dst excludes every address of --dst"},
+        {{"-s", "7101", "-t", "5", "-t", "6"}, "given twice"}, {{"-s", "7101", "-t", "5", "-t", "6"}, "'-t'"},
+        {{"--uid", "99999999999"}, "not a user id"},
+        {{"-s", "7101", "--state", "established,"}, "empty element in state list"},
     };
     for (const Case& c : bad) {
         it::RunResult r = it::run_tool(c.args);
