@@ -49,7 +49,10 @@ int ended(const RunStatus& s, bool log_is_stderr) {
             if (!log_is_stderr && s.value) say(STDERR_FILENO, "tcp_closer: %s\n", s.value);
             return kExitFailure;
         case Kind::Usage:  // a well-formed value that names nothing: no --help hint
-            say(STDERR_FILENO, "tcp_closer: %s: '%s'\n", s.error.what, s.value ? s.value : "");
+            if (s.value)
+                say(STDERR_FILENO, "tcp_closer: %s: '%s'\n", s.error.what, s.value);
+            else
+                say(STDERR_FILENO, "tcp_closer: %s\n", s.error.what);
             return kExitUsage;
         case Kind::MissingCapability:
             if (!said)

@@ -83,6 +83,7 @@ void Logger::emit(const char* text, size_t len) {
         return;
     }
     for (size_t i = 0; i < len; ++i) lost_ += text[i] == '\n';  // lines, not writes
+    lost_err_ = err;
     if (broken_) return;
     broken_ = true;
     // Once, through the other channel: syslog, or stderr when the log is a file.

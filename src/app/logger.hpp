@@ -69,6 +69,9 @@ public:
     void on_local_prefixes(const LocalPrefixes& local) override;
     void on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) override;
 
+    // Why log lines were lost since start-up (0: none were).
+    int lost_error() const { return lost_err_; }
+
     // The errno of the poll's first failed connection (0: none), and reset.
     int take_poll_failure() {
         int e = poll_fail_err_;
@@ -100,6 +103,7 @@ private:
     int poll_fail_err_ = 0;
     bool broken_ = false;  // the last write to the log failed
     size_t lost_ = 0;      // lines lost since
+    int lost_err_ = 0;     // the errno of the last lost write, ever
     Buffer log_buf_;
     Buffer out_buf_;
     long stamp_sec_ = -1;

@@ -139,12 +139,15 @@ RunStatus Run::enter_namespace() {
 RunStatus Run::resolve_owners() {
     for (OwnerSel* o : {&opt_.sel.owner, &opt_.sel.ex.owner}) {
         if (!o->any()) continue;
-        sys::OwnerProblem why;
+        sys::OwnerProblem& why = owner_why_;
         if (Status s = sys::resolve_owner(*o, why); !s) {
             const bool usage = s.error().kind == ErrorKind::Usage;
             return status(usage ? RunStatus::Kind::Usage : RunStatus::Kind::Failed, s.error(), why.value, why.hint);
         }
     }
+    // Names are numbers now: --uid root --exclude-uid 0 is caught here.
+    if (const char* m = excluded_entirely(opt_.sel, true))
+        return status(RunStatus::Kind::Usage, usage_error(EINVAL, m));
     return {};
 }
 
@@ -153,7 +156,14 @@ RunStatus Run::open_log() {
         Result<int> fd = sys::open_append(opt_.logfile);
         if (!fd) return status(RunStatus::Kind::Failed, fd.error(), opt_.logfile);
         log_cfg_.fd = *fd;
+        if (Status s = sys::check_writable(*fd); !s) return status(RunStatus::Kind::Failed, s.error(), opt_.logfile);
         log_.use_fd(*fd);
+    }
+    // Before anything is ended: a metrics file that cannot be written is
+    // said now, not after the poll (a daemon that loses it later goes on).
+    if (opt_.metrics) {
+        if (Status s = sys::check_replaceable(opt_.metrics); !s)
+            return status(RunStatus::Kind::Failed, s.error(), opt_.metrics);
     }
     if (opt_.syslog) sys::syslog_open();
     if (Status s = sys::install_signals(daemon_); !s) return fail(s.error());
@@ -387,6 +397,12 @@ RunStatus Run::poll_loop() {
         log_.flush();
         if (!end.ok()) return end;
         if (!daemon_) {
+            // A one-shot run leaves a record, or says it could not.
+            if (const int err = log_.lost_error())
+                return status(RunStatus::Kind::Failed, make_error(err, "log lines were lost, writing"),
+                              opt_.logfile ? opt_.logfile : "stderr");
+            if (const int err = metrics_.write_error())
+                return status(RunStatus::Kind::Failed, make_error(err, "cannot write metrics file"), opt_.metrics);
             if (failed) {
                 end.kind = RunStatus::Kind::ConnectionsFailed;
                 end.value = failure_line_[0] ? failure_line_ : nullptr;

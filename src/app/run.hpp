@@ -30,6 +30,7 @@
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
 #include "report/report.hpp"
+#include "sys/owner_sys.hpp"
 #include "sys/proc_sys.hpp"
 #include "sys/sys.hpp"
 #ifndef TC_NO_SOCK_DESTROY
@@ -121,6 +122,7 @@ private:
 #endif
     Engine engine_;
     NetnsList namespaces_;
+    sys::OwnerProblem owner_why_;  // what a failed owner lookup was about (main says it)
     struct Skipped {
         uint64_t dev, ino;
         int err;

@@ -22,6 +22,8 @@ public:
     // The end of a poll (of every namespace, with --all-netns) begun at
     // `start_ns` (monotonic): counted, and the file written.
     void end_poll(uint64_t start_ns);
+    // Why the file could not be written after the last poll (0: it was).
+    int write_error() const { return write_err_; }
 
     void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override {
         log_.on_filter(scope, program);

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/fmt.hpp"
 #include "proc/procnet.hpp"
 #include "sys/sys.hpp"
 
@@ -80,6 +81,14 @@ Status cgroup_id(const char* mount, const char* value, uint64_t& id) {
 }  // namespace
 
 Status resolve_owner(OwnerSel& o, OwnerProblem& why) {
+    for (size_t i = 0; i < o.n_pid; ++i) {
+        char path[32];
+        fmt(path, sizeof path, "/proc/%d", o.pid[i]);
+        if (access(path, F_OK) == 0) continue;
+        fmt(why.number, sizeof why.number, "%d", o.pid[i]);
+        why.value = why.number;
+        return make_error(ESRCH, "no process");
+    }
     for (size_t i = 0; i < o.n_uid; ++i) {
         if (!o.uid_name[i]) continue;
         why = {o.uid_name[i], "; a numeric uid works without it (--uid 1000)"};

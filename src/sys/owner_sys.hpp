@@ -12,9 +12,11 @@ namespace tc::sys {
 struct OwnerProblem {
     const char* value = nullptr;
     const char* hint = nullptr;
+    char number[16] = "";  // a --pid value, as text for `value`
 };
 
-// Fills uid[] for names, cgroup[] (cgroup v2 ids, as name_to_handle_at
+// Checks that every --pid names a process (ESRCH: "no process"; one that
+// goes away later is the daemon's to ride out). Fills uid[] for names, cgroup[] (cgroup v2 ids, as name_to_handle_at
 // gives them) and ifindex[] (in the network namespace we are in). A value
 // that names nothing (no such user, cgroup or interface) is a usage error;
 // a file that cannot be read (a system without /etc/passwd: initramfs,

@@ -248,20 +248,52 @@ Status reopen_append(const char* path, int fd) {
     return {};
 }
 
-Status replace_file(const char* path, const char* data, size_t len) {
-    // A name of our own: two writers of one PATH never rename each other's
-    // half-written file, and a temporary file someone else left (in a sticky
-    // directory, not ours to remove) only makes us pick another name.
-    char tmp[PATH_MAX];
+namespace {
+
+constexpr char kCannotCreate[] = "cannot create a temporary file beside the metrics file";
+
+// A temporary file beside `path` (PATH.tmp.PID.SALT), open for writing.
+// A name of our own: two writers of one PATH never rename each other's
+// half-written file, and a temporary file someone else left (in a sticky
+// directory, not ours to remove) only makes us pick another name.
+Result<int> create_beside(const char* path, char (&tmp)[PATH_MAX]) {
     int fd = -1;
     uint32_t salt = static_cast<uint32_t>(monotonic_ns());
     for (int attempt = 0; fd < 0 && attempt < 8; ++attempt, salt = salt * 2654435761u + 1) {
         if (static_cast<size_t>(fmt(tmp, sizeof tmp, "%s.tmp.%d.%x", path, self_pid(), salt)) >= sizeof tmp)
-            return make_error(ENAMETOOLONG, "cannot write metrics file");
+            return make_error(ENAMETOOLONG, kCannotCreate);
         fd = open_at(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd < 0 && errno != EEXIST) break;
     }
-    if (fd < 0) return make_error(errno, "cannot write metrics file");
+    if (fd < 0) return make_error(errno, kCannotCreate);
+    return fd;
+}
+
+}  // namespace
+
+Status check_replaceable(const char* path) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return make_error(EISDIR, "the metrics file is a directory");
+    char tmp[PATH_MAX];
+    Result<int> fd = create_beside(path, tmp);
+    if (!fd) return fd.error();
+    const int err = write(*fd, "#\n", 2) == 2 ? 0 : errno;
+    close(*fd);
+    (void)unlink(tmp);
+    if (err) return make_error(err, "cannot write beside the metrics file");
+    return {};
+}
+
+Status check_writable(int fd) {
+    if (write(fd, "", 0) < 0) return make_error(errno, "cannot write log file");
+    return {};
+}
+
+Status replace_file(const char* path, const char* data, size_t len) {
+    char tmp[PATH_MAX];
+    Result<int> made = create_beside(path, tmp);
+    if (!made) return made.error();
+    const int fd = *made;
     int err = 0;
     for (size_t done = 0; done < len && !err;) {
         const ssize_t w = write(fd, data + done, len - done);

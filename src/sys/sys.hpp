@@ -107,6 +107,15 @@ Status reopen_append(const char* path, int fd);
 // through a symbolic link, mode 0644), then renamed over PATH. A write that
 // fails part way (a full filesystem) leaves PATH as it was.
 Status replace_file(const char* path, const char* data, size_t len);
+// Before anything is ended: can replace_file write `path`? A directory at
+// PATH is EISDIR; the temporary file is created, written and removed, so a
+// directory that is missing, read-only, full or not a real file system
+// (/proc) fails now, with its errno, and not after the first poll.
+Status check_replaceable(const char* path);
+// Can `fd` be written at all? A zero-length write fails on files that take
+// no writes (/proc/version: EIO) and on /dev/full; a regular file on a full
+// file system passes (its first real write fails).
+Status check_writable(int fd);
 // Writes all of data, or fails with an errno: EPIPE (reader gone), ENOSPC,
 // ETIMEDOUT (a daemon's reader has not taken anything for a second: the line
 // is dropped rather than stalling the run), EINTR (a stop signal came).

@@ -208,13 +208,29 @@ RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector
 }
 
 RunResult run_tool_without(const std::string& dir, const std::vector<std::string>& args) {
+    return run_tool_on_tmpfs(dir, false, false, args);
+}
+
+RunResult run_tool_on_tmpfs(const std::string& dir, bool read_only, bool full, const std::vector<std::string>& args) {
     return run_captured(args, [&] {
         // The host's mounts are untouched: the child's namespace is its own.
         if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-            mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0) {
-            std::perror("private empty dir");
+            mount("tmpfs", dir.c_str(), "tmpfs", read_only ? MS_RDONLY : 0, "size=64k") != 0) {
+            std::perror("private tmpfs");
             _exit(125);
         }
+        if (!full) return;
+        const int fd = open((dir + "/filler").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        static const char block[4096] = {};
+        while (fd >= 0 && write(fd, block, sizeof block) > 0) {
+        }
+        while (fd >= 0 && write(fd, block, 1) > 0) {
+        }
+        if (fd < 0 || errno != ENOSPC) {
+            std::perror("filling the tmpfs");
+            _exit(125);
+        }
+        close(fd);
     });
 }
 

@@ -117,6 +117,11 @@ int fd_count(int pid);
 // ("/etc", "/proc") is an empty tmpfs: a system without those files.
 RunResult run_tool_without(const std::string& dir, const std::vector<std::string>& args);
 
+// Runs the tool in a private mount namespace of its own in which `dir` is
+// a small tmpfs (64 KiB): read-only with `read_only`, or with `full` filled
+// to the last byte first (a full file system).
+RunResult run_tool_on_tmpfs(const std::string& dir, bool read_only, bool full, const std::vector<std::string>& args);
+
 // Runs the tool with /dev/log (in a private mount namespace of its own)
 // bound to a datagram socket of ours; returns what arrived there.
 RunResult run_tool_with_syslog(const std::vector<std::string>& args, std::vector<std::string>& syslog_lines);
