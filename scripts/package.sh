@@ -47,9 +47,9 @@ Maintainer: tcp_closer developers <tcp-closer@example.org>
 Installed-Size: $size
 ${built_using}Section: net
 Priority: optional
-Description: destroy dead or idle TCP connections selected by port
- tcp_closer ends TCP connections selected by port, address and state,
- optionally only those that have received no data for a while, so that
+Description: end dead or idle TCP connections and connected UDP sockets
+ tcp_closer ends TCP connections and connected UDP sockets selected by
+ port, address, state, owner, idle time or a dead peer, so that
  applications stuck on established-but-dead connections notice and recover.
  It asks the kernel to destroy them (SOCK_DESTROY), or resets them inside
  the processes that hold them where the kernel cannot. Run it once, or as

@@ -125,11 +125,14 @@ void Logger::out(const char* text, size_t len) {
 }
 
 void Logger::summary(const PollStats& stats) {
-    if (cfg_.quiet_empty && !cfg_.verbose && stats.matched == 0) return;
     char buf[kJsonMax];
-    format_summary(buf, sizeof buf, stats, cfg_.dry_run);
-    line(buf, stats.failed > 0);
+    // JSON has a summary every poll: the heartbeat of a pipeline reading
+    // stdout. The text log of a daemon leaves out polls that matched nothing.
     if (cfg_.json) out(buf, format_json_summary(buf, sizeof buf, stats, cfg_.dry_run, netns_, cfg_.both_protocols));
+    if (!cfg_.quiet_empty || cfg_.verbose || stats.matched > 0) {
+        format_summary(buf, sizeof buf, stats, cfg_.dry_run);
+        line(buf, stats.failed > 0);
+    }
     flush();
 }
 

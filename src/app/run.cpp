@@ -381,6 +381,12 @@ bool Run::address_removed() {
     char buf[kLineMax];
     format_removals(buf, sizeof buf, r);
     log_.line(buf);
+    // A removed address of a family the run does not select ends nothing.
+    if (!told_family_ && ((r.ev.v6 && !opt_.sel.ipv6) || (r.ev.v4 && !opt_.sel.ipv4))) {
+        told_family_ = true;
+        log_.line(r.ev.v6 && !opt_.sel.ipv6 ? "IPv6 is not selected: add -6 (its removed addresses end nothing)"
+                                            : "IPv4 is not selected: add -4 (its removed addresses end nothing)");
+    }
     return true;
 }
 

@@ -134,6 +134,7 @@ private:
     uint32_t foreign_ = 0;  // netlink datagrams dropped: not the kernel's (said once)
     bool told_foreign_ = false;
     bool told_hidden_ = false;  // holders out of sight (said once)
+    bool told_family_ = false;  // --watch: a removed address of a family not selected (said once)
 };
 
 }  // namespace tc

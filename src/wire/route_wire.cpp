@@ -61,14 +61,18 @@ void scan_addr_events(std::span<const uint8_t> datagram, AddrEvents& ev) {
             Result<Route> r = decode_route(m.payload);
             if (!r || r->type != RTN_LOCAL || r->dst == ev.first) continue;
             ++ev.removed;
+            (r->dst.family == AF_INET6 ? ev.v6 : ev.v4) = true;
             if (ev.first.family == 0) ev.first = r->dst;
             continue;
         }
         if (m.type != RTM_DELADDR) continue;
         ++ev.removed;
         ifaddrmsg a;
-        if (ev.first.family != 0 || m.payload.size() < sizeof a) continue;
+        if (m.payload.size() < sizeof a) continue;
         std::memcpy(&a, m.payload.data(), sizeof a);
+        ev.v4 |= a.ifa_family == AF_INET;
+        ev.v6 |= a.ifa_family == AF_INET6;
+        if (ev.first.family != 0) continue;
         const size_t len = a.ifa_family == AF_INET ? 4 : a.ifa_family == AF_INET6 ? 16 : 0;
         if (len == 0) continue;
         // IPv4: IFA_LOCAL is the address (IFA_ADDRESS the peer's on a

@@ -48,6 +48,7 @@ Result<Route> decode_route(std::span<const uint8_t> payload);
 struct AddrEvents {
     size_t removed = 0;
     Prefix first;          // the first removed address (family 0: none)
+    bool v4 = false, v6 = false;  // an IPv4 / IPv6 address was among the removed
     bool malformed = false;  // some datagram could not be read whole
 };
 // Adds one datagram's events to `ev`.

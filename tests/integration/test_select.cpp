@@ -3,6 +3,7 @@
 // (127.0.0.0/8 is all local; IPv6 ones are added to this namespace's lo).
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -327,5 +328,36 @@ TEST_CASE("v4-mapped spellings in every address selector and exclusion mean IPv4
     expect({c}, "alive", "alive");
     close(c.client);
     close(c.server);
+    close(l);
+}
+
+// A pipeline reading stdout needs a heartbeat: a daemon's JSON has a
+// summary every poll, also one that matched nothing, while its text log
+// stays quiet on such polls.
+TEST_CASE("--json: a daemon writes a summary object every poll, also when nothing matched", "[select]") {
+    it::TmpDir d("json");
+    int pid = it::spawn_tool({"-j", "-s", "7339", "-i", "0.05", kNoSyslog}, d / "out", d / "err");
+    it::sleep_ms(400);
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 3000) == 0);
+    const std::string out = it::read_file(d / "out"), log = it::read_file(d / "err");
+    INFO("stdout: " << out << "\nlog: " << log);
+    const auto sums = it::lines_with(out, "\"type\":\"summary\"");
+    CHECK(sums.size() >= 3);
+    CHECK(sums.size() == it::lines_with(out, "{").size());  // nothing else
+    for (const std::string& line : sums) {
+        testutil::JsonObject o;
+        REQUIRE(testutil::parse_json_object(line, o));
+        CHECK(o["matched"] == "0");
+    }
+    CHECK(count(log, "poll:") == 0);
+    // And with -n: stdout carries JSON only, the would_destroy lines none.
+    const int l = it::listen_on(AF_INET, "127.0.0.1", 7339);
+    auto conns = it::connect_n(1, l, AF_INET, "127.0.0.1", 7339);
+    it::RunResult dry = it::run_tool({"-n", "-j", "-s", "7339", kNoSyslog});
+    CHECK(dry.out.find("would_destroy 127.0.0.1") == std::string::npos);
+    CHECK(it::lines_with(dry.out, "{").size() == 2);
+    CHECK(it::lines_with(dry.err, "poll (dry run): matched=1").size() == 1);
+    it::close_all(conns);
     close(l);
 }

@@ -349,3 +349,33 @@ TEST_CASE("--src-removed --watch: an IPv6 address removed wakes a daemon without
     close(l);
     ip("-6 addr del 2001:db8::71/128 dev lo");
 }
+
+// The README's example once lacked -6: an IPv6 address removed under a
+// daemon that selects IPv4 only ended nothing, and nothing said why.
+TEST_CASE("--src-removed --watch without -6: a removed IPv6 address says once that IPv6 is not selected",
+          "[src_removed]") {
+    if (it::proc_net()) return;
+    ip("-6 addr add 2001:db8::72/128 dev lo nodad");
+    ip("-6 addr add 2001:db8::73/128 dev lo nodad");
+    ip("-6 addr add 2001:db8::74/128 dev lo nodad");
+    const int l = it::listen_on(AF_INET6, "2001:db8::73", 7852);
+    const Conn c = connect_bound(l, AF_INET6, "2001:db8::72", "2001:db8::73", 7852);
+    const std::string dir = "/tmp/tc_watch6_not";
+    int pid = it::spawn_tool({"--src-removed", "--watch", "--removed-grace", "0", kNoSyslog}, dir + ".out",
+                             dir + ".err");
+    it::sleep_ms(300);
+    ip("-6 addr del 2001:db8::72/128 dev lo");
+    it::sleep_ms(300);
+    ip("-6 addr del 2001:db8::74/128 dev lo");
+    it::sleep_ms(300);
+    CHECK(state_of(c.client) == "alive");  // not selected: spared, as documented
+    kill(pid, SIGTERM);
+    CHECK(it::wait_tool(pid, 5000) == 0);
+    const std::string log = it::read_file(dir + ".err");
+    INFO("log: " << log);
+    CHECK(count(log, "address 2001:db8::72 removed") == 1);
+    CHECK(count(log, "IPv6 is not selected: add -6") == 1);  // once, not per removal
+    it::close_all({c});
+    close(l);
+    ip("-6 addr del 2001:db8::73/128 dev lo");
+}

@@ -129,3 +129,60 @@ TEST_CASE("the man page explains the log's and JSON's words and the privileges",
         CHECK(man.find(text) != std::string::npos);
     }
 }
+
+TEST_CASE("the packaging points to what the package ships, and says what the tool ends", "[docs]") {
+    const std::string man = unescape_man(slurp("scripts/tcp_closer.8"));
+    // The package ships no README: the unit and the defaults file point to
+    // the man page, whose PRIVILEGES section holds the drop-in.
+    for (const char* path : {"scripts/tcp-closer.service", "scripts/tcp-closer.default"}) {
+        const std::string text = slurp(path);
+        INFO(path);
+        REQUIRE_FALSE(text.empty());
+        CHECK(text.find("README") == std::string::npos);
+        CHECK(text.find("PRIVILEGES in tcp_closer(8)") != std::string::npos);
+    }
+    const size_t privileges = man.find(".SH PRIVILEGES");
+    REQUIRE(privileges != std::string::npos);
+    const std::string section = man.substr(privileges, man.find(".SH", privileges + 1) - privileges);
+    for (const char* text : {"systemctl edit tcp-closer", "ProcSubset=all", "SystemCallFilter=pidfd_getfd",
+                             "CAP_SYS_ADMIN", "--cap-add NET_ADMIN", "securityContext.capabilities.add"}) {
+        INFO(text);
+        CHECK(section.find(text) != std::string::npos);
+    }
+    // The package and the unit say UDP too.
+    const std::string package = slurp("scripts/package.sh");
+    const size_t desc = package.find("Description: ");
+    REQUIRE(desc != std::string::npos);
+    CHECK(package.substr(desc, package.find('\n', desc) - desc).find("UDP") != std::string::npos);
+    CHECK(slurp("scripts/tcp-closer.service").find("Description=tcp_closer: end dead or idle TCP connections and "
+                                                    "connected UDP sockets") != std::string::npos);
+}
+
+TEST_CASE("the man page's SYNOPSIS names every selection that stands on its own", "[docs]") {
+    const std::string man = unescape_man(slurp("scripts/tcp_closer.8"));
+    const size_t from = man.find(".SH SYNOPSIS"), to = man.find(".SH DESCRIPTION");
+    REQUIRE(from != std::string::npos);
+    REQUIRE(to != std::string::npos);
+    const std::string synopsis = man.substr(from, to - from);
+    // Each of these alone is a selection the parser accepts.
+    for (const char* opt : {"-s", "-d", "--src", "--dst", "--src-removed", "--stalled"}) {
+        INFO(opt);
+        CHECK(has_word(synopsis, std::string(".B ") + opt));
+    }
+    CHECK(synopsis.find("OWNER") != std::string::npos);
+}
+
+TEST_CASE("the README and the man page say what -t, --stalled and -j do", "[docs]") {
+    const std::string readme = slurp("README.md");
+    const std::string man = unescape_man(slurp("scripts/tcp_closer.8"));
+    // A sender into a black hole receives nothing: -t selects it.
+    CHECK(readme.find("not idle, so -t misses it") == std::string::npos);
+    CHECK(readme.find("--stalled spares those") != std::string::npos);
+    // -j: a summary every poll; with -n, JSON alone on stdout.
+    CHECK(readme.find("summary object every\npoll (also one that matched nothing)") != std::string::npos);
+    CHECK(man.find("every poll (also a poll that matched nothing") != std::string::npos);
+    CHECK(man.find("with -n, stdout\ncarries the JSON alone") != std::string::npos);
+    // The examples of --src-removed --watch select both families.
+    CHECK(readme.find("tcp_closer -4 -6 --src-removed --watch") != std::string::npos);
+    CHECK(slurp("scripts/tcp-closer.default").find("\"-4 -6 --src-removed --watch\"") != std::string::npos);
+}

@@ -247,17 +247,20 @@ TEST_CASE("address events: removals counted, the first named; additions ignored"
     scan_addr_events(addr_msg(RTM_DELADDR, AF_INET, {{IFA_ADDRESS, {10, 0, 0, 2}}, {IFA_LOCAL, {10, 0, 0, 1}}}), ev);
     CHECK(ev.removed == 1);
     CHECK(ev.first == pfx("10.0.0.1"));
+    CHECK((ev.v4 && !ev.v6));
     scan_addr_events(addr_msg(RTM_DELADDR, AF_INET6,
                               {{IFA_ADDRESS, {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9}}}),
                      ev);
     CHECK(ev.removed == 2);
     CHECK(ev.first == pfx("10.0.0.1"));  // the first stays
+    CHECK((ev.v4 && ev.v6));             // but the family of each removal is kept
     CHECK_FALSE(ev.malformed);
     AddrEvents v6;
     scan_addr_events(addr_msg(RTM_DELADDR, AF_INET6,
                               {{IFA_ADDRESS, {0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9}}}),
                      v6);
     CHECK(v6.first == pfx("2001:db8::9"));
+    CHECK((v6.v6 && !v6.v4));
     // A removal whose address cannot be read still counts (a poll is due).
     AddrEvents odd;
     scan_addr_events(addr_msg(RTM_DELADDR, AF_INET, {{IFA_LOCAL, {10, 0, 0}}}), odd);
