@@ -325,10 +325,10 @@ image: all
 	$(call step,IMAGE,$(IMAGE))
 	$(Q)sh scripts/image.sh $(BIN) $(IMAGE)
 
-# The image run by runc (tests/image/test_image.sh), in make test.
+# The image run by runc and podman (tests/image/test_image.sh), in make test.
 test-image: all $(BUILD)/conn_holder
-	@sh scripts/install-deps.sh umoci libcap2-bin runc jq
-	$(call step,TEST,the OCI image under runc)
+	@sh scripts/install-deps.sh umoci libcap2-bin runc jq podman
+	$(call step,TEST,the OCI image under runc and podman)
 	$(Q)sh tests/image/test_image.sh
 
 # The Kubernetes manifests against the binary and the README

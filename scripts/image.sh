@@ -8,10 +8,13 @@
 # if set; the changelog's date outside a git checkout), the tar streams are
 # sorted with fixed owners, so the same binary gives the same digest.
 #
-# /tcp_closer carries the file capability cap_net_admin=ep, so the image's
-# default user, 65534 (nobody), holds CAP_NET_ADMIN for SOCK_DESTROY when
-# the runtime puts it in the bounding set (and no_new_privs is off); run as
-# uid 0 for what needs more (--all-netns). See scripts/kubernetes/.
+# /tcp_closer carries the file capability cap_net_admin=p: the image's
+# default user, 65534 (nobody), holds CAP_NET_ADMIN as permitted when the
+# runtime puts it in the bounding set (and no_new_privs is off), and the
+# binary makes it effective when it runs. Without the effective bit exec
+# never fails for want of it: --help, --version and a dry run work in any
+# container, and a run says which capability is missing. Run as uid 0 for
+# what needs more (--all-netns). See scripts/kubernetes/.
 set -eu
 bin=$1
 out=$2
@@ -38,14 +41,15 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 umask 022
 layout=$work/layout
-ref=$layout:$version
+# The reference name podman and skopeo load it by: tcp_closer:VERSION.
+ref=$layout:tcp_closer:$version
 umoci init --layout "$layout"
 umoci new --image "$ref"
 # One layer: / and /tcp_closer. (umoci insert would write a layer tar
 # without its end-of-archive blocks; repack ends it properly.)
 umoci unpack --image "$ref" "$work/bundle" >/dev/null
 install -m 0755 "$bin" "$work/bundle/rootfs/tcp_closer"
-setcap cap_net_admin=ep "$work/bundle/rootfs/tcp_closer"
+setcap cap_net_admin=p "$work/bundle/rootfs/tcp_closer"
 chmod 0755 "$work/bundle/rootfs"
 touch -h -d "@$SOURCE_DATE_EPOCH" "$work/bundle/rootfs/tcp_closer" "$work/bundle/rootfs"
 umoci repack --image "$ref" --history.created "$created" --history.author tcp_closer \

@@ -57,9 +57,10 @@ int ended(const RunStatus& s, bool log_is_stderr) {
         case Kind::MissingCapability:
             if (!said)
                 say(STDERR_FILENO,
-                    "tcp_closer: missing capability %s, needed %s (run as root, or grant it, e.g. systemd's "
-                    "AmbientCapabilities=%s)\n",
-                    s.cap->name, s.cap->why, s.cap->name);
+                    "tcp_closer: missing capability %s, needed %s (run as root, or grant it: systemd's "
+                    "AmbientCapabilities=%s; podman or docker --cap-add %s; Kubernetes "
+                    "securityContext.capabilities.add)\n",
+                    s.cap->name, s.cap->why, s.cap->name, s.cap->name + 4);
             return kExitFailure;
         case Kind::Failed:
             if (said) return kExitFailure;

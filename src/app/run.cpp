@@ -64,7 +64,7 @@ LogConfig log_config(const Options& opt) {
 Run::Run(Options& opt)
     : opt_(opt),
       daemon_(opt.daemon()),
-      caps_(sys::effective_caps()),
+      caps_(sys::effective_caps(true)),
       policy_(opt.dry_run, kOnlyProc || opt.use_proc || opt.kill_owner, opt.netns || opt.all_netns, opt.all_netns,
               opt.sel.owner.n_mark > 0, opt.sel.owner.processes() || opt.sel.ex.owner.n_comm > 0),
       log_cfg_(log_config(opt)),

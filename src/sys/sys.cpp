@@ -334,12 +334,17 @@ int write_out(int fd, const char* data, size_t len) {
     return 0;
 }
 
-uint64_t effective_caps() {
+uint64_t effective_caps(bool raise) {
     __user_cap_header_struct hdr{};
     hdr.version = _LINUX_CAPABILITY_VERSION_3;
     hdr.pid = 0;
     __user_cap_data_struct data[2]{};
     if (syscall(SYS_capget, &hdr, data) != 0) return 0;
+    if (raise && (data[0].effective != data[0].permitted || data[1].effective != data[1].permitted)) {
+        data[0].effective = data[0].permitted;
+        data[1].effective = data[1].permitted;
+        if (syscall(SYS_capset, &hdr, data) != 0) (void)syscall(SYS_capget, &hdr, data);
+    }
     return static_cast<uint64_t>(data[1].effective) << 32 | data[0].effective;
 }
 

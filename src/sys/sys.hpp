@@ -123,8 +123,12 @@ int write_out(int fd, const char* data, size_t len);
 // write_out for output that has nowhere else to go (help, usage errors).
 inline void write_all(int fd, const char* data, size_t len) { (void)write_out(fd, data, len); }
 
-// The effective capability set (bit n = capability n), from capget.
-uint64_t effective_caps();
+// The effective capability set (bit n = capability n), from capget. With
+// `raise`, every permitted capability is made effective first: a binary
+// whose file capability has no effective bit (the image's
+// cap_net_admin=p) starts with none effective, so that exec never fails
+// where the bounding set lacks it, and takes them up here, for a run.
+uint64_t effective_caps(bool raise = false);
 // Our own /dev/log client (libc's syslog drags in time zone and strftime
 // code that would double the binary). A missing syslog daemon is not an
 // error: lines are dropped, and the next line tries to reconnect.

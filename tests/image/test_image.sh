@@ -3,7 +3,9 @@
 # same digest; the image holds the binary alone, labelled; unpacked with
 # umoci into a bundle, a real OCI runtime (runc) runs it as nobody holding
 # only CAP_NET_ADMIN, read-only root, in a network namespace this test made,
-# and it ends the test's connections there and nothing outside it.
+# and it ends the test's connections there and nothing outside it; without
+# CAP_NET_ADMIN --help works and a run names what is missing. podman loads
+# the archive as tcp_closer:VERSION and does the same.
 #
 # Runs itself in private network and mount namespaces: the "outside" it
 # checks is that private namespace, never the machine's own, and the named
@@ -15,14 +17,14 @@ if [ -z "${TC_IMAGE_INNER:-}" ]; then
     export TC_IMAGE_INNER=1
     exec unshare -n -m --propagation private sh "$0" "$@"
 fi
-for t in umoci runc jq setcap; do
+for t in umoci runc jq setcap podman; do
     command -v "$t" >/dev/null || fail "$t is missing: make test-image installs it"
 done
 tmp=$(mktemp -d)
 cleanup() {
     [ -n "${holders:-}" ] && kill $holders 2>/dev/null || true
     runc --root "$tmp/runc" delete -f tcimg-$$ >/dev/null 2>&1 || true
-    rm -rf "$tmp"
+    rm -rf "$tmp" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -60,43 +62,99 @@ version=$(sed -n 's/^#define TC_VERSION "\(.*\)"$/\1/p' src/core/options.cpp)
 size=$(stat -c %s "$archive")
 
 # 3. Namespaces: lo up here (the stand-in for "outside"), and a named one
-#    for the container, with connections in both on the same port.
+#    for the containers. podman's state lives in $tmp and on tmpfs mounts
+#    that go away with this mount namespace.
 mount -t tmpfs tmpfs /run
+[ -d /var/lib/containers ] && mount -t tmpfs tmpfs /var/lib/containers
 ip link set lo up
 ip netns add tcimg
 ip -n tcimg link set lo up
-holders=""
-build/conn_holder -p 7900 -n 2 -r 6 >"$tmp/outside" &
-holders="$holders $!"
-ip netns exec tcimg build/conn_holder -p 7900 -n 3 -r 6 >"$tmp/inside" &
-holders="$holders $!"
-for f in outside inside; do
-    for _ in $(seq 100); do grep -q ready "$tmp/$f" && break; sleep 0.05; done
-    grep -q ready "$tmp/$f" || fail "the $f holder did not start"
-done
+# Connections in both namespaces on the same port, held for 6 seconds,
+# then each end's fate written to $tmp/outside and $tmp/inside.
+hold() {
+    holders=""
+    build/conn_holder -p 7900 -n 2 -r 6 >"$tmp/outside" &
+    holders="$holders $!"
+    ip netns exec tcimg build/conn_holder -p 7900 -n 3 -r 6 >"$tmp/inside" &
+    holders="$holders $!"
+    for f in outside inside; do
+        for _ in $(seq 100); do grep -q ready "$tmp/$f" && break; sleep 0.05; done
+        grep -q ready "$tmp/$f" || fail "the $f holder did not start"
+    done
+}
+# $1 ended inside (3 or 0), of 3; the 2 outside are always alive.
+fates() {
+    wait $holders || true
+    holders=""
+    [ "$(grep -c 'destroyed (owner saw ECONNABORTED)' "$tmp/inside")" = "$1" ] ||
+        { cat "$tmp/inside" >&2; fail "$2: not $1 connections ended in the container's namespace"; }
+    [ "$(grep -c '  alive$' "$tmp/outside")" = 2 ] ||
+        { cat "$tmp/outside" >&2; fail "$2: a connection outside the container's namespace was touched"; }
+}
 
-# 4. The bundle: nobody, CAP_NET_ADMIN alone (from the binary's file
-#    capability: no ambient set), read-only root, the named namespace.
-umoci unpack --image "$layout:$version" "$tmp/bundle" >/dev/null
-jq --arg ns /run/netns/tcimg '
-    .process.args = ["/tcp_closer", "-s", "7900", "--disable_syslog"] |
-    .process.terminal = false |
-    .process.noNewPrivileges = false |
-    .process.capabilities = {bounding: ["CAP_NET_ADMIN"], permitted: [], effective: [], inheritable: [], ambient: []} |
-    .root.readonly = true |
-    .linux.namespaces = [.linux.namespaces[] | select(.type != "network" and .type != "user")] + [{type: "network", path: $ns}]
-' "$tmp/bundle/config.json" >"$tmp/config.json"
-mv "$tmp/config.json" "$tmp/bundle/config.json"
-[ "$(jq -r '.process.user.uid' "$tmp/bundle/config.json")" = 65534 ] || fail "the bundle does not run as nobody"
-status=0
-runc --root "$tmp/runc" run --bundle "$tmp/bundle" tcimg-$$ >"$tmp/run.out" 2>"$tmp/run.err" </dev/null || status=$?
-wait $holders || true
-holders=""
-[ "$status" = 0 ] || { cat "$tmp/run.err" >&2; fail "the container exited $status"; }
+# 4. runc: the bundle runs as nobody, read-only root, in the named
+#    namespace, with the capabilities of $1 in its bounding set (no
+#    ambient set: what it holds comes from the binary's file capability),
+#    running /tcp_closer with the other arguments.
+umoci unpack --image "$layout:tcp_closer:$version" "$tmp/bundle" >/dev/null
+base=$tmp/config.base.json
+cp "$tmp/bundle/config.json" "$base"
+[ "$(jq -r '.process.user.uid' "$base")" = 65534 ] || fail "the bundle does not run as nobody"
+run_runc() {
+    bounding=$1
+    shift
+    args=$(printf '%s\n' /tcp_closer "$@" | jq -R . | jq -s -c .)
+    jq --arg ns /run/netns/tcimg --argjson caps "$bounding" --argjson args "$args" '
+        .process.args = $args |
+        .process.terminal = false |
+        .process.noNewPrivileges = false |
+        .process.capabilities = {bounding: $caps, permitted: [], effective: [], inheritable: [], ambient: []} |
+        .root.readonly = true |
+        .linux.namespaces = [.linux.namespaces[] | select(.type != "network" and .type != "user")] + [{type: "network", path: $ns}]
+    ' <"$base" >"$tmp/bundle/config.json"
+    status=0
+    runc --root "$tmp/runc" run --bundle "$tmp/bundle" tcimg-$$ >"$tmp/run.out" 2>"$tmp/run.err" </dev/null || status=$?
+    runc --root "$tmp/runc" delete -f tcimg-$$ >/dev/null 2>&1 || true
+}
+# --help needs no capability: the file capability has no effective bit,
+# so exec does not fail where the bounding set lacks CAP_NET_ADMIN.
+run_runc '[]' --help
+[ "$status" = 0 ] && grep -q '^Usage: tcp_closer' "$tmp/run.out" ||
+    { cat "$tmp/run.err" >&2; fail "runc, no capabilities: --help exited $status"; }
+hold
+run_runc '[]' -s 7900 --disable_syslog
+[ "$status" = 1 ] && grep -q 'missing capability CAP_NET_ADMIN.*--cap-add NET_ADMIN' "$tmp/run.err" ||
+    { cat "$tmp/run.err" >&2; fail "runc, no capabilities: exit $status, not the missing capability"; }
+run_runc '["CAP_NET_ADMIN"]' -s 7900 --disable_syslog
+[ "$status" = 0 ] || { cat "$tmp/run.err" >&2; fail "runc: the container exited $status"; }
 [ "$(grep -c '^.* destroyed 127.0.0.1:7900 .* by=sock_destroy' "$tmp/run.err")" = 3 ] ||
-    { cat "$tmp/run.err" >&2; fail "the container did not destroy the 3 connections"; }
-[ "$(grep -c 'destroyed (owner saw ECONNABORTED)' "$tmp/inside")" = 3 ] ||
-    { cat "$tmp/inside" >&2; fail "the connections in the container's namespace live on"; }
-[ "$(grep -c '  alive$' "$tmp/outside")" = 2 ] ||
-    { cat "$tmp/outside" >&2; fail "a connection outside the container's namespace was touched"; }
-echo "test_image: ok ($archive, $size bytes, $digest1; runc ended 3 connections in its namespace, 2 outside alive)"
+    { cat "$tmp/run.err" >&2; fail "runc: the container did not destroy the 3 connections"; }
+fates 3 runc
+
+# 5. podman (its runc: crun cannot run on this kind of machine's hybrid
+#    cgroups), storage of its own: loaded by the archive's reference name,
+#    then with podman's own defaults and with all capabilities dropped but
+#    NET_ADMIN.
+podman="podman --root $tmp/storage --runroot $tmp/runroot --tmpdir $tmp/ptmp --runtime $(command -v runc)
+    --cgroup-manager cgroupfs --events-backend file"
+$podman load -i "$archive" >"$tmp/load" 2>&1 || { cat "$tmp/load" >&2; fail "podman load failed"; }
+grep -q "^Loaded image: localhost/tcp_closer:$version\$" "$tmp/load" ||
+    { cat "$tmp/load" >&2; fail "podman load does not name it tcp_closer:$version"; }
+prun() {
+    status=0
+    $podman run --rm --network ns:/run/netns/tcimg --ulimit nofile=1024:1024 --ulimit nproc=1000:1000 \
+        "$@" >"$tmp/run.out" 2>"$tmp/run.err" </dev/null || status=$?
+}
+prun --cap-drop all "tcp_closer:$version" --help
+[ "$status" = 0 ] && grep -q '^Usage: tcp_closer' "$tmp/run.out" ||
+    { cat "$tmp/run.err" >&2; fail "podman, no capabilities: --help exited $status"; }
+hold
+prun "tcp_closer:$version" -s 7900 --disable_syslog
+[ "$status" = 1 ] && grep -q 'missing capability CAP_NET_ADMIN.*--cap-add NET_ADMIN' "$tmp/run.err" ||
+    { cat "$tmp/run.err" >&2; fail "podman's defaults: exit $status, not the missing capability"; }
+prun --cap-drop all --cap-add NET_ADMIN --read-only --user 65534:65534 "tcp_closer:$version" -s 7900 --disable_syslog
+[ "$status" = 0 ] || { cat "$tmp/run.err" >&2; fail "podman: the container exited $status"; }
+[ "$(grep -c '^.* destroyed 127.0.0.1:7900 .* by=sock_destroy' "$tmp/run.err")" = 3 ] ||
+    { cat "$tmp/run.err" >&2; fail "podman: the container did not destroy the 3 connections"; }
+fates 3 podman
+echo "test_image: ok ($archive, $size bytes, $digest1; loads as tcp_closer:$version; runc and podman: --help with no capability, the missing one named, 3 connections ended in the container's namespace with NET_ADMIN alone, 2 outside alive)"

@@ -319,6 +319,11 @@ TEST_CASE("without CAP_NET_ADMIN: exit 1, a clear message, nothing destroyed", "
                              (it::proc_path() ? "CAP_SYS_PTRACE" : "CAP_NET_ADMIN");
     CHECK(r.err.find(want) == 0);
     CHECK(count(r.err, "\n") == 1);
+    // How to grant it: systemd, a container runtime, Kubernetes.
+    const std::string cap = it::proc_path() ? "SYS_PTRACE" : "NET_ADMIN";
+    CHECK(r.err.find("AmbientCapabilities=CAP_" + cap) != std::string::npos);
+    CHECK(r.err.find("--cap-add " + cap + ";") != std::string::npos);
+    CHECK(r.err.find("securityContext.capabilities.add") != std::string::npos);
     CHECK(r.err.find("poll:") == std::string::npos);  // nothing was polled
     expect(conns, "alive", "alive");
     it::close_all(conns);

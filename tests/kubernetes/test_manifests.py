@@ -43,7 +43,7 @@ def version():
 
 def image_user():
     script = open("scripts/image.sh").read()
-    check("setcap cap_net_admin=ep" in script, "image.sh no longer gives the binary cap_net_admin")
+    check("setcap cap_net_admin=p " in script, "image.sh no longer gives the binary cap_net_admin=p")
     return re.search(r"--config.user (\d+):(\d+)", script).group(1)
 
 
@@ -80,6 +80,8 @@ def check_variant(text, all_netns, readme):
         return re.sub(r"\$\((\w+)\)", lambda m: str(conf.get(m.group(1), m.group(0))), a)
 
     args = [expand(a) for a in tc["args"]]
+    # Applied as shipped, it must end nothing on any node: a dry run.
+    check("-n" in args or "--dry-run" in args, f"{name}: the shipped manifest is not a dry run: {args}")
     check(not any("$(" in a for a in args), f"{name}: unresolved {args}")
     check(("--all-netns" in args) == all_netns, f"{name}: --all-netns in args is {('--all-netns' in args)}")
     check(tc.get("envFrom", [{}])[0].get("configMapRef", {}).get("name") == kinds["ConfigMap"]["metadata"]["name"],
@@ -142,6 +144,9 @@ def main():
     readme = open("README.md").read()
     check(MANIFEST in readme, "the README does not point at " + MANIFEST)
     check("#~ " in text and "#~drop" in text, "the --all-netns variant is gone")
+    head = text[:text.index("apiVersion")]
+    check("DRY RUN" in head and 'delete the "-n" line' in head, "the top does not say it is a dry run, nor how to act")
+    check("it is root on the\n# node" in head, "the top does not say the --all-netns variant is root on the node")
     for all_netns in (False, True):
         check_variant(text, all_netns, readme)
     if failures:
