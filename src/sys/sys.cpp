@@ -272,8 +272,9 @@ Result<int> create_beside(const char* path, char (&tmp)[PATH_MAX]) {
 }  // namespace
 
 Status check_replaceable(const char* path) {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return make_error(EISDIR, "the metrics file is a directory");
+    // rename() could never replace a directory (EISDIR).
+    if (Fd dir(open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir.valid())
+        return make_error(EISDIR, "the metrics file is a directory");
     char tmp[PATH_MAX];
     Result<int> fd = create_beside(path, tmp);
     if (!fd) return fd.error();
