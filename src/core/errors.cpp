@@ -1,6 +1,7 @@
 #include "core/errors.hpp"
 
 #include <cerrno>
+#include <cstdint>
 
 #include "core/fmt.hpp"
 
@@ -8,59 +9,60 @@ namespace tc {
 
 namespace {
 
-// The errnos the tool can meet: each one's code, name and text in one row.
+// The errnos the tool can meet: each one's code, then its name and its
+// text in one string ("EPERM Operation not permitted": the name is the
+// first word).
 struct ErrnoText {
-    int code;
-    const char* name;
-    const char* text;
+    uint8_t code;
+    const char* words;
 };
 
 constexpr ErrnoText kErrnos[] = {
-    {EPERM, "EPERM", "Operation not permitted"},
-    {ENOENT, "ENOENT", "No such file or directory"},
-    {ESRCH, "ESRCH", "No such process"},
-    {EINTR, "EINTR", "Interrupted system call"},
-    {EIO, "EIO", "I/O error"},
-    {ENXIO, "ENXIO", "No such device or address"},
-    {E2BIG, "E2BIG", "Argument list too long"},
-    {EBADF, "EBADF", "Bad file descriptor"},
-    {ECHILD, "ECHILD", "No child process"},
-    {EAGAIN, "EAGAIN", "Resource temporarily unavailable"},
-    {ENOMEM, "ENOMEM", "Out of memory"},
-    {EACCES, "EACCES", "Permission denied"},
-    {EBUSY, "EBUSY", "Resource busy"},
-    {EEXIST, "EEXIST", "File exists"},
-    {ENODEV, "ENODEV", "No such device"},
-    {ENOTDIR, "ENOTDIR", "Not a directory"},
-    {EISDIR, "EISDIR", "Is a directory"},
-    {EINVAL, "EINVAL", "Invalid argument"},
-    {ENFILE, "ENFILE", "Too many open files in system"},
-    {EMFILE, "EMFILE", "No file descriptors available"},
-    {EFBIG, "EFBIG", "File too large"},
-    {ENOSPC, "ENOSPC", "No space left on device"},
-    {EROFS, "EROFS", "Read-only file system"},
-    {EPIPE, "EPIPE", "Broken pipe"},
-    {ENAMETOOLONG, "ENAMETOOLONG", "Filename too long"},
-    {ENOSYS, "ENOSYS", "Function not implemented"},
-    {ELOOP, "ELOOP", "Symbolic link loop"},
-    {EPROTO, "EPROTO", "Protocol error"},
-    {ENOTSOCK, "ENOTSOCK", "Not a socket"},
-    {EMSGSIZE, "EMSGSIZE", "Message too large"},
-    {ENOPROTOOPT, "ENOPROTOOPT", "Protocol not available"},
-    {EPROTONOSUPPORT, "EPROTONOSUPPORT", "Protocol not supported"},
-    {ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT", "Socket type not supported"},
-    {EOPNOTSUPP, "EOPNOTSUPP", "Not supported"},
-    {EPFNOSUPPORT, "EPFNOSUPPORT", "Protocol family not supported"},
-    {EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol"},
-    {ENETDOWN, "ENETDOWN", "Network is down"},
-    {ECONNABORTED, "ECONNABORTED", "Connection aborted"},
-    {ECONNRESET, "ECONNRESET", "Connection reset by peer"},
-    {ENOBUFS, "ENOBUFS", "No buffer space available"},
-    {ENOTCONN, "ENOTCONN", "Socket not connected"},
-    {ETIMEDOUT, "ETIMEDOUT", "Operation timed out"},
-    {ECONNREFUSED, "ECONNREFUSED", "Connection refused"},
-    {ESTALE, "ESTALE", "Stale file handle"},
-    {EDQUOT, "EDQUOT", "Quota exceeded"},
+    {EPERM, "EPERM Operation not permitted"},
+    {ENOENT, "ENOENT No such file or directory"},
+    {ESRCH, "ESRCH No such process"},
+    {EINTR, "EINTR Interrupted system call"},
+    {EIO, "EIO I/O error"},
+    {ENXIO, "ENXIO No such device or address"},
+    {E2BIG, "E2BIG Argument list too long"},
+    {EBADF, "EBADF Bad file descriptor"},
+    {ECHILD, "ECHILD No child process"},
+    {EAGAIN, "EAGAIN Resource temporarily unavailable"},
+    {ENOMEM, "ENOMEM Out of memory"},
+    {EACCES, "EACCES Permission denied"},
+    {EBUSY, "EBUSY Resource busy"},
+    {EEXIST, "EEXIST File exists"},
+    {ENODEV, "ENODEV No such device"},
+    {ENOTDIR, "ENOTDIR Not a directory"},
+    {EISDIR, "EISDIR Is a directory"},
+    {EINVAL, "EINVAL Invalid argument"},
+    {ENFILE, "ENFILE Too many open files in system"},
+    {EMFILE, "EMFILE No file descriptors available"},
+    {EFBIG, "EFBIG File too large"},
+    {ENOSPC, "ENOSPC No space left on device"},
+    {EROFS, "EROFS Read-only file system"},
+    {EPIPE, "EPIPE Broken pipe"},
+    {ENAMETOOLONG, "ENAMETOOLONG Filename too long"},
+    {ENOSYS, "ENOSYS Function not implemented"},
+    {ELOOP, "ELOOP Symbolic link loop"},
+    {EPROTO, "EPROTO Protocol error"},
+    {ENOTSOCK, "ENOTSOCK Not a socket"},
+    {EMSGSIZE, "EMSGSIZE Message too large"},
+    {ENOPROTOOPT, "ENOPROTOOPT Protocol not available"},
+    {EPROTONOSUPPORT, "EPROTONOSUPPORT Protocol not supported"},
+    {ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT Socket type not supported"},
+    {EOPNOTSUPP, "EOPNOTSUPP Not supported"},
+    {EPFNOSUPPORT, "EPFNOSUPPORT Protocol family not supported"},
+    {EAFNOSUPPORT, "EAFNOSUPPORT Address family not supported by protocol"},
+    {ENETDOWN, "ENETDOWN Network is down"},
+    {ECONNABORTED, "ECONNABORTED Connection aborted"},
+    {ECONNRESET, "ECONNRESET Connection reset by peer"},
+    {ENOBUFS, "ENOBUFS No buffer space available"},
+    {ENOTCONN, "ENOTCONN Socket not connected"},
+    {ETIMEDOUT, "ETIMEDOUT Operation timed out"},
+    {ECONNREFUSED, "ECONNREFUSED Connection refused"},
+    {ESTALE, "ESTALE Stale file handle"},
+    {EDQUOT, "EDQUOT Quota exceeded"},
 };
 
 const ErrnoText* lookup(int err) {
@@ -72,13 +74,23 @@ const ErrnoText* lookup(int err) {
 }  // namespace
 
 const char* errno_name(int err, char (&scratch)[16]) {
-    if (const ErrnoText* e = lookup(err)) return e->name;
+    if (const ErrnoText* e = lookup(err)) {
+        size_t n = 0;
+        for (; e->words[n] != ' ' && n < sizeof scratch - 1; ++n) scratch[n] = e->words[n];
+        scratch[n] = '\0';
+        return scratch;
+    }
     fmt(scratch, sizeof scratch, "E%d", err);
     return scratch;
 }
 
 const char* error_text(int err) {
-    if (const ErrnoText* e = lookup(err)) return e->text;
+    if (const ErrnoText* e = lookup(err)) {
+        const char* text = e->words;
+        while (*text++ != ' ') {
+        }
+        return text;
+    }
     static char scratch[24];  // single-threaded; only for an errno not in the table
     fmt(scratch, sizeof scratch, "error %d", err);
     return scratch;

@@ -5,7 +5,7 @@
 
 namespace tc {
 
-// "EPERM"; an errno not in the table: "E123" (written into `scratch`).
+// "EPERM", or for an errno not in the table "E123", written into `scratch`.
 const char* errno_name(int err, char (&scratch)[16]);
 
 // "Operation not permitted" (strerror's job); an errno not in the table:
