@@ -211,26 +211,41 @@ RunResult run_tool_without(const std::string& dir, const std::vector<std::string
     return run_tool_on_tmpfs(dir, false, false, args);
 }
 
+namespace {
+
+// In a child about to exec: a mount namespace of its own (the host's mounts
+// are untouched) in which `dir` is a 64 KiB tmpfs, read-only or filled.
+void private_tmpfs(const std::string& dir, bool read_only, bool full) {
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("tmpfs", dir.c_str(), "tmpfs", read_only ? MS_RDONLY : 0, "size=64k") != 0) {
+        std::perror("private tmpfs");
+        _exit(125);
+    }
+    if (!full) return;
+    const int fd = open((dir + "/filler").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    static const char block[4096] = {};
+    while (fd >= 0 && write(fd, block, sizeof block) > 0) {
+    }
+    while (fd >= 0 && write(fd, block, 1) > 0) {
+    }
+    if (fd < 0 || errno != ENOSPC) {
+        std::perror("filling the tmpfs");
+        _exit(125);
+    }
+    close(fd);
+}
+
+}  // namespace
+
 RunResult run_tool_on_tmpfs(const std::string& dir, bool read_only, bool full, const std::vector<std::string>& args) {
-    return run_captured(args, [&] {
-        // The host's mounts are untouched: the child's namespace is its own.
-        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-            mount("tmpfs", dir.c_str(), "tmpfs", read_only ? MS_RDONLY : 0, "size=64k") != 0) {
-            std::perror("private tmpfs");
-            _exit(125);
-        }
-        if (!full) return;
-        const int fd = open((dir + "/filler").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-        static const char block[4096] = {};
-        while (fd >= 0 && write(fd, block, sizeof block) > 0) {
-        }
-        while (fd >= 0 && write(fd, block, 1) > 0) {
-        }
-        if (fd < 0 || errno != ENOSPC) {
-            std::perror("filling the tmpfs");
-            _exit(125);
-        }
-        close(fd);
+    return run_captured(args, [&] { private_tmpfs(dir, read_only, full); });
+}
+
+int spawn_tool_on_full_tmpfs(const std::string& dir, const std::vector<std::string>& args, const std::string& out_path,
+                             const std::string& err_path) {
+    return spawn_to_files(out_path, err_path, [&] {
+        private_tmpfs(dir, false, true);
+        exec_tool(args);
     });
 }
 

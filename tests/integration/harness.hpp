@@ -121,6 +121,9 @@ RunResult run_tool_without(const std::string& dir, const std::vector<std::string
 // a small tmpfs (64 KiB): read-only with `read_only`, or with `full` filled
 // to the last byte first (a full file system).
 RunResult run_tool_on_tmpfs(const std::string& dir, bool read_only, bool full, const std::vector<std::string>& args);
+// The same for a daemon on a full tmpfs, in the background (spawn_tool).
+int spawn_tool_on_full_tmpfs(const std::string& dir, const std::vector<std::string>& args, const std::string& out_path,
+                             const std::string& err_path);
 
 // Runs the tool with /dev/log (in a private mount namespace of its own)
 // bound to a datagram socket of ours; returns what arrived there.

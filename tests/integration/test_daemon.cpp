@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -163,8 +164,13 @@ TEST_CASE("a log reader that goes away never ends the daemon (no SIGPIPE death)"
 TEST_CASE("a log that cannot be written is reported once through the other channel", "[daemon]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7525);
     it::TmpDir d("daemon");
-    // /dev/full: every write fails with ENOSPC, as on a full disk.
-    int pid = it::spawn_tool({"-s", "7525", "-i", "0.05", "-f", "/dev/full", kNoSyslog}, d / "out", d / "err");
+    // A full file system (a tmpfs of the daemon's own mount namespace,
+    // filled before it starts): the log opens and takes a zero-length
+    // write, so start-up passes (/dev/full is refused then: test_paths),
+    // and then every line fails with ENOSPC.
+    REQUIRE(mkdir((d / "fs").c_str(), 0755) == 0);
+    int pid = it::spawn_tool_on_full_tmpfs(d / "fs", {"-s", "7525", "-i", "0.05", "-f", d / "fs/log", kNoSyslog},
+                                           d / "out", d / "err");
     Conn c = it::connect_pair(l, AF_INET, "127.0.0.1", 7525);
     CHECK(wait_killed(c));
     Conn c2 = it::connect_pair(l, AF_INET, "127.0.0.1", 7525);

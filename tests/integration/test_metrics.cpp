@@ -310,8 +310,10 @@ TEST_CASE("--metrics: failed polls are counted, and only those", "[metrics]") {
     close(l);
 }
 
-// A write that fails part way (a full filesystem) leaves the good file as
-// it was: the temporary file is never renamed over it, nor left behind.
+// A write that fails part way (the file system fills under a running
+// daemon) leaves the good file as it was: the temporary file is never
+// renamed over it, nor left behind. A run that starts on the full file
+// system is refused before its first poll (test_paths.cpp has the rest).
 TEST_CASE("--metrics: a full filesystem keeps the last good file", "[metrics]") {
     const int port = 7817;
     int l = it::listen_on(AF_INET, "127.0.0.1", port);
@@ -319,17 +321,40 @@ TEST_CASE("--metrics: a full filesystem keeps the last good file", "[metrics]") 
     REQUIRE(mkdir((d / "fs").c_str(), 0755) == 0);
     const std::string tool = "'" + it::tool_binary() + "' -n -d " + std::to_string(port) + " --metrics " +
                              d / "fs/m.prom" + " --disable_syslog";
-    const std::string script = "set -e; mount -t tmpfs -o size=64k tcm " + d / "fs" + "; " + tool + " 2>/dev/null; cp " +
-                               d / "fs/m.prom" + " " + d / "good; (dd if=/dev/zero of=" + d / "fs/fill" +
-                               " bs=4096 2>/dev/null || true); " + tool + " 2>" + d / "err; cp " + d / "fs/m.prom " +
-                               d / "after; ls " + d / "fs > " + d / "ls";
-    REQUIRE(std::system(("unshare -m --propagation private sh -c \"" + script + "\"").c_str()) == 0);
+    // The steps as a script file (no quoting through two shells): the
+    // daemon runs, the file system fills, the daemon stops; then a one-shot
+    // run starts on the full file system.
+    const std::string script = d / "script.sh";
+    FILE* f = std::fopen(script.c_str(), "w");
+    REQUIRE(f);
+    std::fprintf(f,
+                 "set -e\n"
+                 "mount -t tmpfs -o size=64k tcm %1$s/fs\n"
+                 "%2$s -i 0.02 2>%1$s/err &\n"
+                 "pid=$!\n"
+                 "sleep 0.3\n"
+                 "cp %1$s/fs/m.prom %1$s/good\n"
+                 "dd if=/dev/zero of=%1$s/fs/fill bs=4096 2>/dev/null || true\n"
+                 "sleep 0.3\n"
+                 "kill $pid\n"
+                 "wait $pid\n"
+                 "cp %1$s/fs/m.prom %1$s/after\n"
+                 "ls %1$s/fs >%1$s/ls\n"
+                 "%2$s 2>%1$s/err2 || echo $? >%1$s/status\n",
+                 d.path.c_str(), tool.c_str());
+    std::fclose(f);
+    REQUIRE(std::system(("unshare -m --propagation private sh " + script).c_str()) == 0);
     const std::string err = it::read_file(d / "err");
     INFO(err);
-    CHECK(err.find("cannot write metrics file") != std::string::npos);
+    CHECK(it::count(err, "cannot write metrics file") == 1);  // said once, the daemon went on
     CHECK(err.find("No space left on device") != std::string::npos);
-    CHECK(!it::read_file(d / "good").empty());
-    CHECK(it::read_file(d / "after") == it::read_file(d / "good"));
+    CHECK(err.find("stopping on signal") != std::string::npos);
+    const std::string good = it::read_file(d / "good"), after = it::read_file(d / "after");
+    CHECK(good.find("tcp_closer_polls_total") != std::string::npos);
+    CHECK(after.find("tcp_closer_polls_total") != std::string::npos);  // whole, never cut
+    CHECK((!after.empty() && after.back() == '\n'));
     CHECK(it::read_file(d / "ls") == "fill\nm.prom\n");  // no temporary file left
+    CHECK(it::read_file(d / "status") == "1\n");
+    CHECK(it::read_file(d / "err2").find("cannot write beside the metrics file") != std::string::npos);
     close(l);
 }
