@@ -24,53 +24,52 @@ struct OptSpec {
     char short_name;        // 0: none
     bool takes_value;
     Opt id;
-    const char* long_name;  // without "--", or nullptr
-    const char* alias;      // the other spelling, or nullptr
+    const char* names;      // without "--": the long name, then its other spelling after a space ("" for none)
 };
 
 constexpr OptSpec kSpecs[] = {
-    {0, false, Opt::Tcp, "tcp", nullptr},
-    {'u', false, Opt::Udp, "udp", nullptr},
-    {'4', false, Opt::V4, nullptr, nullptr},
-    {'6', false, Opt::V6, nullptr, nullptr},
-    {'s', true, Opt::Sport, "sport", nullptr},
-    {'d', true, Opt::Dport, "dport", nullptr},
-    {0, true, Opt::Src, "src", nullptr},
-    {0, true, Opt::Dst, "dst", nullptr},
-    {0, false, Opt::SrcRemoved, "src-removed", "src_removed"},
-    {0, true, Opt::RemovedGrace, "removed-grace", "removed_grace"},
-    {0, false, Opt::Watch, "watch", nullptr},
-    {0, true, Opt::State, "state", nullptr},
-    {0, true, Opt::Uid, "uid", nullptr},
-    {0, true, Opt::Mark, "mark", nullptr},
-    {0, true, Opt::Dev, "dev", nullptr},
-    {0, true, Opt::Cgroup, "cgroup", nullptr},
-    {0, true, Opt::Pid, "pid", nullptr},
-    {0, true, Opt::Comm, "comm", nullptr},
-    {0, true, Opt::ExSport, "exclude-sport", nullptr},
-    {0, true, Opt::ExDport, "exclude-dport", nullptr},
-    {0, true, Opt::ExSrc, "exclude-src", nullptr},
-    {0, true, Opt::ExDst, "exclude-dst", nullptr},
-    {0, true, Opt::ExUid, "exclude-uid", nullptr},
-    {0, true, Opt::ExComm, "exclude-comm", nullptr},
-    {'n', false, Opt::DryRun, "dry-run", "dry_run"},
-    {'N', true, Opt::Netns, "netns", nullptr},
-    {0, false, Opt::AllNetns, "all-netns", "all_netns"},
-    {'j', false, Opt::Json, "json", nullptr},
-    {0, true, Opt::MaxKills, "max-kills", "max_kills"},
-    {'t', true, Opt::Idle, "idle_time", "idle-time"},
-    {0, true, Opt::LastRecv, "last_recv_limit", "last-recv-limit"},
-    {0, true, Opt::Stalled, "stalled", nullptr},
-    {0, true, Opt::SendIdle, "send_idle", "send-idle"},
-    {'i', true, Opt::Interval, "interval", nullptr},
-    {'f', true, Opt::Logfile, "logfile", nullptr},
-    {0, true, Opt::Metrics, "metrics", nullptr},
-    {'v', false, Opt::Verbose, "verbose", nullptr},
-    {'h', false, Opt::Help, "help", nullptr},
-    {0, false, Opt::UseProc, "use_proc", "use-proc"},
-    {0, false, Opt::KillOwner, "kill_owner", "kill-owner"},
-    {0, false, Opt::NoSyslog, "disable_syslog", "disable-syslog"},
-    {'V', false, Opt::Version, "version", nullptr},
+    {0, false, Opt::Tcp, "tcp"},
+    {'u', false, Opt::Udp, "udp"},
+    {'4', false, Opt::V4, ""},
+    {'6', false, Opt::V6, ""},
+    {'s', true, Opt::Sport, "sport"},
+    {'d', true, Opt::Dport, "dport"},
+    {0, true, Opt::Src, "src"},
+    {0, true, Opt::Dst, "dst"},
+    {0, false, Opt::SrcRemoved, "src-removed src_removed"},
+    {0, true, Opt::RemovedGrace, "removed-grace removed_grace"},
+    {0, false, Opt::Watch, "watch"},
+    {0, true, Opt::State, "state"},
+    {0, true, Opt::Uid, "uid"},
+    {0, true, Opt::Mark, "mark"},
+    {0, true, Opt::Dev, "dev"},
+    {0, true, Opt::Cgroup, "cgroup"},
+    {0, true, Opt::Pid, "pid"},
+    {0, true, Opt::Comm, "comm"},
+    {0, true, Opt::ExSport, "exclude-sport"},
+    {0, true, Opt::ExDport, "exclude-dport"},
+    {0, true, Opt::ExSrc, "exclude-src"},
+    {0, true, Opt::ExDst, "exclude-dst"},
+    {0, true, Opt::ExUid, "exclude-uid"},
+    {0, true, Opt::ExComm, "exclude-comm"},
+    {'n', false, Opt::DryRun, "dry-run dry_run"},
+    {'N', true, Opt::Netns, "netns"},
+    {0, false, Opt::AllNetns, "all-netns all_netns"},
+    {'j', false, Opt::Json, "json"},
+    {0, true, Opt::MaxKills, "max-kills max_kills"},
+    {'t', true, Opt::Idle, "idle_time idle-time"},
+    {0, true, Opt::LastRecv, "last_recv_limit last-recv-limit"},
+    {0, true, Opt::Stalled, "stalled"},
+    {0, true, Opt::SendIdle, "send_idle send-idle"},
+    {'i', true, Opt::Interval, "interval"},
+    {'f', true, Opt::Logfile, "logfile"},
+    {0, true, Opt::Metrics, "metrics"},
+    {'v', false, Opt::Verbose, "verbose"},
+    {'h', false, Opt::Help, "help"},
+    {0, false, Opt::UseProc, "use_proc use-proc"},
+    {0, false, Opt::KillOwner, "kill_owner kill-owner"},
+    {0, false, Opt::NoSyslog, "disable_syslog disable-syslog"},
+    {'V', false, Opt::Version, "version"},
 };
 
 constexpr uint64_t bit(Opt id) { return uint64_t{1} << static_cast<unsigned>(id); }
@@ -88,8 +87,13 @@ const OptSpec* find_short(char c) {
 }
 
 const OptSpec* find_long(std::string_view name) {
-    for (const OptSpec& s : kSpecs)
-        if ((s.long_name && name == s.long_name) || (s.alias && name == s.alias)) return &s;
+    for (const OptSpec& s : kSpecs) {
+        for (std::string_view names = s.names; !names.empty();) {
+            const size_t space = sv_find(names, ' ');
+            if (sv_head(names, space) == name) return &s;
+            names = sv_tail(names, space == std::string_view::npos ? names.size() : space + 1);
+        }
+    }
     return nullptr;
 }
 
@@ -253,7 +257,7 @@ size_t option_count() { return sizeof kSpecs / sizeof kSpecs[0]; }
 
 OptionName option_name(size_t i) {
     if (i >= option_count()) return {};
-    return {kSpecs[i].short_name, kSpecs[i].long_name, kSpecs[i].alias};
+    return {kSpecs[i].short_name, kSpecs[i].names};
 }
 
 bool parse_seconds(std::string_view text, uint64_t& ns) {

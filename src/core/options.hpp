@@ -48,9 +48,8 @@ bool parse_seconds(std::string_view text, uint64_t& ns);
 // documentation test that keeps --help, the man page and the completion in
 // step with the parser.
 struct OptionName {
-    char short_name = 0;            // 0: none
-    const char* long_name = nullptr;  // without "--", or nullptr
-    const char* alias = nullptr;      // the other spelling, or nullptr
+    char short_name = 0;      // 0: none
+    const char* names = "";   // without "--": the long name, then its other spelling after a space
 };
 size_t option_count();
 OptionName option_name(size_t i);

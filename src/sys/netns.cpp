@@ -59,19 +59,24 @@ Status list_netns(NetnsList& out) {
         if (stat_at(AT_FDCWD, path, &st, 0) != 0) return;  // vanished, or not ours to see
         ok = ok && out.add(st.st_dev, st.st_ino, name, path);
     };
-    each_entry("/var/run/netns", [&](std::string_view name) {
-        if (name == "." || name == "..") return;
-        char path[64];
-        if (fmt(path, sizeof path, "/var/run/netns/%s", name.data()) < static_cast<int>(sizeof path)) add(name, path);
-    });
-    each_entry("/proc", [&](std::string_view name) {
-        int32_t pid = 0;
-        if (!parse_pid(name, pid)) return;
-        char path[64], label[32];
-        fmt(path, sizeof path, "/proc/%d/ns/net", pid);
-        fmt(label, sizeof label, "pid:%d", pid);
-        add(label, path);
-    });
+    // Named ones (as ip netns makes them), then every process's.
+    for (const char* dir : {"/var/run/netns", "/proc"}) {
+        const bool named = dir[1] == 'v';
+        each_entry(dir, [&](std::string_view name) {
+            char path[64], label[32];
+            int32_t pid = 0;
+            if (named) {
+                if (name == "." || name == "..") return;
+                if (fmt(path, sizeof path, "/var/run/netns/%s", name.data()) < static_cast<int>(sizeof path))
+                    add(name, path);
+                return;
+            }
+            if (!parse_pid(name, pid)) return;
+            fmt(path, sizeof path, "/proc/%d/ns/net", pid);
+            fmt(label, sizeof label, "pid:%d", pid);
+            add(label, path);
+        });
+    }
     if (!ok) return make_error(ENOMEM, "too many network namespaces");
     return {};
 }

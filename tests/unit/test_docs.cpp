@@ -70,8 +70,8 @@ TEST_CASE("--help, the man page and the completion name every option the parser 
         const tc::OptionName o = tc::option_name(i);
         std::vector<std::string> spellings;
         if (o.short_name) spellings.push_back(std::string("-") + o.short_name);
-        if (o.long_name) spellings.push_back(std::string("--") + o.long_name);
-        if (o.alias) spellings.push_back(std::string("--") + o.alias);
+        std::istringstream names(o.names);
+        for (std::string name; names >> name;) spellings.push_back("--" + name);
         REQUIRE_FALSE(spellings.empty());
         for (const std::string& s : spellings) {
             INFO(s);
