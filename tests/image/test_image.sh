@@ -116,20 +116,32 @@ run_runc() {
     runc --root "$tmp/runc" run --bundle "$tmp/bundle" tcimg-$$ >"$tmp/run.out" 2>"$tmp/run.err" </dev/null || status=$?
     runc --root "$tmp/runc" delete -f tcimg-$$ >/dev/null 2>&1 || true
 }
+# What each run must have given ($1 names the runtime and its settings):
+# the usage; the refusal naming the missing capability; the 3 connections
+# in the container's namespace ended, the 2 outside alive.
+expect_help() {
+    [ "$status" = 0 ] && grep -q '^Usage: tcp_closer' "$tmp/run.out" ||
+        { cat "$tmp/run.err" >&2; fail "$1: --help exited $status"; }
+}
+expect_refused() {
+    [ "$status" = 1 ] && grep -q 'missing capability CAP_NET_ADMIN.*--cap-add NET_ADMIN' "$tmp/run.err" ||
+        { cat "$tmp/run.err" >&2; fail "$1: exit $status, not the missing capability"; }
+}
+expect_ended() {
+    [ "$status" = 0 ] || { cat "$tmp/run.err" >&2; fail "$1: the container exited $status"; }
+    [ "$(grep -c '^.* destroyed 127.0.0.1:7900 .* by=sock_destroy' "$tmp/run.err")" = 3 ] ||
+        { cat "$tmp/run.err" >&2; fail "$1: the container did not destroy the 3 connections"; }
+    fates 3 "$1"
+}
 # --help needs no capability: the file capability has no effective bit,
 # so exec does not fail where the bounding set lacks CAP_NET_ADMIN.
 run_runc '[]' --help
-[ "$status" = 0 ] && grep -q '^Usage: tcp_closer' "$tmp/run.out" ||
-    { cat "$tmp/run.err" >&2; fail "runc, no capabilities: --help exited $status"; }
+expect_help "runc, no capabilities"
 hold
 run_runc '[]' -s 7900 --disable_syslog
-[ "$status" = 1 ] && grep -q 'missing capability CAP_NET_ADMIN.*--cap-add NET_ADMIN' "$tmp/run.err" ||
-    { cat "$tmp/run.err" >&2; fail "runc, no capabilities: exit $status, not the missing capability"; }
+expect_refused "runc, no capabilities"
 run_runc '["CAP_NET_ADMIN"]' -s 7900 --disable_syslog
-[ "$status" = 0 ] || { cat "$tmp/run.err" >&2; fail "runc: the container exited $status"; }
-[ "$(grep -c '^.* destroyed 127.0.0.1:7900 .* by=sock_destroy' "$tmp/run.err")" = 3 ] ||
-    { cat "$tmp/run.err" >&2; fail "runc: the container did not destroy the 3 connections"; }
-fates 3 runc
+expect_ended runc
 
 # 5. podman (its runc: crun cannot run on this kind of machine's hybrid
 #    cgroups), storage of its own: loaded by the archive's reference name,
@@ -146,15 +158,10 @@ prun() {
         "$@" >"$tmp/run.out" 2>"$tmp/run.err" </dev/null || status=$?
 }
 prun --cap-drop all "tcp_closer:$version" --help
-[ "$status" = 0 ] && grep -q '^Usage: tcp_closer' "$tmp/run.out" ||
-    { cat "$tmp/run.err" >&2; fail "podman, no capabilities: --help exited $status"; }
+expect_help "podman, no capabilities"
 hold
 prun "tcp_closer:$version" -s 7900 --disable_syslog
-[ "$status" = 1 ] && grep -q 'missing capability CAP_NET_ADMIN.*--cap-add NET_ADMIN' "$tmp/run.err" ||
-    { cat "$tmp/run.err" >&2; fail "podman's defaults: exit $status, not the missing capability"; }
+expect_refused "podman's defaults"
 prun --cap-drop all --cap-add NET_ADMIN --read-only --user 65534:65534 "tcp_closer:$version" -s 7900 --disable_syslog
-[ "$status" = 0 ] || { cat "$tmp/run.err" >&2; fail "podman: the container exited $status"; }
-[ "$(grep -c '^.* destroyed 127.0.0.1:7900 .* by=sock_destroy' "$tmp/run.err")" = 3 ] ||
-    { cat "$tmp/run.err" >&2; fail "podman: the container did not destroy the 3 connections"; }
-fates 3 podman
+expect_ended podman
 echo "test_image: ok ($archive, $size bytes, $digest1; loads as tcp_closer:$version; runc and podman: --help with no capability, the missing one named, 3 connections ended in the container's namespace with NET_ADMIN alone, 2 outside alive)"
