@@ -65,7 +65,7 @@ size=$(stat -c %s "$archive")
 #    for the containers. podman's state lives in $tmp and on tmpfs mounts
 #    that go away with this mount namespace.
 mount -t tmpfs tmpfs /run
-[ -d /var/lib/containers ] && mount -t tmpfs tmpfs /var/lib/containers
+mount -t tmpfs tmpfs /var/lib  # podman keeps a blob cache in /var/lib/containers
 ip link set lo up
 ip netns add tcimg
 ip -n tcimg link set lo up
