@@ -21,6 +21,7 @@
 #include <cstring>
 
 #include "core/fmt.hpp"
+#include "sys/file_type.hpp"
 
 namespace tc::sys {
 
@@ -272,9 +273,15 @@ Result<int> create_beside(const char* path, char (&tmp)[PATH_MAX]) {
 }  // namespace
 
 Status check_replaceable(const char* path) {
-    // rename() could never replace a directory (EISDIR).
-    if (Fd dir(open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir.valid())
-        return make_error(EISDIR, "the metrics file is a directory");
+    // rename() could never replace a directory (EISDIR), and would replace
+    // a device, a FIFO or a socket (--metrics /dev/null) with a plain file.
+    const int type = file_type(path);
+    // (Before Linux 4.11, no statx: a directory is found by opening it.)
+    const bool dir = type == S_IFDIR ||
+                     (type == -ENOSYS && Fd(open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)).valid());
+    if (dir) return make_error(EISDIR, "the metrics file is a directory");
+    if (type > 0 && type != S_IFREG && type != S_IFLNK)
+        return make_error(EEXIST, "the metrics file is not a regular file, and replacing it would remove it");
     char tmp[PATH_MAX];
     Result<int> fd = create_beside(path, tmp);
     if (!fd) return fd.error();

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +59,17 @@ TEST_CASE("paths that cannot be written are refused before anything is ended", "
     for (const Case& c : cases) {
         check_refused(it::run_tool(with(c.args)), c.says);
         it::expect(conns, "alive", "alive");
+    }
+    // A special file at the path would be replaced by a plain one (--metrics
+    // /dev/null once replaced the device): refused, and left as it was.
+    REQUIRE(mknod((d / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
+    REQUIRE(mkfifo((d / "fifo").c_str(), 0600) == 0);
+    for (const char* name : {"null", "fifo"}) {
+        check_refused(it::run_tool(with({"--metrics", d / name})),
+                      "the metrics file is not a regular file, and replacing it would remove it '" + d / name + "'");
+        struct stat st {};
+        REQUIRE(lstat((d / name).c_str(), &st) == 0);
+        CHECK((S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)));
     }
     // A read-only and a full file system, each in the tool's own mount namespace.
     check_refused(it::run_tool_on_tmpfs(d.path, true, false, with({"--metrics", d / "m.prom"})),
