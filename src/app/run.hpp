@@ -2,8 +2,11 @@
 // as named steps that main calls in order:
 //
 //   enter_namespace   --netns: setns before any socket is opened
-//   resolve_owners    --uid names, --cgroup paths, --dev names
-//   open_log          -f, syslog, signals
+//   resolve_owners    --uid names, --cgroup paths, --dev names, --pid
+//                     processes (each must exist at start-up)
+//   open_log          -f (it must take writes), the --metrics path (its
+//                     temporary file created, written, removed), syslog,
+//                     signals: all before anything is ended
 //   choose_path       the sockets, and the way connections are found
 //                     (inet_diag or /proc/net) and ended (SOCK_DESTROY,
 //                     the /proc path, or a dry run)
