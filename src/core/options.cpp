@@ -202,7 +202,6 @@ const char* apply_value(const OptSpec& spec, std::string_view value, Options& o)
         case Opt::RemovedGrace:
             if (!parse_uint(value, 10000, n)) return "not a number of milliseconds (0-10000)";
             o.sel.removed_grace_ms = static_cast<uint32_t>(n);
-            o.grace_given = true;
             break;
         case Opt::Stalled:
         case Opt::SendIdle:
@@ -357,7 +356,7 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
-        if (o.grace_given && !o.sel.src_removed) return fail("--removed-grace is for --src-removed", "");
+        if ((o.given & bit(Opt::RemovedGrace)) && !o.sel.src_removed) return fail("--removed-grace is for --src-removed", "");
         if (o.watch && o.all_netns)
             return fail("--watch does not work with --all-netns yet: use -i (or --watch with --netns)", "");
         if (o.sel.udp && o.sel.needs_tcp_info())

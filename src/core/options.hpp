@@ -23,7 +23,6 @@ struct Options {
     const char* netns = nullptr; // -N: a name under /var/run/netns, or a path (has a '/')
     bool all_netns = false;  // every network namespace on the host, each poll
     bool watch = false;      // --watch: also poll at once when a local address is removed
-    bool grace_given = false;  // --removed-grace (only with --src-removed)
     // A daemon: polls until a stop signal (-i, or --watch).
     bool daemon() const { return interval_ns > 0 || watch; }
     bool dry_run = false;    // -n: everything but ending connections

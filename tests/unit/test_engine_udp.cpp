@@ -84,6 +84,22 @@ struct NoIdle final : IdleReader {
     size_t read_idle(std::span<SockRecord> recs, int&) override { return recs.size(); }
 };
 
+// An engine over the kernel model holding population(), whose protocols
+// may fall back to the /proc/net tables: SOCK_DESTROY ends go to `sd`,
+// those of the tables to `proc`. Set the model's refusals before polling.
+struct FallbackRig {
+    DumpModel kernel;
+    InodeTerminator sd, proc;
+    UdpTables tables;
+    NoIdle idle;
+    Engine engine{kernel, sd};
+    Recorder obs;
+    FallbackRig() {
+        kernel.socks = population();
+        engine.fall_back_to_proc_net(tables, idle, proc);
+    }
+};
+
 std::vector<uint32_t> sorted(std::vector<uint32_t> v) {
     std::sort(v.begin(), v.end());
     return v;
@@ -202,15 +218,9 @@ TEST_CASE("engine: --tcp --udp dumps TCP in one walk, then UDP; each protocol ha
 }
 
 TEST_CASE("engine: without udp_diag, UDP alone switches to /proc/net/udp", "[engine][udp]") {
-    DumpModel kernel;
-    kernel.socks = population();
+    FallbackRig rig;
+    auto& [kernel, sd, proc, tables, idle, engine, obs] = rig;
     kernel.udp_diag = false;
-    InodeTerminator sd, proc;
-    Engine engine(kernel, sd);
-    UdpTables tables;
-    NoIdle idle;
-    engine.fall_back_to_proc_net(tables, idle, proc);
-    Recorder obs;
     Result<PollStats> st = engine.poll(dport("5353", true, true), obs);
     REQUIRE(st.ok());
     CHECK(st->switched_to_proc_net == 1u << 1);
@@ -292,15 +302,9 @@ TEST_CASE("engine: random selections over TCP and UDP: the kernel's answers lose
 // poll fails, and UDP never switches to /proc/net in the middle of a poll
 // (its IPv4 sockets would be matched twice, from the dump and the table).
 TEST_CASE("engine: a later UDP dump refused after one worked fails the poll, no switch", "[engine][udp]") {
-    DumpModel kernel;
-    kernel.socks = population();
+    FallbackRig rig;
+    auto& [kernel, sd, proc, tables, idle, engine, obs] = rig;
     kernel.udp6_refused = true;
-    InodeTerminator sd, proc;
-    Engine engine(kernel, sd);
-    UdpTables tables;
-    NoIdle idle;
-    engine.fall_back_to_proc_net(tables, idle, proc);
-    Recorder obs;
     Selection sel = dport("5353", false, true);
     sel.ipv4 = sel.ipv6 = true;
     Result<PollStats> st = engine.poll(sel, obs);
