@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
         say(STDOUT_FILENO, "%s\n%s\n%s\n%s\n%s\n", kVersion, kProtocols, kEnds, kFinds, kLicense);
         return kExitOk;
     }
+    if (opt.rules || opt.check) return usage_failure("not in this build yet", opt.rules ? "--rules" : "--check");
     Run run(opt);
     RunStatus s = run.enter_namespace();
     if (s.ok()) s = run.resolve_owners();

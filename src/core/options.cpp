@@ -15,7 +15,7 @@ namespace {
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Metrics, Verbose, Help, UseProc, KillOwner,
     NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, RemovedGrace, Watch, Stalled,
-    SendIdle,
+    SendIdle, Rules, Check,
     ExSport, ExDport, ExSrc, ExDst, ExUid, ExComm,
     Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order (apply_owner)
 };
@@ -70,6 +70,8 @@ constexpr OptSpec kSpecs[] = {
     {0, false, Opt::KillOwner, "kill_owner kill-owner"},
     {0, false, Opt::NoSyslog, "disable_syslog disable-syslog"},
     {'V', false, Opt::Version, "version"},
+    {0, true, Opt::Rules, "rules"},
+    {0, false, Opt::Check, "check"},
 };
 
 constexpr uint64_t bit(Opt id) { return uint64_t{1} << static_cast<unsigned>(id); }
@@ -78,7 +80,14 @@ static_assert(static_cast<unsigned>(Opt::Comm) < 64);
 // Options that hold one value: a second one is a mistake, not an override.
 constexpr uint64_t kSingleValued = bit(Opt::Idle) | bit(Opt::LastRecv) | bit(Opt::Stalled) | bit(Opt::SendIdle) |
                                    bit(Opt::Interval) | bit(Opt::Logfile) | bit(Opt::Metrics) | bit(Opt::Netns) |
-                                   bit(Opt::MaxKills) | bit(Opt::RemovedGrace);
+                                   bit(Opt::MaxKills) | bit(Opt::RemovedGrace) | bit(Opt::Rules);
+
+// What a rule may hold: what selects a socket or decides about it. The
+// owner kinds and the exclusions are the enum's tail.
+constexpr uint64_t kRuleOpts = bit(Opt::Tcp) | bit(Opt::Udp) | bit(Opt::V4) | bit(Opt::V6) | bit(Opt::Sport) |
+                               bit(Opt::Dport) | bit(Opt::Src) | bit(Opt::Dst) | bit(Opt::SrcRemoved) |
+                               bit(Opt::State) | bit(Opt::MaxKills) | bit(Opt::Idle) | bit(Opt::LastRecv) |
+                               bit(Opt::Stalled) | bit(Opt::SendIdle) | ~(bit(Opt::ExSport) - 1);
 
 const OptSpec* find_short(char c) {
     for (const OptSpec& s : kSpecs)
@@ -229,15 +238,23 @@ const char* apply_value(const OptSpec& spec, std::string_view value, Options& o)
         case Opt::KillOwner: o.kill_owner = true; break;
         case Opt::NoSyslog: o.syslog = false; break;
         case Opt::Version: o.version = true; break;
+        case Opt::Rules:
+            if (value.empty()) return "empty rules file name";
+            o.rules = value.data();
+            break;
+        case Opt::Check: o.check = true; break;
         default: break;
     }
     return nullptr;
 }
 
 constexpr char kTwice[] = "option given twice (it holds one value)";
+constexpr char kRunOption[] = "an option of the run, not of a rule: give it on the command line";
 
-// Applies one option; returns nullptr, kTwice or the error message.
-const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
+// Applies one option that `allowed` holds; returns nullptr, kTwice,
+// kRunOption or the error message.
+const char* apply(const OptSpec& spec, std::string_view value, Options& o, uint64_t allowed) {
+    if (!(allowed & bit(spec.id))) return kRunOption;
     if (o.given & kSingleValued & bit(spec.id)) return kTwice;
     const char* err = apply_value(spec, value, o);
     o.given |= bit(spec.id);
@@ -247,7 +264,7 @@ const char* apply(const OptSpec& spec, std::string_view value, Options& o) {
 // The argument an error names: the option itself when it was given twice
 // or takes no value, else its value.
 std::string_view named(const char* err, const OptSpec& spec, std::string_view arg, std::string_view value) {
-    return err == kTwice || !spec.takes_value ? arg : value;
+    return err == kTwice || err == kRunOption || !spec.takes_value ? arg : value;
 }
 
 }  // namespace
@@ -278,12 +295,14 @@ bool parse_seconds(std::string_view text, uint64_t& ns) {
 
 namespace {
 
-// The line as it is, without the -h rule of parse_args.
-const char* parse_line(int argc, const char* const* argv, Options& o, std::string_view& bad) {
+// The line as it is, without the -h rule of parse_args; `allowed`: the
+// options it may hold (a rule's, or all).
+const char* parse_line(int argc, const char* const* argv, Options& o, std::string_view& bad, uint64_t allowed) {
     auto fail = [&bad](const char* message, std::string_view value) {
         bad = value;
         return message;
     };
+    std::string_view rule_opt;  // the first option of a rule's kind, for --rules
     // Only explicit options set these; the defaults are decided after the loop.
     o.sel.ipv4 = false;
     o.sel.ipv6 = false;
@@ -310,7 +329,8 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
             } else if (eq != std::string_view::npos) {
                 return fail("option takes no value", arg);
             }
-            if (const char* err = apply(*spec, value, o)) return fail(err, named(err, *spec, arg, value));
+            if (const char* err = apply(*spec, value, o, allowed)) return fail(err, named(err, *spec, arg, value));
+            if ((kRuleOpts & bit(spec->id)) && rule_opt.empty()) rule_opt = arg;
             continue;
         }
         if (arg.size() < 2 || arg[0] != '-') return fail("unexpected argument", arg);
@@ -327,7 +347,8 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
                     value = argv[++i];
                 }
             }
-            if (const char* err = apply(*spec, value, o)) return fail(err, named(err, *spec, arg, value));
+            if (const char* err = apply(*spec, value, o, allowed)) return fail(err, named(err, *spec, arg, value));
+            if ((kRuleOpts & bit(spec->id)) && rule_opt.empty()) rule_opt = arg;
             if (spec->takes_value) break;
         }
     }
@@ -341,6 +362,14 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
     } else if (!o.help && !o.version) {
         if (v6_addr && !o.sel.ipv6) return fail("an IPv6 address cannot match with -4 alone: add -6", "");
         if (v4_addr && !o.sel.ipv4) return fail("an IPv4 address cannot match with -6 alone: add -4", "");
+    }
+    if (o.rules && !o.help && !o.version) {
+        // The selections are the file's; the line holds what is the run's.
+        if (!rule_opt.empty()) return fail("a rule's option beside --rules: put it in a rule of the file", rule_opt);
+        if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
+        if (o.watch && o.all_netns)
+            return fail("--watch does not work with --all-netns yet: use -i (or --watch with --netns)", "");
+        return nullptr;
     }
     if (!o.help && !o.version) {
         if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty() &&
@@ -386,9 +415,13 @@ bool asks_help(int argc, const char* const* argv) {
 
 }  // namespace
 
+const char* parse_rule_words(int n, const char* const* words, Options& o, std::string_view& bad) {
+    return parse_line(n, words, o, bad, kRuleOpts);
+}
+
 ParseResult parse_args(int argc, const char* const* argv) {
     ParseResult r;
-    const char* err = parse_line(argc, argv, r.opts, r.value);
+    const char* err = parse_line(argc, argv, r.opts, r.value, ~uint64_t{0});
     if (err && asks_help(argc, argv)) {
         r.opts.help = true;
         err = nullptr;

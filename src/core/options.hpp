@@ -28,6 +28,8 @@ struct Options {
     bool dry_run = false;    // -n: everything but ending connections
     bool json = false;       // -j: one JSON object per connection and per poll on stdout
     bool syslog = true;
+    const char* rules = nullptr;  // --rules FILE: the selections are FILE's rules, not the line's
+    bool check = false;           // --check: validate, resolve names, end nothing, exit
     uint64_t given = 0;  // the options given, a bit each (the parser's own bookkeeping)
 };
 
@@ -39,6 +41,12 @@ struct ParseResult {
 };
 
 ParseResult parse_args(int argc, const char* const* argv);
+
+// A rule's options (a rules file line's words, words[0] its name) into
+// `o.sel`, checked as a command line's: nullptr, or what is wrong and in
+// `bad` the word it is about. An option of the run (-i, -f, -n, ...) is
+// refused: it belongs on the command line.
+const char* parse_rule_words(int n, const char* const* words, Options& o, std::string_view& bad);
 
 // Strict decimal seconds ("5", "0.5", "2.25"), at most 9 decimals, to ns.
 bool parse_seconds(std::string_view text, uint64_t& ns);

@@ -36,6 +36,16 @@ public:
     T& operator[](size_t i) { return data_[i]; }
     const T& operator[](size_t i) const { return data_[i]; }
     void clear() { size_ = 0; }
+    void swap(PodVec& o) {
+        T* d = data_;
+        data_ = o.data_;
+        o.data_ = d;
+        const size_t s = size_, c = cap_;
+        size_ = o.size_;
+        cap_ = o.cap_;
+        o.size_ = s;
+        o.cap_ = c;
+    }
 
     // False when memory ran out; the array is unchanged then.
     [[nodiscard]] bool push_back(const T& v) {

@@ -5,6 +5,7 @@ namespace tc {
 
 namespace {
 constexpr char kUsage[] = R"HELP(Usage: tcp_closer [OPTION]... SELECTOR...
+  or:  tcp_closer [OPTION]... --rules FILE
 End the TCP connections (-u: connected UDP sockets) that match every kind of
 selector given; within a kind, any value. Full reference: man tcp_closer.
 
@@ -31,6 +32,10 @@ Selectors (at least one of those marked *; repeatable):
   -4, -6                 IPv4 (default), IPv6; -4 -6: both
   -u, --udp              connected UDP sockets; --tcp -u: both
       --tcp              TCP connections (the default)
+      --max-kills N      end at most N per poll (--max_kills)
+Rules, instead of selectors on the line:
+      --rules FILE       a rule a line, NAME: SELECTORS; SIGHUP reloads FILE
+      --check            check the options (and FILE), end nothing, exit
 Run:
   -i, --interval SEC     poll every SEC seconds (e.g. 0.5) until SIGTERM
       --watch            also poll when a local address is removed
@@ -38,7 +43,6 @@ Run:
                          --removed_grace)
   -n, --dry-run          end nothing: list what would be (--dry_run)
   -j, --json             JSON on stdout: each connection, a summary per poll
-      --max-kills N      end at most N per poll (--max_kills)
   -f, --logfile PATH     log to PATH (default stderr; SIGHUP reopens it)
       --metrics FILE     Prometheus counters, rewritten after every poll
   -N, --netns NAME|PATH  work in that network namespace
