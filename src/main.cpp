@@ -62,6 +62,7 @@ int ended(const RunStatus& s, bool log_is_stderr) {
                     "securityContext.capabilities.add)\n",
                     s.cap->name, s.cap->why, s.cap->name, s.cap->name + 4);
             return kExitFailure;
+        case Kind::RulesRefused: return kExitUsage;  // main said each error
         case Kind::Failed:
             if (said) return kExitFailure;
             if (s.value)
@@ -91,10 +92,19 @@ int main(int argc, char** argv) {
         say(STDOUT_FILENO, "%s\n%s\n%s\n%s\n%s\n", kVersion, kProtocols, kEnds, kFinds, kLicense);
         return kExitOk;
     }
-    if (opt.rules || opt.check) return usage_failure("not in this build yet", opt.rules ? "--rules" : "--check");
     Run run(opt);
-    RunStatus s = run.enter_namespace();
+    RunStatus s = run.load_rules();
+    if (s.ok()) s = run.enter_namespace();
     if (s.ok()) s = run.resolve_owners();
+    if (s.kind == RunStatus::Kind::RulesRefused) {
+        for (const RuleError& e : run.rule_errors()) say(STDERR_FILENO, "tcp_closer: %s:%u: %s\n", opt.rules, e.line, e.text);
+        return kExitUsage;
+    }
+    if (s.ok() && opt.check) {
+        const size_t n = run.rule_count();
+        say(STDOUT_FILENO, "%zu rule%s\n", n, n == 1 ? "" : "s");
+        return kExitOk;
+    }
     if (s.ok()) s = run.open_log();
     if (s.ok()) s = run.choose_path();
     if (s.ok()) s = run.poll_loop();

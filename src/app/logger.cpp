@@ -196,10 +196,13 @@ void Logger::on_local_prefixes(const LocalPrefixes& local) {
 
 void Logger::on_result(const SockRecord& rec, const EndResult& res) {
     char buf[kJsonMax];
+    const Rule* rule = rec.rule < rules_.size() ? &rules_[rec.rule] : nullptr;
+    const OwnerSel* owner = rule ? &rule->sel.owner : nullptr;
+    const char* name = rule && rule->name[0] ? rule->name : nullptr;
     if (cfg_.json)
-        out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, cfg_.owner,
-                                    cfg_.src_removed ? "src_removed" : nullptr, cfg_.figures));
-    format_result(buf, sizeof buf, rec, res, cfg_.owner, cfg_.figures);
+        out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, owner,
+                                    rule && rule->sel.src_removed ? "src_removed" : nullptr, cfg_.figures, name));
+    format_result(buf, sizeof buf, rec, res, owner, cfg_.figures, name);
     if (cfg_.dry_run) {
         // The list goes to stdout (JSON replaces it there); the log keeps the summary.
         if (!cfg_.json) out(buf, std::strlen(buf));

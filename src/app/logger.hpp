@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/fmt.hpp"
+#include "core/rules.hpp"
 #include "engine/engine.hpp"
 #include "engine/proc_terminator.hpp"
 
@@ -35,10 +36,8 @@ struct LogConfig {
     bool dry_run = false;
     bool json = false;
     bool both_protocols = false; // --tcp --udp: the JSON summary splits its counts
-    bool src_removed = false;    // --src-removed: JSON connections carry "reason":"src_removed"
     bool quiet_empty = false;    // a daemon: polls that matched nothing log nothing
     uint8_t figures = 0;         // the tcp_info figures the rules read (--stalled, --send_idle), shown
-    const OwnerSel* owner = nullptr;  // the owner selectors, named in each connection's line
 };
 
 class Logger final : public PollObserver, public KillObserver {
@@ -59,6 +58,13 @@ public:
     void summary(const PollStats& stats);
     // SIGHUP: the log file again by its name (logrotate moved it).
     void reopen();
+    // The rules in force: a connection's line names its rule (when named),
+    // the owner values it matched and, for --src-removed, the reason.
+    void use_rules(std::span<const Rule> rules, uint8_t figures, bool both_protocols) {
+        rules_ = rules;
+        cfg_.figures = figures;
+        cfg_.both_protocols = both_protocols;
+    }
     // Lines and JSON objects name this network namespace (nullptr: none).
     void set_netns(const char* name) { netns_ = name; }
     const char* netns() const { return netns_; }
@@ -99,6 +105,7 @@ private:
     void drain(Buffer& b);
 
     LogConfig cfg_;
+    std::span<const Rule> rules_;
     const char* netns_ = nullptr;
     int poll_fail_err_ = 0;
     bool broken_ = false;  // the last write to the log failed

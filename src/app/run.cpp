@@ -50,13 +50,13 @@ LogConfig log_config(const Options& opt) {
     c.verbose = opt.verbose;
     c.dry_run = opt.dry_run;
     c.json = opt.json;
-    c.both_protocols = opt.sel.tcp && opt.sel.udp;
-    c.src_removed = opt.sel.src_removed;
-    if (opt.sel.stalled_ms) c.figures |= SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv;
-    if (opt.sel.send_idle_ms) c.figures |= SockRecord::kFigureSent;
-    c.owner = &opt.sel.owner;
     c.quiet_empty = opt.daemon();
     return c;
+}
+
+RunPolicy needs_of(const Options& opt, const RulesUse& use) {
+    return RunPolicy(opt.dry_run, kOnlyProc || opt.use_proc || opt.kill_owner, opt.netns || opt.all_netns,
+                     opt.all_netns, use.read_marks, use.find_processes);
 }
 
 }  // namespace
@@ -65,8 +65,7 @@ Run::Run(Options& opt)
     : opt_(opt),
       daemon_(opt.daemon()),
       caps_(sys::effective_caps(true)),
-      policy_(opt.dry_run, kOnlyProc || opt.use_proc || opt.kill_owner, opt.netns || opt.all_netns, opt.all_netns,
-              opt.sel.owner.n_mark > 0, opt.sel.owner.processes() || opt.sel.ex.owner.n_comm > 0),
+      policy_(needs_of(opt, {})),
       log_cfg_(log_config(opt)),
       log_(log_cfg_),
       metrics_(opt.metrics, log_, {kVersionNumber, kOnlyProc ? "proc" : "sock_destroy,proc"}),
@@ -83,7 +82,7 @@ Run::Run(Options& opt)
 
 bool Run::sock_destroy_still_used() const {
     for (Proto p : kProtocols)
-        if (opt_.sel.wants(p) && !on_proc_[static_cast<size_t>(p)]) return true;
+        if ((p == Proto::Udp ? started_.udp : started_.tcp) && !on_proc_[static_cast<size_t>(p)]) return true;
     return false;
 }
 
@@ -136,8 +135,101 @@ RunStatus Run::enter_namespace() {
     return {};
 }
 
+Status Run::read_rules(RuleSet& into) {
+    if (Status s = sys::read_small_file(opt_.rules, rules_text_, 1 << 20); !s) return s;
+    rule_errors_.clear();
+    if (!into.parse(std::string_view(rules_text_.data(), rules_text_.size()), rule_errors_))
+        return make_error(EINVAL, "errors in the rules file", ErrorKind::Usage);
+    // Names are numbers now: --uid root --exclude-uid 0 is caught here.
+    for (Rule& r : into.rules()) {
+        for (OwnerSel* o : {&r.sel.owner, &r.sel.ex.owner}) {
+            if (!o->any()) continue;
+            if (Status s = sys::resolve_owner(*o, owner_why_); !s) {
+                RuleError e;
+                e.line = r.line;
+                fmt(e.text, sizeof e.text, "%s: '%s'", s.error().what, owner_why_.value ? owner_why_.value : "");
+                if (!rule_errors_.push_back(e)) return make_error(ENOMEM, "out of memory");
+            }
+        }
+        const char* m = excluded_entirely(r.sel, true);
+        if (!m && r.sel.owner.n_dev && opt_.all_netns) m = "--dev and --all-netns exclude each other";
+        if (!m && r.sel.src_removed && r.sel.srcs.empty() && !started_.src_removed_unbounded)
+            m = "--src-removed without --src needs Linux 5.10 or later (which reports IP_TRANSPARENT and "
+                "IP_FREEBIND sockets): add --src";
+        if (m) {
+            RuleError e;
+            e.line = r.line;
+            fmt(e.text, sizeof e.text, "%s", m);
+            if (!rule_errors_.push_back(e)) return make_error(ENOMEM, "out of memory");
+        }
+    }
+    if (rule_errors_.size()) return make_error(EINVAL, "errors in the rules file", ErrorKind::Usage);
+    return {};
+}
+
+void Run::use_rules() {
+    use_ = rules_use(rules_.rules());
+    log_.use_rules(rules_.rules(), use_.figures, use_.tcp && use_.udp);
+}
+
+RunStatus Run::load_rules() {
+    if (!opt_.rules) {
+        if (!rules_.set_single(opt_.sel)) return status(RunStatus::Kind::Failed, make_error(ENOMEM, "out of memory"));
+        started_ = rules_use(rules_.rules());
+    } else {
+        // Rules may come and go on SIGHUP: the run sets up both protocols,
+        // both families and the route dumps from the start.
+        char release[65];
+        started_.tcp = started_.udp = started_.ipv4 = started_.ipv6 = started_.src_removed = true;
+        started_.src_removed_unbounded = kernel_reports_sockopt(sys::kernel_release(release, sizeof release));
+        if (Status s = read_rules(rules_); !s) {
+            if (s.error().kind == ErrorKind::Usage) return status(RunStatus::Kind::RulesRefused, s.error());
+            return status(RunStatus::Kind::Failed, s.error(), opt_.rules);
+        }
+        const RulesUse in_file = rules_use(rules_.rules());
+        started_.read_marks = in_file.read_marks;
+        started_.find_processes = in_file.find_processes;
+        started_.figures = 0;
+    }
+    use_rules();
+    policy_ = needs_of(opt_, started_);
+    if (opt_.rules) metrics_.count_reloads();
+    return {};
+}
+
+void Run::reload_rules() {
+    RuleSet next;
+    char buf[kLineMax];
+    Status s = read_rules(next);
+    const char* restart = s ? needs_restart(started_, rules_use(next.rules())) : nullptr;
+    if (s && !restart) {
+        rules_.swap(next);
+        use_rules();
+        metrics_.rules_reloaded(true);
+        fmt(buf, sizeof buf, "rules: read %s again: %zu rule(s)", opt_.rules, rules_.size());
+        log_.line(buf);
+        return;
+    }
+    metrics_.rules_reloaded(false);
+    if (!s && s.error().kind != ErrorKind::Usage) {
+        fmt(buf, sizeof buf, "error: rules: %s %s: %s", s.error().what, opt_.rules, error_text(s.error().code));
+        log_.line(buf, true);
+    }
+    for (size_t i = 0; !s && i < rule_errors_.size(); ++i) {
+        fmt(buf, sizeof buf, "error: %s:%u: %s", opt_.rules, rule_errors_[i].line, rule_errors_[i].text);
+        log_.line(buf, true);
+    }
+    if (restart) {
+        fmt(buf, sizeof buf, "error: %s: %s: restart tcp_closer for it", opt_.rules, restart);
+        log_.line(buf, true);
+    }
+    fmt(buf, sizeof buf, "rules: keeping the %zu rule(s) in force", rules_.size());
+    log_.line(buf, true);
+}
+
 RunStatus Run::resolve_owners() {
-    for (OwnerSel* o : {&opt_.sel.owner, &opt_.sel.ex.owner}) {
+    if (opt_.rules) return {};  // read_rules did, rule by rule
+    for (OwnerSel* o : {&rules_.rules()[0].sel.owner, &rules_.rules()[0].sel.ex.owner}) {
         if (!o->any()) continue;
         sys::OwnerProblem& why = owner_why_;
         if (Status s = sys::resolve_owner(*o, why); !s) {
@@ -146,7 +238,7 @@ RunStatus Run::resolve_owners() {
         }
     }
     // Names are numbers now: --uid root --exclude-uid 0 is caught here.
-    if (const char* m = excluded_entirely(opt_.sel, true))
+    if (const char* m = excluded_entirely(rules_.rules()[0].sel, true))
         return status(RunStatus::Kind::Usage, usage_error(EINVAL, m));
     return {};
 }
@@ -177,12 +269,12 @@ RunStatus Run::choose_path() {
                                      RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE);
         if (!s) return fail(s.error());
     }
-    if (opt_.sel.src_removed) {
+    if (started_.src_removed) {
         // Without the kernel's IP_TRANSPARENT/IP_FREEBIND bits a proxy's
         // non-local socket would look removed: only addresses the user
         // named (--src) may then be judged.
         char release[65];
-        if (opt_.sel.srcs.empty() && !kernel_reports_sockopt(sys::kernel_release(release, sizeof release)))
+        if (!opt_.rules && started_.src_removed_unbounded && !kernel_reports_sockopt(sys::kernel_release(release, sizeof release)))
             return status(RunStatus::Kind::Failed,
                           make_error(EOPNOTSUPP, "--src-removed needs Linux 5.10 or later, which reports "
                                                  "IP_TRANSPARENT and IP_FREEBIND sockets"),
@@ -199,7 +291,7 @@ RunStatus Run::choose_path() {
         for (bool& p : on_proc_) p = true;
         char buf[kLineMax], what[64];
         fmt(what, sizeof what, "NETLINK_SOCK_DIAG is not available (%s)", error_text(s.error().code));
-        fmt(buf, sizeof buf, kProcNetWay, what, tables_of(opt_.sel.tcp, opt_.sel.udp));
+        fmt(buf, sizeof buf, kProcNetWay, what, tables_of(started_.tcp, started_.udp));
         log_.line(buf);
         if (const CapNeed* m = policy_.use_proc_path(caps_)) return fail_capability(m);
     }
@@ -217,7 +309,7 @@ RunStatus Run::choose_path() {
         // Each protocol on its own: udp_diag is a module of its own, and
         // UDP sockets can be destroyed only since Linux 4.9.
         for (Proto p : kProtocols) {
-            if (!opt_.sel.wants(p)) continue;
+            if (!(p == Proto::Udp ? started_.udp : started_.tcp)) continue;
             Result<PathChoice> choice = probe_path(destroy_sock_, p);
             if (!choice) return fail(make_error(choice.error().code, "SOCK_DESTROY probe failed"));
             if (choice->path == EndPath::SockDestroy) {
@@ -238,7 +330,7 @@ RunStatus Run::choose_path() {
 }
 
 Status Run::open_sockets() {
-    if (opt_.sel.src_removed) {
+    if (started_.src_removed) {
         if (Status s = routes_sock_.open(kSocketBuffer, 1 << 16, NETLINK_ROUTE); !s) return s;
     }
     if (proc_net_) return {};  // the tables are opened afresh each poll
@@ -250,7 +342,7 @@ Status Run::open_sockets() {
 }
 
 RunStatus Run::poll_here(bool& connections_failed) {
-    Result<PollStats> stats = engine_.poll(opt_.sel, metrics_);
+    Result<PollStats> stats = engine_.poll(rules_.rules(), metrics_);
     char buf[kLineMax];
     auto failed = [&](const Error& e) -> RunStatus {
         metrics_.poll_failed();
@@ -268,7 +360,7 @@ RunStatus Run::poll_here(bool& connections_failed) {
         if (!(stats->switched_to_proc_net & (1u << i))) continue;
         on_proc_[i] = on_tables_[i] = true;
         // No dump socket is needed once no protocol is dumped.
-        proc_net_ = (!opt_.sel.tcp || on_tables_[0]) && (!opt_.sel.udp || on_tables_[1]);
+        proc_net_ = (!started_.tcp || on_tables_[0]) && (!started_.udp || on_tables_[1]);
         char what[64];
         fmt(what, sizeof what, "inet_diag refused every %s dump (no %s_diag module)", p == Proto::Udp ? "UDP" : "TCP",
             proto_name(p));
@@ -377,20 +469,27 @@ bool Run::address_removed() {
     WatchSource src(events_sock_, log_);
     const Removals r = collect_removals(src, events_rx_);
     foreign_ += src.foreign;
+    if (src.hangup && opt_.rules) reload_rules();
     if (r.verdict != Removals::Verdict::Poll) return false;
     char buf[kLineMax];
     format_removals(buf, sizeof buf, r);
     log_.line(buf);
     // A removed address of a family the run does not select ends nothing.
-    if (!told_family_ && ((r.ev.v6 && !opt_.sel.ipv6) || (r.ev.v4 && !opt_.sel.ipv4))) {
+    if (!told_family_ && ((r.ev.v6 && !use_.ipv6) || (r.ev.v4 && !use_.ipv4))) {
         told_family_ = true;
-        log_.line(r.ev.v6 && !opt_.sel.ipv6 ? "IPv6 is not selected: add -6 (its removed addresses end nothing)"
+        log_.line(r.ev.v6 && !use_.ipv6 ? "IPv6 is not selected: add -6 (its removed addresses end nothing)"
                                             : "IPv4 is not selected: add -4 (its removed addresses end nothing)");
     }
     return true;
 }
 
 RunStatus Run::poll_loop() {
+    if (opt_.rules && rules_.size() == 0) {
+        char buf[kLineMax];
+        fmt(buf, sizeof buf, "rules: %s holds no rule: nothing is ended until it does (SIGHUP reads it again)",
+            opt_.rules);
+        log_.line(buf);
+    }
     uint64_t next = sys::monotonic_ns();
     const int events = opt_.watch ? events_sock_.fd() : -1;
     bool on_schedule = true;  // this poll is the interval's (or the first)
@@ -398,6 +497,8 @@ RunStatus Run::poll_loop() {
         bool failed = false;
         const uint64_t start = sys::monotonic_ns();
         RunStatus end = opt_.all_netns ? poll_all_namespaces(failed) : poll_here(failed);
+        // SIGHUP during the poll's waits: the rules change from the next poll.
+        if (grace_.take_hangup() && opt_.rules) reload_rules();
         if (!end.ok()) metrics_.poll_failed();
         metrics_.end_poll(start);
         log_.flush();
@@ -429,6 +530,7 @@ RunStatus Run::poll_loop() {
             const sys::Wake wake = sys::wait_until(next, events);
             if (wake == sys::Wake::Hangup) {
                 log_.reopen();
+                if (opt_.rules) reload_rules();
                 continue;
             }
             if (wake == sys::Wake::Event && !address_removed() && !sys::stop_requested()) continue;

@@ -1,6 +1,7 @@
 // One run of the tool, from the parsed options to the end of its last poll,
 // as named steps that main calls in order:
 //
+//   load_rules        the rules: --rules FILE, or the command line's one
 //   enter_namespace   --netns: setns before any socket is opened
 //   resolve_owners    --uid names, --cgroup paths, --dev names, --pid
 //                     processes (each must exist at start-up)
@@ -28,6 +29,7 @@
 #include "core/netns_list.hpp"
 #include "core/options.hpp"
 #include "core/pod_vec.hpp"
+#include "core/rules.hpp"
 #include "core/run_policy.hpp"
 #include "engine/dry_run.hpp"
 #include "engine/engine.hpp"
@@ -50,6 +52,7 @@ struct RunStatus {
         Usage,              // a value names nothing usable: `error`, `value`
         Failed,             // the run cannot go on: `error`, `value`, `hint`
         MissingCapability,  // `cap`
+        RulesRefused,       // the rules file has errors: Run::rule_errors()
     };
     Kind kind = Kind::Ok;
     Error error{};
@@ -67,12 +70,16 @@ public:
     Run(const Run&) = delete;
     Run& operator=(const Run&) = delete;
 
+    RunStatus load_rules();
     RunStatus enter_namespace();
     RunStatus resolve_owners();
     RunStatus open_log();
     RunStatus choose_path();
     RunStatus poll_loop();
 
+    // What RulesRefused is about, each with its line.
+    std::span<const RuleError> rule_errors() const { return {rule_errors_.data(), rule_errors_.size()}; }
+    size_t rule_count() const { return rules_.size(); }
     // The log is stderr (so a failure logged there needs no second line).
     bool log_is_stderr() const { return log_cfg_.fd == 2; }
 
@@ -93,12 +100,24 @@ private:
     // the next few milliseconds); true when an address was removed (or
     // events were lost), logged: then a poll is due.
     bool address_removed();
+    // The rules file read and parsed into `into`, its owner names resolved
+    // (errors in rule_errors_: ErrorKind::Usage).
+    Status read_rules(RuleSet& into);
+    // The rules in force changed: the log and use_ follow.
+    void use_rules();
+    // SIGHUP: the file again; a file with errors changes nothing.
+    void reload_rules();
     // Does a selected protocol still end its connections with SOCK_DESTROY?
     bool sock_destroy_still_used() const;
     // --all-netns: a namespace skipped, said once per namespace and error.
     void note_skipped(const Netns& ns, const Error& e);
 
     Options& opt_;
+    RuleSet rules_;          // in force
+    RulesUse started_;       // what the run set up for (the rules may not ask more)
+    RulesUse use_;           // what the rules in force use
+    PodVec<char> rules_text_;
+    PodVec<RuleError> rule_errors_;
     const bool daemon_;
     const uint64_t caps_;
     RunPolicy policy_;

@@ -19,6 +19,12 @@ public:
 
     void add(const PollStats& s) { c_.add(s); }
     void poll_failed() { failed_ = true; }
+    // --rules: a reload on SIGHUP, and how it went.
+    void rules_reloaded(bool ok) {
+        c_.rules = true;
+        ++(ok ? c_.reloads_ok : c_.reloads_failed);
+    }
+    void count_reloads() { c_.rules = true; }
     // The end of a poll (of every namespace, with --all-netns) begun at
     // `start_ns` (monotonic): counted, and the file written.
     void end_poll(uint64_t start_ns);

@@ -17,7 +17,10 @@ Result<size_t> WatchSource::take(std::span<uint8_t> buf) {
 AddrEventSource::Woke WatchSource::wait(uint64_t deadline_ns) {
     while (true) {
         switch (sys::wait_until(deadline_ns, sock_.fd())) {
-            case sys::Wake::Hangup: log_.reopen(); continue;
+            case sys::Wake::Hangup:
+                log_.reopen();
+                hangup = true;
+                continue;
             case sys::Wake::Event: return Woke::Event;
             case sys::Wake::Deadline: return Woke::Deadline;
             case sys::Wake::Stop: return Woke::Stop;
@@ -27,7 +30,10 @@ AddrEventSource::Woke WatchSource::wait(uint64_t deadline_ns) {
 
 void GracePause::wait_ms(uint32_t ms) {
     const uint64_t end = sys::monotonic_ns() + uint64_t{ms} * 1000000;
-    while (sys::wait_until(end) == sys::Wake::Hangup) log_.reopen();
+    while (sys::wait_until(end) == sys::Wake::Hangup) {
+        log_.reopen();
+        hangup_ = true;
+    }
 }
 
 }  // namespace tc

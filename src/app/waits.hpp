@@ -23,6 +23,7 @@ public:
     Woke wait(uint64_t deadline_ns) override;
     uint64_t now_ns() override { return sys::monotonic_ns(); }
     uint32_t foreign = 0;
+    bool hangup = false;  // SIGHUP came while it waited
 
 private:
     sys::DiagSocket& sock_;
@@ -33,9 +34,16 @@ class GracePause final : public Pause {
 public:
     explicit GracePause(Logger& log) : log_(log) {}
     void wait_ms(uint32_t ms) override;
+    // SIGHUP came during a wait since the last call.
+    bool take_hangup() {
+        const bool h = hangup_;
+        hangup_ = false;
+        return h;
+    }
 
 private:
     Logger& log_;
+    bool hangup_ = false;
 };
 
 }  // namespace tc

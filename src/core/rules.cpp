@@ -54,6 +54,60 @@ const char* split_words(char* r, char* eol, PodVec<const char*>& words) {
 
 }  // namespace
 
+DumpPlan plan_rule_dumps(std::span<const Rule> rules, bool single_walk) {
+    bool v4[kProtos] = {}, v6[kProtos] = {};
+    for (const Rule& r : rules)
+        for (Proto p : {Proto::Tcp, Proto::Udp}) {
+            if (!r.sel.wants(p) || !r.sel.states_of(p)) continue;
+            v4[static_cast<size_t>(p)] |= r.sel.ipv4;
+            v6[static_cast<size_t>(p)] |= r.sel.ipv6;
+        }
+    DumpPlan plan;
+    plan_protocol(plan, v4[0], v6[0], Proto::Tcp, single_walk);
+    plan_protocol(plan, v4[1], v6[1], Proto::Udp, false);  // UDP has no single walk
+    return plan;
+}
+
+bool rule_scope(const Selection& sel, const DumpScope& dump, DumpScope& out) {
+    if (!sel.wants(dump.proto)) return false;
+    const bool fits = dump.family == AF_UNSPEC || (dump.family == AF_INET ? sel.ipv4
+                                                   : dump.v6 == V6Scope::MappedOnly ? sel.ipv4
+                                                   : dump.v6 == V6Scope::NativeOnly ? sel.ipv6
+                                                                                      : true);
+    out = {dump.family, sel.ipv4 ? (sel.ipv6 ? V6Scope::Any : V6Scope::MappedOnly) : V6Scope::NativeOnly, dump.proto};
+    return fits;
+}
+
+RulesUse rules_use(std::span<const Rule> rules) {
+    RulesUse u;
+    for (const Rule& r : rules) {
+        const Selection& s = r.sel;
+        u.tcp |= s.tcp;
+        u.udp |= s.udp;
+        u.ipv4 |= s.ipv4;
+        u.ipv6 |= s.ipv6;
+        u.src_removed |= s.src_removed;
+        u.src_removed_unbounded |= s.src_removed && s.srcs.empty();
+        u.read_marks |= s.owner.n_mark > 0;
+        u.find_processes |= s.owner.processes() || s.ex.owner.n_comm > 0;
+        if (s.stalled_ms) u.figures |= SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv;
+        if (s.send_idle_ms) u.figures |= SockRecord::kFigureSent;
+    }
+    return u;
+}
+
+const char* needs_restart(const RulesUse& started, const RulesUse& next) {
+    if (next.tcp && !started.tcp) return "a rule selects TCP, which the run did not set up at its start";
+    if (next.udp && !started.udp) return "a rule selects UDP, which the run did not set up at its start";
+    if (next.src_removed && !started.src_removed) return "a rule has --src-removed, which the run did not set up";
+    if (next.src_removed_unbounded && !started.src_removed_unbounded)
+        return "a --src-removed rule without --src, which the run did not check the kernel for";
+    if (next.read_marks && !started.read_marks) return "a rule has --mark, whose capability the run did not check";
+    if (next.find_processes && !started.find_processes)
+        return "a rule finds processes (--pid, --comm), whose capability the run did not check";
+    return nullptr;
+}
+
 bool valid_rule_name(std::string_view name) {
     if (name.empty() || name.size() > 32) return false;
     for (char c : name)

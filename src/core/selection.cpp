@@ -6,20 +6,24 @@ namespace tc {
 
 namespace {
 
-void plan_protocol(DumpPlan& plan, const Selection& sel, Proto p, bool single_walk) {
+}  // namespace
+
+void plan_protocol(DumpPlan& plan, bool ipv4, bool ipv6, Proto p, bool single_walk) {
     constexpr uint8_t v4 = AF_INET, v6 = AF_INET6, both = AF_UNSPEC;
-    if (single_walk && sel.ipv4) {
-        plan.scopes[plan.count++] = {both, sel.ipv6 ? V6Scope::Any : V6Scope::MappedOnly, p};
+    if (single_walk && ipv4) {
+        plan.scopes[plan.count++] = {both, ipv6 ? V6Scope::Any : V6Scope::MappedOnly, p};
         return;
     }
-    if (sel.ipv4) plan.scopes[plan.count++] = {v4, V6Scope::Any, p};
-    if (sel.ipv4 && sel.ipv6)
+    if (ipv4) plan.scopes[plan.count++] = {v4, V6Scope::Any, p};
+    if (ipv4 && ipv6)
         plan.scopes[plan.count++] = {v6, V6Scope::Any, p};
-    else if (sel.ipv4)
+    else if (ipv4)
         plan.scopes[plan.count++] = {v6, V6Scope::MappedOnly, p};
-    else if (sel.ipv6)
+    else if (ipv6)
         plan.scopes[plan.count++] = {v6, V6Scope::NativeOnly, p};
 }
+
+namespace {
 
 bool ports_covered(const PortSet& pos, const PortSet& ex) {
     if (pos.empty() || ex.empty()) return false;
@@ -73,8 +77,8 @@ const char* excluded_entirely(const Selection& sel, bool uids_resolved) {
 
 DumpPlan plan_dumps(const Selection& sel, bool single_walk) {
     DumpPlan plan;
-    if (sel.tcp) plan_protocol(plan, sel, Proto::Tcp, single_walk);
-    if (sel.udp && sel.states_of(Proto::Udp)) plan_protocol(plan, sel, Proto::Udp, false);
+    if (sel.tcp) plan_protocol(plan, sel.ipv4, sel.ipv6, Proto::Tcp, single_walk);
+    if (sel.udp && sel.states_of(Proto::Udp)) plan_protocol(plan, sel.ipv4, sel.ipv6, Proto::Udp, false);
     return plan;
 }
 

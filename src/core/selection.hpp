@@ -94,6 +94,8 @@ const char* excluded_entirely(const Selection& sel, bool uids_resolved);
 // AF_INET6 one; without it (a kernel that refused the legacy request), one
 // per family. UDP has no single walk: one dump per family, after TCP's.
 DumpPlan plan_dumps(const Selection& sel, bool single_walk = true);
+// The dumps of protocol `p` for the families asked (added to `plan`).
+void plan_protocol(DumpPlan& plan, bool ipv4, bool ipv6, Proto p, bool single_walk);
 
 // Port, address, state, family, uid and interface part of the selection,
 // and the exclusions of those kinds: what the socket id and header of a

@@ -37,6 +37,7 @@ struct SockRecord {
     // Which --mark (low 4 bits) and --cgroup (high 4 bits) matched, as
     // index + 1 into the selection's lists (0: none asked), for the report.
     uint8_t owner_ix = 0;
+    uint8_t rule = 0;  // the index of the rule that selected it (its name goes with it in the log)
     uint32_t uid = 0;
     uint32_t inode = 0;
     uint32_t last_data_recv_ms = 0;  // tcpi_last_data_recv
@@ -79,6 +80,6 @@ struct SockExtras {
 };
 
 static_assert(sizeof(inet_diag_sockid) == 48, "inet_diag_sockid layout");
-static_assert(sizeof(SockRecord) == 76, "one per matched connection: keep it small");
+static_assert(sizeof(SockRecord) == 80, "one per matched connection: keep it small");
 
 }  // namespace tc

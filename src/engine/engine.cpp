@@ -16,15 +16,12 @@ constexpr const char kRefused[] = "inet_diag dump request refused";
 constexpr const char kLegacyRefused[] = "inet_diag dump request (both families) refused";
 }  // namespace
 
-namespace {
-
-// One dump's messages: each socket decoded, checked again and kept if
-// selected; an error answer is the kernel's refusal of the request.
+// One dump's messages: each socket decoded and offered to the rules; an
+// error answer is the kernel's refusal of the request.
 class DumpSink final : public NlSink {
 public:
-    DumpSink(const Selection& sel, const DumpScope& scope, const LocalPrefixes& local, std::span<const uint8_t> program,
-             PollObserver& obs, PodVec<SockRecord>& matches)
-        : sel_(sel), scope_(scope), local_(local), program_(program), obs_(obs), matches_(matches) {}
+    DumpSink(Engine& engine, const DumpScope& scope, std::span<const uint8_t> program, PollObserver& obs)
+        : engine_(engine), scope_(scope), program_(program), obs_(obs) {}
 
     Status take(const NlReply& r) override {
         // Refused before any socket: nothing of this dump was seen.
@@ -42,24 +39,37 @@ public:
         SockExtras x;
         Result<SockRecord> rec = decode_sock(r.payload, &x, scope_.proto);
         if (!rec) return rec.error();
-        bool pick = selected(sel_, scope_, *rec) && owner_attrs_match(sel_, x, rec->owner_ix) &&
-                    src_removed_match(sel_, local_, *rec, x);
-        obs_.on_candidate(*rec, x.rtt_us, pick);
-        if (pick && !matches_.push_back(*rec)) return make_error(ENOMEM, "too many matching connections");
+        if (!engine_.take(*rec, scope_, x, obs_)) return make_error(ENOMEM, "too many matching connections");
         return {};
     }
 
 private:
-    const Selection& sel_;
+    Engine& engine_;
     const DumpScope& scope_;
-    const LocalPrefixes& local_;
     std::span<const uint8_t> program_;
     PollObserver& obs_;
-    PodVec<SockRecord>& matches_;
     bool accepted_ = false;
 };
 
-}  // namespace
+bool Engine::take(SockRecord& rec, const DumpScope& dump, const SockExtras& x, PollObserver& obs) {
+    uint64_t wanted = 0;
+    for (size_t k = 0; k < rules_.size(); ++k) {
+        const Selection& sel = rules_[k].sel;
+        DumpScope mine;
+        uint8_t ix = 0;
+        if (rule_scope(sel, dump, mine) && selected(sel, mine, rec) && owner_attrs_match(sel, x, ix) &&
+            src_removed_match(sel, local_, rec, x)) {
+            if (!wanted) {
+                rec.rule = static_cast<uint8_t>(k);
+                rec.owner_ix = ix;
+            }
+            wanted |= uint64_t{1} << k;
+        }
+    }
+    obs.on_candidate(rec, x.rtt_us, wanted != 0);
+    if (!wanted) return true;
+    return matches_.push_back(rec) && wanted_by_.push_back(wanted);
+}
 
 Status Engine::receive(DiagTransport& t, NlConversation& conv, NlSink& sink) {
     Status s = receive_answer(t, rx_, conv, sink);
@@ -67,22 +77,29 @@ Status Engine::receive(DiagTransport& t, NlConversation& conv, NlSink& sink) {
     return s;
 }
 
-Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs) {
-    const size_t bound = filter_size_bound(sel, local_.size());
+Status Engine::dump_scope(const DumpScope& scope, PollObserver& obs) {
+    const size_t bound = rules_filter_bound(rules_, local_.size());
     if (!bytecode_.resize(bound) || !request_.resize(bound + 128)) return make_error(ENOMEM, "no memory for the filter");
-    Result<size_t> prog = compile_filter(sel, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()),
-                                         owner_ops_, sel.src_removed ? &local_ : nullptr);
-    if (!prog) return prog.error();
-    std::span<const uint8_t> program(bytecode_.data(), *prog);
+    const size_t len = compile_rules_filter(rules_, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()),
+                                            owner_ops_, &local_);
+    std::span<const uint8_t> program(bytecode_.data(), len);
 
     DumpRequest req;
     req.proto = scope.proto;
     req.family = scope.family;
-    req.states = sel.states_of(scope.proto);
-    req.want_info = sel.needs_tcp_info();
     req.bytecode = program;
-    req.sport = sel.sports.single();
-    req.dport = sel.dports.single();
+    // The header's states and ports: what every rule in the dump allows.
+    bool first = true;
+    for (const Rule& r : rules_) {
+        DumpScope mine;
+        if (!rule_scope(r.sel, scope, mine)) continue;
+        req.states |= r.sel.states_of(scope.proto);
+        req.want_info |= r.sel.needs_tcp_info();
+        const uint16_t sport = r.sel.sports.single(), dport = r.sel.dports.single();
+        req.sport = first || req.sport == sport ? sport : 0;
+        req.dport = first || req.dport == dport ? dport : 0;
+        first = false;
+    }
     const size_t start = matches_.size();
     // A dump the table changed under is read to its end and asked again
     // (inet_diag never marks one today; the route dump does).
@@ -92,10 +109,11 @@ Status Engine::dump_scope(const Selection& sel, const DumpScope& scope, PollObse
         if (!len) return len.error();
         if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
         NlConversation conv(req.seq);
-        DumpSink sink(sel, scope, local_, program, obs, matches_);
+        DumpSink sink(*this, scope, program, obs);
         if (Status s = receive(dump_, conv, sink); !s) return s;
         if (!conv.interrupted()) return {};
         (void)matches_.resize(start);  // shrinking: cannot fail
+        (void)wanted_by_.resize(start);
         if (attempt == kDumpAttempts - 1) return make_error(EAGAIN, "the socket table changed during every dump");
     }
 }
@@ -124,44 +142,46 @@ void count_result(PollStats& stats, const EndResult& r, Proto p) {
     }
 }
 
-Status Engine::read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats) {
-    // One scope for both tables: IPv4 (and v4-mapped, and native IPv6 with
-    // -6), or native IPv6 alone.
-    const DumpScope scope = sel.ipv4 ? DumpScope{AF_UNSPEC, sel.ipv6 ? V6Scope::Any : V6Scope::MappedOnly, p}
-                                     : DumpScope{AF_INET6, V6Scope::NativeOnly, p};
+Status Engine::read_tables(Proto p, PollObserver& obs, PollStats& stats) {
+    // One scope for both tables: IPv4 (and v4-mapped, and native IPv6 when
+    // a rule has -6), or native IPv6 alone.
+    const bool v4 = any_rule([p](const Selection& s) { return s.wants(p) && s.ipv4; });
+    const bool v6 = any_rule([p](const Selection& s) { return s.wants(p) && s.ipv6; });
+    const DumpScope scope = v4 ? DumpScope{AF_UNSPEC, v6 ? V6Scope::Any : V6Scope::MappedOnly, p}
+                               : DumpScope{AF_INET6, V6Scope::NativeOnly, p};
     ProcNetTables& tables = *way(p).tables;
-    const size_t start = matches_.size();  // the other protocol's matches come first
-    for (bool v6 : {false, true}) {
-        if (!v6 && !sel.ipv4) continue;  // -6 alone: IPv4 sockets never match
-        if (Status s = tables.open(p, v6); !s) return s;
+    rows_.clear();
+    for (bool in_v6 : {false, true}) {
+        if (!in_v6 && !v4) continue;  // -6 alone: IPv4 sockets never match
+        if (Status s = tables.open(p, in_v6); !s) return s;
         LineSplitter lines;
         bool full = false;
-        auto take = [&](std::string_view line) {
+        auto take_line = [&](std::string_view line) {
             SockRecord r;
-            if (!full && parse_procnet_line(line, v6, r, p) && matches_filter(sel, scope, r))
-                full = !matches_.push_back(r);
+            if (full || !parse_procnet_line(line, in_v6, r, p)) return;
+            DumpScope mine;
+            for (const Rule& rule : rules_) {
+                if (!rule_scope(rule.sel, scope, mine) || !matches_filter(rule.sel, mine, r)) continue;
+                full = !rows_.push_back(r);
+                return;
+            }
         };
         while (true) {
             Result<size_t> got = tables.read(rx_);
             if (!got) return got.error();
             if (*got == 0) break;
-            lines.feed(std::span<const uint8_t>(rx_.data(), *got), take);
+            lines.feed(std::span<const uint8_t>(rx_.data(), *got), take_line);
         }
-        lines.finish(take);
+        lines.finish(take_line);
         if (full) return make_error(ENOMEM, "too many matching connections");
     }
-    std::span<SockRecord> found(matches_.data() + start, matches_.size() - start);
+    std::span<SockRecord> found(rows_.data(), rows_.size());
     // (UDP has no tcp_info: the options refuse idle rules with -u.)
-    if (sel.needs_tcp_info() && p == Proto::Tcp) stats.no_tcp_info = idle_->read_idle(found, stats.no_tcp_info_err);
-    size_t kept = 0;
+    if (p == Proto::Tcp && any_rule([](const Selection& s) { return s.needs_tcp_info(); }))
+        stats.no_tcp_info = idle_->read_idle(found, stats.no_tcp_info_err);
     const SockExtras none;  // the tables carry no mark and no cgroup
-    for (SockRecord& r : found) {
-        const bool pick = selected(sel, scope, r) && owner_attrs_match(sel, none, r.owner_ix) &&
-                          src_removed_match(sel, local_, r, none);
-        obs.on_candidate(r, 0, pick);
-        if (pick) found[kept++] = r;
-    }
-    (void)matches_.resize(start + kept);  // shrinking: cannot fail
+    for (SockRecord& r : found)
+        if (!take(r, scope, none, obs)) return make_error(ENOMEM, "too many matching connections");
     return {};
 }
 
@@ -186,42 +206,69 @@ Status Engine::read_local_prefixes() {
     }
 }
 
-Status Engine::confirm_removed(const Selection& sel) {
+Status Engine::confirm_removed() {
     // A route dump is a moment: an address added just before the socket
     // dump (a failover) has connections already, and one deleted and added
     // again (a DHCP renewal) is missing for milliseconds only. Removed means
     // missing before the socket dump and still missing a grace after it.
-    if (sel.removed_grace_ms) pause_->wait_ms(sel.removed_grace_ms);
+    uint64_t removed_rules = 0;
+    uint32_t grace = 0;
+    for (size_t k = 0; k < rules_.size(); ++k) {
+        if (!rules_[k].sel.src_removed) continue;
+        removed_rules |= uint64_t{1} << k;
+        if (rules_[k].sel.removed_grace_ms > grace) grace = rules_[k].sel.removed_grace_ms;
+    }
+    bool any = false;
+    for (size_t i = 0; i < matches_.size(); ++i) any |= (wanted_by_[i] & removed_rules) != 0;
+    if (!any) return {};
+    if (grace) pause_->wait_ms(grace);
     if (Status s = read_local_prefixes(); !s) return s;
-    size_t kept = 0;
-    for (const SockRecord& r : std::span<const SockRecord>(matches_.data(), matches_.size()))
-        if (!local_.covers(r.family, reinterpret_cast<const uint8_t*>(r.id.idiag_src))) matches_.data()[kept++] = r;
-    (void)matches_.resize(kept);  // shrinking: cannot fail
+    for (size_t i = 0; i < matches_.size(); ++i) {
+        const SockRecord& r = matches_[i];
+        if ((wanted_by_[i] & removed_rules) && local_.covers(r.family, reinterpret_cast<const uint8_t*>(r.id.idiag_src)))
+            wanted_by_[i] &= ~removed_rules;
+    }
     return {};
 }
 
-Status Engine::keep_selected_processes(const OwnerSel& processes, bool keep_held) {
+namespace {
+// Rule k is the first of `wanted` (no earlier rule wants the socket).
+bool first_wanted(uint64_t wanted, size_t k) {
+    const uint64_t b = uint64_t{1} << k;
+    return (wanted & b) && !(wanted & (b - 1));
+}
+}  // namespace
+
+Status Engine::keep_selected_processes(size_t k, const OwnerSel& processes, bool keep_held) {
     if (!procs_) return make_error(ENOSYS, "no /proc walk for --pid/--comm");
-    std::span<const SockRecord> found(matches_.data(), matches_.size());
+    rows_.clear();
+    for (size_t i = 0; i < matches_.size(); ++i)
+        if (first_wanted(wanted_by_[i], k) && !rows_.push_back(matches_[i]))
+            return make_error(ENOMEM, "too many matching connections");
+    std::span<const SockRecord> found(rows_.data(), rows_.size());
     if (!owners_.want(found)) return make_error(ENOMEM, "too many matching connections");
     if (!found.empty()) {
         if (Status s = procs_->find_holders(owners_, &processes); !s) return s;
     }
     if (!owners_.finish()) return make_error(ENOMEM, "too many socket holders");
-    size_t kept = 0;
-    for (const SockRecord& r : found)
-        if (owners_.holders_of(r.inode).empty() != keep_held) matches_.data()[kept++] = r;
-    (void)matches_.resize(kept);  // shrinking: cannot fail
+    for (size_t i = 0; i < matches_.size(); ++i) {
+        if (!first_wanted(wanted_by_[i], k)) continue;
+        std::span<const Holder> h = owners_.holders_of(matches_[i].inode);
+        if (h.empty() == keep_held)
+            wanted_by_[i] &= ~(uint64_t{1} << k);
+        else if (keep_held)
+            holder_[i] = h[0].pid;
+    }
     return {};
 }
 
-Status Engine::dump_protocol(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats) {
-    DumpPlan plan = plan_dumps(sel, single_walk_);
+Status Engine::dump_protocol(Proto p, PollObserver& obs, PollStats& stats) {
+    DumpPlan plan = plan_rule_dumps(rules_, single_walk_);
     bool first = true;  // no dump of `p` has worked yet
     for (size_t i = 0; i < plan.count; ++i) {
         const DumpScope& scope = plan.scopes[i];
         if (scope.proto != p) continue;
-        Status s = dump_scope(sel, scope, obs);
+        Status s = dump_scope(scope, obs);
         if (s) {
             first = false;
             continue;
@@ -230,7 +277,8 @@ Status Engine::dump_protocol(const Selection& sel, Proto p, PollObserver& obs, P
         // Refused before it returned a socket: this dump is tried again
         // another way; the dumps before it stand.
         const int err = s.error().code;
-        if (owner_ops_ && sel.owner.kernel_ops() && (err == EINVAL || err == EPERM)) {
+        if (owner_ops_ && any_rule([](const Selection& s) { return s.owner.kernel_ops(); }) &&
+            (err == EINVAL || err == EPERM)) {
             // A kernel without these ops (or MARK_COND without CAP_NET_ADMIN):
             // the same dump without them; user space still checks them.
             owner_ops_ = false;
@@ -243,7 +291,7 @@ Status Engine::dump_protocol(const Selection& sel, Proto p, PollObserver& obs, P
             // A kernel without the compat request (the single walk is always
             // TCP's only dump): one dump per family from now on.
             single_walk_ = false;
-            plan = plan_dumps(sel, false);
+            plan = plan_rule_dumps(rules_, false);
             i = static_cast<size_t>(-1);
             continue;
         }
@@ -253,7 +301,7 @@ Status Engine::dump_protocol(const Selection& sel, Proto p, PollObserver& obs, P
             way(p).tables = fallback_tables_;
             way(p).terminator = fallback_terminator_;
             stats.switched_to_proc_net |= static_cast<uint8_t>(1u << static_cast<unsigned>(p));
-            return read_tables(sel, p, obs, stats);
+            return read_tables(p, obs, stats);
         }
         return s;
     }
@@ -282,56 +330,93 @@ Status Engine::end_matches(size_t n) {
     return {};
 }
 
-Result<PollStats> Engine::poll(const Selection& sel, PollObserver& obs) {
+Result<PollStats> Engine::poll(std::span<const Rule> rules, PollObserver& obs) {
+    rules_ = rules;
     matches_.clear();
+    wanted_by_.clear();
     PollStats stats;
-    if (sel.src_removed) {
+    if (any_rule([](const Selection& s) { return s.src_removed; })) {
         // Not knowing the table is never a reason to destroy: no dump, no poll.
         if (Status s = read_local_prefixes(); !s) return s.error();
         obs.on_local_prefixes(local_);
     }
     for (Proto p : {Proto::Tcp, Proto::Udp}) {
-        if (!sel.wants(p)) continue;
-        Status s = way(p).tables ? read_tables(sel, p, obs, stats) : dump_protocol(sel, p, obs, stats);
+        if (!any_rule([p](const Selection& s) { return s.wants(p); })) continue;
+        Status s = way(p).tables ? read_tables(p, obs, stats) : dump_protocol(p, obs, stats);
         if (!s) return s.error();
     }
-
-    // --exclude-comm first: the walk for --pid/--comm then leaves the
-    // holders that name the processes in the results.
-    if (sel.ex.owner.n_comm) {
-        if (Status s = keep_selected_processes(sel.ex.owner, false); !s) return s.error();
+    if (!holder_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
+    for (size_t i = 0; i < holder_.size(); ++i) holder_[i] = 0;
+    if (matches_.size()) {
+        if (Status s = confirm_removed(); !s) return s.error();
     }
-    if (sel.owner.processes()) {
-        if (Status s = keep_selected_processes(sel.owner, true); !s) return s.error();
+    // The /proc walks, rule by rule in order: each sees the matches no
+    // earlier rule decides. --exclude-comm first: the walk for --pid/--comm
+    // then leaves the holders that name the processes in the results.
+    for (size_t k = 0; k < rules_.size(); ++k) {
+        const Selection& sel = rules_[k].sel;
+        if (sel.ex.owner.n_comm) {
+            if (Status s = keep_selected_processes(k, sel.ex.owner, false); !s) return s.error();
+        }
+        if (sel.owner.processes()) {
+            if (Status s = keep_selected_processes(k, sel.owner, true); !s) return s.error();
+        }
     }
-    if (sel.src_removed && matches_.size()) {
-        if (Status s = confirm_removed(sel); !s) return s.error();
+    // Each match goes to the first rule that still wants it. A rule's
+    // --max-kills: its first N in dump order are ended, the rest skipped
+    // under it (never offered to a later rule).
+    uint32_t taken[kMaxRules] = {};
+    size_t kept = 0;
+    for (size_t i = 0; i < matches_.size(); ++i) {
+        if (!wanted_by_[i]) continue;
+        SockRecord r = matches_[i];
+        const size_t k = static_cast<size_t>(__builtin_ctzll(wanted_by_[i]));
+        if (r.rule != k) r.owner_ix = 0;  // the index was an earlier rule's, which gave the socket up
+        r.rule = static_cast<uint8_t>(k);
+        const uint32_t cap = rules_[k].sel.max_per_poll;
+        const bool skip = cap && taken[k] == cap;
+        taken[k] += !skip;
+        wanted_by_[kept] = skip;  // from here on: 1 for a match to skip
+        holder_[kept] = holder_[i];
+        matches_[kept++] = r;
     }
-    stats.matched = matches_.size();
-    if (!results_.resize(matches_.size())) return make_error(ENOMEM, "too many matching connections");
-    std::span<const SockRecord> recs(matches_.data(), matches_.size());
-    std::span<EndResult> results(results_.data(), results_.size());
-    // --max-kills: the first N in dump order are ended, the rest left alone.
-    size_t to_end = recs.size();
-    if (sel.max_per_poll > 0 && to_end > sel.max_per_poll) to_end = sel.max_per_poll;
-    for (size_t i = to_end; i < recs.size(); ++i) {
+    // Those to end first, then those skipped, each in dump order.
+    rows_.clear();
+    skipped_holder_.clear();
+    size_t to_end = 0;
+    for (size_t i = 0; i < kept; ++i) {
+        if (wanted_by_[i]) {
+            if (!rows_.push_back(matches_[i]) || !skipped_holder_.push_back(holder_[i]))
+                return make_error(ENOMEM, "too many matching connections");
+            continue;
+        }
+        holder_[to_end] = holder_[i];
+        matches_[to_end++] = matches_[i];
+    }
+    for (size_t j = 0; j < rows_.size(); ++j) {
+        matches_[to_end + j] = rows_[j];
+        holder_[to_end + j] = skipped_holder_[j];
+    }
+    (void)matches_.resize(kept);  // shrinking: cannot fail
+    stats.matched = kept;
+    if (!results_.resize(kept)) return make_error(ENOMEM, "too many matching connections");
+    std::span<const SockRecord> recs(matches_.data(), kept);
+    std::span<EndResult> results(results_.data(), kept);
+    for (size_t i = to_end; i < kept; ++i) {
         results[i] = EndResult{};
         results[i].outcome = Outcome::Skipped;
     }
     // With nothing matched, no terminator is asked (the /proc path would walk /proc for nothing).
     Status s = end_matches(to_end);
-    for (size_t i = 0; i < recs.size(); ++i) {
+    for (size_t i = 0; i < kept; ++i) {
         // --pid/--comm: name the process whatever way the connection ended.
-        if (sel.owner.processes() && results[i].pid == 0) {
-            std::span<const Holder> h = owners_.holders_of(recs[i].inode);
-            if (!h.empty()) {
-                results[i].pid = h[0].pid;
-                // Sockets of one process come in a row: read its comm once.
-                if (i > 0 && results[i - 1].pid == h[0].pid)
-                    std::memcpy(results[i].comm, results[i - 1].comm, sizeof results[i].comm);
-                else
-                    procs_->comm(h[0].pid, results[i].comm);
-            }
+        if (results[i].pid == 0 && holder_[i] != 0) {
+            results[i].pid = holder_[i];
+            // Sockets of one process come in a row: read its comm once.
+            if (i > 0 && results[i - 1].pid == holder_[i])
+                std::memcpy(results[i].comm, results[i - 1].comm, sizeof results[i].comm);
+            else
+                procs_->comm(holder_[i], results[i].comm);
         }
         obs.on_result(recs[i], results[i]);
         count_result(stats, results[i], recs[i].proto());

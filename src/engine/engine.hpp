@@ -1,10 +1,12 @@
-// One poll: dump the sockets the selection asks for (kernel-filtered),
-// check each again in user space, then end the selected ones. The dump is
-// finished before anything is destroyed: destroying during a dump can make
-// the kernel skip sockets of the same hash bucket.
+// One poll: dump the sockets the rules ask for (each protocol once,
+// kernel-filtered by the OR of the rules), check each again in user space
+// against every rule, and end each one under the first rule whose every
+// condition holds. The dump is finished before anything is destroyed:
+// destroying during a dump can make the kernel skip sockets of the same
+// hash bucket.
 //
-// One poll is a function of (transport, selection): the engine keeps only
-// buffers between polls, so it can later run per network namespace.
+// One poll is a function of (transport, rules): the engine keeps only
+// buffers between polls, so it runs per network namespace.
 #pragma once
 
 #include <array>
@@ -15,6 +17,7 @@
 #include "wire/bytecode.hpp"
 #include "core/pod_vec.hpp"
 #include "proc/owner_map.hpp"
+#include "core/rules.hpp"
 #include "core/selection.hpp"
 #include "engine/terminator.hpp"
 #include "engine/transport.hpp"
@@ -52,6 +55,7 @@ struct PollStats {
 };
 
 class ProcOps;
+class DumpSink;
 
 // tcp_info for sockets found without it (the /proc/net tables carry none).
 class IdleReader {
@@ -117,7 +121,13 @@ public:
         routes_ = &routes;
         pause_ = &pause;
     }
-    Result<PollStats> poll(const Selection& sel, PollObserver& obs);
+    // Each record given to the observer carries its rule's index (rec.rule).
+    Result<PollStats> poll(std::span<const Rule> rules, PollObserver& obs);
+    // One selection, as the one rule without a name.
+    Result<PollStats> poll(const Selection& sel, PollObserver& obs) {
+        one_.sel = sel;
+        return poll(std::span<const Rule>(&one_, 1), obs);
+    }
 
 private:
     struct Way {
@@ -129,24 +139,35 @@ private:
     // Every dump of the plan for protocol `p`; a dump the kernel refuses is
     // tried again the way the refusal allows (without the owner ops, per
     // family, or from the /proc/net tables), noted in `stats`.
-    Status dump_protocol(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
-    Status dump_scope(const Selection& sel, const DumpScope& scope, PollObserver& obs);
+    Status dump_protocol(Proto p, PollObserver& obs, PollStats& stats);
+    Status dump_scope(const DumpScope& scope, PollObserver& obs);
     // The answer to one request (engine/receive.hpp); counts what came
     // from senders other than the kernel.
     Status receive(DiagTransport& t, NlConversation& conv, NlSink& sink);
     // How often a dump the table changed under is asked again in one poll.
     static constexpr int kDumpAttempts = 3;
     // The /proc/net way: every line of `p`'s tables, selected in user space.
-    Status read_tables(const Selection& sel, Proto p, PollObserver& obs, PollStats& stats);
+    Status read_tables(Proto p, PollObserver& obs, PollStats& stats);
     // --src-removed: this poll's local prefixes, from a route dump.
     Status read_local_prefixes();
-    // --src-removed: keeps the matches whose local address is still not
-    // local after the grace (a second route dump).
-    Status confirm_removed(const Selection& sel);
-    // Keeps the matches held by a process that `processes` (--pid/--comm)
-    // selects (keep_held), or those that no such process holds
-    // (--exclude-comm).
-    Status keep_selected_processes(const OwnerSel& processes, bool keep_held);
+    // --src-removed: the rules of that kind give up the matches whose local
+    // address is local again after the grace (a second route dump).
+    Status confirm_removed();
+    // Rule `k` gives up the matches it would decide (no earlier rule still
+    // wants them) unless a process that `processes` (--pid/--comm) selects
+    // holds them (keep_held), or if one such process does (--exclude-comm).
+    Status keep_selected_processes(size_t k, const OwnerSel& processes, bool keep_held);
+    // Adds a dumped socket to the matches with the rules it matches (`x`:
+    // its extras, none from the /proc/net tables); false when memory ran out.
+    friend class DumpSink;
+    bool take(SockRecord& rec, const DumpScope& dump, const SockExtras& x, PollObserver& obs);
+    // Does some rule of this poll ...
+    template <typename Pred>
+    bool any_rule(Pred pred) const {
+        for (const Rule& r : rules_)
+            if (pred(r.sel)) return true;
+        return false;
+    }
     // Ends recs[0, n) (n: under --max-kills), each with its protocol's
     // terminator, one call per run of records with the same one.
     Status end_matches(size_t n);
@@ -165,9 +186,15 @@ private:
     Pause* pause_ = nullptr;
     LocalPrefixes local_;
     OwnerMap owners_;
+    std::span<const Rule> rules_;  // this poll's
+    Rule one_;
     PodVec<SockRecord> matches_;
+    PodVec<uint64_t> wanted_by_;  // per match: bit k set while rule k's conditions hold
+    PodVec<int32_t> holder_;      // per match: the process --pid/--comm found holding it (0: none)
+    PodVec<SockRecord> rows_;     // scratch: /proc/net rows, one rule's matches, the skipped
+    PodVec<int32_t> skipped_holder_;
     PodVec<EndResult> results_;
-    PodVec<uint8_t> bytecode_;  // sized from the selection (filter_size_bound)
+    PodVec<uint8_t> bytecode_;  // sized from the rules (rules_filter_bound)
     PodVec<uint8_t> request_;
     std::array<uint8_t, 32768> rx_{};  // one dump datagram always fits (src/KERNEL.md: The dump)
 };

@@ -51,10 +51,11 @@ struct Json : Appender {
 }  // namespace
 
 size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const char* netns,
-                          const OwnerSel* owner, const char* reason, uint8_t figures) {
+                          const OwnerSel* owner, const char* reason, uint8_t figures, const char* rule) {
     Json j(out, n);
     j.add("{\"type\":\"connection\"");
     if (netns) j.str("netns", netns);
+    if (rule) j.str("rule", rule);
     j.str("outcome", outcome_name(res.outcome));
     if (res.outcome == Outcome::Ended) j.str("by", method_name(res.method));
     if (res.pid > 0) {

@@ -93,6 +93,12 @@ Result<size_t> format_metrics(char* out, size_t n, const RunCounters& c, const B
     if (c.failed_other)
         a.add("tcp_closer_connections_failed_total{errno=\"other\"} %llu\n",
               static_cast<unsigned long long>(c.failed_other));
+    if (c.rules) {
+        head(a, "rules_reloads_total", "counter", "Reloads of the rules file on SIGHUP, by result.");
+        a.add("tcp_closer_rules_reloads_total{result=\"ok\"} %llu\n", static_cast<unsigned long long>(c.reloads_ok));
+        a.add("tcp_closer_rules_reloads_total{result=\"failed\"} %llu\n",
+              static_cast<unsigned long long>(c.reloads_failed));
+    }
     head(a, "last_poll_duration_seconds", "gauge", "How long the last poll took.");
     a.add("tcp_closer_last_poll_duration_seconds ");
     micros(a, c.last_poll_duration_us);

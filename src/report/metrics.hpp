@@ -30,6 +30,8 @@ struct RunCounters {
     Failure failed[kMaxErrnos] = {};
     size_t n_failed = 0;
     uint64_t failed_other = 0;
+    bool rules = false;  // --rules: the reloads are counted
+    uint64_t reloads_ok = 0, reloads_failed = 0;
     uint64_t last_poll_duration_us = 0;
     uint64_t last_poll_end_ms = 0;  // Unix time of the last poll's end
 

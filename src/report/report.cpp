@@ -150,7 +150,7 @@ OwnerMatch owner_match(const OwnerSel* o, const SockRecord& rec) {
 }
 
 void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const OwnerSel* owner,
-                   uint8_t figures) {
+                   uint8_t figures, const char* rule) {
     Endpoints e;
     fill(e, rec);
     Appender b(out, n);
@@ -158,6 +158,7 @@ void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& 
           tcp_state_log_name(rec.state), proto_field(rec), e.last_recv);
     add_figures(b, rec, figures);
     b.add(" uid=%u inode=%u", rec.uid, rec.inode);
+    if (rule) b.add(" rule=%s", rule);
     const OwnerMatch m = owner_match(owner, rec);
     if (m.mark.mask) b.add(" mark=0x%x/0x%x", m.mark.value, m.mark.mask);
     if (m.cgroup) b.add(" cgroup=%s", m.cgroup);

@@ -46,8 +46,9 @@ extern const Figure kFigures[3];
 // `figures` (SockRecord::kFigure* bits): the tcp_info figures the rules
 // read, appended: " unacked=2 last_ack_ms=31000" (--stalled),
 // " last_send_ms=61000" (--send_idle); "-" where the kernel did not say.
+// `rule`: the name of the rule that selected it, as " rule=NAME" (--rules).
 void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
-                   const OwnerSel* owner = nullptr, uint8_t figures = 0);
+                   const OwnerSel* owner = nullptr, uint8_t figures = 0, const char* rule = nullptr);
 
 // The --mark, --cgroup and --dev values that matched `rec` (nullptr / mask 0
 // for kinds not asked).

@@ -233,6 +233,27 @@ Wake wait_until(uint64_t deadline_ns, int fd) {
     }
 }
 
+Status read_small_file(const char* path, PodVec<char>& out, size_t max) {
+    const int fd = open_at(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+    if (fd < 0) return make_error(errno, "cannot open");
+    Fd owner(fd);
+    out.clear();
+    while (true) {
+        const size_t have = out.size();
+        if (!out.resize(have + 4096)) return make_error(ENOMEM, "cannot read");
+        const ssize_t n = read(fd, out.data() + have, 4096);
+        if (n < 0 && errno == EINTR) {
+            (void)out.resize(have);
+            continue;
+        }
+        if (n < 0) return make_error(errno, "cannot read");
+        (void)out.resize(have + static_cast<size_t>(n));
+        if (n == 0) break;
+        if (out.size() > max) return make_error(EFBIG, "file too large (at most 1 MiB)");
+    }
+    return {};
+}
+
 Result<int> open_append(const char* path) {
     int fd = open_at(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
     if (fd < 0) return make_error(errno, "cannot open log file");

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <span>
 
+#include "core/pod_vec.hpp"
 #include "core/result.hpp"
 #include "engine/transport.hpp"
 
@@ -98,6 +99,8 @@ enum class Wake : uint8_t { Deadline, Stop, Hangup, Event };
 // even when the deadline has already passed. UINT64_MAX: no deadline.
 Wake wait_until(uint64_t deadline_ns, int fd = -1);
 
+// A small file read whole into `out`; EFBIG past `max` bytes.
+Status read_small_file(const char* path, PodVec<char>& out, size_t max);
 Result<int> open_append(const char* path);
 // Opens `path` again (after logrotate moved it) onto descriptor `fd`.
 Status reopen_append(const char* path, int fd);

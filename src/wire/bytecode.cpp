@@ -282,6 +282,44 @@ Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std:
     return p.len();
 }
 
+size_t rules_filter_bound(std::span<const Rule> rules, size_t local_prefixes) {
+    size_t n = 0;
+    for (const Rule& r : rules) n += filter_size_bound(r.sel, local_prefixes) + kOpLen;
+    return n < kMaxFilter ? n : kMaxFilter;
+}
+
+size_t compile_rules_filter(std::span<const Rule> rules, const DumpScope& scope, std::span<uint8_t> out,
+                            bool owner_ops, const LocalPrefixes* local) {
+    size_t jumps[kMaxRules];
+    size_t n_jumps = 0, len = 0;
+    bool any = false;
+    if (out.size() > kMaxFilter) out = out.first(kMaxFilter);
+    for (const Rule& r : rules) {
+        DumpScope mine;
+        if (!rule_scope(r.sel, scope, mine)) continue;
+        if (any) {
+            if (out.size() - len < kOpLen || n_jumps == kMaxRules) return 0;
+            Program jmp(out.subspan(len, kOpLen));
+            jumps[n_jumps++] = len;
+            jmp.op(INET_DIAG_BC_JMP, kOpLen, 0);
+            len += kOpLen;
+        }
+        Result<size_t> one =
+            compile_filter(r.sel, mine, out.subspan(len), owner_ops, r.sel.src_removed ? local : nullptr);
+        if (!one || *one == 0) return 0;  // too large for what is left, or this rule takes every socket
+        len += *one;
+        any = true;
+    }
+    // Each JMP goes to the end: the accept.
+    for (size_t i = 0; i < n_jumps; ++i) {
+        inet_diag_bc_op o;
+        std::memcpy(&o, out.data() + jumps[i], sizeof o);
+        o.no = static_cast<uint16_t>(len - jumps[i]);
+        std::memcpy(out.data() + jumps[i], &o, sizeof o);
+    }
+    return len;
+}
+
 size_t describe_op(std::span<const uint8_t> prog, size_t pos, char* text, size_t text_len) {
     if (text_len == 0) return 0;
     text[0] = '\0';

@@ -31,6 +31,7 @@
 
 #include "core/local_prefixes.hpp"
 #include "core/result.hpp"
+#include "core/rules.hpp"
 #include "core/selection.hpp"
 
 namespace tc {
@@ -49,6 +50,20 @@ size_t filter_size_bound(const Selection& sel, size_t local_prefixes = 0);
 // of them covers (NOT of their OR; none when there are more than 64).
 Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std::span<uint8_t> out,
                               bool owner_ops = true, const LocalPrefixes* local = nullptr);
+
+// The kernel's limit on a program: the length of the netlink attribute
+// that carries it is 16 bits.
+constexpr size_t kMaxFilter = 0xffff - 4;
+
+// The OR of the programs of the rules that can match in `scope`, each
+// checked with its own families (rule_scope), followed by a JMP to the
+// accept except the last: a rule's reject (its end + 4) is the start of the
+// next rule. 0 (no filter) when a rule's program is empty, or when the OR
+// would not fit in kMaxFilter bytes: then user space decides alone.
+size_t compile_rules_filter(std::span<const Rule> rules, const DumpScope& scope, std::span<uint8_t> out,
+                            bool owner_ops, const LocalPrefixes* local);
+// The bytes compile_rules_filter may need (at most kMaxFilter).
+size_t rules_filter_bound(std::span<const Rule> rules, size_t local_prefixes);
 
 // One op of a program, decoded for the verbose log. Returns the offset of the
 // next op on the yes chain, or 0 when `pos` does not hold a whole op.

@@ -76,10 +76,12 @@ Bytes refusal(uint32_t seq, int err) {
 struct FakeWalk final : ProcOps {
     std::vector<Holder> table;
     size_t walks = 0;
-    const OwnerSel* last_only = nullptr;
+    OwnerSel last_only{};  // what the last walk was limited to (a copy)
+    bool limited = false;
     Status find_holders(OwnerMap& map, const OwnerSel* only) override {
         ++walks;
-        last_only = only;
+        limited = only != nullptr;
+        if (only) last_only = *only;
         for (const Holder& h : table) {
             char c[16];
             comm(h.pid, c);
@@ -223,7 +225,9 @@ TEST_CASE("engine: --pid/--comm keep the sockets held by the selected processes"
     Result<PollStats> st = engine.poll(sel, obs);
     REQUIRE(st.ok());
     CHECK(walk.walks == 1);
-    CHECK(walk.last_only == &sel.owner);
+    CHECK(walk.limited);  // to the selected processes
+    CHECK(walk.last_only.n_pid == 1);
+    CHECK(walk.last_only.pid[0] == 42);
     CHECK(st->matched == 2);  // 100 and 103, both held by 42
     CHECK(st->ended == 2);
     REQUIRE(obs.results.size() == 2);
@@ -333,7 +337,9 @@ TEST_CASE("engine: --exclude-comm drops the sockets a named process holds, also 
     Result<PollStats> st = engine.poll(sel, obs);
     REQUIRE(st.ok());
     CHECK(walk.walks == 1);
-    CHECK(walk.last_only == &sel.ex.owner);
+    CHECK(walk.limited);  // to the excluded commands
+    CHECK(walk.last_only.n_comm == 1);
+    CHECK(std::string(walk.last_only.comm[0]) == "proc43");
     CHECK(st->matched == 3);  // 101 is held by proc43 (with proc42 too): never selected
     std::vector<uint32_t> inodes;
     for (const SockRecord& r : obs.recs) inodes.push_back(r.inode);
