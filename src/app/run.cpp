@@ -142,6 +142,7 @@ Status Run::read_rules(RuleSet& into) {
         return make_error(EINVAL, "errors in the rules file", ErrorKind::Usage);
     // Names are numbers now: --uid root --exclude-uid 0 is caught here.
     for (Rule& r : into.rules()) {
+        r.sel.removed_grace_ms = opt_.sel.removed_grace_ms;  // the run's
         for (OwnerSel* o : {&r.sel.owner, &r.sel.ex.owner}) {
             if (!o->any()) continue;
             if (Status s = sys::resolve_owner(*o, owner_why_); !s) {
@@ -170,6 +171,7 @@ Status Run::read_rules(RuleSet& into) {
 void Run::use_rules() {
     use_ = rules_use(rules_.rules());
     log_.use_rules(rules_.rules(), use_.figures, use_.tcp && use_.udp);
+    if (opt_.rules) metrics_.use_rules(rules_.rules());
 }
 
 RunStatus Run::load_rules() {
@@ -193,7 +195,6 @@ RunStatus Run::load_rules() {
     }
     use_rules();
     policy_ = needs_of(opt_, started_);
-    if (opt_.rules) metrics_.count_reloads();
     return {};
 }
 

@@ -11,6 +11,8 @@ namespace tc {
 
 void RunMetrics::on_result(const SockRecord& rec, const EndResult& result) {
     log_.on_result(rec, result);
+    if (rec.rule < n_map_ && map_[rec.rule])
+        RunCounters::add_result(*map_[rec.rule], result.outcome == Outcome::Ended ? result.method : Method::None);
     if (result.outcome == Outcome::Failed) c_.add_failure(result.err ? result.err : EIO);
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "app/logger.hpp"
+#include "core/rules.hpp"
 #include "report/metrics.hpp"
 
 namespace tc {
@@ -24,7 +25,12 @@ public:
         c_.rules = true;
         ++(ok ? c_.reloads_ok : c_.reloads_failed);
     }
-    void count_reloads() { c_.rules = true; }
+    // --rules: the rules in force, whose names label the counters.
+    void use_rules(std::span<const Rule> rules) {
+        c_.rules = true;
+        n_map_ = 0;
+        for (const Rule& r : rules) map_[n_map_++] = c_.rule_counts(r.name);
+    }
     // The end of a poll (of every namespace, with --all-netns) begun at
     // `start_ns` (monotonic): counted, and the file written.
     void end_poll(uint64_t start_ns);
@@ -45,6 +51,8 @@ private:
     Logger& log_;
     BuildInfo build_;
     RunCounters c_;
+    RunCounters::RuleCounts* map_[kMaxRules] = {};  // by rule index (nullptr: no label left)
+    size_t n_map_ = 0;
     bool failed_ = false;  // this poll (of some namespace) failed
     int write_err_ = 0;    // why the file could not be written last time
 };

@@ -106,10 +106,9 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
     if (!ex.dsts.empty() && ex.dsts.matches(rec.family, reinterpret_cast<const uint8_t*>(rec.id.idiag_dst))) return false;
     for (size_t i = 0; i < ex.owner.n_uid; ++i)
         if (ex.owner.uid[i] == rec.uid) return false;
-    if (rec.family == AF_INET6) {
-        if (scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
-        if (scope.v6 == V6Scope::NativeOnly && rec.v4_mapped()) return false;
-    }
+    if (rec.family == AF_INET6 && scope.v6 == V6Scope::MappedOnly && !rec.v4_mapped()) return false;
+    // -6 alone: neither IPv4 nor v4-mapped (a rule's, also in a walk of both).
+    if (scope.v6 == V6Scope::NativeOnly && (rec.family == AF_INET || rec.v4_mapped())) return false;
     return true;
 }
 

@@ -3,6 +3,8 @@
 #include "core/errors.hpp"
 #include "core/fmt.hpp"
 
+#include <cstring>
+
 namespace tc {
 
 void RunCounters::end_poll(bool poll_failed, uint64_t duration_us, uint64_t end_ms) {
@@ -21,6 +23,21 @@ void RunCounters::add(const PollStats& s) {
     no_owner += s.no_owner;
     vanished += s.vanished;
     skipped += s.skipped;
+}
+
+RunCounters::RuleCounts* RunCounters::rule_counts(const char* name) {
+    for (size_t i = 0; i < n_rules; ++i)
+        if (std::strcmp(by_rule[i].name, name) == 0) return &by_rule[i];
+    if (n_rules == kMaxRuleLabels) return nullptr;
+    RuleCounts& r = by_rule[n_rules++];
+    r = RuleCounts{};
+    fmt(r.name, sizeof r.name, "%s", name);
+    return &r;
+}
+
+void RunCounters::add_result(RuleCounts& r, Method how) {
+    ++r.matched;
+    if (how != Method::None) ++r.ended[static_cast<size_t>(how) - 1];
 }
 
 void RunCounters::add_failure(int err) {
@@ -73,14 +90,26 @@ Result<size_t> format_metrics(char* out, size_t n, const RunCounters& c, const B
     Appender a(out, n);
     counter(a, "polls_total", "Polls since the start of the run.", c.polls);
     counter(a, "polls_failed_total", "Polls that failed (nothing was ended by them).", c.polls_failed);
-    counter(a, "connections_matched_total", "Connections the selection matched.", c.matched);
-    head(a, "connections_ended_total", "counter", "Connections ended, by how.");
-    const struct {
-        const char* how;
-        uint64_t v;
-    } ended[] = {{"sock_destroy", c.sock_destroy}, {"reset", c.reset}, {"shutdown", c.shutdown}, {"killed", c.killed}};
-    for (const auto& e : ended)
-        a.add("tcp_closer_connections_ended_total{how=\"%s\"} %llu\n", e.how, static_cast<unsigned long long>(e.v));
+    static const char* const hows[] = {"sock_destroy", "reset", "shutdown", "killed"};
+    if (!c.rules) {
+        counter(a, "connections_matched_total", "Connections the selection matched.", c.matched);
+        head(a, "connections_ended_total", "counter", "Connections ended, by how.");
+        const uint64_t ended[] = {c.sock_destroy, c.reset, c.shutdown, c.killed};
+        for (size_t i = 0; i < 4; ++i)
+            a.add("tcp_closer_connections_ended_total{how=\"%s\"} %llu\n", hows[i],
+                  static_cast<unsigned long long>(ended[i]));
+    } else {
+        // Rule names are [A-Za-z0-9_.-]: nothing to escape.
+        head(a, "connections_matched_total", "counter", "Connections each rule matched.");
+        for (size_t r = 0; r < c.n_rules; ++r)
+            a.add("tcp_closer_connections_matched_total{rule=\"%s\"} %llu\n", c.by_rule[r].name,
+                  static_cast<unsigned long long>(c.by_rule[r].matched));
+        head(a, "connections_ended_total", "counter", "Connections ended, by rule and how.");
+        for (size_t r = 0; r < c.n_rules; ++r)
+            for (size_t i = 0; i < 4; ++i)
+                a.add("tcp_closer_connections_ended_total{rule=\"%s\",how=\"%s\"} %llu\n", c.by_rule[r].name, hows[i],
+                      static_cast<unsigned long long>(c.by_rule[r].ended[i]));
+    }
     counter(a, "connections_no_owner_total", "Matched connections no process held.", c.no_owner);
     counter(a, "connections_vanished_total", "Matched connections that closed by themselves first.", c.vanished);
     counter(a, "connections_skipped_total", "Matched connections left alone over --max-kills.", c.skipped);

@@ -30,8 +30,23 @@ struct RunCounters {
     Failure failed[kMaxErrnos] = {};
     size_t n_failed = 0;
     uint64_t failed_other = 0;
-    bool rules = false;  // --rules: the reloads are counted
+    // --rules: the matched and ended counters by rule (each name seen,
+    // up to kMaxRuleLabels; a rule removed keeps its counts), and the reloads.
+    bool rules = false;
+    static constexpr size_t kMaxRuleLabels = 64;
+    struct RuleCounts {
+        char name[33];
+        uint64_t matched;
+        uint64_t ended[4];  // by how: sock_destroy, reset, shutdown, killed
+    };
+    RuleCounts by_rule[kMaxRuleLabels] = {};
+    size_t n_rules = 0;
     uint64_t reloads_ok = 0, reloads_failed = 0;
+    // The counts of the rule named `name` (added when new), or nullptr
+    // when every label is taken.
+    RuleCounts* rule_counts(const char* name);
+    // One matched connection of a rule, and how it ended (Method::None: not).
+    static void add_result(RuleCounts& r, Method how);
     uint64_t last_poll_duration_us = 0;
     uint64_t last_poll_end_ms = 0;  // Unix time of the last poll's end
 
@@ -49,8 +64,9 @@ struct BuildInfo {
     const char* ways;     // "sock_destroy,proc" or "proc"
 };
 
-// Room for the whole text, every errno label and the largest counts included.
-constexpr size_t kMetricsMax = 4096;
+// Room for the whole text, every errno and rule label and the largest
+// counts included.
+constexpr size_t kMetricsMax = 4096 + RunCounters::kMaxRuleLabels * 5 * 128;
 
 // The whole file's text into `out`; E2BIG when it does not fit.
 Result<size_t> format_metrics(char* out, size_t n, const RunCounters& c, const BuildInfo& b);

@@ -211,8 +211,8 @@ void emit_v4_mapped_cond(Program& p, size_t no) {
 // compares a v4-mapped address's last 4 bytes), and for no native IPv6
 // socket. Kernels that judged prefix 0 before the family let more through;
 // the user-space check catches those.
-void emit_v4_family_cond(Program& p) {
-    p.op(INET_DIAG_BC_S_COND, kV4CondLen, kV4CondLen + 4);
+void emit_v4_family_cond(Program& p, size_t no) {
+    p.op(INET_DIAG_BC_S_COND, kV4CondLen, no);
     inet_diag_hostcond hc{};
     hc.family = AF_INET;
     hc.prefix_len = 0;
@@ -224,7 +224,12 @@ void emit_v4_family_cond(Program& p) {
 
 void emit_scope(Program& p, const DumpScope& scope) {
     if (scope.family == AF_UNSPEC) {
-        if (scope.v6 == V6Scope::MappedOnly) emit_v4_family_cond(p);
+        if (scope.v6 == V6Scope::MappedOnly) emit_v4_family_cond(p, kV4CondLen + 4);  // neither: reject
+        if (scope.v6 == V6Scope::NativeOnly) {
+            // A -6 rule in a walk of both (--rules): NOT(IPv4 or v4-mapped).
+            emit_v4_family_cond(p, kV4CondLen + kOpLen);
+            p.op(INET_DIAG_BC_JMP, kOpLen, kOpLen + 4);
+        }
         return;
     }
     if (scope.family != AF_INET6) return;

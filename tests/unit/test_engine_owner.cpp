@@ -360,3 +360,37 @@ TEST_CASE("engine: --exclude-comm drops the sockets a named process holds, also 
         CHECK(obs.results[0].pid == 42);  // named from the --pid walk
     }
 }
+
+TEST_CASE("engine: a rule whose process does not hold a socket leaves it to the next rule", "[engine][owner][rules]") {
+    DumpScript dump;
+    dump.family(1, {owner_payload(22, 0, 100), owner_payload(22, 0, 101), owner_payload(22, 0, 102),
+                    owner_payload(23, 0, 103)});
+    DryRunTerminator term;
+    Engine engine(dump.t, term);
+    FakeWalk walk;
+    walk.table = {{100, 42, 3}, {101, 43, 3}, {103, 42, 4}};  // 102: no holder
+    engine.use_process_walk(walk);
+    Recorder obs;
+    // "mine": port 22 held by 42; "rest": port 22 without proc43; "any": 22-23.
+    std::vector<Rule> rules(3);
+    REQUIRE(parse_ports("22", rules[0].sel.sports).ok());
+    rules[0].sel.owner.n_pid = 1;
+    rules[0].sel.owner.pid[0] = 42;
+    REQUIRE(parse_ports("22", rules[1].sel.sports).ok());
+    rules[1].sel.ex.owner.n_comm = 1;
+    rules[1].sel.ex.owner.comm[0] = "proc43";
+    REQUIRE(parse_ports("22-23", rules[2].sel.sports).ok());
+    Result<PollStats> st = engine.poll(rules, obs);
+    REQUIRE(st.ok());
+    // 100: held by 42, "mine". 101: not 42's, proc43's: "rest" drops it, "any"
+    // takes it. 102: no holder: "rest". 103: port 23: "any" (103 is 42's, but
+    // "mine" wants port 22).
+    std::vector<std::pair<uint32_t, int>> got;
+    for (const SockRecord& r : obs.recs) got.emplace_back(r.inode, r.rule);
+    CHECK(got == std::vector<std::pair<uint32_t, int>>{{100, 0}, {101, 2}, {102, 1}, {103, 2}});
+    // Two walks: "mine" over all of port 22, "rest" over what "mine" left.
+    CHECK(walk.walks == 2);
+    REQUIRE(obs.results.size() == 4);
+    CHECK(obs.results[0].pid == 42);  // named: its rule selects by process
+    CHECK(obs.results[1].pid == 0);   // "any" does not
+}
