@@ -175,7 +175,7 @@ void Logger::on_filter(const DumpScope& scope, std::span<const uint8_t> program)
 void Logger::on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) {
     if (!cfg_.verbose) return;
     char buf[kLineMax];
-    format_candidate(buf, sizeof buf, rec, rtt_us, selected, cfg_.figures);
+    format_candidate(buf, sizeof buf, rec, rtt_us, selected, cfg_.figures, rule_name(rec));
     line(buf);
 }
 
@@ -198,7 +198,7 @@ void Logger::on_result(const SockRecord& rec, const EndResult& res) {
     char buf[kJsonMax];
     const Rule* rule = rec.rule < rules_.size() ? &rules_[rec.rule] : nullptr;
     const OwnerSel* owner = rule ? &rule->sel.owner : nullptr;
-    const char* name = rule && rule->name[0] ? rule->name : nullptr;
+    const char* name = rule_name(rec);
     if (cfg_.json)
         out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, owner,
                                     rule && rule->sel.src_removed ? "src_removed" : nullptr, cfg_.figures, name));

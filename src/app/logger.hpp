@@ -89,6 +89,11 @@ private:
     // Writes to the log descriptor; a failing log is reported once through
     // the other channel and never stalls or ends the run.
     void emit(const char* text, size_t len);
+    // The name of the rule that selected `rec`, or nullptr (none, or the
+    // command line's).
+    const char* rule_name(const SockRecord& rec) const {
+        return rec.rule < rules_.size() && rules_[rec.rule].name[0] ? rules_[rec.rule].name : nullptr;
+    }
     // One line on stdout (the dry-run list and the JSON objects), buffered.
     void out(const char* text, size_t len);
     // "2026-11-26T01:02:03.456Z", the part up to the seconds formatted once

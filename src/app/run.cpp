@@ -143,26 +143,28 @@ Status Run::read_rules(RuleSet& into) {
     // Names are numbers now: --uid root --exclude-uid 0 is caught here.
     for (Rule& r : into.rules()) {
         r.sel.removed_grace_ms = opt_.sel.removed_grace_ms;  // the run's
+        const char* m = nullptr;
+        const char* value = "";
         for (OwnerSel* o : {&r.sel.owner, &r.sel.ex.owner}) {
-            if (!o->any()) continue;
+            if (m || !o->any()) continue;
             if (Status s = sys::resolve_owner(*o, owner_why_); !s) {
-                RuleError e;
-                e.line = r.line;
-                fmt(e.text, sizeof e.text, "%s: '%s'", s.error().what, owner_why_.value ? owner_why_.value : "");
-                if (!rule_errors_.push_back(e)) return make_error(ENOMEM, "out of memory");
+                m = s.error().what;
+                value = owner_why_.value ? owner_why_.value : "";
             }
         }
-        const char* m = excluded_entirely(r.sel, true);
+        if (!m) m = excluded_entirely(r.sel, true);
         if (!m && r.sel.owner.n_dev && opt_.all_netns) m = "--dev and --all-netns exclude each other";
         if (!m && r.sel.src_removed && r.sel.srcs.empty() && !started_.src_removed_unbounded)
             m = "--src-removed without --src needs Linux 5.10 or later (which reports IP_TRANSPARENT and "
                 "IP_FREEBIND sockets): add --src";
-        if (m) {
-            RuleError e;
-            e.line = r.line;
+        if (!m) continue;
+        RuleError e;
+        e.line = r.line;
+        if (*value)
+            fmt(e.text, sizeof e.text, "%s: '%s'", m, value);
+        else
             fmt(e.text, sizeof e.text, "%s", m);
-            if (!rule_errors_.push_back(e)) return make_error(ENOMEM, "out of memory");
-        }
+        if (!rule_errors_.push_back(e)) return make_error(ENOMEM, "out of memory");
     }
     if (rule_errors_.size()) return make_error(EINVAL, "errors in the rules file", ErrorKind::Usage);
     return {};

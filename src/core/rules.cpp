@@ -145,7 +145,8 @@ bool RuleSet::parse(std::string_view text, PodVec<RuleError>& errors) {
     uint32_t line = 0;
     for (char* p = text_.data(); p <= end; ++line) {
         char* eol = p;
-        while (eol < end && *eol != '\n') ++eol;
+        bool nul = false;  // a NUL would end a word early
+        for (; eol < end && *eol != '\n'; ++eol) nul |= *eol == '\0';
         char* next = eol + 1;
         const uint32_t n = line + 1;
         while (p < eol && is_space(*p)) ++p;
@@ -153,7 +154,7 @@ bool RuleSet::parse(std::string_view text, PodVec<RuleError>& errors) {
             p = next;
             continue;
         }
-        if (std::memchr(p, '\0', static_cast<size_t>(eol - p))) {
+        if (nul) {
             if (!error(n, "a NUL byte on the line", "")) return false;
             p = next;
             continue;

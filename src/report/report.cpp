@@ -194,7 +194,8 @@ void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char
         b.add(", and --kill_owner was given");
 }
 
-void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected, uint8_t figures) {
+void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected, uint8_t figures,
+                      const char* rule) {
     Endpoints e;
     fill(e, rec);
     char rtt[16] = "-";
@@ -205,6 +206,7 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
     add_figures(b, rec, figures);
     // Owner-less (inode 0): no owner selector or exclusion answers for it.
     b.add(" uid=%u inode=%u selected=%s", rec.uid, rec.inode, selected ? "yes" : rec.inode ? "no" : "no (no owner)");
+    if (selected && rule) b.add(" rule=%s", rule);
 }
 
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {

@@ -63,8 +63,10 @@ OwnerMatch owner_match(const OwnerSel* owner, const SockRecord& rec);
 // "killed pid 42 (sshd): it holds 127.0.0.1:22 -> 127.0.0.1:40000 inode=1234, and ..."
 void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why);
 
-// "candidate ... rtt_us=... last_recv_ms=... selected=yes"
-void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected, uint8_t figures = 0);
+// "candidate ... rtt_us=... last_recv_ms=... selected=yes", and with
+// `rule` " rule=NAME": the first rule whose socket-level conditions hold.
+void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_us, bool selected, uint8_t figures = 0,
+                      const char* rule = nullptr);
 
 // "poll: matched=3 destroyed=2 sock_destroy=2 reset=0 shutdown=0 killed=0 no_owner=0 vanished=1 skipped=0 failed=0",
 // or with --dry-run "poll (dry run): matched=3 would_destroy=3 skipped=0".

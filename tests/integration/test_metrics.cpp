@@ -9,10 +9,12 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -357,4 +359,70 @@ TEST_CASE("--metrics: a full filesystem keeps the last good file", "[metrics]") 
     CHECK(it::read_file(d / "status") == "1\n");
     CHECK(it::read_file(d / "err2").find("cannot write beside the metrics file") != std::string::npos);
     close(l);
+}
+
+TEST_CASE("--metrics with --rules: counters labelled by rule, reloads counted, promtool accepts", "[metrics][rules]") {
+    int a = it::listen_on(AF_INET, "127.0.0.1", 7631);
+    int b = it::listen_on(AF_INET, "127.0.0.1", 7632);
+    it::TmpDir d("metrics");
+    const std::string rules = d / "rules", file = d / "metrics.prom", log = d / "log";
+    {
+        std::ofstream f(rules);
+        f << "a: -s 7631\nb: -s 7632\n";
+    }
+    int pid = it::spawn_tool({"--rules", rules, "-i", "0.05", "--metrics", file, "-f", log, "--disable_syslog"},
+                             d / "out", d / "err");
+    it::Conn a1 = it::connect_pair(a, AF_INET, "127.0.0.1", 7631);
+    it::Conn b1 = it::connect_pair(b, AF_INET, "127.0.0.1", 7632);
+    it::Conn b2 = it::connect_pair(b, AF_INET, "127.0.0.1", 7632);
+    auto wait_log = [&](const std::string& text, int n) {
+        for (int i = 0; i < 250; ++i) {
+            if (it::count(it::read_file(log), text) >= n) return true;
+            it::sleep_ms(20);
+        }
+        return false;
+    };
+    REQUIRE(wait_log("rule=b", 2));
+    REQUIRE(wait_log("rule=a", 1));
+    {
+        std::ofstream f(rules, std::ios::trunc);
+        f << "a: -s 0\n";
+    }
+    kill(pid, SIGHUP);
+    REQUIRE(wait_log("keeping the 2 rule(s) in force", 1));
+    {
+        std::ofstream f(rules, std::ios::trunc);
+        f << "c: -s 7633\n";
+    }
+    kill(pid, SIGHUP);
+    REQUIRE(wait_log("read " + rules + " again: 1 rule(s)", 1));
+    it::sleep_ms(200);  // a poll after the reload rewrote the file
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    const std::string text = it::read_file(file);
+    INFO(text);
+    auto samples = tc_test::metric_samples(text);
+    CHECK(samples["tcp_closer_connections_matched_total{rule=\"a\"}"] == "1");
+    CHECK(samples["tcp_closer_connections_matched_total{rule=\"b\"}"] == "2");
+    CHECK(samples["tcp_closer_connections_matched_total{rule=\"c\"}"] == "0");
+    for (const char* rule : {"a", "b"}) {
+        long ended = 0;
+        for (const char* how : {"sock_destroy", "reset", "shutdown", "killed"})
+            ended += std::stol(samples[std::string("tcp_closer_connections_ended_total{rule=\"") + rule + "\",how=\"" + how +
+                                       "\"}"]);
+        CHECK(ended == (rule[0] == 'a' ? 1 : 2));
+    }
+    CHECK(samples["tcp_closer_rules_reloads_total{result=\"ok\"}"] == "1");
+    CHECK(samples["tcp_closer_rules_reloads_total{result=\"failed\"}"] == "1");
+    CHECK(samples.count("tcp_closer_connections_matched_total") == 0);  // no unlabelled series beside them
+    if (have_tool("promtool", "prometheus")) {
+        const int pst = std::system(("promtool check metrics < " + file + " > " + (d / "promtool") + " 2>&1").c_str());
+        INFO("promtool: " << it::read_file(d / "promtool"));
+        CHECK(pst == 0);
+        CHECK(it::read_file(d / "promtool").empty());
+    }
+    it::close_all({a1, b1, b2});
+    close(a);
+    close(b);
 }
