@@ -75,17 +75,27 @@ def check_variant(text, all_netns, readme):
     check(image.endswith("/tcp_closer:" + version()), f"{name}: image {image} is not version {version()}")
     check(image in readme, f"{name}: the README does not push {image}")
 
-    # Arguments: the ConfigMap's values in place, nothing left unresolved.
-    def expand(a):
-        return re.sub(r"\$\((\w+)\)", lambda m: str(conf.get(m.group(1), m.group(0))), a)
-
-    args = [expand(a) for a in tc["args"]]
+    args = list(tc["args"])
     # Applied as shipped, it must end nothing on any node: a dry run.
     check("-n" in args or "--dry-run" in args, f"{name}: the shipped manifest is not a dry run: {args}")
     check(not any("$(" in a for a in args), f"{name}: unresolved {args}")
     check(("--all-netns" in args) == all_netns, f"{name}: --all-netns in args is {('--all-netns' in args)}")
-    check(tc.get("envFrom", [{}])[0].get("configMapRef", {}).get("name") == kinds["ConfigMap"]["metadata"]["name"],
-          f"{name}: the container does not read the ConfigMap")
+    # The rules: the ConfigMap's file, mounted where --rules reads it, and
+    # checked by the init container first.
+    rules_path = args[args.index("--rules") + 1] if check("--rules" in args, f"{name}: no --rules") else ""
+    vols = {v["name"]: v for v in pod["volumes"]}
+    rules_vol = next((m for m in tc.get("volumeMounts", []) if m["mountPath"] == os.path.dirname(rules_path)), None)
+    if check(rules_vol, f"{name}: {rules_path} is on no volume"):
+        cm = vols.get(rules_vol["name"], {}).get("configMap", {})
+        check(cm.get("name") == kinds["ConfigMap"]["metadata"]["name"], f"{name}: the rules are not the ConfigMap's")
+        check({"key": "rules", "path": os.path.basename(rules_path)} in cm.get("items", []),
+              f"{name}: the ConfigMap's rules key is not at {rules_path}")
+        check(rules_vol.get("readOnly") is True, f"{name}: the rules volume is writable")
+    init = {c["name"]: c for c in pod.get("initContainers", [])}.get("check-rules")
+    if check(init, f"{name}: no init container checks the rules"):
+        check(init["args"] == ["--rules", rules_path, "--check"], f"{name}: the init container runs {init['args']}")
+        check(init["image"] == tc["image"], f"{name}: the init container runs another image")
+        check(init["securityContext"]["capabilities"].get("drop") == ["ALL"], f"{name}: the check keeps capabilities")
 
     # The metrics file: on the shared emptyDir, where node_exporter reads.
     if not check("--metrics" in args, f"{name}: no --metrics"):
@@ -129,9 +139,15 @@ def check_variant(text, all_netns, readme):
     for c in (tc, ne):
         check(c.get("resources", {}).get("limits", {}).get("memory"), f"{name}: {c['name']} has no memory limit")
 
-    # The binary takes these arguments and writes the metrics file.
+    # The binary takes these arguments with the ConfigMap's rules, checks
+    # them as the init container does, and writes the metrics file.
     with tempfile.TemporaryDirectory() as tmp:
-        local = [a if a != path else os.path.join(tmp, "tcp_closer.prom") for a in args]
+        rules_file = os.path.join(tmp, "rules")
+        with open(rules_file, "w") as f:
+            f.write(conf["rules"])
+        c = subprocess.run(["unshare", "-n", BIN, "--rules", rules_file, "--check"], capture_output=True, text=True)
+        check(c.returncode == 0 and c.stdout == "1 rule\n", f"{name}: the ConfigMap's rules: {c.stdout}{c.stderr}")
+        local = [{path: os.path.join(tmp, "tcp_closer.prom"), rules_path: rules_file}.get(a, a) for a in args]
         r = run_args(local, all_netns, tmp)
         check(r.returncode == 0, f"{name}: the binary exits {r.returncode} on {args}: {r.stderr.strip()}")
         written = os.path.join(tmp, "tcp_closer.prom")

@@ -20,6 +20,8 @@ LC_ALL=C sort >"$tmp/want" <<'LIST'
 ./etc/default/tcp-closer
 ./etc/logrotate.d/
 ./etc/logrotate.d/tcp-closer
+./etc/tcp-closer/
+./etc/tcp-closer/rules
 ./lib/
 ./lib/systemd/
 ./lib/systemd/system/
@@ -49,7 +51,8 @@ diff -u "$tmp/want" "$tmp/got" || fail "the package's file list differs (- wante
 dpkg-deb -f "$deb" Depends Pre-Depends | grep -q . && fail "the package depends on something"
 [ "$(dpkg-deb -f "$deb" Architecture)" = "$(dpkg --print-architecture)" ] || fail "wrong Architecture"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles >"$tmp/conffiles"
-printf '/etc/default/tcp-closer\n/etc/logrotate.d/tcp-closer\n' | cmp -s - "$tmp/conffiles" || fail "conffiles"
+printf '/etc/default/tcp-closer\n/etc/logrotate.d/tcp-closer\n/etc/tcp-closer/rules\n' | cmp -s - "$tmp/conffiles" ||
+    fail "conffiles"
 
 # 2. lintian: no errors (warnings and infos are listed in the README).
 lintian --fail-on error --allow-root "$deb" || fail "lintian reports errors"
@@ -76,14 +79,40 @@ score=$(systemd-analyze security --offline=yes --root="$root" /lib/systemd/syste
     sed -n 's/.*Overall exposure level for tcp-closer.service: \([0-9.]*\).*/\1/p')
 [ -n "$score" ] || fail "no systemd-analyze security score"
 awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }' || fail "the unit's exposure grew to $score (README says 1.1)"
-# Nothing selected: the unit's start check refuses, saying what to set.
-if env -i TCP_CLOSER_OPTS= sh -c "$(sed -n "s/^ExecStartPre=\/bin\/sh -c '\(.*\)'$/\1/p" \
-    "$root/lib/systemd/system/tcp-closer.service")" 2>"$tmp/why"; then
-    fail "the unit's start check accepts an empty selection"
-fi
-grep -q 'set TCP_CLOSER_OPTS in /etc/default/tcp-closer' "$tmp/why" || fail "the start check does not say what to set"
-env -i TCP_CLOSER_OPTS="-s 22" sh -c "$(sed -n "s/^ExecStartPre=\/bin\/sh -c '\(.*\)'$/\1/p" \
-    "$root/lib/systemd/system/tcp-closer.service")" || fail "the start check refuses a selection"
+# The shipped rules file holds no rule, and is valid.
+unshare -n "$root/usr/sbin/tcp_closer" --rules "$root/etc/tcp-closer/rules" --check >"$tmp/check" || fail "the shipped rules file is refused"
+[ "$(cat "$tmp/check")" = "0 rules" ] || fail "the shipped rules file holds a rule: $(cat "$tmp/check")"
+# systemctl reload, by hand: the unit's ExecReload= lines in order, the
+# first that fails ends the reload (as systemd does), against a daemon in
+# a namespace of its own with the default file's options.
+unit=$root/lib/systemd/system/tcp-closer.service
+opts=$(sed -n 's/^TCP_CLOSER_OPTS="\(.*\)"$/\1/p' "$root/etc/default/tcp-closer")
+[ "$opts" = "-i 5" ] || fail "the default file's options are not -i 5: $opts"
+grep -q '^ExecStart=/usr/sbin/tcp_closer --rules /etc/tcp-closer/rules \$TCP_CLOSER_OPTS ' "$unit" ||
+    fail "the unit does not run the rules file"
+printf 'a: -s 7000\n' >"$tmp/rules"
+unshare -n "$root/usr/sbin/tcp_closer" --rules "$tmp/rules" -i 0.05 -v -f "$tmp/daemon.log" --disable_syslog &
+daemon=$!
+reload() {  # the unit's ExecReload= lines, with the test's paths and pid
+    sed -n 's/^ExecReload=//p' "$unit" | while read -r line; do
+        line=$(printf '%s' "$line" | sed "s|/usr/sbin/tcp_closer|$root/usr/sbin/tcp_closer|; s|/etc/tcp-closer/rules|$tmp/rules|;
+            s|\\\$TCP_CLOSER_OPTS|$opts|; s|\\\$MAINPID|$daemon|")
+        unshare -n sh -c "$line" >/dev/null 2>>"$tmp/reload.err" || return 1
+    done
+}
+waitlog() { i=0; until grep -q "$1" "$tmp/daemon.log" 2>/dev/null; do i=$((i + 1)); [ $i -lt 100 ] || return 1; sleep 0.05; done; }
+waitlog 'filter for' || fail "the daemon did not start"  # its signal handlers are in place
+printf 'a: -s 7000\nb: -s 7001\n' >"$tmp/rules"
+reload || fail "a reload of a good file failed: $(cat "$tmp/reload.err")"
+waitlog 'again: 2 rule(s)' || fail "the daemon did not read the good file again"
+printf 'a: -s 7000\nb: -s 0\n' >"$tmp/rules"
+if reload; then fail "a reload of a broken file succeeded"; fi
+grep -q 'rules:2: ' "$tmp/reload.err" || fail "the failed reload does not say where: $(cat "$tmp/reload.err")"
+sleep 0.2
+grep -q 'keeping the' "$tmp/daemon.log" && fail "the broken file reached the daemon (SIGHUP sent after a failed check)"
+kill -0 "$daemon" || fail "the daemon did not survive the reloads"
+kill "$daemon"
+wait "$daemon" || true
 
 # 4. make install / uninstall under DESTDIR: exactly three files, then none.
 dest=$tmp/dest

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/options.hpp"
+#include "core/rules.hpp"
 #include "usage_text.hpp"
 
 namespace {
@@ -184,5 +185,42 @@ TEST_CASE("the README and the man page say what -t, --stalled and -j do", "[docs
     CHECK(man.find("with -n, stdout\ncarries the JSON alone") != std::string::npos);
     // The examples of --src-removed --watch select both families.
     CHECK(readme.find("tcp_closer -4 -6 --src-removed --watch") != std::string::npos);
-    CHECK(slurp("scripts/tcp-closer.default").find("\"-4 -6 --src-removed --watch\"") != std::string::npos);
+    CHECK(slurp("scripts/tcp-closer.default").find("vip: -4 -6 --src-removed\n# and \"-i 5 --watch\"") !=
+          std::string::npos);
+}
+
+TEST_CASE("the rules in the README, the man page and the packaged file are valid rules", "[docs][rules]") {
+    auto parses = [](const std::string& text, size_t want) {
+        tc::RuleSet set;
+        tc::PodVec<tc::RuleError> errors;
+        INFO(text);
+        CHECK(set.parse(text, errors));
+        for (size_t i = 0; i < errors.size(); ++i) WARN(errors[i].line << ": " << errors[i].text);
+        CHECK(set.size() == want);
+    };
+    // The README's rules: the block after the service's commands.
+    const std::string readme = slurp("README.md");
+    const size_t service = readme.find("## As a service");
+    REQUIRE(service != std::string::npos);
+    const size_t open = readme.find("```\n", readme.find("```\n", service) + 4);
+    REQUIRE(open != std::string::npos);
+    const size_t close = readme.find("```", open + 4);
+    parses(readme.substr(open + 4, close - open - 4), 3);
+    // The man page's RULES example.
+    const std::string man = unescape_man(slurp("scripts/tcp_closer.8"));
+    const size_t rules = man.find(".SH RULES");
+    REQUIRE(rules != std::string::npos);
+    const size_t ex = man.find(".EX\n", rules), ee = man.find(".EE", rules);
+    REQUIRE(ex < ee);
+    parses(man.substr(ex + 4, ee - ex - 4), 4);
+    // The packaged file: no rule as shipped, its commented examples valid.
+    const std::string shipped = slurp("scripts/tcp-closer.rules");
+    parses(shipped, 0);
+    std::string examples;
+    for (size_t at = 0; (at = shipped.find("\n#", at)) != std::string::npos; ++at) {
+        const size_t end = shipped.find('\n', at + 1);
+        const std::string line = shipped.substr(at + 2, end - at - 2);
+        if (!line.empty() && line[0] != ' ' && line.find(':') != std::string::npos) examples += line + "\n";
+    }
+    parses(examples, 4);
 }
