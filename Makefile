@@ -211,7 +211,7 @@ test-deps:
 FUZZ_CXX   ?= clang++
 FUZZ_TIME  ?= 300
 FUZZ_SMOKE ?= 10
-FUZZERS    := netlink args values
+FUZZERS    := netlink args values rules
 FUZZ_FLAGS := $(CXXSTD) -O1 -g -Isrc -Itests -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJS := $(patsubst src/%.cpp,$(BUILD)/fuzz/src/%.o,$(LIB_SRCS))
 FUZZ_BINS  := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZERS))
