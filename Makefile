@@ -416,7 +416,7 @@ bench: all $(BENCH_TOOLS)
 # The benchmark at a tiny size, only to keep the script working (make test).
 bench-tiny: all $(BENCH_TOOLS)
 	$(call step,BENCH,scripts/bench.sh at a tiny size (the script still works))
-	$(Q)KILL=200 OTHER=200 UDP_KILL=200 UDP_OTHER=200 VIP_KILL=200 VIP_OTHER=200 VIP_IDLE_SECS=1 NETNS_N=3 NETNS_CONNS=20 NETNS_SECS=1 NETNS_SS_ROUNDS=1 PER=100 RUNS=1 QUIET_SECS=1 bash scripts/bench.sh
+	$(Q)KILL=200 OTHER=200 UDP_KILL=200 UDP_OTHER=200 VIP_KILL=200 VIP_OTHER=200 VIP_IDLE_SECS=1 NETNS_N=3 NETNS_CONNS=20 NETNS_SECS=1 NETNS_SS_ROUNDS=1 PER=100 RUNS=1 QUIET_SECS=1 RULES_SECS=1 bash scripts/bench.sh
 
 bench-proc: all nosd $(BUILD)/conn_holder
 	bash scripts/bench_proc.sh

@@ -31,6 +31,13 @@
 #             line of the poll that ended them; the clients' ends and the
 #             other connections must stay. VIP_ARGS: more options for the
 #             daemon (--removed-grace 0: the time without the grace)
+#   rules     --rules: among all 2 x (KILL + OTHER) sockets, nothing
+#             matching, a daemon (-i 0.2) with one rule, one with ten rules
+#             of different kinds (ports, a range, addresses, an owner, an
+#             exclusion, idle and stalled thresholds), and each of the ten
+#             alone: CPU per poll over RULES_SECS each; then the mass kill
+#             through a rules file of the kill rule alone, and through the
+#             same rule last of ten
 #   netns     NETNS_N namespaces of their own, NETNS_CONNS connections in
 #             each, under an idle `--all-netns -s 9999 -i 0.2` daemon (in
 #             private PID and mount namespaces: it finds only the named
@@ -60,7 +67,8 @@ NETNS_CONNS=${NETNS_CONNS:-200}
 NETNS_SECS=${NETNS_SECS:-30}
 NETNS_SS_ROUNDS=${NETNS_SS_ROUNDS:-5}
 NETNS_EHASH=${NETNS_EHASH:-0 1024}
-SCENARIOS=${SCENARIOS:-mass syslog idle list quiet udp vip netns}
+RULES_SECS=${RULES_SECS:-10}
+SCENARIOS=${SCENARIOS:-mass syslog idle list quiet rules udp vip netns}
 want() { case " $SCENARIOS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "${TCP_CLOSER_BENCH_NETNS:-}" != 1 ]; then
@@ -161,6 +169,15 @@ run_kill() {
 }
 
 filter="( sport >= :$klo and sport <= :$khi )"
+# --rules: ten rules that match none of the sockets here (the clients'
+# ports are 10000-65000), then each alone, and the kill rule last of ten.
+ten_rules=("ports: -s 9999" "range: -s 9990-9998" "dst: --dst 192.0.2.0/24" "src: -4 -6 --src 2001:db8::1"
+    "owner: --uid 4242 -s 9000-9100" "exclusion: -d 9999 --exclude-sport 22" "idle: -s 9800 -t 60000"
+    "stalled: -d 9801 --stalled 30000" "both: -4 -6 -s 9700-9710" "state: -s 9600 --state close-wait")
+printf '%s\n' "${ten_rules[@]}" >"$work/rules10"
+for i in "${!ten_rules[@]}"; do printf '%s\n' "${ten_rules[$i]}" >"$work/rules1.$i"; done
+printf 'kill: -s %s-%s\n' $klo $khi >"$work/rules-kill1"
+{ printf '%s\n' "${ten_rules[@]:0:9}"; printf 'kill: -s %s-%s\n' $klo $khi; } >"$work/rules-kill10"
 # A syslog receiver at /dev/log, in this script's own mount namespace.
 "$SINK" "$work/log.sock" &
 receiver=$!
@@ -175,6 +192,10 @@ for _ in $(seq 1 "$RUNS"); do
         run_kill tcp_closer mass 0 "$BIN" -s "$klo-$khi" --disable_syslog -f "$work/log"
         run_kill floor mass 0 "$FLOOR" $klo $khi
         run_kill floor-2thr mass 0 "$FLOOR" $klo $khi 2
+    fi
+    if want rules; then
+        run_kill tcp_closer rules-1 0 "$BIN" --rules "$work/rules-kill1" --disable_syslog -f "$work/log"
+        run_kill tcp_closer rules-10 0 "$BIN" --rules "$work/rules-kill10" --disable_syslog -f "$work/log"
     fi
     want syslog && run_kill tcp_closer syslog 0 "$BIN" -s "$klo-$khi" -f "$work/log"
     want idle && BUSY=50 run_kill tcp_closer idle $(( KILL / 2 )) "$BIN" -s "$klo-$khi" -t 1000 --disable_syslog -f "$work/log"
@@ -280,6 +301,31 @@ if want quiet; then
         read -r u s _ <"$work/time"
         Q["ss -tn|$i"]=$(awk -v u="$u" -v s="$s" -v n="$n" 'BEGIN { printf "%.2f", (u + s) * 1000 / n }')
     done
+fi
+
+# Rules: CPU per poll of a daemon over RULES_SECS, nothing matching.
+declare -A RQ
+rules_cpu() {  # ARGS...: ms of CPU per poll
+    "$BIN" "$@" -i 0.2 --disable_syslog 2>/dev/null &
+    local pid=$!
+    sleep 1
+    local c0 c1
+    c0=$(cpu_ticks "$pid")
+    sleep "$RULES_SECS"
+    c1=$(cpu_ticks "$pid")
+    kill "$pid"
+    wait "$pid" || true
+    awk -v c="$(( c1 - c0 ))" -v hz="$hz" -v s="$RULES_SECS" 'BEGIN { printf "%.2f", c * 1000 / hz / (s / 0.2) }'
+}
+if want rules; then
+    RQ[one]=$(rules_cpu --rules "$work/rules1.0")
+    RQ[ten]=$(rules_cpu --rules "$work/rules10")
+    sum=0
+    for i in "${!ten_rules[@]}"; do
+        RQ[single$i]=$(rules_cpu --rules "$work/rules1.$i")
+        sum=$(awk -v a="$sum" -v b="${RQ[single$i]}" 'BEGIN { printf "%.2f", a + b }')
+    done
+    RQ[sum]=$sum
 fi
 
 stop_holders $kill_pids
@@ -445,6 +491,20 @@ if want quiet; then
                 "$(awk -v a="${Q["$k|$i"]}" -v b="${Q["ss -tn|$i"]}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
         done
     done
+fi
+if want rules; then
+    echo
+    echo "rules, CPU per poll, nothing matching among $(( 2 * (KILL + OTHER) )) sockets:"
+    printf '  one rule (-s 9999)            %8s ms\n' "${RQ[one]}"
+    printf '  ten rules, one daemon         %8s ms  (%s of one rule; target at most 1.3x)\n' "${RQ[ten]}" \
+        "$(awk -v a="${RQ[ten]}" -v b="${RQ[one]}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+    printf '  ten daemons of one rule each  %8s ms  (ten rules in one daemon: %s of it; target at most 15%%)\n' \
+        "${RQ[sum]}" "$(awk -v a="${RQ[ten]}" -v b="${RQ[sum]}" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
+    for i in "${!ten_rules[@]}"; do printf '    %-38s %8s ms\n' "${ten_rules[$i]}" "${RQ[single$i]}"; done
+    one=$(col "tcp_closer|rules-1" 1)
+    ten=$(col "tcp_closer|rules-10" 1)
+    printf '  mass kill of %s: the rule alone %s s, last of ten %s s (%s; target at most 1.15x)\n' "$KILL" "$one" "$ten" \
+        "$(awk -v a="$ten" -v b="$one" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
 fi
 if want vip; then
     echo
