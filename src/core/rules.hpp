@@ -20,32 +20,7 @@
 namespace tc {
 
 struct Rule {
-    char name[33] = "";  // The dumps one poll makes for all of `rules`: each protocol and family
-// that some rule wants (plan_dumps of their union).
-DumpPlan plan_rule_dumps(std::span<const Rule> rules, bool single_walk);
-
-// The scope a rule checks the sockets of `dump` against: the dump's family
-// and protocol with the rule's own IPv4/IPv6 choice (the dump may hold
-// more, for other rules). False when no socket of `dump` can match it.
-bool rule_scope(const Selection& sel, const DumpScope& dump, DumpScope& out);
-
-// What the rules in force ask of the run as a whole: which protocols and
-// families to set up, the route dumps, the capabilities, the log's fields.
-struct RulesUse {
-    bool tcp = false, udp = false, ipv4 = false, ipv6 = false;
-    bool src_removed = false;
-    bool src_removed_unbounded = false;  // some --src-removed rule without --src
-    bool read_marks = false;             // --mark
-    bool find_processes = false;         // --pid, --comm, --exclude-comm
-    uint8_t figures = 0;                 // SockRecord::kFigure* the rules read (--stalled, --send_idle)
-};
-RulesUse rules_use(std::span<const Rule> rules);
-// A reload may not ask for what the run did not set up at its start (a
-// protocol, --src-removed's route socket, what needs another capability):
-// what is missing, or nullptr.
-const char* needs_restart(const RulesUse& started, const RulesUse& next);
-
-// [A-Za-z0-9_.-]{1,32}; "" for the command line's selection
+    char name[33] = "";  // [A-Za-z0-9_.-]{1,32}; "" for the command line's selection
     uint32_t line = 0;   // in the file (0: the command line)
     Selection sel;
 };
