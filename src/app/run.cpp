@@ -140,8 +140,13 @@ Status Run::read_rules(RuleSet& into) {
     rule_errors_.clear();
     if (!into.parse(std::string_view(rules_text_.data(), rules_text_.size()), rule_errors_))
         return make_error(EINVAL, "errors in the rules file", ErrorKind::Usage);
+    return {};
+}
+
+Status Run::resolve_rules(RuleSet& rules) {
+    rule_errors_.clear();
     // Names are numbers now: --uid root --exclude-uid 0 is caught here.
-    for (Rule& r : into.rules()) {
+    for (Rule& r : rules.rules()) {
         r.sel.removed_grace_ms = opt_.sel.removed_grace_ms;  // the run's
         const char* m = nullptr;
         const char* value = "";
@@ -190,6 +195,8 @@ RunStatus Run::load_rules() {
             if (s.error().kind == ErrorKind::Usage) return status(RunStatus::Kind::RulesRefused, s.error());
             return status(RunStatus::Kind::Failed, s.error(), opt_.rules);
         }
+        // (The names in the rules are resolved in resolve_owners, in the
+        // namespace of the run.)
         const RulesUse in_file = rules_use(rules_.rules());
         started_.read_marks = in_file.read_marks;
         started_.find_processes = in_file.find_processes;
@@ -204,6 +211,7 @@ void Run::reload_rules() {
     RuleSet next;
     char buf[kLineMax];
     Status s = read_rules(next);
+    if (s) s = resolve_rules(next);
     const char* restart = s ? needs_restart(started_, rules_use(next.rules())) : nullptr;
     if (s && !restart) {
         rules_.swap(next);
@@ -231,7 +239,12 @@ void Run::reload_rules() {
 }
 
 RunStatus Run::resolve_owners() {
-    if (opt_.rules) return {};  // read_rules did, rule by rule
+    if (opt_.rules) {
+        if (Status s = resolve_rules(rules_); !s)
+            return status(s.error().kind == ErrorKind::Usage ? RunStatus::Kind::RulesRefused : RunStatus::Kind::Failed,
+                          s.error());
+        return {};
+    }
     for (OwnerSel* o : {&rules_.rules()[0].sel.owner, &rules_.rules()[0].sel.ex.owner}) {
         if (!o->any()) continue;
         sys::OwnerProblem& why = owner_why_;

@@ -1,10 +1,12 @@
 // One run of the tool, from the parsed options to the end of its last poll,
 // as named steps that main calls in order:
 //
-//   load_rules        the rules: --rules FILE, or the command line's one
+//   load_rules        the rules: --rules FILE read and parsed, or the
+//                     command line's selection as the one rule
 //   enter_namespace   --netns: setns before any socket is opened
 //   resolve_owners    --uid names, --cgroup paths, --dev names, --pid
-//                     processes (each must exist at start-up)
+//                     processes (each must exist at start-up), in every
+//                     rule
 //   open_log          -f (it must take writes), the --metrics path (its
 //                     temporary file created, written, removed), syslog,
 //                     signals: all before anything is ended
@@ -100,9 +102,12 @@ private:
     // the next few milliseconds); true when an address was removed (or
     // events were lost), logged: then a poll is due.
     bool address_removed();
-    // The rules file read and parsed into `into`, its owner names resolved
-    // (errors in rule_errors_: ErrorKind::Usage).
+    // The rules file read and parsed into `into` (errors in rule_errors_:
+    // ErrorKind::Usage).
     Status read_rules(RuleSet& into);
+    // The rules' owner names resolved, in the namespace we are in, and the
+    // checks that need them (errors in rule_errors_: ErrorKind::Usage).
+    Status resolve_rules(RuleSet& rules);
     // The rules in force changed: the log and use_ follow.
     void use_rules();
     // SIGHUP: the file again; a file with errors changes nothing.

@@ -4,10 +4,6 @@
 
 namespace tc {
 
-namespace {
-
-}  // namespace
-
 void plan_protocol(DumpPlan& plan, bool ipv4, bool ipv6, Proto p, bool single_walk) {
     constexpr uint8_t v4 = AF_INET, v6 = AF_INET6, both = AF_UNSPEC;
     if (single_walk && ipv4) {

@@ -80,9 +80,9 @@ Status Engine::receive(DiagTransport& t, NlConversation& conv, NlSink& sink) {
 Status Engine::dump_scope(const DumpScope& scope, PollObserver& obs) {
     const size_t bound = rules_filter_bound(rules_, local_.size());
     if (!bytecode_.resize(bound) || !request_.resize(bound + 128)) return make_error(ENOMEM, "no memory for the filter");
-    const size_t len = compile_rules_filter(rules_, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()),
-                                            owner_ops_, &local_);
-    std::span<const uint8_t> program(bytecode_.data(), len);
+    const size_t prog_len = compile_rules_filter(rules_, scope, std::span<uint8_t>(bytecode_.data(), bytecode_.size()),
+                                                 owner_ops_, &local_);
+    std::span<const uint8_t> program(bytecode_.data(), prog_len);
 
     DumpRequest req;
     req.proto = scope.proto;
@@ -277,7 +277,7 @@ Status Engine::dump_protocol(Proto p, PollObserver& obs, PollStats& stats) {
         // Refused before it returned a socket: this dump is tried again
         // another way; the dumps before it stand.
         const int err = s.error().code;
-        if (owner_ops_ && any_rule([](const Selection& s) { return s.owner.kernel_ops(); }) &&
+        if (owner_ops_ && any_rule([](const Selection& sel) { return sel.owner.kernel_ops(); }) &&
             (err == EINVAL || err == EPERM)) {
             // A kernel without these ops (or MARK_COND without CAP_NET_ADMIN):
             // the same dump without them; user space still checks them.

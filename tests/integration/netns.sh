@@ -134,4 +134,12 @@ check E 2 0; check F 2 0; check G 0 1; check C2 3 0; check H 1 0; check I 2 0
 # (the server ends of R1 hear nothing: the RST would come from the removed
 # address; the log lines above are the proof)
 check R1 0 2; check R2 0 2
+# A rule's names are looked up in the namespace of the run: an interface
+# that only tcb1 has.
+ip -n tcb1 link add tcbdev0 type veth peer name tcbdev1
+printf 'd: --dev tcbdev0 -s 1\n' >"$dir/rules"
+out=$("$TOOL" --netns tcb1 --rules "$dir/rules" --check 2>&1) || fail "--netns tcb1 --rules --check: $out"
+[ "$out" = "1 rule" ] || fail "--netns tcb1 --rules --check: $out"
+if out=$("$TOOL" --rules "$dir/rules" --check 2>&1); then fail "--dev tcbdev0 resolved outside tcb1: $out"; fi
+echo "$out" | grep -q "rules:1: " || fail "--dev tcbdev0 outside tcb1: $out"
 echo "netns tests passed"
