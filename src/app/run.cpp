@@ -231,7 +231,7 @@ void Run::reload_rules() {
         log_.line(buf, true);
     }
     if (restart) {
-        fmt(buf, sizeof buf, "error: %s: %s: restart tcp_closer for it", opt_.rules, restart);
+        fmt(buf, sizeof buf, "error: %s: a rule has %s: restart tcp_closer for it", opt_.rules, restart);
         log_.line(buf, true);
     }
     fmt(buf, sizeof buf, "rules: keeping the %zu rule(s) in force", rules_.size());

@@ -97,14 +97,9 @@ RulesUse rules_use(std::span<const Rule> rules) {
 }
 
 const char* needs_restart(const RulesUse& started, const RulesUse& next) {
-    if (next.tcp && !started.tcp) return "a rule selects TCP, which the run did not set up at its start";
-    if (next.udp && !started.udp) return "a rule selects UDP, which the run did not set up at its start";
-    if (next.src_removed && !started.src_removed) return "a rule has --src-removed, which the run did not set up";
-    if (next.src_removed_unbounded && !started.src_removed_unbounded)
-        return "a --src-removed rule without --src, which the run did not check the kernel for";
-    if (next.read_marks && !started.read_marks) return "a rule has --mark, whose capability the run did not check";
+    if (next.read_marks && !started.read_marks) return "--mark, whose capability the run did not check";
     if (next.find_processes && !started.find_processes)
-        return "a rule finds processes (--pid, --comm), whose capability the run did not check";
+        return "--pid, --comm or --exclude-comm, whose capabilities the run did not check";
     return nullptr;
 }
 

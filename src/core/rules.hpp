@@ -77,9 +77,9 @@ struct RulesUse {
     uint8_t figures = 0;                 // SockRecord::kFigure* the rules read (--stalled, --send_idle)
 };
 RulesUse rules_use(std::span<const Rule> rules);
-// A reload may not ask for what the run did not set up at its start (a
-// protocol, --src-removed's route socket, what needs another capability):
-// what is missing, or nullptr.
+// A reload may not ask for what needs a capability the run did not check
+// at its start (--rules sets up both protocols, both families and the
+// route dumps from the start): what a rule asks for, or nullptr.
 const char* needs_restart(const RulesUse& started, const RulesUse& next);
 
 // [A-Za-z0-9_.-]{1,32}: a name that is safe in a log field and a label.

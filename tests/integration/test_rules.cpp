@@ -144,6 +144,12 @@ TEST_CASE("SIGHUP reloads the rules: added, broken (nothing changes), removed", 
     Conn a3 = it::connect_pair(a, AF_INET, "127.0.0.1", 7621);
     it::sleep_ms(300);
     expect({a3}, "alive", "alive");
+    // A rule that needs a capability the run did not check at its start:
+    // kept out, the rules in force stay.
+    write_text(rules, "b: -s 7622\nc: --comm sshd -s 7623\n");
+    kill(pid, SIGHUP);
+    REQUIRE(wait_text(log, "keeping the 1 rule(s) in force", 2));
+    CHECK(count(it::read_file(log), "a rule has --pid, --comm or --exclude-comm") == 1);
     kill(pid, SIGTERM);
     int st = 0;
     waitpid(pid, &st, 0);

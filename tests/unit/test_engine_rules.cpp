@@ -29,7 +29,7 @@ TEST_CASE("engine: the first rule wins, a rule's cap is its own, one dump serves
     DumpScript dump;
     std::vector<Bytes> socks;
     // sport 22 (three), 23, and 24 -> dport 150; 25 -> 300 matches no rule.
-    for (uint16_t d : {100, 101, 102}) socks.push_back(diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", d)));
+    for (uint16_t d : {uint16_t{100}, uint16_t{101}, uint16_t{102}}) socks.push_back(diag_payload(testutil::rec("127.0.0.1", 22, "127.0.0.1", d)));
     socks.push_back(diag_payload(testutil::rec("127.0.0.1", 23, "127.0.0.1", 103)));
     socks.push_back(diag_payload(testutil::rec("127.0.0.1", 24, "127.0.0.1", 150)));
     socks.push_back(diag_payload(testutil::rec("127.0.0.1", 25, "127.0.0.1", 300)));

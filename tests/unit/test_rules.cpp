@@ -207,3 +207,30 @@ TEST_CASE("the rules parser never reads past its text", "[rules]") {
     }
     SUCCEED("no prefix crashed");
 }
+
+TEST_CASE("what the rules ask of the run, and what a reload may not add", "[rules]") {
+    RuleSet set;
+    REQUIRE(parse_text(set, "a: -s 22 --stalled 1000\nb: -u -6 -d 53\nc: --mark 1 -s 1\n").ok);
+    const RulesUse u = rules_use(set.rules());
+    CHECK(u.tcp);
+    CHECK(u.udp);
+    CHECK(u.ipv4);
+    CHECK(u.ipv6);
+    CHECK(u.read_marks);
+    CHECK_FALSE(u.find_processes);
+    CHECK_FALSE(u.src_removed);
+    CHECK(u.figures == (SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv));
+    RulesUse started;
+    CHECK_THAT(needs_restart(started, u), Catch::Contains("--mark"));
+    started.read_marks = true;
+    CHECK(needs_restart(started, u) == nullptr);
+    REQUIRE(parse_text(set, "p: --comm x\nq: --src-removed --src 10.0.0.1\n").ok);
+    const RulesUse v = rules_use(set.rules());
+    CHECK(v.find_processes);
+    CHECK(v.src_removed);
+    CHECK_FALSE(v.src_removed_unbounded);
+    CHECK_THAT(needs_restart(started, v), Catch::Contains("--comm"));
+    REQUIRE(parse_text(set, "r: --exclude-comm x -s 1\ns: --src-removed\n").ok);
+    CHECK(rules_use(set.rules()).find_processes);
+    CHECK(rules_use(set.rules()).src_removed_unbounded);
+}
