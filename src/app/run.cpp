@@ -160,15 +160,11 @@ Status Run::resolve_rules(RuleSet& rules) {
         if (!m) m = excluded_entirely(r.sel, true);
         if (!m && r.sel.owner.n_dev && opt_.all_netns) m = "--dev and --all-netns exclude each other";
         if (!m && r.sel.src_removed && r.sel.srcs.empty() && !started_.src_removed_unbounded)
-            m = "--src-removed without --src needs Linux 5.10 or later (which reports IP_TRANSPARENT and "
-                "IP_FREEBIND sockets): add --src";
+            m = "--src-removed without --src needs Linux 5.10 or later: add --src";
         if (!m) continue;
         RuleError e;
         e.line = r.line;
-        if (*value)
-            fmt(e.text, sizeof e.text, "%s: '%s'", m, value);
-        else
-            fmt(e.text, sizeof e.text, "%s", m);
+        fmt(e.text, sizeof e.text, "%s%s%s%s", m, *value ? ": '" : "", value, *value ? "'" : "");
         if (!rule_errors_.push_back(e)) return make_error(ENOMEM, "out of memory");
     }
     if (rule_errors_.size()) return make_error(EINVAL, "errors in the rules file", ErrorKind::Usage);

@@ -363,13 +363,12 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
         if (v6_addr && !o.sel.ipv6) return fail("an IPv6 address cannot match with -4 alone: add -6", "");
         if (v4_addr && !o.sel.ipv4) return fail("an IPv4 address cannot match with -6 alone: add -4", "");
     }
-    if (o.rules && !o.help && !o.version) {
-        // The selections are the file's; the line holds what is the run's.
-        if (!rule_opt.empty()) return fail("a rule's option beside --rules: put it in a rule of the file", rule_opt);
+    if (!o.help && !o.version) {
         if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
         if (o.watch && o.all_netns)
             return fail("--watch does not work with --all-netns yet: use -i (or --watch with --netns)", "");
-        return nullptr;
+        // With --rules the selections are the file's; the line holds the run's.
+        if (o.rules) return rule_opt.empty() ? nullptr : fail("a rule's option beside --rules: put it in a rule of the file", rule_opt);
     }
     if (!o.help && !o.version) {
         if (o.sel.sports.empty() && o.sel.dports.empty() && o.sel.srcs.empty() && o.sel.dsts.empty() &&
@@ -384,10 +383,7 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
         if (const char* m = excluded_entirely(o.sel, false)) return fail(m, "");
         if (o.sel.owner.n_dev && o.all_netns)
             return fail("--dev and --all-netns exclude each other", "");
-        if (o.netns && o.all_netns) return fail("--netns and --all-netns exclude each other", "");
         if ((o.given & bit(Opt::RemovedGrace)) && !o.sel.src_removed) return fail("--removed-grace is for --src-removed", "");
-        if (o.watch && o.all_netns)
-            return fail("--watch does not work with --all-netns yet: use -i (or --watch with --netns)", "");
         if (o.sel.udp && o.sel.needs_tcp_info())
             return fail("-t, --last_recv_limit, --stalled and --send_idle need tcp_info, which UDP sockets lack: "
                         "run UDP separately",

@@ -124,11 +124,9 @@ bool RuleSet::parse(std::string_view text, PodVec<RuleError>& errors) {
     auto error = [&errors](uint32_t line, const char* message, std::string_view value) {
         RuleError e;
         e.line = line;
-        if (value.empty())
-            fmt(e.text, sizeof e.text, "%s", message);
-        else
-            fmt(e.text, sizeof e.text, "%s: '%.*s'", message, static_cast<int>(value.size() > 64 ? 64 : value.size()),
-                value.data());
+        const bool named = !value.empty();
+        fmt(e.text, sizeof e.text, "%s%s%.*s%s", message, named ? ": '" : "",
+            static_cast<int>(value.size() > 64 ? 64 : value.size()), value.data(), named ? "'" : "");
         return errors.push_back(e);
     };
     if (!text_.resize(text.size() + 1)) return error(0, "out of memory", "") && false;

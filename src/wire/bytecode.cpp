@@ -288,39 +288,79 @@ Result<size_t> compile_filter(const Selection& sel, const DumpScope& scope, std:
 }
 
 size_t rules_filter_bound(std::span<const Rule> rules, size_t local_prefixes) {
-    size_t n = 0;
+    size_t n = 2 * kRangeLen;  // the two gates
     for (const Rule& r : rules) n += filter_size_bound(r.sel, local_prefixes) + kOpLen;
     return n < kMaxFilter ? n : kMaxFilter;
 }
 
 size_t compile_rules_filter(std::span<const Rule> rules, const DumpScope& scope, std::span<uint8_t> out,
                             bool owner_ops, const LocalPrefixes* local) {
-    size_t jumps[kMaxRules];
-    size_t n_jumps = 0, len = 0;
-    bool any = false;
     if (out.size() > kMaxFilter) out = out.first(kMaxFilter);
-    for (const Rule& r : rules) {
-        DumpScope mine;
-        if (!rule_scope(r.sel, scope, mine)) continue;
-        if (any) {
-            if (out.size() - len < kOpLen || n_jumps == kMaxRules) return 0;
-            Program jmp(out.subspan(len, kOpLen));
-            jumps[n_jumps++] = len;
-            jmp.op(INET_DIAG_BC_JMP, kOpLen, 0);
-            len += kOpLen;
+    // The OR is the same in any order. The rules that need a source port
+    // come first, then those that need a destination port, then the rest;
+    // each of the first two groups behind a gate: the span of its ports,
+    // so that a socket outside it (an ephemeral port, say) skips the group
+    // in two tests instead of a test per rule.
+    struct In {
+        const Rule* rule;
+        DumpScope scope;
+        int group;
+    };
+    In in[kMaxRules];
+    size_t n = 0;
+    PortRange span[2] = {{65535, 0}, {65535, 0}};
+    for (int g = 0; g < 3; ++g)
+        for (const Rule& r : rules.first(rules.size() < kMaxRules ? rules.size() : kMaxRules)) {
+            const int group = !r.sel.sports.empty() ? 0 : !r.sel.dports.empty() ? 1 : 2;
+            if (group != g || !rule_scope(r.sel, scope, in[n].scope)) continue;
+            in[n].rule = &r;
+            in[n++].group = g;
+            if (g == 2) continue;
+            const PortSet& set = g == 0 ? r.sel.sports : r.sel.dports;
+            if (set[0].lo < span[g].lo) span[g].lo = set[0].lo;
+            if (set[set.size() - 1].hi > span[g].hi) span[g].hi = set[set.size() - 1].hi;
         }
-        Result<size_t> one =
-            compile_filter(r.sel, mine, out.subspan(len), owner_ops, r.sel.src_removed ? local : nullptr);
+    size_t ops[2 * kMaxRules + 2];  // where each JMP and gate is, its target set below
+    int to[2 * kMaxRules + 2];      // -1: the end (accept); g: past group g (a gate)
+    size_t n_ops = 0, len = 0;
+    size_t group_end[2] = {};
+    for (size_t i = 0; i < n; ++i) {
+        const int g = in[i].group;
+        if (g < 2 && (i == 0 || in[i - 1].group != g)) {
+            if (out.size() - len < kRangeLen) return 0;
+            Program gate(out.subspan(len, kRangeLen));
+            emit_range(gate, g == 0, span[g]);
+            ops[n_ops] = len;
+            to[n_ops++] = g;
+            ops[n_ops] = len + kPortTestLen;
+            to[n_ops++] = g;
+            len += kRangeLen;
+        }
+        const Selection& sel = in[i].rule->sel;
+        Result<size_t> one = compile_filter(sel, in[i].scope, out.subspan(len), owner_ops, sel.src_removed ? local : nullptr);
         if (!one || *one == 0) return 0;  // too large for what is left, or this rule takes every socket
         len += *one;
-        any = true;
+        // A rule's reject (its end + 4) is the next rule; a JMP after every
+        // rule but the last goes to the end: the accept.
+        if (i + 1 < n) {
+            if (out.size() - len < kOpLen) return 0;
+            Program jmp(out.subspan(len, kOpLen));
+            jmp.op(INET_DIAG_BC_JMP, kOpLen, 0);
+            ops[n_ops] = len;
+            to[n_ops++] = -1;
+            len += kOpLen;
+        }
+        if (g < 2) group_end[g] = len;
     }
-    // Each JMP goes to the end: the accept.
-    for (size_t i = 0; i < n_jumps; ++i) {
+    // A gate that fails skips its group: to the next rule, or the reject
+    // when the group is the last.
+    for (size_t k = 0; k < n_ops; ++k) {
+        size_t target = len;
+        if (to[k] >= 0) target = group_end[to[k]] < len ? group_end[to[k]] : len + 4;
         inet_diag_bc_op o;
-        std::memcpy(&o, out.data() + jumps[i], sizeof o);
-        o.no = static_cast<uint16_t>(len - jumps[i]);
-        std::memcpy(out.data() + jumps[i], &o, sizeof o);
+        std::memcpy(&o, out.data() + ops[k], sizeof o);
+        o.no = static_cast<uint16_t>(target - ops[k]);
+        std::memcpy(out.data() + ops[k], &o, sizeof o);
     }
     return len;
 }

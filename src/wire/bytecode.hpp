@@ -58,8 +58,11 @@ constexpr size_t kMaxFilter = 0xffff - 4;
 // The OR of the programs of the rules that can match in `scope`, each
 // checked with its own families (rule_scope), followed by a JMP to the
 // accept except the last: a rule's reject (its end + 4) is the start of the
-// next rule. 0 (no filter) when a rule's program is empty, or when the OR
-// would not fit in kMaxFilter bytes: then user space decides alone.
+// next rule. The rules that need a source port go first, behind a gate (the
+// span of their ports; outside it, the group is skipped), then those that
+// need a destination port, behind theirs, then the rest. 0 (no filter) when
+// a rule's program is empty, or when the OR would not fit in kMaxFilter
+// bytes: then user space decides alone.
 size_t compile_rules_filter(std::span<const Rule> rules, const DumpScope& scope, std::span<uint8_t> out,
                             bool owner_ops, const LocalPrefixes* local);
 // The bytes compile_rules_filter may need (at most kMaxFilter).

@@ -156,3 +156,40 @@ TEST_CASE("rule_scope: a rule's own families inside a dump of more", "[rules]") 
     CHECK(plan.scopes[1].family == AF_INET6);
     CHECK(plan.scopes[1].v6 == V6Scope::NativeOnly);
 }
+
+TEST_CASE("the rules' OR puts source-port rules, then destination-port rules, behind a gate each", "[rules][bytecode]") {
+    std::vector<Rule> rules(4);
+    REQUIRE(rules[0].sel.dsts.add(prefix("192.0.2.0/24")).ok());  // no port: last, no gate
+    REQUIRE(parse_ports("80", rules[1].sel.dports).ok());
+    REQUIRE(parse_ports("22", rules[2].sel.sports).ok());
+    REQUIRE(parse_ports("1000-2000", rules[3].sel.sports).ok());
+    std::vector<uint8_t> buf;
+    const size_t len = compile_rules(rules, kV4, buf);
+    const std::span<const uint8_t> prog(buf.data(), len);
+    REQUIRE(model::audit(prog));
+    std::vector<std::string> ops;
+    for (size_t at = 0; at < len;) {
+        char line[128];
+        const size_t next = describe_op(prog, at, line, sizeof line);
+        ops.emplace_back(line);
+        if (next == 0) break;
+        at = next;
+    }
+    REQUIRE(ops.size() > 6);
+    // The source ports' gate: the span 22-2000 of the two rules.
+    CHECK_THAT(ops[0], Catch::Contains("S_GE") && Catch::Contains("port=22"));
+    CHECK_THAT(ops[1], Catch::Contains("S_LE") && Catch::Contains("port=2000"));
+    size_t d_gate = 0, d_cond = 0;
+    for (size_t i = 0; i < ops.size(); ++i) {
+        if (!d_gate && ops[i].find("D_GE") != std::string::npos) d_gate = i;
+        if (!d_cond && ops[i].find("D_COND") != std::string::npos) d_cond = i;
+    }
+    CHECK(d_gate > 1);
+    CHECK(d_cond > d_gate);  // the rule without a port comes last
+    // Outside both gates only the address rule is left to decide.
+    CHECK_FALSE(model::run(prog, entry(rec("10.0.0.1", 40000, "10.0.0.2", 40001))));
+    CHECK(model::run(prog, entry(rec("10.0.0.1", 40000, "192.0.2.9", 40001))));
+    CHECK(model::run(prog, entry(rec("10.0.0.1", 1500, "10.0.0.2", 40001))));
+    CHECK(model::run(prog, entry(rec("10.0.0.1", 40000, "10.0.0.2", 80))));
+    CHECK_FALSE(model::run(prog, entry(rec("10.0.0.1", 500, "10.0.0.2", 81))));  // inside the gate, no rule
+}
