@@ -298,9 +298,9 @@ size_t compile_rules_filter(std::span<const Rule> rules, const DumpScope& scope,
     if (out.size() > kMaxFilter) out = out.first(kMaxFilter);
     // The OR is the same in any order. The rules that need a source port
     // come first, then those that need a destination port, then the rest;
-    // each of the first two groups behind a gate: the span of its ports,
-    // so that a socket outside it (an ephemeral port, say) skips the group
-    // in two tests instead of a test per rule.
+    // each of the first two groups, of two rules or more, behind a gate:
+    // the span of its ports, so that a socket outside it (an ephemeral
+    // port, say) skips the group in two tests instead of a test per rule.
     struct In {
         const Rule* rule;
         DumpScope scope;
@@ -309,12 +309,14 @@ size_t compile_rules_filter(std::span<const Rule> rules, const DumpScope& scope,
     In in[kMaxRules];
     size_t n = 0;
     PortRange span[2] = {{65535, 0}, {65535, 0}};
+    size_t count[3] = {};
     for (int g = 0; g < 3; ++g)
         for (const Rule& r : rules.first(rules.size() < kMaxRules ? rules.size() : kMaxRules)) {
             const int group = !r.sel.sports.empty() ? 0 : !r.sel.dports.empty() ? 1 : 2;
             if (group != g || !rule_scope(r.sel, scope, in[n].scope)) continue;
             in[n].rule = &r;
             in[n++].group = g;
+            ++count[g];
             if (g == 2) continue;
             const PortSet& set = g == 0 ? r.sel.sports : r.sel.dports;
             if (set[0].lo < span[g].lo) span[g].lo = set[0].lo;
@@ -326,7 +328,7 @@ size_t compile_rules_filter(std::span<const Rule> rules, const DumpScope& scope,
     size_t group_end[2] = {};
     for (size_t i = 0; i < n; ++i) {
         const int g = in[i].group;
-        if (g < 2 && (i == 0 || in[i - 1].group != g)) {
+        if (g < 2 && count[g] > 1 && (i == 0 || in[i - 1].group != g)) {
             if (out.size() - len < kRangeLen) return 0;
             Program gate(out.subspan(len, kRangeLen));
             emit_range(gate, g == 0, span[g]);

@@ -4,6 +4,7 @@
 // filter at all (user space decides alone).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -192,4 +193,23 @@ TEST_CASE("the rules' OR puts source-port rules, then destination-port rules, be
     CHECK(model::run(prog, entry(rec("10.0.0.1", 1500, "10.0.0.2", 40001))));
     CHECK(model::run(prog, entry(rec("10.0.0.1", 40000, "10.0.0.2", 80))));
     CHECK_FALSE(model::run(prog, entry(rec("10.0.0.1", 500, "10.0.0.2", 81))));  // inside the gate, no rule
+}
+
+TEST_CASE("one rule's OR is that rule's own program: no gate for a group of one", "[rules][bytecode]") {
+    std::mt19937 rng(5);
+    for (int round = 0; round < 100; ++round) {
+        const std::vector<Rule> one = {random_rule(rng)};
+        for (const DumpScope& scope : scopes) {
+            DumpScope mine;
+            if (!rule_scope(one[0].sel, scope, mine)) continue;
+            std::vector<uint8_t> ored;
+            const size_t len = compile_rules(one, scope, ored);
+            std::vector<uint8_t> own(filter_size_bound(one[0].sel));
+            Result<size_t> r = compile_filter(one[0].sel, mine, own);
+            REQUIRE(r.ok());
+            INFO("round " << round);
+            REQUIRE(len == *r);
+            CHECK(std::equal(ored.begin(), ored.begin() + static_cast<long>(len), own.begin()));
+        }
+    }
 }
