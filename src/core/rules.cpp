@@ -52,6 +52,14 @@ const char* split_words(char* r, char* eol, PodVec<const char*>& words) {
     }
 }
 
+// [A-Za-z0-9_.-]{1,32}: a name that is safe in a log field and a label.
+bool valid_rule_name(std::string_view name) {
+    if (name.empty() || name.size() > 32) return false;
+    for (char c : name)
+        if (!name_char(c)) return false;
+    return true;
+}
+
 }  // namespace
 
 DumpPlan plan_rule_dumps(std::span<const Rule> rules, bool single_walk) {
@@ -103,12 +111,6 @@ const char* needs_restart(const RulesUse& started, const RulesUse& next) {
     return nullptr;
 }
 
-bool valid_rule_name(std::string_view name) {
-    if (name.empty() || name.size() > 32) return false;
-    for (char c : name)
-        if (!name_char(c)) return false;
-    return true;
-}
 
 bool RuleSet::set_single(const Selection& sel) {
     text_.clear();

@@ -82,7 +82,4 @@ RulesUse rules_use(std::span<const Rule> rules);
 // route dumps from the start): what a rule asks for, or nullptr.
 const char* needs_restart(const RulesUse& started, const RulesUse& next);
 
-// [A-Za-z0-9_.-]{1,32}: a name that is safe in a log field and a label.
-bool valid_rule_name(std::string_view name);
-
 }  // namespace tc
