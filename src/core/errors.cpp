@@ -1,7 +1,9 @@
 #include "core/errors.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
+#include <string_view>
 
 #include "core/fmt.hpp"
 
@@ -17,7 +19,7 @@ struct ErrnoText {
     const char* words;
 };
 
-constexpr ErrnoText kErrnos[] = {
+constexpr ErrnoText kErrnoList[] = {
     {EPERM, "EPERM Operation not permitted"},
     {ENOENT, "ENOENT No such file or directory"},
     {ESRCH, "ESRCH No such process"},
@@ -65,18 +67,39 @@ constexpr ErrnoText kErrnos[] = {
     {EDQUOT, "EDQUOT Quota exceeded"},
 };
 
-const ErrnoText* lookup(int err) {
-    for (const ErrnoText& e : kErrnos)
-        if (e.code == err) return &e;
+// The list packed at compile time into one array, entry after entry: the
+// code's byte, the words, a NUL; a NUL byte as the code ends it. (A table
+// of pointers would cost 16 bytes an entry on top of the words.)
+constexpr size_t packed_size() {
+    size_t n = 1;
+    for (const ErrnoText& e : kErrnoList) n += 2 + std::string_view(e.words).size();
+    return n;
+}
+
+constexpr std::array<char, packed_size()> kErrnos = [] {
+    std::array<char, packed_size()> a{};
+    size_t at = 0;
+    for (const ErrnoText& e : kErrnoList) {
+        a[at++] = static_cast<char>(e.code);
+        for (const char* w = e.words; *w; ++w) a[at++] = *w;
+        a[at++] = '\0';
+    }
+    return a;
+}();
+
+// The words of `err`, or nullptr.
+const char* lookup(int err) {
+    for (const char* e = kErrnos.data(); *e; e += 2 + std::string_view(e + 1).size())
+        if (static_cast<uint8_t>(*e) == err) return e + 1;
     return nullptr;
 }
 
 }  // namespace
 
 const char* errno_name(int err, char (&scratch)[16]) {
-    if (const ErrnoText* e = lookup(err)) {
+    if (const char* words = lookup(err)) {
         size_t n = 0;
-        for (; e->words[n] != ' ' && n < sizeof scratch - 1; ++n) scratch[n] = e->words[n];
+        for (; words[n] != ' ' && n < sizeof scratch - 1; ++n) scratch[n] = words[n];
         scratch[n] = '\0';
         return scratch;
     }
@@ -85,8 +108,7 @@ const char* errno_name(int err, char (&scratch)[16]) {
 }
 
 const char* error_text(int err) {
-    if (const ErrnoText* e = lookup(err)) {
-        const char* text = e->words;
+    if (const char* text = lookup(err)) {
         while (*text++ != ' ') {
         }
         return text;
