@@ -71,6 +71,7 @@ public:
 
     void on_filter(const DumpScope& scope, std::span<const uint8_t> program) override;
     void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) override;
+    bool shows_candidates() const override { return cfg_.verbose; }
     void on_result(const SockRecord& rec, const EndResult& res) override;
     void on_local_prefixes(const LocalPrefixes& local) override;
     void on_process_killed(const SockRecord& rec, int32_t pid, const char* comm, int why) override;

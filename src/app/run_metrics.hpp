@@ -43,6 +43,7 @@ public:
     void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) override {
         log_.on_candidate(rec, rtt_us, selected);
     }
+    bool shows_candidates() const override { return log_.shows_candidates(); }
     void on_result(const SockRecord& rec, const EndResult& result) override;
     void on_local_prefixes(const LocalPrefixes& local) override { log_.on_local_prefixes(local); }
 

@@ -108,8 +108,7 @@ bool matches_filter(const Selection& sel, const DumpScope& scope, const SockReco
     return true;
 }
 
-bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& rec) {
-    if (!matches_filter(sel, scope, rec)) return false;
+bool thresholds_hold(const Selection& sel, const SockRecord& rec) {
     // Without tcp_info we cannot prove idleness: never kill on a guess.
     if (sel.needs_tcp_info() && !rec.has_info) return false;
     if (sel.idle_min_ms > 0 && rec.last_data_recv_ms < sel.idle_min_ms) return false;

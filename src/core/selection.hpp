@@ -102,9 +102,15 @@ void plan_protocol(DumpPlan& plan, bool ipv4, bool ipv6, Proto p, bool single_wa
 // reply carry.
 bool matches_filter(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
 
-// The full kill policy for one socket: the filter part plus the idle rules.
+// The idle, stalled and send-idle thresholds: what tcp_info tells. A rule
+// that has one never holds for a socket without tcp_info.
+bool thresholds_hold(const Selection& sel, const SockRecord& rec);
+
+// The full kill policy for one socket: the filter part plus the thresholds.
 // (--mark and --cgroup: owner_attrs_match; --pid and --comm: the /proc walk.)
-bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& rec);
+inline bool selected(const Selection& sel, const DumpScope& scope, const SockRecord& rec) {
+    return matches_filter(sel, scope, rec) && thresholds_hold(sel, rec);
+}
 
 // --src-removed, for one socket: no prefix of `local` (this poll's route
 // dump) covers its local address, and it does not hold a non-local address

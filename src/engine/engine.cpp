@@ -57,8 +57,9 @@ bool Engine::take(SockRecord& rec, const DumpScope& dump, const SockExtras& x, P
         const Selection& sel = rules_[k].sel;
         DumpScope mine;
         uint8_t ix = 0;
-        if (rule_scope(sel, dump, mine) && selected(sel, mine, rec) && owner_attrs_match(sel, x, ix) &&
-            src_removed_match(sel, local_, rec, x)) {
+        if (!rule_scope(sel, dump, mine) || !matches_filter(sel, mine, rec)) continue;
+        info_seen_ |= sel.needs_tcp_info();
+        if (thresholds_hold(sel, rec) && owner_attrs_match(sel, x, ix) && src_removed_match(sel, local_, rec, x)) {
             if (!wanted) {
                 rec.rule = static_cast<uint8_t>(k);
                 rec.owner_ix = ix;
@@ -89,32 +90,47 @@ Status Engine::dump_scope(const DumpScope& scope, PollObserver& obs) {
     req.family = scope.family;
     req.bytecode = program;
     // The header's states and ports: what every rule in the dump allows.
-    bool first = true;
+    bool first = true, plain = false;
     for (const Rule& r : rules_) {
         DumpScope mine;
         if (!rule_scope(r.sel, scope, mine)) continue;
         req.states |= r.sel.states_of(scope.proto);
         req.want_info |= r.sel.needs_tcp_info();
+        plain |= !r.sel.needs_tcp_info();
         const uint16_t sport = r.sel.sports.single(), dport = r.sel.dports.single();
         req.sport = first || req.sport == sport ? sport : 0;
         req.dport = first || req.dport == dport ? dport : 0;
         first = false;
     }
+    // tcp_info makes each reply about 4x larger. Where the dump also serves
+    // rules that do not read it, it is asked for only when a rule that does
+    // has candidates: when the last dump of this protocol and family had
+    // some, when the verbose log shows them, or, after a dump without it
+    // found some, in the same dump asked again.
+    bool& had_candidates = info_hint_[2 * static_cast<size_t>(scope.proto) + (scope.family == AF_INET6)];
+    if (plain && !had_candidates && !obs.shows_candidates()) req.want_info = false;
     const size_t start = matches_.size();
     // A dump the table changed under is read to its end and asked again
     // (inet_diag never marks one today; the route dump does).
-    for (int attempt = 0;; ++attempt) {
+    for (int attempt = 0;;) {
         req.seq = ++seq_;
         Result<size_t> len = encode_dump_request(req, std::span<uint8_t>(request_.data(), request_.size()));
         if (!len) return len.error();
         if (Status s = dump_.send(std::span<const uint8_t>(request_.data(), *len)); !s) return s;
         NlConversation conv(req.seq);
         DumpSink sink(*this, scope, program, obs);
+        info_seen_ = false;
         if (Status s = receive(dump_, conv, sink); !s) return s;
-        if (!conv.interrupted()) return {};
+        if (conv.interrupted()) {
+            if (++attempt == kDumpAttempts) return make_error(EAGAIN, "the socket table changed during every dump");
+        } else if (info_seen_ && !req.want_info) {
+            req.want_info = true;
+        } else {
+            had_candidates = info_seen_;
+            return {};
+        }
         (void)matches_.resize(start);  // shrinking: cannot fail
         (void)wanted_by_.resize(start);
-        if (attempt == kDumpAttempts - 1) return make_error(EAGAIN, "the socket table changed during every dump");
     }
 }
 

@@ -77,6 +77,9 @@ class PollObserver {
 public:
     virtual void on_filter(const DumpScope& scope, std::span<const uint8_t> program) = 0;
     virtual void on_candidate(const SockRecord& rec, uint32_t rtt_us, bool selected) = 0;
+    // It shows every candidate (the verbose log): a dump is never asked
+    // twice for tcp_info, so each candidate is shown once.
+    virtual bool shows_candidates() const { return false; }
     virtual void on_result(const SockRecord& rec, const EndResult& result) = 0;
     // --src-removed: the local prefixes this poll's route dump gave.
     virtual void on_local_prefixes(const LocalPrefixes& local) { (void)local; }
@@ -181,6 +184,8 @@ private:
     uint32_t foreign_ = 0;  // datagrams dropped since the last poll's stats: not the kernel's
     bool single_walk_ = true;  // until the kernel refuses the legacy request
     bool owner_ops_ = true;    // until the kernel refuses DEV/MARK/CGROUP_COND
+    bool info_seen_ = false;   // this dump: a rule that reads tcp_info had a candidate
+    bool info_hint_[2 * kProtos] = {};  // per protocol and family (IPv6 or not): the last dump's info_seen_
     ProcOps* procs_ = nullptr;
     DiagTransport* routes_ = nullptr;
     Pause* pause_ = nullptr;

@@ -78,6 +78,47 @@ TEST_CASE("three rules: each ends its own, names itself, and the first rule wins
     for (int l : {a, b, c, d}) close(l);
 }
 
+TEST_CASE("an idle rule beside a plain one decides with tcp_info; -v shows each candidate once", "[rules][core]") {
+    int a = it::listen_on(AF_INET, "127.0.0.1", 7611);
+    int b = it::listen_on(AF_INET, "127.0.0.1", 7612);
+    auto idle = it::connect_n(2, a, AF_INET, "127.0.0.1", 7611);
+    auto busy = it::connect_n(2, a, AF_INET, "127.0.0.1", 7611);
+    auto plain = it::connect_n(2, b, AF_INET, "127.0.0.1", 7612);
+    for (int i = 0; i < 7; ++i) {  // 700 ms in which only `busy` receives data
+        it::sleep_ms(100);
+        for (const Conn& c : busy) it::send_byte(c.client);
+    }
+    it::TmpDir dir("rules");
+    const std::string rules = dir / "rules";
+    // The dump serves both rules; tcp_info is asked for only when the idle
+    // rule has candidates (a first dump without it finds them here).
+    write_text(rules, "plain: -s 7612\nidle: -s 7611 -t 400\n");
+    // qemu answers TCP_INFO short: no idle time can be read there.
+    const int idle_ends = it::mode() == it::Mode::Qemu ? 0 : 2;
+    it::RunResult v = it::run_tool({"--rules", rules, "-n", "-v", kNoSyslog});
+    INFO("dry run, stderr: " << v.err << "\nstdout: " << v.out);
+    CHECK(v.status == 0);
+    CHECK(count(v.err, "candidate 127.0.0.1:7611") == 4);
+    CHECK(count(v.err, "candidate 127.0.0.1:7612") == 2);
+    CHECK(count(v.out, "would_destroy ") == 2 + idle_ends);
+    it::RunResult r = it::run_tool({"--rules", rules, kNoSyslog});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 0);
+    CHECK(count(r.err, "rule=plain") == 2);
+    CHECK(count(r.err, "rule=idle") == idle_ends);
+    expect(plain, it::killed(), "reset");
+    if (idle_ends) expect(idle, it::killed(), "reset");
+    for (const Conn& c : busy) {
+        CHECK(it::state_of(c.server) == "data");
+        CHECK(it::state_of(c.client) == "alive");
+    }
+    it::close_all(idle);
+    it::close_all(busy);
+    it::close_all(plain);
+    close(a);
+    close(b);
+}
+
 TEST_CASE("--check: the number of rules, or every error with its line; nothing ended", "[rules][core]") {
     int a = it::listen_on(AF_INET, "127.0.0.1", 7611);
     Conn a1 = it::connect_pair(a, AF_INET, "127.0.0.1", 7611);

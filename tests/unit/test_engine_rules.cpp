@@ -65,6 +65,7 @@ TEST_CASE("engine: the request's states and tcp_info are what some rule needs", 
     Engine engine(dump.t, term);
     Recorder obs;
     std::vector<Rule> rules = {rule("a", "22", nullptr), rule("b", "23", nullptr)};
+    rules[0].sel.last_recv_limit_ms = 500;
     rules[1].sel.states = 1u << 8;  // close-wait
     rules[1].sel.idle_min_ms = 1000;
     REQUIRE(engine.poll(rules, obs).ok());
@@ -79,4 +80,98 @@ TEST_CASE("engine: the request's states and tcp_info are what some rule needs", 
     CHECK((r.idiag_ext & (1 << (INET_DIAG_INFO - 1))) != 0);
     // Two different ports: none in the request's id.
     CHECK(r.id.idiag_sport == 0);
+}
+
+namespace {
+// Does this dump request ask for tcp_info (INET_DIAG_INFO in idiag_ext)?
+bool asks_info(const Bytes& req) {
+    nlmsghdr h;
+    std::memcpy(&h, req.data(), sizeof h);
+    // inet_diag_req (the single walk): ext is byte 3; inet_diag_req_v2: byte 2.
+    const uint8_t ext = req[sizeof h + (h.nlmsg_type == TCPDIAG_GETSOCK ? 3 : 2)];
+    return (ext & (1u << (INET_DIAG_INFO - 1))) != 0;
+}
+
+struct ShowsCandidates final : PollObserver {
+    size_t candidates = 0;
+    void on_filter(const DumpScope&, std::span<const uint8_t>) override {}
+    void on_candidate(const SockRecord&, uint32_t, bool) override { ++candidates; }
+    void on_result(const SockRecord&, const EndResult&) override {}
+    bool shows_candidates() const override { return true; }
+};
+}  // namespace
+
+TEST_CASE("engine: rules of both kinds ask for tcp_info only while a rule that reads it has candidates",
+          "[engine][rules]") {
+    DumpScript dump;
+    DryRunTerminator term;
+    Engine engine(dump.t, term);
+    Recorder obs;
+    std::vector<Rule> rules = {rule("idle", "22", nullptr), rule("kill", "30000-30010", nullptr)};
+    rules[0].sel.idle_min_ms = 1000;
+    auto sock = [](uint16_t sport, int last_recv = -1) {
+        return diag_payload(testutil::rec("127.0.0.1", sport, "127.0.0.1", 40000), last_recv);
+    };
+
+    // Nothing on port 22: one dump, without tcp_info, ends the mass.
+    dump.family(1, {sock(30001), sock(30002)});
+    Result<PollStats> st = engine.poll(rules, obs);
+    REQUIRE(st.ok());
+    REQUIRE(dump.t.sent.size() == 1);
+    CHECK_FALSE(asks_info(dump.t.sent[0]));
+    CHECK(st->would_end == 2);
+
+    // Port 22 appears: the dump found it without tcp_info, so it is asked
+    // again with it, and the idle rule decides with the figures.
+    dump.family(2, {sock(22), sock(30001)});
+    dump.family(3, {sock(22, 5000), sock(30001, 0)});
+    obs = Recorder{};
+    st = engine.poll(rules, obs);
+    REQUIRE(st.ok());
+    REQUIRE(dump.t.sent.size() == 3);
+    CHECK_FALSE(asks_info(dump.t.sent[1]));
+    CHECK(asks_info(dump.t.sent[2]));
+    CHECK(st->matched == 2);  // the first dump's matches are not counted twice
+    REQUIRE(obs.recs.size() == 2);
+    CHECK(obs.recs[0].sport() == 22);
+    CHECK(obs.recs[0].rule == 0);
+    CHECK(obs.recs[1].rule == 1);
+
+    // The next poll asks for it at once, while port 22 has candidates.
+    dump.family(4, {sock(22, 50)});
+    st = engine.poll(rules, obs);
+    REQUIRE(st.ok());
+    REQUIRE(dump.t.sent.size() == 4);
+    CHECK(asks_info(dump.t.sent[3]));
+    CHECK(st->matched == 0);  // not idle long enough
+    dump.family(5, {sock(30003, 0)});
+    st = engine.poll(rules, obs);
+    REQUIRE(dump.t.sent.size() == 5);
+    CHECK(asks_info(dump.t.sent[4]));
+    CHECK(st->matched == 1);
+    // That dump found none for the idle rule: the next goes without.
+    dump.family(6, {});
+    REQUIRE(engine.poll(rules, obs).ok());
+    REQUIRE(dump.t.sent.size() == 6);
+    CHECK_FALSE(asks_info(dump.t.sent[5]));
+
+    SECTION("an observer that shows every candidate gets each once: tcp_info at once") {
+        Engine fresh(dump.t, term);
+        ShowsCandidates shows;
+        dump.family(1, {sock(22, 5000), sock(30001, 0)});
+        st = fresh.poll(rules, shows);
+        REQUIRE(st.ok());
+        REQUIRE(dump.t.sent.size() == 7);
+        CHECK(asks_info(dump.t.sent[6]));
+        CHECK(shows.candidates == 2);
+        CHECK(st->matched == 2);
+    }
+    SECTION("rules that all read tcp_info ask for it at once") {
+        Engine fresh(dump.t, term);
+        rules[1].sel.idle_min_ms = 1;
+        dump.family(1, {});
+        REQUIRE(fresh.poll(rules, obs).ok());
+        REQUIRE(dump.t.sent.size() == 7);
+        CHECK(asks_info(dump.t.sent[6]));
+    }
 }
