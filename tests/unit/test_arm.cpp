@@ -1,0 +1,94 @@
+// Arming's values and what a socket gets given its owner's own choices.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+
+#include "core/arm.hpp"
+
+using namespace tc;
+
+TEST_CASE("--arm-user-timeout: 1 to the kernel's int", "[arm]") {
+    ArmSpec s;
+    CHECK(parse_user_timeout("2000", s) == nullptr);
+    CHECK(s.user_timeout_ms == 2000);
+    CHECK(parse_user_timeout("1", s) == nullptr);
+    CHECK(parse_user_timeout("2147483647", s) == nullptr);
+    CHECK(s.user_timeout_ms == 2147483647u);
+    for (const char* bad : {"0", "2147483648", "", "-1", "1.5", "2s", "4294967296"}) {
+        INFO(bad);
+        ArmSpec t;
+        CHECK(std::string(parse_user_timeout(bad, t)) == "not a number of milliseconds (1-2147483647)");
+        CHECK(t.user_timeout_ms == 0);
+    }
+}
+
+TEST_CASE("--arm-keepalive: whole seconds in ms, and a count", "[arm]") {
+    ArmSpec s;
+    REQUIRE(parse_keepalive("60000,10000,3", s) == nullptr);
+    CHECK(s.keep_idle_s == 60);
+    CHECK(s.keep_intvl_s == 10);
+    CHECK(s.keep_count == 3);
+    REQUIRE(parse_keepalive("1000,32767000,127", s) == nullptr);
+    CHECK(s.keep_idle_s == 1);
+    CHECK(s.keep_intvl_s == 32767);
+    CHECK(s.keep_count == 127);
+    const std::string shape = "not IDLE_MS,INTERVAL_MS,COUNT (three numbers)";
+    const std::string secs = "keepalive timers are whole seconds, 1000-32767000 ms";
+    const std::string count = "keepalive count is 1-127";
+    const std::pair<const char*, std::string> bad[] = {
+        {"", shape},          {"60000", shape},         {"60000,10000", shape}, {"60000,10000,3,4", shape},
+        {"60000,,3", shape},  {"60000,10000,", shape},  {",10000,3", shape},    {"60000,10000,x", shape},
+        {"1500,1000,3", secs}, {"1000,1500,3", secs},   {"0,1000,3", secs},     {"1000,0,3", secs},
+        {"32768000,1000,3", secs}, {"1000,32768000,3", secs}, {"999,1000,3", secs},
+        {"1000,1000,0", count}, {"1000,1000,128", count},
+    };
+    for (const auto& [text, why] : bad) {
+        INFO(text);
+        ArmSpec t;
+        const char* err = parse_keepalive(text, t);
+        REQUIRE(err != nullptr);
+        CHECK(err == why);
+        CHECK(t.keep_idle_s == 0);  // nothing taken from a refused value
+        CHECK_FALSE(t.any());
+    }
+}
+
+TEST_CASE("arming: the owner's own choices stand, option by option", "[arm]") {
+    ArmSpec both;
+    both.user_timeout_ms = 2000;
+    both.keep_idle_s = 60;
+    both.keep_intvl_s = 10;
+    both.keep_count = 3;
+    ArmSpec ut;
+    ut.user_timeout_ms = 2000;
+    ArmSpec ka = both;
+    ka.user_timeout_ms = 0;
+    CHECK(both.any());
+    CHECK(ut.any());
+    CHECK(ka.any());
+    CHECK_FALSE(ArmSpec{}.any());
+
+    struct Case {
+        const ArmSpec* want;
+        uint32_t owner_ut;
+        bool owner_ka;
+        uint8_t set, kept;
+    };
+    const Case cases[] = {
+        {&both, 0, false, kArmUserTimeout | kArmKeepalive, 0},
+        {&both, 5000, false, kArmKeepalive, kArmUserTimeout},
+        {&both, 0, true, kArmUserTimeout, kArmKeepalive},
+        {&both, 5000, true, 0, kArmUserTimeout | kArmKeepalive},
+        {&ut, 0, true, kArmUserTimeout, 0},  // keepalive not asked: neither set nor kept
+        {&ut, 1, false, 0, kArmUserTimeout},
+        {&ka, 7, false, kArmKeepalive, 0},
+        {&ka, 0, true, 0, kArmKeepalive},
+    };
+    for (const Case& c : cases) {
+        INFO("owner user timeout " << c.owner_ut << ", keepalive " << c.owner_ka);
+        const ArmPlan p = plan_arming(*c.want, c.owner_ut, c.owner_ka);
+        CHECK(int(p.set) == int(c.set));
+        CHECK(int(p.kept) == int(c.kept));
+    }
+}
