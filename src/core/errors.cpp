@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/fmt.hpp"
+#include "core/packed.hpp"
 
 namespace tc {
 
@@ -67,29 +68,13 @@ constexpr ErrnoText kErrnoList[] = {
     {EDQUOT, "EDQUOT Quota exceeded"},
 };
 
-// The list packed at compile time into one array, entry after entry: the
-// code's byte, the words, a NUL; a NUL byte as the code ends it. (A table
-// of pointers would cost 16 bytes an entry on top of the words.)
-constexpr size_t packed_size() {
-    size_t n = 1;
-    for (const ErrnoText& e : kErrnoList) n += 2 + std::string_view(e.words).size();
-    return n;
-}
-
-constexpr std::array<char, packed_size()> kErrnos = [] {
-    std::array<char, packed_size()> a{};
-    size_t at = 0;
-    for (const ErrnoText& e : kErrnoList) {
-        a[at++] = static_cast<char>(e.code);
-        for (const char* w = e.words; *w; ++w) a[at++] = *w;
-        a[at++] = '\0';
-    }
-    return a;
-}();
+// Shipped packed (core/packed.hpp): the code's byte, the words, a NUL.
+constexpr auto kErrnos = pack<packed_size<1>(kErrnoList, &ErrnoText::words), 1>(
+    kErrnoList, &ErrnoText::words, [](const ErrnoText& e) { return std::array<char, 1>{static_cast<char>(e.code)}; });
 
 // The words of `err`, or nullptr.
 const char* lookup(int err) {
-    for (const char* e = kErrnos.data(); *e; e += 2 + std::string_view(e + 1).size())
+    for (const char* e = kErrnos.data(); e != kErrnos.data() + kErrnos.size(); e = packed_next(e, 1))
         if (static_cast<uint8_t>(*e) == err) return e + 1;
     return nullptr;
 }

@@ -1,5 +1,8 @@
 #include "core/options.hpp"
 
+#include <array>
+
+#include "core/packed.hpp"
 #include "core/ports.hpp"
 #include "core/tcp_state.hpp"
 #include "core/text.hpp"
@@ -27,7 +30,7 @@ struct OptSpec {
     const char* names;      // without "--": the long name, then its other spelling after a space ("" for none)
 };
 
-constexpr OptSpec kSpecs[] = {
+constexpr OptSpec kSpecList[] = {
     {0, false, Opt::Tcp, "tcp"},
     {'u', false, Opt::Udp, "udp"},
     {'4', false, Opt::V4, ""},
@@ -89,21 +92,43 @@ constexpr uint64_t kRuleOpts = bit(Opt::Tcp) | bit(Opt::Udp) | bit(Opt::V4) | bi
                                bit(Opt::State) | bit(Opt::MaxKills) | bit(Opt::Idle) | bit(Opt::LastRecv) |
                                bit(Opt::Stalled) | bit(Opt::SendIdle) | ~(bit(Opt::ExSport) - 1);
 
-const OptSpec* find_short(char c) {
-    for (const OptSpec& s : kSpecs)
-        if (s.short_name == c) return &s;
-    return nullptr;
+// Shipped packed (core/packed.hpp): the short name, takes_value and the id
+// as three bytes, then the names.
+constexpr size_t kHead = 3;
+constexpr auto kSpecs = pack<packed_size<kHead>(kSpecList, &OptSpec::names), kHead>(
+    kSpecList, &OptSpec::names, [](const OptSpec& s) {
+        return std::array<char, kHead>{s.short_name, static_cast<char>(s.takes_value), static_cast<char>(s.id)};
+    });
+static_assert(static_cast<unsigned>(Opt::Comm) < 128);
+
+// The option of the entry at `e`.
+OptSpec spec_at(const char* e) { return {e[0], e[1] != 0, static_cast<Opt>(e[2]), e + kHead}; }
+
+const char* specs_end() { return kSpecs.data() + kSpecs.size(); }
+
+// The option whose short name is `c`, into `out`: false for none.
+bool find_short(char c, OptSpec& out) {
+    for (const char* e = kSpecs.data(); e != specs_end(); e = packed_next(e, kHead))
+        if (*e == c) {
+            out = spec_at(e);
+            return true;
+        }
+    return false;
 }
 
-const OptSpec* find_long(std::string_view name) {
-    for (const OptSpec& s : kSpecs) {
-        for (std::string_view names = s.names; !names.empty();) {
+// The option one of whose names is `name`, into `out`: false for none.
+bool find_long(std::string_view name, OptSpec& out) {
+    for (const char* e = kSpecs.data(); e != specs_end(); e = packed_next(e, kHead)) {
+        for (std::string_view names = e + kHead; !names.empty();) {
             const size_t space = sv_find(names, ' ');
-            if (sv_head(names, space) == name) return &s;
+            if (sv_head(names, space) == name) {
+                out = spec_at(e);
+                return true;
+            }
             names = sv_tail(names, space == std::string_view::npos ? names.size() : space + 1);
         }
     }
-    return nullptr;
+    return false;
 }
 
 // --uid, --mark, --dev, --cgroup, --pid, --comm: one more value of the kind.
@@ -269,11 +294,13 @@ std::string_view named(const char* err, const OptSpec& spec, std::string_view ar
 
 }  // namespace
 
-size_t option_count() { return sizeof kSpecs / sizeof kSpecs[0]; }
+size_t option_count() { return sizeof kSpecList / sizeof kSpecList[0]; }
 
 OptionName option_name(size_t i) {
     if (i >= option_count()) return {};
-    return {kSpecs[i].short_name, kSpecs[i].names};
+    const char* e = kSpecs.data();
+    while (i--) e = packed_next(e, kHead);
+    return {e[0], e + kHead};
 }
 
 bool parse_seconds(std::string_view text, uint64_t& ns) {
@@ -316,10 +343,10 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
         if (arg.size() > 2 && sv_head(arg, 2) == "--") {
             std::string_view body = sv_tail(arg, 2);
             size_t eq = sv_find(body, '=');
-            const OptSpec* spec = find_long(sv_head(body, eq));
-            if (!spec) return fail("unknown option", arg);
+            OptSpec spec;
+            if (!find_long(sv_head(body, eq), spec)) return fail("unknown option", arg);
             std::string_view value;
-            if (spec->takes_value) {
+            if (spec.takes_value) {
                 if (eq != std::string_view::npos) {
                     value = sv_tail(body, eq + 1);
                 } else {
@@ -329,17 +356,17 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
             } else if (eq != std::string_view::npos) {
                 return fail("option takes no value", arg);
             }
-            if (const char* err = apply(*spec, value, o, allowed)) return fail(err, named(err, *spec, arg, value));
-            if ((kRuleOpts & bit(spec->id)) && rule_opt.empty()) rule_opt = arg;
+            if (const char* err = apply(spec, value, o, allowed)) return fail(err, named(err, spec, arg, value));
+            if ((kRuleOpts & bit(spec.id)) && rule_opt.empty()) rule_opt = arg;
             continue;
         }
         if (arg.size() < 2 || arg[0] != '-') return fail("unexpected argument", arg);
         // A cluster of short options: -46v, -s22, -s 22.
         for (size_t k = 1; k < arg.size(); ++k) {
-            const OptSpec* spec = find_short(arg[k]);
-            if (!spec) return fail("unknown option", arg);
+            OptSpec spec;
+            if (!find_short(arg[k], spec)) return fail("unknown option", arg);
             std::string_view value;
-            if (spec->takes_value) {
+            if (spec.takes_value) {
                 if (k + 1 < arg.size()) {
                     value = sv_tail(arg, k + 1);
                 } else {
@@ -347,9 +374,9 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
                     value = argv[++i];
                 }
             }
-            if (const char* err = apply(*spec, value, o, allowed)) return fail(err, named(err, *spec, arg, value));
-            if ((kRuleOpts & bit(spec->id)) && rule_opt.empty()) rule_opt = arg;
-            if (spec->takes_value) break;
+            if (const char* err = apply(spec, value, o, allowed)) return fail(err, named(err, spec, arg, value));
+            if ((kRuleOpts & bit(spec.id)) && rule_opt.empty()) rule_opt = arg;
+            if (spec.takes_value) break;
         }
     }
     if (!o.sel.udp) o.sel.tcp = true;  // TCP alone unless -u is given
