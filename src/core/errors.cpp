@@ -74,7 +74,7 @@ constexpr auto kErrnos = pack<packed_size<1>(kErrnoList, &ErrnoText::words), 1>(
 
 // The words of `err`, or nullptr.
 const char* lookup(int err) {
-    for (const char* e = kErrnos.data(); e != kErrnos.data() + kErrnos.size(); e = packed_next(e, 1))
+    for (const char* e = kErrnos.data(); e != packed_end(kErrnos); e = packed_next(e, 1))
         if (static_cast<uint8_t>(*e) == err) return e + 1;
     return nullptr;
 }

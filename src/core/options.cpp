@@ -104,7 +104,7 @@ static_assert(static_cast<unsigned>(Opt::Comm) < 128);
 // The option of the entry at `e`.
 OptSpec spec_at(const char* e) { return {e[0], e[1] != 0, static_cast<Opt>(e[2]), e + kHead}; }
 
-const char* specs_end() { return kSpecs.data() + kSpecs.size(); }
+const char* specs_end() { return packed_end(kSpecs); }
 
 // The option whose short name is `c`, into `out`: false for none.
 bool find_short(char c, OptSpec& out) {
@@ -119,7 +119,7 @@ bool find_short(char c, OptSpec& out) {
 // The option one of whose names is `name`, into `out`: false for none.
 bool find_long(std::string_view name, OptSpec& out) {
     for (const char* e = kSpecs.data(); e != specs_end(); e = packed_next(e, kHead)) {
-        for (std::string_view names = e + kHead; !names.empty();) {
+        for (std::string_view names = packed_text(e, kHead); !names.empty();) {
             const size_t space = sv_find(names, ' ');
             if (sv_head(names, space) == name) {
                 out = spec_at(e);

@@ -17,17 +17,19 @@ constexpr auto kPacked =
 }  // namespace
 
 TEST_CASE("packed tables: each entry's head, then its text and a NUL", "[packed]") {
-    STATIC_REQUIRE(kSize == (2 + 5 + 1) + (2 + 0 + 1) + (2 + 9 + 1));
+    STATIC_REQUIRE(kSize == (2 + 5 + 1) + (2 + 0 + 1) + (2 + 9 + 1) + 1);  // and a final NUL
     const char* e = kPacked.data();
     CHECK(e[0] == 'x');
     CHECK(e[1] == 1);
-    CHECK(std::string(e + 2) == "first");
+    CHECK(tc::packed_text(e, 2) == "first");
     e = tc::packed_next(e, 2);
     CHECK(e[0] == 0);  // a zero head byte is data, not an end
-    CHECK(std::string(e + 2).empty());
+    CHECK(tc::packed_text(e, 2).empty());
     e = tc::packed_next(e, 2);
     CHECK(e[0] == 'z');
     CHECK(e[1] == 3);
-    CHECK(std::string(e + 2) == "third one");
-    CHECK(tc::packed_next(e, 2) == kPacked.data() + kPacked.size());
+    CHECK(tc::packed_text(e, 2) == "third one");
+    CHECK(tc::packed_next(e, 2) == tc::packed_end(kPacked));
+    CHECK(*tc::packed_end(kPacked) == 0);
+    CHECK(tc::packed_end(kPacked) == kPacked.data() + kPacked.size() - 1);
 }
