@@ -283,18 +283,18 @@ test: test-deps
 	$(Q)$(MAKE) -j$(JOBS) all $(BUILD)/unit_tests $(BUILD)/integration_tests $(BUILD)/conn_holder $(BUILD)/churn $(BUILD)/old_kernel
 	$(Q)$(MAKE) -j$(JOBS) NO_SOCK_DESTROY=1 all
 	$(call step,TEST,unit tests)
-	$(Q)./$(BUILD)/unit_tests
+	$(Q)bash tests/pass.sh unit ./$(BUILD)/unit_tests
 	$(Q)$(MAKE) compile-fail
 	$(call step,TEST,integration tests: SOCK_DESTROY)
-	$(Q)TC_MODE=sock_destroy ./$(BUILD)/integration_tests
+	$(Q)TC_MODE=sock_destroy bash tests/pass.sh sock_destroy ./$(BUILD)/integration_tests
 	$(call step,TEST,integration tests: --use_proc)
-	$(Q)TC_MODE=use_proc ./$(BUILD)/integration_tests
+	$(Q)TC_MODE=use_proc bash tests/pass.sh use_proc ./$(BUILD)/integration_tests
 	$(call step,TEST,integration tests: NO_SOCK_DESTROY=1 binary)
-	$(Q)TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) ./$(BUILD)/integration_tests
+	$(Q)TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) bash tests/pass.sh nosd ./$(BUILD)/integration_tests
 	$(call step,TEST,integration tests [core] and [stalled]: /proc/net on this kernel (seccomp hides NETLINK_SOCK_DIAG; tcp_info from the holders))
-	$(Q)TC_MODE=procnet ./$(BUILD)/integration_tests "[core],[stalled]"
+	$(Q)TC_MODE=procnet bash tests/pass.sh procnet ./$(BUILD)/integration_tests "[core],[stalled]"
 	$(call step,TEST,integration tests [core]: under qemu-x86_64)
-	$(Q)TC_MODE=qemu TC_QEMU=qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
+	$(Q)TC_MODE=qemu TC_QEMU=qemu-x86_64 bash tests/pass.sh qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
 	$(Q)$(MAKE) test-cross-one ARCH=aarch64
 	$(Q)$(MAKE) test-old-i386
 	$(Q)$(MAKE) bench-tiny
@@ -373,9 +373,9 @@ test-cross-one:
 	@test -x $(BUILD)/integration_tests || { echo "build $(BUILD)/integration_tests first (make test-cross does)"; exit 1; }
 	$(Q)$(MAKE) cross ARCH=$(ARCH)
 	$(call step,TEST,integration tests [core]: the $(ARCH) binary under $(QEMU_$(ARCH)))
-	$(Q)TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/tcp_closer ./$(BUILD)/integration_tests "[core]"
+	$(Q)TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/tcp_closer bash tests/pass.sh qemu-$(ARCH) ./$(BUILD)/integration_tests "[core]"
 	$(call step,TEST,integration tests [core]: the $(ARCH) NO_SOCK_DESTROY=1 binary under $(QEMU_$(ARCH)))
-	$(Q)TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/nosd/tcp_closer ./$(BUILD)/integration_tests "[core]"
+	$(Q)TC_MODE=qemu TC_QEMU=$(QEMU_$(ARCH)) TCP_CLOSER=$(BUILD)/$(ARCH)/nosd/tcp_closer bash tests/pass.sh qemu-$(ARCH)-nosd ./$(BUILD)/integration_tests "[core]"
 
 # The i386 binary run natively (x86-64 hosts) as on a kernel before 4.3,
 # where 32-bit programs reach socket calls only through socketcall(2).
@@ -390,7 +390,7 @@ test-old-i386: $(BUILD)/integration_tests $(BUILD)/old_kernel
 	    >/dev/null 2>$(BUILD)/i386/exec-probe.err || rc=$$?; \
 	if [ $$rc = 0 ]; then \
 	    printf '  %-8s %s\n' TEST 'integration tests [core]: the i386 binary as on Linux before 4.3 (socketcall only)'; \
-	    TC_MODE=old_i386 TCP_CLOSER=$(BUILD)/i386/tcp_closer ./$(BUILD)/integration_tests "[core]"; \
+	    TC_MODE=old_i386 TCP_CLOSER=$(BUILD)/i386/tcp_closer bash tests/pass.sh old_i386 ./$(BUILD)/integration_tests "[core]"; \
 	elif [ $$rc = 125 ]; then \
 	    printf '  %-8s %s\n' SKIPPED "integration tests [core]: the i386 binary as on Linux before 4.3: this kernel cannot execute 32-bit programs ($$(cat $(BUILD)/i386/exec-probe.err)); the i386 binaries run under qemu-i386 instead"; \
 	    $(MAKE) test-cross-one ARCH=i386; \
