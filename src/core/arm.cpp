@@ -29,11 +29,4 @@ const char* parse_keepalive(std::string_view text, ArmSpec& spec) {
     return nullptr;
 }
 
-ArmPlan plan_arming(const ArmSpec& want, uint32_t owner_user_timeout_ms, bool owner_keepalive) {
-    ArmPlan p;
-    if (want.user_timeout_ms) (owner_user_timeout_ms ? p.kept : p.set) |= kArmUserTimeout;
-    if (want.keep_idle_s) (owner_keepalive ? p.kept : p.set) |= kArmKeepalive;
-    return p;
-}
-
 }  // namespace tc

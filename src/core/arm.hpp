@@ -1,8 +1,7 @@
 // Arming (--arm-user-timeout, --arm-keepalive): instead of ending a
 // selected TCP connection, give its owner's socket the kernel's own
 // dead-peer detection, set through a duplicate of the owner's fd
-// (src/KERNEL.md: Arming). Pure: the values, their parsing, and what one
-// socket gets given what its owner chose.
+// (src/KERNEL.md: Arming). Pure: the values and their parsing.
 #pragma once
 
 #include <cstdint>
@@ -29,14 +28,5 @@ const char* parse_keepalive(std::string_view text, ArmSpec& spec);
 
 // The options of arming, as bits.
 enum : uint8_t { kArmUserTimeout = 1, kArmKeepalive = 2 };
-
-// What one socket gets: the options to set and those its owner's own
-// choice keeps (a non-zero TCP_USER_TIMEOUT, keepalive turned on), each
-// a set of kArm* bits. An option the spec does not ask for is neither.
-struct ArmPlan {
-    uint8_t set = 0;
-    uint8_t kept = 0;
-};
-ArmPlan plan_arming(const ArmSpec& want, uint32_t owner_user_timeout_ms, bool owner_keepalive);
 
 }  // namespace tc
