@@ -5,8 +5,6 @@
 
 namespace tc {
 
-ForkHelper::ForkHelper(int socket_buffer) : socket_buffer_(socket_buffer), worth_it_(sys::usable_cpus() > 1) {}
-
 ForkHelper::~ForkHelper() {
     if (pid_ > 0) (void)sys::wait_exit(pid_);
     release();
@@ -20,7 +18,8 @@ void ForkHelper::release() {
 }
 
 bool ForkHelper::start(std::span<const SockRecord> recs) {
-    if (!worth_it_ || pid_ > 0 || recs.empty()) return false;
+    if (cpus_ == 0) cpus_ = sys::usable_cpus() > 1 ? 2 : 1;
+    if (cpus_ == 1 || pid_ > 0 || recs.empty()) return false;
     shared_bytes_ = kHeader + recs.size() * sizeof(int32_t);
     shared_ = static_cast<uint8_t*>(sys::shared_alloc(shared_bytes_));
     if (!shared_) {

@@ -16,7 +16,7 @@ namespace tc {
 
 class ForkHelper final : public DestroyHelper {
 public:
-    explicit ForkHelper(int socket_buffer);
+    explicit ForkHelper(int socket_buffer) : socket_buffer_(socket_buffer) {}
     ~ForkHelper();
     ForkHelper(const ForkHelper&) = delete;
     ForkHelper& operator=(const ForkHelper&) = delete;
@@ -34,7 +34,7 @@ private:
     void release();
 
     int socket_buffer_;
-    bool worth_it_;  // more than one CPU
+    uint8_t cpus_ = 0;  // usable CPUs, 1 or (more) 2, counted at the first batch (0: not yet)
     int pid_ = -1;
     uint8_t* shared_ = nullptr;
     size_t shared_bytes_ = 0;

@@ -42,6 +42,7 @@ struct LogConfig {
 
 class Logger final : public PollObserver, public KillObserver {
 public:
+    Logger() = default;
     explicit Logger(const LogConfig& cfg) : cfg_(cfg) {}
     ~Logger() { flush(); }
     Logger(const Logger&) = delete;
@@ -52,8 +53,10 @@ public:
     // destructor too), and whenever a buffer fills. Nothing is lost on exit.
     void flush();
 
+    void configure(const LogConfig& cfg) { cfg_ = cfg; }
     // The log goes to `fd` from now on (the -f file, once it is open).
     void use_fd(int fd) { cfg_.fd = fd; }
+    int fd() const { return cfg_.fd; }
     void line(const char* text, bool error = false);
     void summary(const PollStats& stats);
     // SIGHUP: the log file again by its name (logrotate moved it).

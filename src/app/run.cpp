@@ -15,10 +15,6 @@ namespace tc {
 
 namespace {
 
-// Big enough for the acks of a whole destroy batch (each ack skb costs far
-// more than its bytes in receive-buffer accounting).
-constexpr int kSocketBuffer = 4 << 20;
-
 constexpr char kProcNetWay[] = "%s: finding connections in %s, ending them through /proc";
 constexpr Proto kProtocols[] = {Proto::Tcp, Proto::Udp};
 
@@ -62,21 +58,11 @@ RunPolicy needs_of(const Options& opt, const RulesUse& use) {
 }  // namespace
 
 Run::Run(Options& opt)
-    : opt_(opt),
-      daemon_(opt.daemon()),
-      caps_(sys::effective_caps(true)),
-      policy_(needs_of(opt, {})),
-      log_cfg_(log_config(opt)),
-      log_(log_cfg_),
-      metrics_(opt.metrics, log_, {kVersionNumber, kOnlyProc ? "proc" : "sock_destroy,proc"}),
-      proc_(proc_ops_, opt.kill_owner ? ProcTerminator::Mode::KillOwner : ProcTerminator::Mode::Reset, &log_),
-#ifndef TC_NO_SOCK_DESTROY
-      helper_(kSocketBuffer),
-      // A socket refused with EOPNOTSUPP although the kernel has
-      // SOCK_DESTROY goes to the /proc path alone (see sock_destroy.hpp).
-      sock_destroy_(destroy_sock_, &proc_, &helper_),
-#endif
-      engine_(dump_sock_, opt.dry_run ? static_cast<Terminator&>(dry_run_) : proc_) {
+    : RunParts(), opt_(opt), daemon_(opt.daemon()), caps_(sys::effective_caps(true)), policy_(needs_of(opt, {})) {
+    log_.configure(log_config(opt));
+    metrics_.configure(opt.metrics, {kVersionNumber, kOnlyProc ? "proc" : "sock_destroy,proc"});
+    if (opt.kill_owner) proc_.set_mode(ProcTerminator::Mode::KillOwner);
+    if (opt.dry_run) engine_.use_terminator(dry_run_);
     for (bool& p : on_proc_) p = policy_.proc_path();
 }
 
@@ -186,7 +172,6 @@ RunStatus Run::open_log() {
     if (opt_.logfile) {
         Result<int> fd = sys::open_append(opt_.logfile);
         if (!fd) return status(RunStatus::Kind::Failed, fd.error(), opt_.logfile);
-        log_cfg_.fd = *fd;
         if (Status s = sys::check_writable(*fd); !s) return status(RunStatus::Kind::Failed, s.error(), opt_.logfile);
         log_.use_fd(*fd);
     }

@@ -66,7 +66,63 @@ struct RunStatus {
     bool ok() const { return kind == Kind::Ok; }
 };
 
-class Run {
+// What a run holds. Run value-initializes it (RunParts() in its
+// constructor): the block is zeroed in one go, and the compiler (with
+// -fno-lifetime-dse, see the Makefile) then drops every initializer below
+// that stores a zero; member by member, those zeros took 1.4 KB of
+// code. It drops only those before the first call to a function that
+// could see the block, so no initializer here may call one: Run's
+// constructor sets what the options decide, afterwards.
+struct RunParts {
+    // Big enough for the acks of a whole destroy batch (each ack skb costs
+    // far more than its bytes in receive-buffer accounting).
+    static constexpr int kSocketBuffer = 4 << 20;
+
+    RuleSet rules_;          // in force
+    RulesUse started_;       // what the run set up for (the rules may not ask more)
+    RulesUse use_;           // what the rules in force use
+    PodVec<char> rules_text_;
+    PodVec<RuleError> rule_errors_;
+    Logger log_;  // configured by Run from the options
+    RunMetrics metrics_{log_};  // the engine's observer: counts, then the log
+    sys::Fd home_ns_;  // --all-netns comes back here after each namespace
+    sys::DiagSocket dump_sock_;
+    sys::DiagSocket routes_sock_;  // --src-removed: NETLINK_ROUTE, two route dumps per poll
+    GracePause grace_{log_};
+    sys::DiagSocket events_sock_;  // --watch: NETLINK_ROUTE, subscribed to address events
+    std::array<uint8_t, 16384> events_rx_{};
+    bool proc_net_ = false;  // no protocol is dumped: the /proc/net tables (no NETLINK_SOCK_DIAG)
+    bool on_proc_[kProtos] = {};    // that protocol's connections end through /proc
+    bool on_tables_[kProtos] = {};  // that protocol's inet_diag handler is missing: its tables
+    sys::ProcNetFiles tables_;
+    sys::ProcSys proc_ops_;
+    ProcTerminator proc_{proc_ops_, ProcTerminator::Mode::Reset, &log_};
+    DryRunTerminator dry_run_;
+#ifndef TC_NO_SOCK_DESTROY
+    sys::DiagSocket destroy_sock_;
+    ForkHelper helper_{kSocketBuffer};  // half of a large set, from a second process
+    // A socket refused with EOPNOTSUPP although the kernel has
+    // SOCK_DESTROY goes to the /proc path alone (see sock_destroy.hpp).
+    SockDestroyTerminator sock_destroy_{destroy_sock_, &proc_, &helper_};
+#endif
+    Engine engine_{dump_sock_, proc_};
+    NetnsList namespaces_;
+    sys::OwnerProblem owner_why_;  // what a failed owner lookup was about (main says it)
+    struct Skipped {
+        uint64_t dev, ino;
+        int err;
+    };
+    PodVec<Skipped> skipped_;
+    int hinted_err_ = 0;  // a failure's hint is logged once per run and errno
+    char failure_line_[kLineMax] = "";  // a one-shot run's, for stderr
+    bool told_no_tcp_info_ = false;
+    uint32_t foreign_ = 0;  // netlink datagrams dropped: not the kernel's (said once)
+    bool told_foreign_ = false;
+    bool told_hidden_ = false;  // holders out of sight (said once)
+    bool told_family_ = false;  // --watch: a removed address of a family not selected (said once)
+};
+
+class Run : RunParts {
 public:
     explicit Run(Options& opt);
     Run(const Run&) = delete;
@@ -83,7 +139,7 @@ public:
     std::span<const RuleError> rule_errors() const { return {rule_errors_.data(), rule_errors_.size()}; }
     size_t rule_count() const { return rules_.size(); }
     // The log is stderr (so a failure logged there needs no second line).
-    bool log_is_stderr() const { return log_cfg_.fd == 2; }
+    bool log_is_stderr() const { return log_.fd() == 2; }
 
 private:
     // One poll of the namespace we are in; Ok to go on.
@@ -118,50 +174,9 @@ private:
     void note_skipped(const Netns& ns, const Error& e);
 
     Options& opt_;
-    RuleSet rules_;          // in force
-    RulesUse started_;       // what the run set up for (the rules may not ask more)
-    RulesUse use_;           // what the rules in force use
-    PodVec<char> rules_text_;
-    PodVec<RuleError> rule_errors_;
     const bool daemon_;
     const uint64_t caps_;
     RunPolicy policy_;
-    LogConfig log_cfg_;
-    Logger log_;
-    RunMetrics metrics_;  // the engine's observer: counts, then the log
-    sys::Fd home_ns_;  // --all-netns comes back here after each namespace
-    sys::DiagSocket dump_sock_;
-    sys::DiagSocket routes_sock_;  // --src-removed: NETLINK_ROUTE, two route dumps per poll
-    GracePause grace_{log_};
-    sys::DiagSocket events_sock_;  // --watch: NETLINK_ROUTE, subscribed to address events
-    std::array<uint8_t, 16384> events_rx_{};
-    bool proc_net_ = false;  // no protocol is dumped: the /proc/net tables (no NETLINK_SOCK_DIAG)
-    bool on_proc_[kProtos] = {};    // that protocol's connections end through /proc
-    bool on_tables_[kProtos] = {};  // that protocol's inet_diag handler is missing: its tables
-    sys::ProcNetFiles tables_;
-    sys::ProcSys proc_ops_;
-    ProcTerminator proc_;
-    DryRunTerminator dry_run_;
-#ifndef TC_NO_SOCK_DESTROY
-    sys::DiagSocket destroy_sock_;
-    ForkHelper helper_;  // half of a large set, from a second process
-    SockDestroyTerminator sock_destroy_;
-#endif
-    Engine engine_;
-    NetnsList namespaces_;
-    sys::OwnerProblem owner_why_;  // what a failed owner lookup was about (main says it)
-    struct Skipped {
-        uint64_t dev, ino;
-        int err;
-    };
-    PodVec<Skipped> skipped_;
-    int hinted_err_ = 0;  // a failure's hint is logged once per run and errno
-    char failure_line_[kLineMax] = "";  // a one-shot run's, for stderr
-    bool told_no_tcp_info_ = false;
-    uint32_t foreign_ = 0;  // netlink datagrams dropped: not the kernel's (said once)
-    bool told_foreign_ = false;
-    bool told_hidden_ = false;  // holders out of sight (said once)
-    bool told_family_ = false;  // --watch: a removed address of a family not selected (said once)
 };
 
 }  // namespace tc

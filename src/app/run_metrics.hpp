@@ -15,8 +15,13 @@ namespace tc {
 
 class RunMetrics final : public PollObserver {
 public:
-    // `path`: the file, or nullptr to count without writing.
-    RunMetrics(const char* path, Logger& log, BuildInfo build) : path_(path), log_(log), build_(build) {}
+    explicit RunMetrics(Logger& log) : log_(log) {}
+    // `path`: the file, or nullptr (as before this call) to count without
+    // writing.
+    void configure(const char* path, BuildInfo build) {
+        path_ = path;
+        build_ = build;
+    }
 
     void add(const PollStats& s) { c_.add(s); }
     void poll_failed() { failed_ = true; }
@@ -48,9 +53,9 @@ public:
     void on_local_prefixes(const LocalPrefixes& local) override { log_.on_local_prefixes(local); }
 
 private:
-    const char* path_;
+    const char* path_ = nullptr;
     Logger& log_;
-    BuildInfo build_;
+    BuildInfo build_{};
     RunCounters c_;
     RunCounters::RuleCounts* map_[kMaxRules] = {};  // by rule index (nullptr: no label left)
     size_t n_map_ = 0;

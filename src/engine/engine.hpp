@@ -128,8 +128,9 @@ public:
     Result<PollStats> poll(std::span<const Rule> rules, PollObserver& obs);
     // One selection, as the one rule without a name.
     Result<PollStats> poll(const Selection& sel, PollObserver& obs) {
-        one_.sel = sel;
-        return poll(std::span<const Rule>(&one_, 1), obs);
+        Rule one;
+        one.sel = sel;
+        return poll(std::span<const Rule>(&one, 1), obs);
     }
 
 private:
@@ -192,7 +193,6 @@ private:
     LocalPrefixes local_;
     OwnerMap owners_;
     std::span<const Rule> rules_;  // this poll's
-    Rule one_;
     PodVec<SockRecord> matches_;
     PodVec<uint64_t> wanted_by_;  // per match: bit k set while rule k's conditions hold
     PodVec<int32_t> holder_;      // per match: the process --pid/--comm found holding it (0: none)

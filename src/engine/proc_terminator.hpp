@@ -96,6 +96,7 @@ public:
     enum class Mode : uint8_t { Reset, KillOwner };
 
     ProcTerminator(ProcOps& ops, Mode mode, KillObserver* observer) : ops_(ops), mode_(mode), observer_(observer) {}
+    void set_mode(Mode mode) { mode_ = mode; }
     Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override;
 
     // For sockets found without tcp_info (the /proc/net tables): reads each
