@@ -16,7 +16,14 @@
 
 namespace tc {
 
-void say_text(int fd, const char* text, size_t len) { sys::write_all(fd, text, len); }
+void say_unchecked(int fd, const char* format, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, format);
+    const int n = vfmt_unchecked(buf, sizeof buf, format, ap);
+    va_end(ap);
+    if (n > 0) sys::write_all(fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+}
 
 const char* hint_for(int err, bool proc_path) {
     switch (err) {

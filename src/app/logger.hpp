@@ -14,15 +14,14 @@
 
 namespace tc {
 
-// One piece of text to a descriptor, whole or not at all.
-void say_text(int fd, const char* text, size_t len);
+// printf to a descriptor, through our own formatter (no stdio in the
+// binary): at most 1023 bytes, written whole or not at all. Call it through
+// say(), which checks the format against the arguments.
+void say_unchecked(int fd, const char* format, ...);
 
-// printf to a descriptor, through our own formatter (no stdio in the binary).
 template <typename... Args>
-void say(int fd, FormatString<std::type_identity_t<Args>...> format, Args... args) {
-    char buf[1024];
-    const int n = fmt(buf, sizeof buf, format, args...);
-    if (n > 0) say_text(fd, buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+[[gnu::always_inline]] inline void say(int fd, FormatString<std::type_identity_t<Args>...> format, Args... args) {
+    say_unchecked(fd, format.text, args...);
 }
 
 // What an errno means for the user, as " (...)" to append, or "".

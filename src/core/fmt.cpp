@@ -30,7 +30,9 @@ char* utoa(unsigned long long v, char* end, unsigned base = 10, bool upper = fal
     return end;
 }
 
-int vfmt(char* out, size_t n, const char* f, va_list ap) {
+}  // namespace
+
+int vfmt_unchecked(char* out, size_t n, const char* f, va_list ap) {
     Sink s{out, n};
     for (; *f; ++f) {
         if (*f != '%') {
@@ -140,17 +142,21 @@ int vfmt(char* out, size_t n, const char* f, va_list ap) {
     return s.len > INT32_MAX ? INT32_MAX : static_cast<int>(s.len);
 }
 
-}  // namespace
 
 int fmt_unchecked(char* out, size_t n, const char* format, ...) {
     va_list ap;
     va_start(ap, format);
-    int r = vfmt(out, n, format, ap);
+    int r = vfmt_unchecked(out, n, format, ap);
     va_end(ap);
     return r;
 }
 
-void Appender::advance(int w) {
+void Appender::add_unchecked(const char* format, ...) {
+    if (used_ + 1 >= n_) return;
+    va_list ap;
+    va_start(ap, format);
+    const int w = vfmt_unchecked(out_ + used_, n_ - used_, format, ap);
+    va_end(ap);
     if (w > 0) used_ += static_cast<size_t>(w) < n_ - used_ ? static_cast<size_t>(w) : n_ - used_ - 1;
 }
 

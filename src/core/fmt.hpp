@@ -16,6 +16,7 @@
 // returns the length the whole output would have had.
 #pragma once
 
+#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -123,6 +124,7 @@ struct FormatString {
 // The formatter itself; call it through fmt(), never directly: only the
 // checked entry points guarantee that format and arguments agree.
 int fmt_unchecked(char* out, size_t n, const char* format, ...);
+int vfmt_unchecked(char* out, size_t n, const char* format, va_list ap);
 
 template <typename... Args>
 int fmt(char* out, size_t n, FormatString<std::type_identity_t<Args>...> format, Args... args) {
@@ -135,15 +137,16 @@ public:
     Appender(char* out, size_t n) : out_(out), n_(n) {
         if (n_) out_[0] = '\0';
     }
+    // The check is the compiler's: the call is add_unchecked's (one
+    // function for every argument list).
     template <typename... Args>
-    void add(FormatString<std::type_identity_t<Args>...> format, Args... args) {
-        if (used_ + 1 >= n_) return;
-        advance(fmt_unchecked(out_ + used_, n_ - used_, format.text, args...));
+    [[gnu::always_inline]] void add(FormatString<std::type_identity_t<Args>...> format, Args... args) {
+        add_unchecked(format.text, args...);
     }
     size_t used() const { return used_; }
 
 private:
-    void advance(int written);
+    void add_unchecked(const char* format, ...);
 
     char* out_;
     size_t n_;
