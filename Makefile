@@ -313,8 +313,8 @@ test: test-deps
 	$(Q)TC_MODE=use_proc bash tests/pass.sh use_proc ./$(BUILD)/integration_tests
 	$(call step,TEST,integration tests: NO_SOCK_DESTROY=1 binary)
 	$(Q)TC_MODE=nosd TCP_CLOSER=$(NOSD_BIN) bash tests/pass.sh nosd ./$(BUILD)/integration_tests
-	$(call step,TEST,integration tests [core] and [stalled]: /proc/net on this kernel (seccomp hides NETLINK_SOCK_DIAG; tcp_info from the holders))
-	$(Q)TC_MODE=procnet bash tests/pass.sh procnet ./$(BUILD)/integration_tests "[core],[stalled]"
+	$(call step,TEST,integration tests [core] [stalled] [arm]: /proc/net on this kernel (seccomp hides NETLINK_SOCK_DIAG; tcp_info from the holders))
+	$(Q)TC_MODE=procnet bash tests/pass.sh procnet ./$(BUILD)/integration_tests "[core],[stalled],[arm]"
 	$(call step,TEST,integration tests [core]: under qemu-x86_64)
 	$(Q)TC_MODE=qemu TC_QEMU=qemu-x86_64 bash tests/pass.sh qemu-x86_64 ./$(BUILD)/integration_tests "[core]"
 	$(Q)$(MAKE) test-cross-one ARCH=aarch64

@@ -33,6 +33,7 @@ const char* hint_for(int err, bool proc_path) {
         case EOPNOTSUPP: return " (this kernel lacks SOCK_DESTROY: CONFIG_INET_DIAG_DESTROY is not set)";
         case EINVAL: return " (kernel older than 4.5, or it refused the request)";
         case EPROTONOSUPPORT: case ENOENT: return " (inet_diag is not available in this kernel)";
+        case ENOSYS: return " (arming needs pidfd_getfd: Linux 5.6 or later)";
         default: return "";
     }
 }
@@ -205,11 +206,12 @@ void Logger::on_result(const SockRecord& rec, const EndResult& res) {
     char buf[kJsonMax];
     const Rule* rule = rec.rule < rules_.size() ? &rules_[rec.rule] : nullptr;
     const OwnerSel* owner = rule ? &rule->sel.owner : nullptr;
+    const ArmSpec* arm = rule && rule->sel.arm.any() ? &rule->sel.arm : nullptr;
     const char* name = rule_name(rec);
     if (cfg_.json)
         out(buf, format_json_result(buf, sizeof buf, rec, res, netns_, owner,
-                                    rule && rule->sel.src_removed ? "src_removed" : nullptr, cfg_.figures, name));
-    format_result(buf, sizeof buf, rec, res, owner, cfg_.figures, name);
+                                    rule && rule->sel.src_removed ? "src_removed" : nullptr, cfg_.figures, name, arm));
+    format_result(buf, sizeof buf, rec, res, owner, cfg_.figures, name, arm);
     if (cfg_.dry_run) {
         // The list goes to stdout (JSON replaces it there); the log keeps the summary.
         if (!cfg_.json) out(buf, std::strlen(buf));

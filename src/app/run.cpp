@@ -52,7 +52,7 @@ LogConfig log_config(const Options& opt) {
 
 RunPolicy needs_of(const Options& opt, const RulesUse& use) {
     return RunPolicy(opt.dry_run, kOnlyProc || opt.use_proc || opt.kill_owner, opt.netns || opt.all_netns,
-                     opt.all_netns, use.read_marks, use.find_processes);
+                     opt.all_netns, use.read_marks, use.find_processes, use.arms, use.ends);
 }
 
 }  // namespace
@@ -63,6 +63,7 @@ Run::Run(Options& opt)
     metrics_.configure(opt.metrics, {kVersionNumber, kOnlyProc ? "proc" : "sock_destroy,proc"});
     if (opt.kill_owner) proc_.set_mode(ProcTerminator::Mode::KillOwner);
     if (opt.dry_run) engine_.use_terminator(dry_run_);
+    engine_.use_armer(opt.dry_run ? static_cast<Armer&>(dry_run_) : proc_);
     for (bool& p : on_proc_) p = policy_.proc_path();
 }
 
@@ -140,6 +141,8 @@ RunStatus Run::load_rules() {
         const RulesUse in_file = rules_use(rules_.rules());
         started_.read_marks = in_file.read_marks;
         started_.find_processes = in_file.find_processes;
+        started_.arms = in_file.arms;
+        started_.ends = true;  // a reload may add a rule that ends
         started_.figures = 0;
     }
     use_rules();
@@ -228,7 +231,7 @@ RunStatus Run::choose_path() {
     }
 #ifndef TC_NO_SOCK_DESTROY
     // A dry run needs neither the destroy socket nor the probe (nor privileges).
-    if (!opt_.dry_run && !proc_net_ && !policy_.proc_path()) {
+    if (!proc_net_ && policy_.sock_destroy()) {
         if (Status s = destroy_sock_.open(kSocketBuffer, kSocketBuffer); !s) return fail(s.error());
         // Each protocol on its own: udp_diag is a module of its own, and
         // UDP sockets can be destroyed only since Linux 4.9.
@@ -338,8 +341,8 @@ RunStatus Run::poll_here(bool& connections_failed) {
     const int err = log_.take_poll_failure();
     if (err != 0 && err != hinted_err_) {
         hinted_err_ = err;
-        fmt(buf, sizeof buf, "error: %zu connection(s) could not be ended: %s%s", stats->failed, error_text(err),
-            hint_for(err, policy_.proc_path()));
+        fmt(buf, sizeof buf, "error: %zu connection(s) could not be %s: %s%s", stats->failed,
+            stats->arming ? "ended or armed" : "ended", error_text(err), hint_for(err, policy_.proc_path() || stats->arming));
         log_.line(buf, true);
         // A one-shot run says it on stderr too when the log is a file (main does).
         if (!daemon_) fmt(failure_line_, sizeof failure_line_, "%s", buf);
@@ -421,6 +424,7 @@ RunStatus Run::poll_loop() {
         bool failed = false;
         const uint64_t start = sys::monotonic_ns();
         RunStatus end = opt_.all_netns ? poll_all_namespaces(failed) : poll_here(failed);
+        engine_.end_round();
         // SIGHUP during the poll's waits: the rules change from the next poll.
         if (grace_.take_hangup() && opt_.rules) reload_rules();
         if (!end.ok()) metrics_.poll_failed();

@@ -23,7 +23,7 @@ struct ArmSpec {
 const char* parse_user_timeout(std::string_view text, ArmSpec& spec);
 // --arm-keepalive IDLE_MS,INTERVAL_MS,COUNT: the timers in milliseconds
 // but whole seconds, as the kernel counts them (1 to 32,767 s), the count
-// 1 to 127: nullptr, or what is wrong.
+// 1 to 127: nullptr, or what is wrong (one message for all of it).
 const char* parse_keepalive(std::string_view text, ArmSpec& spec);
 
 // The options of arming, as bits.

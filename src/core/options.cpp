@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/arm.hpp"
 #include "core/packed.hpp"
 #include "core/ports.hpp"
 #include "core/tcp_state.hpp"
@@ -18,7 +19,7 @@ namespace {
 enum class Opt : uint8_t {
     V4, V6, Sport, Dport, Src, Dst, State, Idle, LastRecv, Interval, Logfile, Metrics, Verbose, Help, UseProc, KillOwner,
     NoSyslog, Version, DryRun, Json, MaxKills, Netns, AllNetns, Tcp, Udp, SrcRemoved, RemovedGrace, Watch, Stalled,
-    SendIdle, Rules, Check,
+    SendIdle, Rules, Check, ArmUserTimeout, ArmKeepalive,
     ExSport, ExDport, ExSrc, ExDst, ExUid, ExComm,
     Uid, Mark, Dev, Cgroup, Pid, Comm,  // the owner kinds last, in OwnerSel's order (apply_owner)
 };
@@ -64,6 +65,8 @@ constexpr OptSpec kSpecList[] = {
     {0, true, Opt::LastRecv, "last_recv_limit last-recv-limit"},
     {0, true, Opt::Stalled, "stalled"},
     {0, true, Opt::SendIdle, "send_idle send-idle"},
+    {0, true, Opt::ArmUserTimeout, "arm-user-timeout"},
+    {0, true, Opt::ArmKeepalive, "arm-keepalive"},
     {'i', true, Opt::Interval, "interval"},
     {'f', true, Opt::Logfile, "logfile"},
     {0, true, Opt::Metrics, "metrics"},
@@ -83,14 +86,16 @@ static_assert(static_cast<unsigned>(Opt::Comm) < 64);
 // Options that hold one value: a second one is a mistake, not an override.
 constexpr uint64_t kSingleValued = bit(Opt::Idle) | bit(Opt::LastRecv) | bit(Opt::Stalled) | bit(Opt::SendIdle) |
                                    bit(Opt::Interval) | bit(Opt::Logfile) | bit(Opt::Metrics) | bit(Opt::Netns) |
-                                   bit(Opt::MaxKills) | bit(Opt::RemovedGrace) | bit(Opt::Rules);
+                                   bit(Opt::MaxKills) | bit(Opt::RemovedGrace) | bit(Opt::Rules) |
+                                   bit(Opt::ArmUserTimeout) | bit(Opt::ArmKeepalive);
 
 // What a rule may hold: what selects a socket or decides about it. The
 // owner kinds and the exclusions are the enum's tail.
 constexpr uint64_t kRuleOpts = bit(Opt::Tcp) | bit(Opt::Udp) | bit(Opt::V4) | bit(Opt::V6) | bit(Opt::Sport) |
                                bit(Opt::Dport) | bit(Opt::Src) | bit(Opt::Dst) | bit(Opt::SrcRemoved) |
                                bit(Opt::State) | bit(Opt::MaxKills) | bit(Opt::Idle) | bit(Opt::LastRecv) |
-                               bit(Opt::Stalled) | bit(Opt::SendIdle) | ~(bit(Opt::ExSport) - 1);
+                               bit(Opt::Stalled) | bit(Opt::SendIdle) | bit(Opt::ArmUserTimeout) |
+                               bit(Opt::ArmKeepalive) | ~(bit(Opt::ExSport) - 1);
 
 // Shipped packed (core/packed.hpp): the short name, takes_value and the id
 // as three bytes, then the names.
@@ -268,6 +273,8 @@ const char* apply_value(const OptSpec& spec, std::string_view value, Options& o)
             o.rules = value.data();
             break;
         case Opt::Check: o.check = true; break;
+        case Opt::ArmUserTimeout: return parse_user_timeout(value, o.sel.arm);
+        case Opt::ArmKeepalive: return parse_keepalive(value, o.sel.arm);
         default: break;
     }
     return nullptr;
@@ -421,6 +428,14 @@ const char* parse_line(int argc, const char* const* argv, Options& o, std::strin
             return fail("--state selects no UDP socket: UDP sockets match only as established", "");
         if (o.sel.last_recv_limit_ms > 0 && o.sel.last_recv_limit_ms <= o.sel.idle_min_ms)
             return fail("--last_recv_limit must be greater than --idle_time, or nothing can match", "");
+        if (o.sel.arm.any()) {
+            if (o.sel.udp) return fail("--arm-* arms TCP connections only: -u cannot be armed", "");
+            if (o.kill_owner) return fail("--arm-* ends nothing, so --kill_owner has nothing to do", "");
+            // --state never takes listening sockets; time-wait ones have no
+            // connection left to arm.
+            o.sel.states &= ~kTimeWait;
+            if (!o.sel.states) return fail("--state selects nothing to arm: time-wait sockets never are", "");
+        }
     }
     return nullptr;
 }

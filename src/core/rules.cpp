@@ -98,6 +98,7 @@ RulesUse rules_use(std::span<const Rule> rules) {
         u.src_removed_unbounded |= s.src_removed && s.srcs.empty();
         u.read_marks |= s.owner.n_mark > 0;
         u.find_processes |= s.owner.processes() || s.ex.owner.n_comm > 0;
+        (s.arm.any() ? u.arms : u.ends) = true;
         if (s.stalled_ms) u.figures |= SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv;
         if (s.send_idle_ms) u.figures |= SockRecord::kFigureSent;
     }
@@ -108,6 +109,7 @@ const char* needs_restart(const RulesUse& started, const RulesUse& next) {
     if (next.read_marks && !started.read_marks) return "--mark, whose capability the run did not check";
     if (next.find_processes && !started.find_processes)
         return "--pid, --comm or --exclude-comm, whose capabilities the run did not check";
+    if (next.arms && !started.arms) return "--arm-*, whose capabilities the run did not check";
     return nullptr;
 }
 

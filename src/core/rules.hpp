@@ -74,6 +74,8 @@ struct RulesUse {
     bool src_removed_unbounded = false;  // some --src-removed rule without --src
     bool read_marks = false;             // --mark
     bool find_processes = false;         // --pid, --comm, --exclude-comm
+    bool arms = false;                   // --arm-*
+    bool ends = false;                   // a rule without --arm-*
     uint8_t figures = 0;                 // SockRecord::kFigure* the rules read (--stalled, --send_idle)
 };
 RulesUse rules_use(std::span<const Rule> rules);

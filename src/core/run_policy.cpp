@@ -26,6 +26,9 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
     if (needs.find_processes && !has(kPtrace)) return &kPtrace;
     if (needs.find_processes && !has(kList)) return &kList;
     if (needs.dry_run) return nullptr;
+    if (needs.arms && !has(kPtrace)) return &kPtrace;
+    if (needs.arms && !has(kList)) return &kList;
+    if (!needs.ends) return nullptr;
     if ((!needs.proc_path || needs.sock_destroy_too) && !has(kDestroy)) return &kDestroy;
     if (!needs.proc_path) return nullptr;
     if (!has(kPtrace)) return &kPtrace;
@@ -35,13 +38,15 @@ const CapNeed* missing_capability(uint64_t effective, const RunNeeds& needs) {
 }
 
 RunPolicy::RunPolicy(bool dry_run, bool proc_path, bool other_netns, bool all_netns, bool read_marks,
-                     bool find_processes) {
+                     bool find_processes, bool arms, bool ends) {
     needs_.dry_run = dry_run;
     needs_.proc_path = proc_path;
     needs_.other_netns = other_netns;
     needs_.all_netns = all_netns;
     needs_.read_marks = read_marks;
     needs_.find_processes = find_processes;
+    needs_.arms = arms;
+    needs_.ends = ends;
 }
 
 const CapNeed* RunPolicy::missing_before_path(uint64_t effective) const {

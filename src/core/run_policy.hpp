@@ -29,6 +29,8 @@ struct RunNeeds {
     bool all_netns = false;    // --all-netns: reading other processes' /proc/PID/ns/net
     bool read_marks = false;   // --mark: the kernel shows socket marks only to CAP_NET_ADMIN
     bool find_processes = false;  // --pid/--comm: other processes' /proc/PID/fd
+    bool arms = false;         // --arm-*: other processes' sockets through /proc
+    bool ends = true;          // some rule ends connections (not all of them arm)
 };
 
 // The first capability the run needs that `effective` (bit n = capability
@@ -44,13 +46,16 @@ class RunPolicy {
 public:
     // `proc_path`: /proc from the start (--use_proc, --kill_owner, or a
     // build without SOCK_DESTROY).
-    RunPolicy(bool dry_run, bool proc_path, bool other_netns, bool all_netns, bool read_marks, bool find_processes);
+    RunPolicy(bool dry_run, bool proc_path, bool other_netns, bool all_netns, bool read_marks, bool find_processes,
+              bool arms = false, bool ends = true);
 
     bool dry_run() const { return needs_.dry_run; }
     // Connections are ended through /proc (never in a dry run, which ends nothing).
     bool proc_path() const { return needs_.proc_path && !needs_.dry_run; }
     // Some connections are ended with SOCK_DESTROY (its socket is needed).
-    bool sock_destroy() const { return !needs_.dry_run && (!needs_.proc_path || needs_.sock_destroy_too); }
+    bool sock_destroy() const {
+        return !needs_.dry_run && needs_.ends && (!needs_.proc_path || needs_.sock_destroy_too);
+    }
     const RunNeeds& needs() const { return needs_; }
 
     // What must be there before the path is chosen (entering namespaces,

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/arm.hpp"
 #include "core/local_prefixes.hpp"
 #include "core/owner.hpp"
 #include "core/ports.hpp"
@@ -38,6 +39,8 @@ struct DumpPlan {
 // A connected UDP socket reports TCP_ESTABLISHED; an unconnected one
 // TCP_CLOSE, and it is never selected (src/KERNEL.md: UDP).
 constexpr uint32_t kUdpConnected = 1u << 1;
+// TCP_TIME_WAIT's bit: a time-wait socket has no connection left to arm.
+constexpr uint32_t kTimeWait = 1u << 6;
 
 // --exclude-*: a connection that matches any of these is never selected,
 // whatever else it matches. They narrow a selection and are never one.
@@ -72,6 +75,7 @@ struct Selection {
     bool src_removed = false;        // --src-removed: the local address is no longer local
     uint32_t removed_grace_ms = 100; // --removed-grace: ...and still not, this long after the socket dump
     Exclusions ex;                   // --exclude-*
+    ArmSpec arm;                     // --arm-*: arm the connections instead of ending them
 
     // tcp_info makes each reply ~4x larger: ask only when a rule reads it.
     bool needs_tcp_info() const { return idle_min_ms > 0 || last_recv_limit_ms > 0 || stalled_ms > 0 || send_idle_ms > 0; }

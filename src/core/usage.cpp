@@ -33,6 +33,8 @@ Selectors (at least one of those marked *; repeatable):
   -u, --udp              connected UDP sockets; --tcp -u: both
       --tcp              TCP connections (the default)
       --max-kills N      end at most N per poll (--max_kills)
+      --arm-user-timeout MS, --arm-keepalive IDLE_MS,INTERVAL_MS,COUNT
+                         arm, not end: the holder's user timeout, keepalive
 Rules, instead of selectors on the line:
       --rules FILE       a rule a line, NAME: SELECTORS; SIGHUP reloads FILE
       --check            check the options (and FILE), end nothing, exit

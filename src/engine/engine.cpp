@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/heap_sort.hpp"
 #include "engine/proc_terminator.hpp"
 #include "engine/receive.hpp"
 #include "proc/procnet.hpp"
@@ -147,6 +148,7 @@ void count_result(PollStats& stats, const EndResult& r, Proto p) {
                 case Method::Reset: ++stats.reset; break;
                 case Method::Shutdown: ++stats.shutdown; break;
                 case Method::Kill: ++stats.killed; break;
+                case Method::Dup:  // never ends
                 case Method::None: break;
             }
             break;
@@ -155,6 +157,9 @@ void count_result(PollStats& stats, const EndResult& r, Proto p) {
         case Outcome::Failed: ++stats.failed; break;
         case Outcome::Skipped: ++stats.skipped; break;
         case Outcome::WouldEnd: ++stats.would_end; break;
+        case Outcome::Armed: ++stats.armed; break;
+        case Outcome::Kept: ++stats.kept; break;
+        case Outcome::WouldArm: ++stats.would_arm; break;
     }
 }
 
@@ -327,12 +332,18 @@ Status Engine::dump_protocol(Proto p, PollObserver& obs, PollStats& stats) {
 Status Engine::end_matches(size_t n) {
     std::span<const SockRecord> recs(matches_.data(), n);
     std::span<EndResult> results(results_.data(), n);
+    // Arming rules' matches go to the armer; a null terminator stands for it.
+    auto handler = [&](size_t i) {
+        return rules_[recs[i].rule].sel.arm.any() ? nullptr : way(recs[i].proto()).terminator;
+    };
     size_t at = 0;
     while (at < n) {
-        Terminator* t = way(recs[at].proto()).terminator;
+        Terminator* t = handler(at);
         size_t end = at + 1;
-        while (end < n && way(recs[end].proto()).terminator == t) ++end;
-        Status s = t->end_connections(recs.subspan(at, end - at), results.subspan(at, end - at));
+        while (end < n && handler(end) == t) ++end;
+        const auto part = recs.subspan(at, end - at);
+        const auto out = results.subspan(at, end - at);
+        Status s = t ? t->end_connections(part, out) : armer_->arm_connections(part, rules_, out);
         if (!s) {
             // The mechanism broke: what was not tried is not ended.
             for (size_t i = end; i < n; ++i) {
@@ -346,11 +357,44 @@ Status Engine::end_matches(size_t n) {
     return {};
 }
 
+size_t Engine::to_back(size_t n, uint64_t group) {
+    rows_.clear();
+    skipped_holder_.clear();
+    size_t front = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (wanted_by_[i] == group) {
+            if (!rows_.push_back(matches_[i]) || !skipped_holder_.push_back(holder_[i])) return kNoMemory;
+            continue;
+        }
+        wanted_by_[front] = wanted_by_[i];
+        holder_[front] = holder_[i];
+        matches_[front++] = matches_[i];
+    }
+    for (size_t j = 0; j < rows_.size(); ++j) {
+        matches_[front + j] = rows_[j];
+        holder_[front + j] = skipped_holder_[j];
+        wanted_by_[front + j] = group;
+    }
+    return front;
+}
+
+uint64_t Engine::arm_key(const SockRecord& rec) {
+    const uint64_t cookie = sock_cookie(rec);
+    return cookie && !rec.cookie_is_wildcard() ? cookie : uint64_t{1} << 63 | rec.inode;
+}
+
+void Engine::end_round() {
+    armed_.swap(seen_);
+    seen_.clear();
+    heap_sort(armed_.data(), armed_.size());
+}
+
 Result<PollStats> Engine::poll(std::span<const Rule> rules, PollObserver& obs) {
     rules_ = rules;
     matches_.clear();
     wanted_by_.clear();
     PollStats stats;
+    stats.arming = any_rule([](const Selection& s) { return s.arm.any(); });
     if (any_rule([](const Selection& s) { return s.src_removed; })) {
         // Not knowing the table is never a reason to destroy: no dump, no poll.
         if (Status s = read_local_prefixes(); !s) return s.error();
@@ -387,32 +431,29 @@ Result<PollStats> Engine::poll(std::span<const Rule> rules, PollObserver& obs) {
         if (!wanted_by_[i]) continue;
         SockRecord r = matches_[i];
         const size_t k = static_cast<size_t>(__builtin_ctzll(wanted_by_[i]));
+        if (rules_[k].sel.arm.any()) {
+            // Armed (or kept) by an earlier poll: not again, not reported.
+            const uint64_t key = arm_key(r);
+            const size_t at = lower_index(armed_.data(), armed_.size(), key);
+            if (at < armed_.size() && armed_[at] == key) {
+                (void)seen_.push_back(key);  // out of memory: forgotten, and found kept next time
+                continue;
+            }
+        }
         if (r.rule != k) r.owner_ix = 0;  // the index was an earlier rule's, which gave the socket up
         r.rule = static_cast<uint8_t>(k);
         const uint32_t cap = rules_[k].sel.max_per_poll;
         const bool skip = cap && taken[k] == cap;
         taken[k] += !skip;
-        wanted_by_[kept] = skip;  // from here on: 1 for a match to skip
+        // From here on, the match's group: 0 to end, 1 to arm, 2 to skip.
+        wanted_by_[kept] = skip ? 2 : rules_[k].sel.arm.any();
         holder_[kept] = holder_[i];
         matches_[kept++] = r;
     }
-    // Those to end first, then those skipped, each in dump order.
-    rows_.clear();
-    skipped_holder_.clear();
-    size_t to_end = 0;
-    for (size_t i = 0; i < kept; ++i) {
-        if (wanted_by_[i]) {
-            if (!rows_.push_back(matches_[i]) || !skipped_holder_.push_back(holder_[i]))
-                return make_error(ENOMEM, "too many matching connections");
-            continue;
-        }
-        holder_[to_end] = holder_[i];
-        matches_[to_end++] = matches_[i];
-    }
-    for (size_t j = 0; j < rows_.size(); ++j) {
-        matches_[to_end + j] = rows_[j];
-        holder_[to_end + j] = skipped_holder_[j];
-    }
+    // Those to end first, then those to arm (one call for all: one walk of
+    // /proc), then those skipped, each in dump order.
+    const size_t to_end = to_back(kept, 2);
+    if (to_end == kNoMemory || to_back(to_end, 1) == kNoMemory) return make_error(ENOMEM, "too many matching connections");
     (void)matches_.resize(kept);  // shrinking: cannot fail
     stats.matched = kept;
     if (!results_.resize(kept)) return make_error(ENOMEM, "too many matching connections");
@@ -435,6 +476,8 @@ Result<PollStats> Engine::poll(std::span<const Rule> rules, PollObserver& obs) {
                 procs_->comm(holder_[i], results[i].comm);
         }
         obs.on_result(recs[i], results[i]);
+        if (results[i].outcome == Outcome::Armed || results[i].outcome == Outcome::Kept)
+            (void)seen_.push_back(arm_key(recs[i]));
         count_result(stats, results[i], recs[i].proto());
         // A socket file exists (inode set), yet no process holding it was found.
         stats.holders_hidden += results[i].outcome == Outcome::NoOwner && recs[i].inode != 0;

@@ -36,6 +36,10 @@ struct PollStats {
     size_t vanished = 0;
     size_t skipped = 0;        // over --max-kills
     size_t would_end = 0;  // --dry-run
+    size_t armed = 0;      // arming: something set on the owner's socket
+    size_t kept = 0;       // arming: nothing set, the owner's choices stand
+    size_t would_arm = 0;  // --dry-run of an arming rule
+    bool arming = false;   // a rule of this poll arms (the summary then counts armed and kept)
     size_t failed = 0;
     struct PerProto {
         size_t matched = 0;
@@ -116,6 +120,14 @@ public:
         for (Way& w : ways_) w.terminator = &t;
     }
     void use_terminator(Proto p, Terminator& t) { way(p).terminator = &t; }
+    // The matches of an arming rule (Selection::arm) go to `a` instead of
+    // a terminator: the /proc path's, or a dry run's.
+    void use_armer(Armer& a) { armer_ = &a; }
+    // Arming's memory: a socket armed (or kept as it was) is neither armed
+    // nor reported again while later polls still find it. Called after
+    // each round of polls (every namespace of --all-netns: cookies are
+    // the host's): forgets the sockets this round's polls did not find.
+    void end_round();
     // --pid/--comm: which processes hold the matched sockets (the /proc walk).
     void use_process_walk(ProcOps& ops) { procs_ = &ops; }
     // --src-removed: a NETLINK_ROUTE channel, dumped afresh before and
@@ -175,6 +187,14 @@ private:
     // Ends recs[0, n) (n: under --max-kills), each with its protocol's
     // terminator, one call per run of records with the same one.
     Status end_matches(size_t n);
+    // Moves the first `n` matches whose group (wanted_by_, once decided)
+    // is `group` after the others, each part in dump order: where they
+    // start, or kNoMemory.
+    static constexpr size_t kNoMemory = ~size_t{0};
+    size_t to_back(size_t n, uint64_t group);
+    // The key of `rec` in arming's memory: its cookie, or its inode (with
+    // the top bit set) where it has none (the /proc/net tables).
+    static uint64_t arm_key(const SockRecord& rec);
 
     DiagTransport& dump_;
     std::array<Way, kProtos> ways_{};
@@ -188,6 +208,9 @@ private:
     bool info_seen_ = false;   // this dump: a rule that reads tcp_info had a candidate
     bool info_hint_[2 * kProtos] = {};  // per protocol and family (IPv6 or not): the last dump's info_seen_
     ProcOps* procs_ = nullptr;
+    Armer* armer_ = nullptr;
+    PodVec<uint64_t> armed_;  // sorted: the last round's armed and kept sockets
+    PodVec<uint64_t> seen_;   // this round's: armed or kept now, or found again
     DiagTransport* routes_ = nullptr;
     Pause* pause_ = nullptr;
     LocalPrefixes local_;

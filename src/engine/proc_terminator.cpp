@@ -1,6 +1,7 @@
 #include "engine/proc_terminator.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <cstring>
 
@@ -78,6 +79,15 @@ Result<int> ProcTerminator::dup_connection(const SockRecord& rec, const Holder& 
 }
 
 Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) {
+    return each(recs, {}, out);
+}
+
+Status ProcTerminator::arm_connections(std::span<const SockRecord> recs, std::span<const Rule> rules,
+                                       std::span<EndResult> out) {
+    return each(recs, rules, out);
+}
+
+Status ProcTerminator::each(std::span<const SockRecord> recs, std::span<const Rule> rules, std::span<EndResult> out) {
     if (out.size() != recs.size()) return make_error(EINVAL, "result buffer size mismatch");
     for (CommEntry& c : comms_) c.pid = 0;  // pids may be reused between polls
     // read_idle walked /proc a moment ago for this poll's candidates, of
@@ -90,7 +100,17 @@ Status ProcTerminator::end_connections(std::span<const SockRecord> recs, std::sp
             return s;
         }
     }
-    for (size_t i = 0; i < recs.size(); ++i) out[i] = end_one(recs[i]);
+    for (size_t i = 0; i < recs.size(); ++i) {
+        const SockRecord& rec = recs[i];
+        std::span<const Holder> holders = holders_or(rec, out[i]);
+        if (holders.empty()) continue;
+        if (!rules.empty())
+            out[i] = through_holder(rec, holders, &rules[rec.rule].sel.arm);
+        else if (mode_ == Mode::KillOwner)
+            out[i] = kill_holders(rec, holders, 0);
+        else
+            out[i] = through_holder(rec, holders, nullptr);
+    }
     return {};
 }
 
@@ -126,69 +146,110 @@ size_t ProcTerminator::read_idle(std::span<SockRecord> recs, int& why) {
     return missing;
 }
 
-EndResult ProcTerminator::end_one(const SockRecord& rec) {
-    std::span<const Holder> holders = rec.inode ? map_.holders_of(rec.inode) : std::span<const Holder>{};
-    if (holders.empty()) {
-        if (map_.unreadable() > 0)
-            return failed(EACCES, Note::OwnerUnreadable);
-        EndResult r;
-        r.outcome = Outcome::NoOwner;
-        return r;
+std::span<const Holder> ProcTerminator::holders_or(const SockRecord& rec, EndResult& none) {
+    if (map_.unreadable() > 0) {
+        none = failed(EACCES, Note::OwnerUnreadable);
+    } else {
+        none = EndResult{};
+        none.outcome = Outcome::NoOwner;
     }
-    if (mode_ == Mode::KillOwner) return kill_holders(rec, holders, 0);
-    return reset(rec, holders);
+    return rec.inode ? map_.holders_of(rec.inode) : std::span<const Holder>{};
 }
 
-EndResult ProcTerminator::reset(const SockRecord& rec, std::span<const Holder> holders) {
+EndResult ProcTerminator::through_holder(const SockRecord& rec, std::span<const Holder> holders, const ArmSpec* arm) {
     int impossible = 0;  // why a holder's fd could not be reached
     int other = 0;       // any other error
     for (const Holder& h : holders) {
         Result<int> dup = dup_connection(rec, h);
         if (!dup) {
-            int e = dup.error().code;
+            const int e = dup.error().code;
             // Process or fd gone since the walk, or the fd names something else now.
             if (e == ESRCH || e == EBADF || e == ESTALE) continue;
             (reset_impossible(e) ? impossible : other) = e;
             continue;
         }
-        const int fd = *dup;
         EndResult r;
-        r.outcome = Outcome::Ended;
-        r.method = Method::Reset;
-        int e = 0;
-        if (rec.udp) {
-            // UDP (src/KERNEL.md: UDP): shutdown wakes a blocked reader
-            // (recv returns 0) and fails later sends; the disconnect then
-            // drops the peer, so the socket is no longer connected (and
-            // never selected again) and send() fails with EDESTADDRREQ.
-            r.method = Method::Shutdown;
-            e = ops_.shutdown_rdwr(fd);
-            if (e == 0) e = ops_.disconnect(fd);
+        if (arm) {
+            r.err = arm_fd(*dup, *arm, r.arm);
+            r.outcome = r.err ? Outcome::Failed : r.arm & (kArmUserTimeout | kArmKeepalive) ? Outcome::Armed : Outcome::Kept;
+            r.method = Method::Dup;
         } else {
-            e = ops_.disconnect(fd);
+            r = reset_fd(rec, *dup);
         }
-        if (e == EBUSY && !rec.udp) {
-            // A thread blocked on the socket makes some stable kernels refuse
-            // tcp_disconnect: close it gracefully instead; the reader wakes.
-            int e2 = ops_.shutdown_rdwr(fd);
-            r.method = Method::Shutdown;
-            r.err = EBUSY;
-            e = e2;
-        }
-        ops_.close_fd(fd);
-        if (e != 0) {
-            other = e;
+        ops_.close_fd(*dup);
+        // A reset refused: the next holder. A socket is armed (or refused)
+        // once, whoever else holds it.
+        if (!arm && r.outcome == Outcome::Failed) {
+            other = r.err;
             continue;
         }
         r.pid = h.pid;
         comm_of(h.pid, r.comm);
         return r;
     }
-    if (impossible) return kill_holders(rec, holders, impossible);
-    if (other) return failed(other);
+    // Arming never kills.
+    if (impossible && !arm) return kill_holders(rec, holders, impossible);
+    if (other || impossible) return failed(other ? other : impossible);
     EndResult gone;
     gone.outcome = Outcome::Vanished;
     return gone;
+}
+
+int ProcTerminator::arm_fd(int fd, const ArmSpec& want, uint8_t& bits) {
+    // The options in the order they are set: the user timeout (row 0), then
+    // keepalive (rows 1-4), its timers before keepalive itself so that the
+    // first probe follows IDLE. The last row of each is the one an owner
+    // may have chosen itself: a non-zero TCP_USER_TIMEOUT, SO_KEEPALIVE on.
+    static constexpr int kOpts[][2] = {{IPPROTO_TCP, TCP_USER_TIMEOUT},
+                                       {IPPROTO_TCP, TCP_KEEPIDLE},
+                                       {IPPROTO_TCP, TCP_KEEPINTVL},
+                                       {IPPROTO_TCP, TCP_KEEPCNT},
+                                       {SOL_SOCKET, SO_KEEPALIVE}};
+    const int values[] = {static_cast<int>(want.user_timeout_ms), want.keep_idle_s, want.keep_intvl_s, want.keep_count,
+                          1};
+    static_assert(kArmUserTimeout == 1 && kArmKeepalive == 2);
+    for (size_t k = 0; k < 2; ++k) {
+        const size_t first = k, last = 4 * k;  // rows 0-0, then 1-4
+        const uint8_t bit = static_cast<uint8_t>(1u << k);
+        if (!values[first]) continue;  // not asked for
+        int own = 0;
+        if (int e = ops_.get_int_opt(fd, kOpts[last][0], kOpts[last][1], own)) return e;
+        if (own) {
+            bits |= static_cast<uint8_t>(bit << 4);
+            continue;
+        }
+        // A refusal part way: what was set before it stays set, and is said.
+        for (size_t i = first; i <= last; ++i)
+            if (int e = ops_.set_int_opt(fd, kOpts[i][0], kOpts[i][1], values[i])) return e;
+        bits |= bit;
+    }
+    return 0;
+}
+
+EndResult ProcTerminator::reset_fd(const SockRecord& rec, int fd) {
+    EndResult r;
+    r.outcome = Outcome::Ended;
+    r.method = Method::Reset;
+    int e = 0;
+    if (rec.udp) {
+        // UDP (src/KERNEL.md: UDP): shutdown wakes a blocked reader
+        // (recv returns 0) and fails later sends; the disconnect then
+        // drops the peer, so the socket is no longer connected (and
+        // never selected again) and send() fails with EDESTADDRREQ.
+        r.method = Method::Shutdown;
+        e = ops_.shutdown_rdwr(fd);
+        if (e == 0) e = ops_.disconnect(fd);
+    } else {
+        e = ops_.disconnect(fd);
+    }
+    if (e == EBUSY && !rec.udp) {
+        // A thread blocked on the socket makes some stable kernels refuse
+        // tcp_disconnect: close it gracefully instead; the reader wakes.
+        r.method = Method::Shutdown;
+        r.err = EBUSY;
+        e = ops_.shutdown_rdwr(fd);
+    }
+    return e ? failed(e) : r;
 }
 
 void ProcTerminator::comm_of(int32_t pid, char (&out)[16]) {

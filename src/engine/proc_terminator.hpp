@@ -59,6 +59,10 @@ public:
     // The tcp_info figures of a duplicated socket (getsockopt TCP_INFO,
     // read_tcp_figures): 0, or EPROTO when not even tcpi_last_data_recv came.
     virtual int tcp_figures(int fd, SockRecord& rec) = 0;
+    // getsockopt and setsockopt of an int option on a duplicate (arming):
+    // 0 or errno.
+    virtual int get_int_opt(int fd, int level, int name, int& value) = 0;
+    virtual int set_int_opt(int fd, int level, int name, int value) = 0;
     virtual void close_fd(int fd) = 0;
     // SIGKILL to the process, but only if it still holds the inode at that
     // fd (a pid reused since the walk must survive): 0, ESRCH, ESTALE or errno.
@@ -91,13 +95,20 @@ inline uint64_t sock_cookie(const SockRecord& rec) {
 // number reused for another file and a socket that was reconnected since.
 bool same_connection(const SockRecord& rec, const FdIdentity& id);
 
-class ProcTerminator final : public Terminator, public IdleReader {
+class ProcTerminator final : public Terminator, public IdleReader, public Armer {
 public:
     enum class Mode : uint8_t { Reset, KillOwner };
 
     ProcTerminator(ProcOps& ops, Mode mode, KillObserver* observer) : ops_(ops), mode_(mode), observer_(observer) {}
     void set_mode(Mode mode) { mode_ = mode; }
     Status end_connections(std::span<const SockRecord> recs, std::span<EndResult> out) override;
+    // Arming (core/arm.hpp): on a duplicate taken from one holder (the
+    // socket is shared: armed once), reads the owner's TCP_USER_TIMEOUT and
+    // SO_KEEPALIVE, sets what the owner has not chosen, the keepalive timers before
+    // keepalive itself (its first probe then follows IDLE). A holder out of
+    // reach makes the result Failed, never a kill, whatever the mode.
+    Status arm_connections(std::span<const SockRecord> recs, std::span<const Rule> rules,
+                           std::span<EndResult> out) override;
 
     // For sockets found without tcp_info (the /proc/net tables): reads each
     // one's last receive time from a duplicate taken from a holder, setting
@@ -115,8 +126,22 @@ private:
     // (checked, see same_connection); ESTALE when it is not, dup_fd's errno
     // when it could not be taken. The caller closes it.
     Result<int> dup_connection(const SockRecord& rec, const Holder& h);
-    EndResult end_one(const SockRecord& rec);
-    EndResult reset(const SockRecord& rec, std::span<const Holder> holders);
+    // The holders of `rec`, or the result that says there are none.
+    std::span<const Holder> holders_or(const SockRecord& rec, EndResult& none);
+    // Ends each record (`rules` empty) or arms it with its rule's ArmSpec.
+    Status each(std::span<const SockRecord> recs, std::span<const Rule> rules, std::span<EndResult> out);
+    // Resets (`arm` null) or arms the connection on a duplicate taken from
+    // the first holder that can be reached; a reset refused there tries the
+    // next holder. No holder reachable: a reset falls back to killing them,
+    // arming never does.
+    EndResult through_holder(const SockRecord& rec, std::span<const Holder> holders, const ArmSpec* arm);
+    // Sets on the duplicate what `want` asks and the owner has not chosen
+    // itself; `bits` gets the kArm* set, and (<< 4) those kept: 0 or the
+    // errno of the refusal that stopped it.
+    int arm_fd(int fd, const ArmSpec& want, uint8_t& bits);
+    // Resets the connection on the duplicate (UDP: shut down and
+    // disconnected): Ended, or Failed with the errno.
+    EndResult reset_fd(const SockRecord& rec, int fd);
     EndResult kill_holders(const SockRecord& rec, std::span<const Holder> holders, int why);
     // The command name of `pid`, read once per poll per process (a small
     // direct-mapped cache: a few processes usually hold many sockets).

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "core/result.hpp"
+#include "core/rules.hpp"
 #include "core/sock_record.hpp"
 
 namespace tc {
@@ -18,6 +19,9 @@ enum class Outcome : uint8_t {
     Failed,    // see err
     Skipped,   // over the --max-kills cap: left alone this poll
     WouldEnd,  // --dry-run: would have been ended
+    Armed,     // arming: an option was set on the owner's socket (EndResult::arm)
+    Kept,      // arming: nothing set, the owner's own choices stand
+    WouldArm,  // --dry-run of an arming rule
 };
 
 enum class Method : uint8_t {
@@ -27,6 +31,7 @@ enum class Method : uint8_t {
     Shutdown,     // shutdown(SHUT_RDWR) on the duplicate: FIN (reset refused);
                   // UDP: shutdown, then connect(AF_UNSPEC)
     Kill,         // the holding process was killed
+    Dup,          // arming: set on a duplicate of the owner's fd (pidfd_getfd)
 };
 
 // What a result says beyond its errno (a byte, not a pointer: one result
@@ -52,6 +57,7 @@ struct EndResult {
     Outcome outcome = Outcome::Failed;
     Method method = Method::None;
     Note note = Note::None;
+    uint8_t arm = 0;             // arming: the kArm* bits set, and (<< 4) those the owner's choice kept
     uint16_t procs = 0;          // Kill: how many processes were killed
     // Failed: the errno. Shutdown/Kill: why the reset was not used
     // (0 when --kill_owner asked for a kill outright).
@@ -60,6 +66,18 @@ struct EndResult {
     char comm[16] = {};          // that process's command name
 };
 static_assert(sizeof(EndResult) == 32, "one per matched connection: keep it small");
+
+// Arms connections instead of ending them (core/arm.hpp): each record
+// with its rule's ArmSpec, rules[rec.rule].sel.arm. One result per record
+// in `out`; a non-ok Status as for Terminator. Nothing is ever ended.
+class Armer {
+public:
+    virtual Status arm_connections(std::span<const SockRecord> recs, std::span<const Rule> rules,
+                                   std::span<EndResult> out) = 0;
+
+protected:
+    ~Armer() = default;
+};
 
 class Terminator {
 public:

@@ -1,33 +1,8 @@
 #include "proc/owner_map.hpp"
 
+#include "core/heap_sort.hpp"
+
 namespace tc {
-namespace {
-
-// Heap sort: no recursion, no allocation, and far less code than std::sort
-// in a binary that must stay small. n is the number of matched sockets.
-void sift_down(uint32_t* a, size_t root, size_t n) {
-    while (2 * root + 1 < n) {
-        size_t child = 2 * root + 1;
-        if (child + 1 < n && a[child] < a[child + 1]) ++child;
-        if (!(a[root] < a[child])) return;
-        uint32_t t = a[root];
-        a[root] = a[child];
-        a[child] = t;
-        root = child;
-    }
-}
-
-void heap_sort(uint32_t* a, size_t n) {
-    for (size_t i = n / 2; i-- > 0;) sift_down(a, i, n);
-    for (size_t end = n; end-- > 1;) {
-        uint32_t t = a[0];
-        a[0] = a[end];
-        a[end] = t;
-        sift_down(a, 0, end);
-    }
-}
-
-}  // namespace
 
 bool OwnerMap::want(std::span<const SockRecord> recs) {
     inodes_.clear();
@@ -45,15 +20,8 @@ bool OwnerMap::want(std::span<const SockRecord> recs) {
 }
 
 size_t OwnerMap::index_of(uint32_t inode) const {
-    size_t lo = 0, hi = inodes_.size();
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (inodes_[mid] < inode)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < inodes_.size() && inodes_[lo] == inode ? lo : inodes_.size();
+    const size_t i = lower_index(inodes_.data(), inodes_.size(), inode);
+    return i < inodes_.size() && inodes_[i] == inode ? i : inodes_.size();
 }
 
 bool OwnerMap::wants(uint32_t inode) const { return inode != 0 && index_of(inode) < inodes_.size(); }

@@ -51,13 +51,14 @@ struct Json : Appender {
 }  // namespace
 
 size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const char* netns,
-                          const OwnerSel* owner, const char* reason, uint8_t figures, const char* rule) {
+                          const OwnerSel* owner, const char* reason, uint8_t figures, const char* rule,
+                          const ArmSpec* arm) {
     Json j(out, n);
     j.add("{\"type\":\"connection\"");
     if (netns) j.str("netns", netns);
     if (rule) j.str("rule", rule);
     j.str("outcome", outcome_name(res.outcome));
-    if (res.outcome == Outcome::Ended) j.str("by", method_name(res.method));
+    if (res.outcome == Outcome::Ended || res.outcome == Outcome::Armed) j.str("by", method_name(res.method));
     if (res.pid > 0) {
         j.add(",\"pid\":%d", res.pid);
         // The name as it is (JSON escapes what it must), but ASCII: a
@@ -105,6 +106,13 @@ size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndR
             j.str("message", error_text(res.err));
         }
     }
+    if (arm) {
+        if (res.arm & kArmUserTimeout) j.add(",\"user_timeout_ms\":%u", arm->user_timeout_ms);
+        if (res.arm & kArmKeepalive)
+            j.add(",\"keepalive_s\":[%u,%u,%u]", unsigned{arm->keep_idle_s}, unsigned{arm->keep_intvl_s},
+                  unsigned{arm->keep_count});
+        if (const char* kept = kept_names(res.arm)) j.str("kept", kept);
+    }
     if (res.note != Note::None) j.str("note", note_text(res.note));
     if (reason) j.str("reason", reason);
     j.add("}");
@@ -119,11 +127,13 @@ size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run
     j.add(",\"dry_run\":%s,\"matched\":%zu", dry_run ? "true" : "false", s.matched);
     if (dry_run) {
         j.add(",\"would_destroy\":%zu,\"skipped\":%zu", s.would_end, s.skipped);
+        if (s.arming) j.add(",\"would_arm\":%zu", s.would_arm);
     } else {
         j.add(",\"destroyed\":%zu,\"sock_destroy\":%zu,\"reset\":%zu,\"shutdown\":%zu,\"killed\":%zu", s.ended,
               s.sock_destroy, s.reset, s.shutdown, s.killed);
         j.add(",\"no_owner\":%zu,\"vanished\":%zu,\"skipped\":%zu,\"failed\":%zu", s.no_owner, s.vanished,
               s.skipped, s.failed);
+        if (s.arming) j.add(",\"armed\":%zu,\"kept\":%zu", s.armed, s.kept);
     }
     // --tcp --udp: the totals split by protocol.
     for (Proto p : {Proto::Tcp, Proto::Udp}) {

@@ -35,7 +35,7 @@ void json_escape(char* out, size_t n, const char* in);
 // "last_ack_ms" and "last_send_ms" (null where the kernel did not say).
 size_t format_json_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
                           const char* netns = nullptr, const OwnerSel* owner = nullptr, const char* reason = nullptr,
-                          uint8_t figures = 0, const char* rule = nullptr);
+                          uint8_t figures = 0, const char* rule = nullptr, const ArmSpec* arm = nullptr);
 // `per_proto` (--tcp --udp): the counts of each protocol too.
 size_t format_json_summary(char* out, size_t n, const PollStats& s, bool dry_run, const char* netns = nullptr,
                            bool per_proto = false);

@@ -23,6 +23,9 @@ void RunCounters::add(const PollStats& s) {
     no_owner += s.no_owner;
     vanished += s.vanished;
     skipped += s.skipped;
+    arming |= s.arming;
+    armed += s.armed;
+    kept += s.kept;
 }
 
 RunCounters::RuleCounts* RunCounters::rule_counts(const char* name) {
@@ -113,6 +116,12 @@ Result<size_t> format_metrics(char* out, size_t n, const RunCounters& c, const B
     counter(a, "connections_no_owner_total", "Matched connections no process held.", c.no_owner);
     counter(a, "connections_vanished_total", "Matched connections that closed by themselves first.", c.vanished);
     counter(a, "connections_skipped_total", "Matched connections left alone over --max-kills.", c.skipped);
+    if (c.arming) {
+        counter(a, "connections_armed_total", "Connections armed (--arm-*): an option set in the holder's socket.",
+                c.armed);
+        counter(a, "connections_kept_total", "Connections to arm whose holder's own options stood: nothing set.",
+                c.kept);
+    }
     head(a, "connections_failed_total", "counter", "Connections that could not be ended, by errno.");
     for (size_t i = 0; i < c.n_failed; ++i) {
         char scratch[16];

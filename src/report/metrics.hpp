@@ -20,6 +20,8 @@ struct RunCounters {
     uint64_t matched = 0;
     uint64_t sock_destroy = 0, reset = 0, shutdown = 0, killed = 0;  // ended, by how
     uint64_t no_owner = 0, vanished = 0, skipped = 0;
+    bool arming = false;  // a poll had a rule that arms: the armed and kept counters are shown
+    uint64_t armed = 0, kept = 0;
     // Connections that could not be ended, by errno: the first kMaxErrnos
     // errnos seen get a label each, any later one counts as "other".
     static constexpr size_t kMaxErrnos = 16;

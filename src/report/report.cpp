@@ -16,6 +16,9 @@ const char* outcome_name(Outcome o) {
         case Outcome::Failed: return "failed";
         case Outcome::Skipped: return "skipped";
         case Outcome::WouldEnd: return "would_destroy";
+        case Outcome::Armed: return "armed";
+        case Outcome::Kept: return "kept";
+        case Outcome::WouldArm: return "would_arm";
     }
     return "failed";
 }
@@ -26,6 +29,7 @@ const char* method_name(Method m) {
         case Method::Reset: return "reset";
         case Method::Shutdown: return "shutdown";
         case Method::Kill: return "killed";
+        case Method::Dup: return "pidfd_getfd";
         case Method::None: break;
     }
     return "none";
@@ -150,7 +154,7 @@ OwnerMatch owner_match(const OwnerSel* o, const SockRecord& rec) {
 }
 
 void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res, const OwnerSel* owner,
-                   uint8_t figures, const char* rule) {
+                   uint8_t figures, const char* rule, const ArmSpec* arm) {
     Endpoints e;
     fill(e, rec);
     Appender b(out, n);
@@ -163,11 +167,18 @@ void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& 
     if (m.mark.mask) b.add(" mark=0x%x/0x%x", m.mark.value, m.mark.mask);
     if (m.cgroup) b.add(" cgroup=%s", m.cgroup);
     if (m.dev) b.add(" dev=%s", m.dev);
-    if (res.outcome == Outcome::Ended) b.add(" by=%s", method_name(res.method));
+    if (res.outcome == Outcome::Ended || res.outcome == Outcome::Armed) b.add(" by=%s", method_name(res.method));
     if (res.pid > 0) {
         char comm[16];
         printable_comm(res.comm, comm);
         b.add(" pid=%d comm=%s", res.pid, comm);
+    }
+    if (arm) {
+        if (res.arm & kArmUserTimeout) b.add(" user_timeout_ms=%u", arm->user_timeout_ms);
+        if (res.arm & kArmKeepalive)
+            b.add(" keepalive_s=%u,%u,%u", unsigned{arm->keep_idle_s}, unsigned{arm->keep_intvl_s},
+                  unsigned{arm->keep_count});
+        if (const char* kept = kept_names(res.arm)) b.add(" kept=%s", kept);
     }
     if (res.outcome == Outcome::Ended) {
         if (res.method == Method::Kill && res.procs > 1) b.add(" (+%u more)", res.procs - 1u);
@@ -178,6 +189,11 @@ void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& 
     if (res.outcome == Outcome::Failed) b.add(" error=%s", error_text(res.err));
     if (res.outcome == Outcome::Skipped) b.add(" (over --max-kills)");
     if (res.note != Note::None) b.add(" (%s)", note_text(res.note));
+}
+
+const char* kept_names(uint8_t arm_bits) {
+    static const char* const kNames[] = {nullptr, "user_timeout", "keepalive", "user_timeout,keepalive"};
+    return kNames[(arm_bits >> 4) & 3];
 }
 
 void format_kill(char* out, size_t n, const SockRecord& rec, int pid, const char* comm, int why) {
@@ -210,16 +226,17 @@ void format_candidate(char* out, size_t n, const SockRecord& rec, uint32_t rtt_u
 }
 
 void format_summary(char* out, size_t n, const PollStats& s, bool dry_run) {
+    Appender b(out, n);
     if (dry_run) {
-        fmt(out, n, "poll (dry run): matched=%zu would_destroy=%zu skipped=%zu", s.matched, s.would_end,
-            s.skipped);
+        b.add("poll (dry run): matched=%zu would_destroy=%zu skipped=%zu", s.matched, s.would_end, s.skipped);
+        if (s.arming) b.add(" would_arm=%zu", s.would_arm);
         return;
     }
-    fmt(out, n,
-        "poll: matched=%zu destroyed=%zu sock_destroy=%zu reset=%zu shutdown=%zu killed=%zu no_owner=%zu "
-        "vanished=%zu skipped=%zu failed=%zu",
-        s.matched, s.ended, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished, s.skipped,
-        s.failed);
+    b.add("poll: matched=%zu destroyed=%zu sock_destroy=%zu reset=%zu shutdown=%zu killed=%zu no_owner=%zu "
+          "vanished=%zu skipped=%zu failed=%zu",
+          s.matched, s.ended, s.sock_destroy, s.reset, s.shutdown, s.killed, s.no_owner, s.vanished, s.skipped,
+          s.failed);
+    if (s.arming) b.add(" armed=%zu kept=%zu", s.armed, s.kept);
 }
 
 }  // namespace tc

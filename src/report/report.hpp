@@ -48,7 +48,11 @@ extern const Figure kFigures[3];
 // " last_send_ms=61000" (--send_idle); "-" where the kernel did not say.
 // `rule`: the name of the rule that selected it, as " rule=NAME" (--rules).
 void format_result(char* out, size_t n, const SockRecord& rec, const EndResult& res,
-                   const OwnerSel* owner = nullptr, uint8_t figures = 0, const char* rule = nullptr);
+                   const OwnerSel* owner = nullptr, uint8_t figures = 0, const char* rule = nullptr,
+                   const ArmSpec* arm = nullptr);
+// Arming's words for what the kept bits of EndResult::arm say: "user_timeout",
+// "keepalive", or both with a comma; nullptr for none.
+const char* kept_names(uint8_t arm_bits);
 
 // The --mark, --cgroup and --dev values that matched `rec` (nullptr / mask 0
 // for kinds not asked).

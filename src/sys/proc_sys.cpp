@@ -134,6 +134,16 @@ int ProcSys::tcp_figures(int fd, SockRecord& rec) {
     return rec.figures & SockRecord::kFigureRecv ? 0 : EPROTO;
 }
 
+int ProcSys::get_int_opt(int fd, int level, int name, int& value) {
+    socklen_t len = sizeof value;
+    if (getsockopt(fd, level, name, &value, &len) != 0) return errno;
+    return len == sizeof value ? 0 : EPROTO;
+}
+
+int ProcSys::set_int_opt(int fd, int level, int name, int value) {
+    return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : errno;
+}
+
 void ProcSys::close_fd(int fd) { close(fd); }
 
 int ProcSys::kill_holder(const Holder& h) {

@@ -23,6 +23,8 @@ public:
     int disconnect(int fd) override;
     int shutdown_rdwr(int fd) override;
     int tcp_figures(int fd, SockRecord& rec) override;
+    int get_int_opt(int fd, int level, int name, int& value) override;
+    int set_int_opt(int fd, int level, int name, int value) override;
     void close_fd(int fd) override;
     int kill_holder(const Holder& h) override;
     void comm(int32_t pid, char (&out)[16]) override;

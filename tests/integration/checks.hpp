@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -55,6 +57,28 @@ inline std::string summary(size_t matched, size_t destroyed, size_t vanished = 0
     return "poll: matched=" + n(matched) + " destroyed=" + n(destroyed) + " sock_destroy=" + n(by_sd) +
            " reset=" + n(destroyed - by_sd) + " shutdown=0 killed=0 no_owner=0 vanished=" + n(vanished) +
            " skipped=" + n(skipped) + " failed=" + n(failed);
+}
+
+// Waits until `path` holds `text` `n` times. (Asking a socket's state
+// reads its error: a wait must not.)
+inline bool wait_text(const std::string& path, const std::string& text, int n = 1, int ms = 5000) {
+    for (int waited = 0; waited < ms; waited += 20) {
+        if (count(read_file(path), text) >= n) return true;
+        sleep_ms(20);
+    }
+    return false;
+}
+
+// Sends `n` bytes without waiting; drains what a socket has to read.
+inline void send_bytes(int fd, size_t n) {
+    std::string data(n, 'x');
+    REQUIRE(send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL) > 0);
+}
+
+inline void drain(int fd) {
+    char buf[65536];
+    while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
 }
 
 }  // namespace it

@@ -28,16 +28,6 @@ void write_text(const std::string& path, const std::string& text) {
     f << text;
 }
 
-// Waits until `path` holds `text` `n` times. (Asking a socket's state
-// reads its error: a wait must not.)
-bool wait_text(const std::string& path, const std::string& text, int n = 1, int ms = 5000) {
-    for (int waited = 0; waited < ms; waited += 20) {
-        if (count(it::read_file(path), text) >= n) return true;
-        it::sleep_ms(20);
-    }
-    return false;
-}
-
 }  // namespace
 
 TEST_CASE("three rules: each ends its own, names itself, and the first rule wins", "[rules][core]") {
@@ -161,30 +151,30 @@ TEST_CASE("SIGHUP reloads the rules: added, broken (nothing changes), removed", 
     const std::string rules = dir / "rules", log = dir / "log";
     write_text(rules, "# nothing yet\n");
     int pid = it::spawn_tool({"--rules", rules, "-i", "0.05", "-f", log, kNoSyslog}, dir / "out", dir / "err");
-    REQUIRE(wait_text(log, "holds no rule"));
+    REQUIRE(it::wait_text(log, "holds no rule"));
     Conn a1 = it::connect_pair(a, AF_INET, "127.0.0.1", 7621);
     it::sleep_ms(200);
     expect({a1}, "alive", "alive");
     // Added: its connections end at a next poll.
     write_text(rules, "a: -s 7621\n");
     kill(pid, SIGHUP);
-    REQUIRE(wait_text(log, "1 rule(s)"));
-    REQUIRE(wait_text(log, "rule=a"));
+    REQUIRE(it::wait_text(log, "1 rule(s)"));
+    REQUIRE(it::wait_text(log, "rule=a"));
     expect({a1}, it::killed(), "reset");
     // Broken: the rule in force stays, the log says where.
     write_text(rules, "a: -s 7621\nb: -s 0\n");
     kill(pid, SIGHUP);
-    REQUIRE(wait_text(log, "keeping the 1 rule(s) in force"));
+    REQUIRE(it::wait_text(log, "keeping the 1 rule(s) in force"));
     CHECK(count(it::read_file(log), rules + ":2: ") == 1);
     Conn a2 = it::connect_pair(a, AF_INET, "127.0.0.1", 7621);
     Conn b1 = it::connect_pair(b, AF_INET, "127.0.0.1", 7622);
-    REQUIRE(wait_text(log, "rule=a", 2));
+    REQUIRE(it::wait_text(log, "rule=a", 2));
     expect({a2}, it::killed(), "reset");
     expect({b1}, "alive", "alive");
     // Removed: 7621 is left alone from then on.
     write_text(rules, "b: -s 7622\n");
     kill(pid, SIGHUP);
-    REQUIRE(wait_text(log, "rule=b", 1));
+    REQUIRE(it::wait_text(log, "rule=b", 1));
     expect({b1}, it::killed(), "reset");
     Conn a3 = it::connect_pair(a, AF_INET, "127.0.0.1", 7621);
     it::sleep_ms(300);
@@ -193,7 +183,7 @@ TEST_CASE("SIGHUP reloads the rules: added, broken (nothing changes), removed", 
     // kept out, the rules in force stay.
     write_text(rules, "b: -s 7622\nc: --comm sshd -s 7623\n");
     kill(pid, SIGHUP);
-    REQUIRE(wait_text(log, "keeping the 1 rule(s) in force", 2));
+    REQUIRE(it::wait_text(log, "keeping the 1 rule(s) in force", 2));
     CHECK(count(it::read_file(log), "a rule has --pid, --comm or --exclude-comm") == 1);
     kill(pid, SIGTERM);
     int st = 0;

@@ -11,6 +11,9 @@
 //       (x86-64 hosts) the direct socket system calls that i386 gained in
 //       Linux 4.3 (socket ... shutdown, 359-373) fail with ENOSYS for
 //       32-bit programs, as there: only socketcall(2) works.
+//   old_kernel --no-pidfd-getfd CMD ARGS...
+//       pidfd_getfd fails with ENOSYS, as on a kernel before 5.6: arming
+//       cannot reach any owner's socket (and must end nothing instead).
 //   old_kernel --tcp-dumps-refused-after N CMD ARGS...
 //       the first N TCP dump requests on NETLINK_SOCK_DIAG sockets are
 //       answered as usual; every later one is answered with ENOENT, as a
@@ -113,6 +116,17 @@ Prog no_sock_diag() {
     stmt(p, BPF_LD | BPF_W | BPF_ABS, arg_lo(2));
     jeq(p, NETLINK_SOCK_DIAG, 0, 1);
     stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPROTONOSUPPORT);
+    stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    return p;
+}
+
+Prog no_pidfd_getfd() {
+    Prog p;
+    stmt(p, BPF_LD | BPF_W | BPF_ABS, kArchOff);
+    jeq(p, kArch, 0, 3);  // another ABI: allow
+    stmt(p, BPF_LD | BPF_W | BPF_ABS, kNrOff);
+    jeq(p, __NR_pidfd_getfd, 0, 1);
+    stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
     stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     return p;
 }
@@ -345,7 +359,7 @@ int supervise(const Refusal& rule, char** cmd) {
 int main(int argc, char** argv) {
     if (argc < 3) {
         std::fprintf(stderr,
-                     "usage: old_kernel --no-sock-diag|--i386-before-4.3|--tcp-dumps-refused-after N|"
+                     "usage: old_kernel --no-sock-diag|--no-pidfd-getfd|--i386-before-4.3|--tcp-dumps-refused-after N|"
                      "--no-udp-diag|--no-udp-destroy|--route-dumps-refused CMD [ARGS...]\n");
         return 2;
     }
@@ -367,6 +381,8 @@ int main(int argc, char** argv) {
     Prog prog;
     if (std::strcmp(argv[1], "--no-sock-diag") == 0) {
         prog = no_sock_diag();
+    } else if (std::strcmp(argv[1], "--no-pidfd-getfd") == 0) {
+        prog = no_pidfd_getfd();
     } else if (std::strcmp(argv[1], "--i386-before-4.3") == 0) {
         prog = i386_before_4_3();
     } else {

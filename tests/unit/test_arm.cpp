@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/arm.hpp"
+#include "parse_helpers.hpp"
 
 using namespace tc;
 
@@ -33,9 +34,10 @@ TEST_CASE("--arm-keepalive: whole seconds in ms, and a count", "[arm]") {
     CHECK(s.keep_idle_s == 1);
     CHECK(s.keep_intvl_s == 32767);
     CHECK(s.keep_count == 127);
-    const std::string shape = "not IDLE_MS,INTERVAL_MS,COUNT (three numbers)";
-    const std::string secs = "keepalive timers are whole seconds, 1000-32767000 ms";
-    const std::string count = "keepalive count is 1-127";
+    // One message for every way it can be wrong.
+    const std::string shape = "not IDLE_MS,INTERVAL_MS,COUNT: timers of whole seconds, 1000-32767000 ms; a count of 1-127";
+    const std::string& secs = shape;
+    const std::string& count = shape;
     const std::pair<const char*, std::string> bad[] = {
         {"", shape},          {"60000", shape},         {"60000,10000", shape}, {"60000,10000,3,4", shape},
         {"60000,,3", shape},  {"60000,10000,", shape},  {",10000,3", shape},    {"60000,10000,x", shape},
@@ -52,4 +54,57 @@ TEST_CASE("--arm-keepalive: whole seconds in ms, and a count", "[arm]") {
         CHECK(t.keep_idle_s == 0);  // nothing taken from a refused value
         CHECK_FALSE(t.any());
     }
+}
+
+TEST_CASE("arming on the command line and in a rule: the values, and what it refuses", "[arm][options]") {
+    tc::Options o = ok({"-d", "5432", "--arm-user-timeout", "2000"});
+    CHECK(o.sel.arm.user_timeout_ms == 2000);
+    CHECK(o.sel.arm.keep_idle_s == 0);
+    o = ok({"-d", "5432", "--arm-keepalive=60000,10000,3", "--arm-user-timeout=1"});
+    CHECK(o.sel.arm.user_timeout_ms == 1);
+    CHECK(o.sel.arm.keep_idle_s == 60);
+    CHECK(o.sel.arm.keep_intvl_s == 10);
+    CHECK(o.sel.arm.keep_count == 3);
+    // Time-wait sockets have no connection to arm: --state all leaves them out.
+    o = ok({"-d", "5432", "--state", "all", "--arm-user-timeout", "2000"});
+    CHECK((o.sel.states & tc::kTimeWait) == 0);
+    CHECK((o.sel.states & 2u) != 0);  // established stays
+    CHECK((ok({"-d", "5432", "--state", "all"}).sel.states & tc::kTimeWait) != 0);
+    CHECK_FALSE(ok({"-d", "5432"}).sel.arm.any());
+
+    struct Refused {
+        std::initializer_list<const char*> args;
+        const char* message;
+    };
+    const Refused refused[] = {
+        {{"-d", "1", "--arm-user-timeout", "0"}, "not a number of milliseconds (1-2147483647)"},
+        {{"-d", "1", "--arm-user-timeout", "2147483648"}, "not a number of milliseconds (1-2147483647)"},
+        {{"-d", "1", "--arm-keepalive", "1500,1000,2"}, "not IDLE_MS,INTERVAL_MS,COUNT: timers of whole seconds, 1000-32767000 ms; a count of 1-127"},
+        {{"-d", "1", "--arm-keepalive", "1000,1000"}, "not IDLE_MS,INTERVAL_MS,COUNT: timers of whole seconds, 1000-32767000 ms; a count of 1-127"},
+        {{"-d", "1", "--arm-keepalive", "1000,1000,128"}, "not IDLE_MS,INTERVAL_MS,COUNT: timers of whole seconds, 1000-32767000 ms; a count of 1-127"},
+        {{"-d", "1", "--arm-user-timeout", "1", "--arm-user-timeout", "2"}, "option given twice (it holds one value)"},
+        {{"-u", "-d", "1", "--arm-user-timeout", "2000"}, "--arm-* arms TCP connections only: -u cannot be armed"},
+        {{"--tcp", "-u", "-d", "1", "--arm-keepalive", "1000,1000,1"},
+         "--arm-* arms TCP connections only: -u cannot be armed"},
+        {{"--kill_owner", "-d", "1", "--arm-user-timeout", "2000"},
+         "--arm-* ends nothing, so --kill_owner has nothing to do"},
+        {{"--state", "time-wait", "-d", "1", "--arm-user-timeout", "2000"},
+         "--state selects nothing to arm: time-wait sockets never are"},
+        {{"--rules", "f", "--arm-user-timeout", "2000"},
+         "a rule's option beside --rules: put it in a rule of the file"},
+        // Arming selects as ending does: it is no selector.
+        {{"--arm-user-timeout", "2000"}, "at least one port, address, owner, --src-removed or --stalled to select by is required"},
+    };
+    for (const Refused& r : refused) {
+        const tc::ParseResult p = parse(r.args);
+        INFO(*(r.args.begin() + (r.args.size() - 1)));
+        CHECK_FALSE(p.ok);
+        CHECK(std::string(p.message) == r.message);
+    }
+    // A rule may arm: the rules parser takes the words a rule's options may hold.
+    const char* words[] = {"x", "-d", "5432", "--arm-user-timeout", "3000"};
+    tc::Options rule;
+    std::string_view bad;
+    CHECK(tc::parse_rule_words(5, words, rule, bad) == nullptr);
+    CHECK(rule.sel.arm.user_timeout_ms == 3000);
 }

@@ -125,7 +125,9 @@ TEST_CASE("the man page explains the log's and JSON's words and the privileges",
                              "CAP_DAC_READ_SEARCH", "CAP_KILL", "CAP_SYS_ADMIN", "SIGHUP", "SIGTERM", "logrotate",
                              "/proc/net/tcp6", "MARK_COND", "CGROUP_COND", "DEV_COND", "mark=0x10/0xf0",
                              "/etc/passwd", "/proc/self/mountinfo", "checked in user space only", "skipped: ",
-                             "/system.slice/nginx.service", "tcp_closer -s 22 -t 60000 -i 5", "MIT"}) {
+                             "/system.slice/nginx.service", "tcp_closer -s 22 -t 60000 -i 5", "MIT",
+                             "armed", "kept=user_timeout", "would_arm", "by=pidfd_getfd", "keepalive_s=60,10,3",
+                             "ETIMEDOUT", "net_prio"}) {
         INFO(text);
         CHECK(man.find(text) != std::string::npos);
     }

@@ -94,6 +94,8 @@ struct FakeWalk final : ProcOps {
     int disconnect(int) override { return ENOSYS; }
     int shutdown_rdwr(int) override { return ENOSYS; }
     int tcp_figures(int, SockRecord&) override { return ENOSYS; }
+    int get_int_opt(int, int, int, int&) override { return ENOSYS; }
+    int set_int_opt(int, int, int, int) override { return ENOSYS; }
     void close_fd(int) override {}
     int kill_holder(const Holder&) override { return ENOSYS; }
     void comm(int32_t pid, char (&out)[16]) override {

@@ -211,3 +211,50 @@ TEST_CASE("json: the figures --stalled and --send_idle judged, null where unknow
     REQUIRE(testutil::parse_json_object(std::string(buf, format_json_result(buf, sizeof buf, r, k)), o));
     CHECK(o.count("unacked") == 0);
 }
+
+TEST_CASE("json: an armed connection, and the summary's armed and kept", "[json][arm]") {
+    SockRecord r = testutil::rec("127.0.0.1", 40000, "10.0.0.9", 5432);
+    ArmSpec spec;
+    spec.user_timeout_ms = 2000;
+    spec.keep_idle_s = 60;
+    spec.keep_intvl_s = 10;
+    spec.keep_count = 3;
+    EndResult k;
+    k.outcome = Outcome::Armed;
+    k.method = Method::Dup;
+    k.arm = kArmKeepalive | kArmUserTimeout << 4;
+    char buf[kJsonMax];
+    format_json_result(buf, sizeof buf, r, k, nullptr, nullptr, nullptr, 0, "db", &spec);
+    INFO(buf);
+    std::string text = buf;
+    const size_t at = text.find(",\"keepalive_s\":[60,10,3]");
+    REQUIRE(at != std::string::npos);
+    text.erase(at, std::strlen(",\"keepalive_s\":[60,10,3]"));  // the test's parser takes no arrays
+    testutil::JsonObject o;
+    REQUIRE(testutil::parse_json_object(text, o));
+    CHECK(o["outcome"] == "armed");
+    CHECK(o["by"] == "pidfd_getfd");
+    CHECK(o["kept"] == "user_timeout");
+    CHECK(o.count("user_timeout_ms") == 0);
+    k.arm = kArmUserTimeout;
+    format_json_result(buf, sizeof buf, r, k, nullptr, nullptr, nullptr, 0, "db", &spec);
+    testutil::JsonObject o2;
+    REQUIRE(testutil::parse_json_object(buf, o2));
+    CHECK(o2["user_timeout_ms"] == "2000");
+    CHECK(o2.count("kept") == 0);
+    CHECK(o2.count("keepalive_s") == 0);
+    PollStats s;
+    s.arming = true;
+    s.armed = 4;
+    s.kept = 1;
+    format_json_summary(buf, sizeof buf, s, false);
+    testutil::JsonObject os;
+    REQUIRE(testutil::parse_json_object(buf, os));
+    CHECK(os["armed"] == "4");
+    CHECK(os["kept"] == "1");
+    s.arming = false;
+    format_json_summary(buf, sizeof buf, s, false);
+    testutil::JsonObject on;
+    REQUIRE(testutil::parse_json_object(buf, on));
+    CHECK(on.count("armed") == 0);
+}

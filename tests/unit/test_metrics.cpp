@@ -182,3 +182,25 @@ TEST_CASE("metrics: a buffer too small is an error, not a cut file", "[metrics]"
     CHECK_FALSE(r.ok());
     CHECK(r.error().code == E2BIG);
 }
+
+TEST_CASE("metrics: armed and kept counters appear once a rule arms, and add up", "[metrics][arm]") {
+    RunCounters c;
+    PollStats s;
+    s.matched = 1;
+    c.add(s);
+    c.end_poll(false, 1, 1);
+    CHECK(samples(text_of(c)).count("tcp_closer_connections_armed_total") == 0);
+    PollStats a;
+    a.arming = true;
+    count_result(a, [] { EndResult r; r.outcome = Outcome::Armed; return r; }(), Proto::Tcp);
+    count_result(a, [] { EndResult r; r.outcome = Outcome::Armed; return r; }(), Proto::Tcp);
+    count_result(a, [] { EndResult r; r.outcome = Outcome::Kept; return r; }(), Proto::Tcp);
+    count_result(a, [] { EndResult r; r.outcome = Outcome::WouldArm; return r; }(), Proto::Tcp);
+    CHECK((a.armed == 2 && a.kept == 1 && a.would_arm == 1 && a.ended == 0));
+    c.add(a);
+    c.add(a);
+    c.end_poll(false, 1, 1);
+    const auto m = samples(text_of(c));
+    CHECK(m.at("tcp_closer_connections_armed_total") == "4");
+    CHECK(m.at("tcp_closer_connections_kept_total") == "2");
+}

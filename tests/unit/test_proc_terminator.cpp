@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cstring>
 #include <map>
@@ -31,6 +34,7 @@ struct FakeProc final : ProcOps {
     std::map<Key, int> dup_error;         // (pid, fd) -> errno of pidfd_getfd
     std::map<Key, FdIdentity> identity;   // what the duplicate turns out to be
     int disconnect_error = 0;
+    std::map<Key, int> disconnect_error_of;  // (pid, fd) -> errno of its reset, over disconnect_error
     int shutdown_error = 0;
     std::map<int32_t, int> kill_error;
     int32_t self = 999;
@@ -67,7 +71,8 @@ struct FakeProc final : ProcOps {
     std::string name(int fd) { return std::to_string(open.at(fd).first) + "/" + std::to_string(open.at(fd).second); }
     int disconnect(int fd) override {
         actions.push_back("reset " + name(fd));
-        return disconnect_error;
+        auto e = disconnect_error_of.find(open.at(fd));
+        return e != disconnect_error_of.end() ? e->second : disconnect_error;
     }
     int shutdown_rdwr(int fd) override {
         actions.push_back("shutdown " + name(fd));
@@ -79,6 +84,24 @@ struct FakeProc final : ProcOps {
         if (it == last_recv.end()) return ENOPROTOOPT;
         rec.last_data_recv_ms = it->second;
         rec.figures = SockRecord::kFigureRecv;
+        return 0;
+    }
+    // Socket options per socket held at (pid, fd) (one socket may be held
+    // twice: options are the socket's, so keyed by the first holder given).
+    std::map<Key, std::map<std::pair<int, int>, int>> opts;
+    int get_error = 0, set_error = 0;
+    int set_error_after = -1;  // fail the set calls from this many on (-1: never)
+    int get_int_opt(int fd, int level, int name, int& value) override {
+        if (get_error) return get_error;
+        value = opts[open.at(fd)][{level, name}];
+        return 0;
+    }
+    int set_int_opt(int fd, int level, int name, int value) override {
+        if (set_error_after == 0) return set_error;
+        if (set_error_after > 0) --set_error_after;
+        actions.push_back("set " + std::to_string(level) + "/" + std::to_string(name) + "=" + std::to_string(value) +
+                          " " + this->name(fd));
+        opts[open.at(fd)][{level, name}] = value;
         return 0;
     }
     void close_fd(int fd) override {
@@ -271,6 +294,25 @@ TEST_CASE("proc path: a reachable holder is reset even if another is not", "[pro
     CHECK(ops.killed.empty());
 }
 
+TEST_CASE("proc path: a reset refused in one holder is tried in the next", "[proc_terminator]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord r = sock(1, 46);
+    ops.hold(r, 100, 3);
+    ops.hold(r, 205, 3);
+    ops.disconnect_error_of[{100, 3}] = EINVAL;
+    EndResult k = end_one(term, r);
+    CHECK((k.outcome == Outcome::Ended && k.method == Method::Reset && k.pid == 205));
+    CHECK(ops.actions == std::vector<std::string>{"reset 100/3", "close 100/3", "reset 205/3", "close 205/3"});
+
+    SECTION("refused in every holder: failed with the errno, nobody killed") {
+        ops.disconnect_error_of[{205, 3}] = EINVAL;
+        k = end_one(term, r);
+        CHECK((k.outcome == Outcome::Failed && k.err == EINVAL));
+        CHECK(ops.killed.empty());
+    }
+}
+
 TEST_CASE("--kill_owner: kills the holders, never PID 1, never ourselves", "[proc_terminator]") {
     FakeProc ops;
     KillLog log;
@@ -395,4 +437,158 @@ TEST_CASE("proc path: a UDP socket is shut down, then disconnected", "[proc_term
     CHECK((k.outcome == Outcome::Failed && k.err == ENOTCONN));
     CHECK(ops.actions == std::vector<std::string>{"shutdown 100/3", "close 100/3"});
     CHECK(ops.killed.empty());
+}
+
+namespace {
+// "set LEVEL/NAME=VALUE PID/FD" as FakeProc records it.
+std::string set_line(int level, int name, int value, const char* holder) {
+    return "set " + std::to_string(level) + "/" + std::to_string(name) + "=" + std::to_string(value) + " " + holder;
+}
+
+std::vector<Rule> arming_rule(uint32_t user_timeout_ms, uint16_t idle_s, uint16_t intvl_s, uint8_t count) {
+    std::vector<Rule> rules(1);
+    rules[0].sel.arm.user_timeout_ms = user_timeout_ms;
+    rules[0].sel.arm.keep_idle_s = idle_s;
+    rules[0].sel.arm.keep_intvl_s = intvl_s;
+    rules[0].sel.arm.keep_count = count;
+    return rules;
+}
+
+EndResult arm_one(ProcTerminator& t, const SockRecord& r, const std::vector<Rule>& rules) {
+    EndResult out;
+    REQUIRE(t.arm_connections(std::span<const SockRecord>(&r, 1), rules, std::span<EndResult>(&out, 1)).ok());
+    return out;
+}
+}  // namespace
+
+TEST_CASE("proc path, arming: user timeout and keepalive set on one holder's duplicate, timers before keepalive", "[proc_terminator][arm]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::KillOwner, nullptr);  // arming never kills, whatever the mode
+    SockRecord a = sock(1, 11), b = sock(2, 12);
+    ops.hold(a, 100, 3);
+    ops.hold(a, 205, 3);  // shared: armed once
+    ops.hold(b, 300, 9);
+    const std::vector<Rule> rules = arming_rule(2000, 60, 10, 3);
+    std::vector<SockRecord> recs{a, b};
+    std::vector<EndResult> out(2);
+    REQUIRE(term.arm_connections(recs, rules, out).ok());
+    CHECK(ops.walks == 1);
+    CHECK(ops.dups == std::vector<Key>{{100, 3}, {300, 9}});
+    const std::vector<std::string> want_a = {
+        set_line(IPPROTO_TCP, TCP_USER_TIMEOUT, 2000, "100/3"), set_line(IPPROTO_TCP, TCP_KEEPIDLE, 60, "100/3"),
+        set_line(IPPROTO_TCP, TCP_KEEPINTVL, 10, "100/3"),      set_line(IPPROTO_TCP, TCP_KEEPCNT, 3, "100/3"),
+        set_line(SOL_SOCKET, SO_KEEPALIVE, 1, "100/3"),         "close 100/3"};
+    REQUIRE(ops.actions.size() == 12);
+    CHECK(std::vector<std::string>(ops.actions.begin(), ops.actions.begin() + 6) == want_a);
+    for (const EndResult& r : out) {
+        CHECK(r.outcome == Outcome::Armed);
+        CHECK(r.method == Method::Dup);
+        CHECK(int(r.arm) == (kArmUserTimeout | kArmKeepalive));
+    }
+    CHECK(out[0].pid == 100);
+    CHECK(std::string(out[0].comm) == "proc100");
+    CHECK(out[1].pid == 300);
+    CHECK(ops.killed.empty());
+}
+
+TEST_CASE("proc path, arming: the owner's own choices stand, option by option", "[proc_terminator][arm]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord r = sock(1, 11);
+    ops.hold(r, 100, 3);
+    const std::vector<Rule> both = arming_rule(2000, 60, 10, 3);
+
+    SECTION("its user timeout is kept, keepalive still set") {
+        ops.opts[{100, 3}][{IPPROTO_TCP, TCP_USER_TIMEOUT}] = 30000;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Armed);
+        CHECK(int(k.arm) == (kArmKeepalive | kArmUserTimeout << 4));
+        CHECK(ops.opts[{100, 3}][{IPPROTO_TCP, TCP_USER_TIMEOUT}] == 30000);
+        CHECK(ops.opts[{100, 3}][{SOL_SOCKET, SO_KEEPALIVE}] == 1);
+    }
+    SECTION("its keepalive is kept with its own timers, the user timeout still set") {
+        ops.opts[{100, 3}][{SOL_SOCKET, SO_KEEPALIVE}] = 1;
+        ops.opts[{100, 3}][{IPPROTO_TCP, TCP_KEEPIDLE}] = 7200;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Armed);
+        CHECK(int(k.arm) == (kArmUserTimeout | kArmKeepalive << 4));
+        CHECK(ops.opts[{100, 3}][{IPPROTO_TCP, TCP_KEEPIDLE}] == 7200);
+        CHECK(ops.opts[{100, 3}][{IPPROTO_TCP, TCP_USER_TIMEOUT}] == 2000);
+    }
+    SECTION("both its own: kept, nothing set") {
+        ops.opts[{100, 3}][{SOL_SOCKET, SO_KEEPALIVE}] = 1;
+        ops.opts[{100, 3}][{IPPROTO_TCP, TCP_USER_TIMEOUT}] = 1;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Kept);
+        CHECK(int(k.arm) == ((kArmUserTimeout | kArmKeepalive) << 4));
+        CHECK(ops.actions == std::vector<std::string>{"close 100/3"});
+    }
+    SECTION("only what is asked: a user timeout alone never touches keepalive") {
+        ops.opts[{100, 3}][{SOL_SOCKET, SO_KEEPALIVE}] = 0;
+        EndResult k = arm_one(term, r, arming_rule(5000, 0, 0, 0));
+        CHECK(k.outcome == Outcome::Armed);
+        CHECK(int(k.arm) == kArmUserTimeout);
+        CHECK(ops.actions == std::vector<std::string>{set_line(IPPROTO_TCP, TCP_USER_TIMEOUT, 5000, "100/3"), "close 100/3"});
+    }
+}
+
+TEST_CASE("proc path, arming: what cannot be reached or set fails, and nothing is ever ended", "[proc_terminator][arm]") {
+    FakeProc ops;
+    ProcTerminator term(ops, ProcTerminator::Mode::Reset, nullptr);
+    SockRecord r = sock(1, 11);
+    const std::vector<Rule> both = arming_rule(2000, 60, 10, 3);
+
+    SECTION("no holder") { CHECK(arm_one(term, r, both).outcome == Outcome::NoOwner); }
+    SECTION("pidfd_getfd missing or refused: failed with its errno, no kill") {
+        ops.hold(r, 100, 3);
+        ops.hold(r, 200, 4);
+        ops.dup_error[{100, 3}] = ENOSYS;
+        ops.dup_error[{200, 4}] = EPERM;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Failed);
+        CHECK(k.err == EPERM);
+        CHECK(ops.killed.empty());
+    }
+    SECTION("a kernel without pidfd_getfd: failed with ENOSYS") {
+        ops.hold(r, 100, 3);
+        ops.dup_error[{100, 3}] = ENOSYS;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Failed);
+        CHECK(k.err == ENOSYS);
+    }
+    SECTION("a holder gone since the walk: the next one arms it") {
+        ops.hold(r, 100, 3);
+        ops.hold(r, 200, 4);
+        ops.dup_error[{100, 3}] = ESRCH;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Armed);
+        CHECK(k.pid == 200);
+    }
+    SECTION("every holder gone: vanished") {
+        ops.hold(r, 100, 3);
+        ops.identity[{100, 3}] = identity_of(sock(1, 22));  // the fd names another socket now
+        CHECK(arm_one(term, r, both).outcome == Outcome::Vanished);
+        CHECK(ops.actions == std::vector<std::string>{"close 100/3"});
+    }
+    SECTION("the owner's options unreadable: failed, nothing set, no other holder tried") {
+        ops.hold(r, 100, 3);
+        ops.hold(r, 200, 4);
+        ops.get_error = EOPNOTSUPP;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Failed);
+        CHECK(k.err == EOPNOTSUPP);
+        CHECK(ops.actions == std::vector<std::string>{"close 100/3"});
+    }
+    SECTION("a refused setting: failed, what was set before it said") {
+        ops.hold(r, 100, 3);
+        ops.set_error_after = 2;  // the user timeout and TCP_KEEPIDLE go in, TCP_KEEPINTVL is refused
+        ops.set_error = EINVAL;
+        EndResult k = arm_one(term, r, both);
+        CHECK(k.outcome == Outcome::Failed);
+        CHECK(k.err == EINVAL);
+        CHECK(int(k.arm) == kArmUserTimeout);
+        CHECK(ops.opts[{100, 3}][{SOL_SOCKET, SO_KEEPALIVE}] == 0);  // never turned on without its timers
+    }
+    CHECK(ops.killed.empty());
+    for (const std::string& a : ops.actions) CHECK(a.rfind("reset", 0) != 0);
 }

@@ -199,3 +199,62 @@ TEST_CASE("report: --stalled and --send_idle lines show the figures they judged"
     format_candidate(buf, sizeof buf, r, 250, true, SockRecord::kFigureUnacked | SockRecord::kFigureAckRecv);
     CHECK(std::string(buf).find(" last_recv_ms=31000 unacked=3 last_ack_ms=30500 uid=0 ") != std::string::npos);
 }
+
+TEST_CASE("report: arming's lines say what was set, what the holder's choice kept, and how", "[report][arm]") {
+    SockRecord r = testutil::rec("127.0.0.1", 40000, "10.0.0.9", 5432);
+    r.uid = 0;
+    r.inode = 77;
+    ArmSpec spec;
+    spec.user_timeout_ms = 2000;
+    spec.keep_idle_s = 60;
+    spec.keep_intvl_s = 10;
+    spec.keep_count = 3;
+    char buf[kLineMax];
+    const std::string head = "127.0.0.1:40000 -> 10.0.0.9:5432 state=ESTABLISHED last_recv_ms=- uid=0 inode=77 rule=db";
+    EndResult k;
+    k.outcome = Outcome::Armed;
+    k.method = Method::Dup;
+    k.pid = 300;
+    std::memcpy(k.comm, "app", 4);
+    k.arm = kArmUserTimeout | kArmKeepalive;
+    format_result(buf, sizeof buf, r, k, nullptr, 0, "db", &spec);
+    CHECK(std::string(buf) ==
+          "armed " + head + " by=pidfd_getfd pid=300 comm=app user_timeout_ms=2000 keepalive_s=60,10,3");
+    k.arm = kArmKeepalive | kArmUserTimeout << 4;
+    format_result(buf, sizeof buf, r, k, nullptr, 0, "db", &spec);
+    CHECK(std::string(buf) == "armed " + head + " by=pidfd_getfd pid=300 comm=app keepalive_s=60,10,3 kept=user_timeout");
+    k.outcome = Outcome::Kept;
+    k.arm = (kArmUserTimeout | kArmKeepalive) << 4;
+    format_result(buf, sizeof buf, r, k, nullptr, 0, "db", &spec);
+    CHECK(std::string(buf) == "kept " + head + " pid=300 comm=app kept=user_timeout,keepalive");
+    // A refusal part way: what was set before it is said, then the error.
+    k.outcome = Outcome::Failed;
+    k.arm = kArmUserTimeout;
+    k.err = EINVAL;
+    format_result(buf, sizeof buf, r, k, nullptr, 0, "db", &spec);
+    CHECK(std::string(buf) == "failed " + head + " pid=300 comm=app user_timeout_ms=2000 error=" +
+                                  tc::error_text(EINVAL));
+    EndResult w;
+    w.outcome = Outcome::WouldArm;
+    format_result(buf, sizeof buf, r, w, nullptr, 0, "db", &spec);
+    CHECK(std::string(buf) == "would_arm " + head);
+    CHECK(kept_names(0) == nullptr);
+    CHECK(std::string(kept_names(kArmKeepalive << 4)) == "keepalive");
+}
+
+TEST_CASE("report: the summary counts armed and kept only when a rule arms", "[report][arm]") {
+    PollStats s;
+    s.matched = 3;
+    s.armed = 2;
+    s.kept = 1;
+    char buf[kLineMax];
+    format_summary(buf, sizeof buf, s, false);
+    CHECK(std::string(buf).find("armed") == std::string::npos);
+    s.arming = true;
+    format_summary(buf, sizeof buf, s, false);
+    CHECK(std::string(buf) == "poll: matched=3 destroyed=0 sock_destroy=0 reset=0 shutdown=0 killed=0 no_owner=0 "
+                              "vanished=0 skipped=0 failed=0 armed=2 kept=1");
+    s.would_arm = 3;
+    format_summary(buf, sizeof buf, s, true);
+    CHECK(std::string(buf) == "poll (dry run): matched=3 would_destroy=0 skipped=0 would_arm=3");
+}

@@ -233,4 +233,16 @@ TEST_CASE("what the rules ask of the run, and what a reload may not add", "[rule
     REQUIRE(parse_text(set, "r: --exclude-comm x -s 1\ns: --src-removed\n").ok);
     CHECK(rules_use(set.rules()).find_processes);
     CHECK(rules_use(set.rules()).src_removed_unbounded);
+    CHECK_FALSE(rules_use(set.rules()).arms);
+    CHECK(rules_use(set.rules()).ends);
+    // Arming: a rule that arms, one that ends; a reload that brings the
+    // first arming rule needs a restart (its capabilities were not checked).
+    REQUIRE(parse_text(set, "a: -d 5432 --arm-user-timeout 3000\n").ok);
+    const RulesUse w = rules_use(set.rules());
+    CHECK(w.arms);
+    CHECK_FALSE(w.ends);
+    RulesUse plain;
+    CHECK_THAT(needs_restart(plain, w), Catch::Contains("--arm-*"));
+    plain.arms = true;
+    CHECK(needs_restart(plain, w) == nullptr);
 }

@@ -127,3 +127,25 @@ TEST_CASE("run policy: a dry run needs no path capability, before or after a swi
     REQUIRE(m);
     CHECK(std::string(m->name) == "CAP_SYS_PTRACE");
 }
+
+TEST_CASE("capabilities: arming needs what reaches another process's socket, and CAP_NET_ADMIN only beside ending",
+          "[run_policy][arm]") {
+    auto arming = [](uint64_t caps, bool ends, bool dry = false) {
+        RunNeeds n;
+        n.arms = true;
+        n.ends = ends;
+        n.dry_run = dry;
+        const CapNeed* m = missing_capability(caps, n);
+        return std::string(m ? m->name : "");
+    };
+    const uint64_t reach = bit(kCapSysPtrace) | bit(kCapDacReadSearch);
+    CHECK(arming(0, false) == "CAP_SYS_PTRACE");
+    CHECK(arming(bit(kCapSysPtrace), false) == "CAP_DAC_READ_SEARCH");
+    CHECK(arming(reach, false).empty());  // arming alone: no CAP_NET_ADMIN, no CAP_KILL
+    CHECK(arming(reach, true) == "CAP_NET_ADMIN");  // beside rules that end by SOCK_DESTROY
+    CHECK(arming(reach | bit(kCapNetAdmin), true).empty());
+    CHECK(arming(0, true, true).empty());  // a dry run needs nothing
+    // The policy's own view: no SOCK_DESTROY socket for a run that ends nothing.
+    CHECK_FALSE(RunPolicy(false, false, false, false, false, false, true, false).sock_destroy());
+    CHECK(RunPolicy(false, false, false, false, false, false, true, true).sock_destroy());
+}
