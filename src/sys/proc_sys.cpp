@@ -183,12 +183,20 @@ Status ProcNetFiles::open(Proto p, bool v6) {
     const size_t i = static_cast<size_t>(p);
     const int fd = open_at(AT_FDCWD, kPaths[i][v6], O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
+        const int err = errno;
         fd_.reset();
         // A kernel without IPv6 has no tcp6 (udp6) table beside its tcp
-        // (udp) one: nothing to find there. Any other table that cannot be
-        // opened is an error, never an empty table.
-        if (v6 && errno == ENOENT && access(kPaths[i][0], R_OK) == 0) return {};
-        return make_error(errno, kFails[i][v6]);
+        // (udp) one: nothing to find there. The IPv4 table is opened to
+        // tell, not merely looked up: Linux 5.10 lists both in a procfs
+        // mounted with subset=pid and opens neither (src/KERNEL.md). Any
+        // other table that cannot be opened is an error, never an empty one.
+        if (v6 && err == ENOENT) {
+            if (const int v4 = open_at(AT_FDCWD, kPaths[i][0], O_RDONLY | O_CLOEXEC); v4 >= 0) {
+                ::close(v4);
+                return {};
+            }
+        }
+        return make_error(err, kFails[i][v6]);
     }
     fd_ = Fd(fd);
     return {};

@@ -117,12 +117,13 @@ Mode mode() {
     if (m && std::strcmp(m, "qemu") == 0) return Mode::Qemu;
     if (m && std::strcmp(m, "procnet") == 0) return Mode::ProcNet;
     if (m && std::strcmp(m, "old_i386") == 0) return Mode::OldI386;
+    if (m && std::strcmp(m, "kernel_procnet") == 0) return Mode::KernelProcNet;
     return Mode::SockDestroy;
 }
 
 bool proc_path() { return mode() != Mode::SockDestroy && mode() != Mode::OldI386; }
 
-bool proc_net() { return mode() == Mode::Qemu || mode() == Mode::ProcNet; }
+bool proc_net() { return mode() == Mode::Qemu || mode() == Mode::ProcNet || mode() == Mode::KernelProcNet; }
 
 const char* killed() { return proc_path() ? "reset" : "aborted"; }
 

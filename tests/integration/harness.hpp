@@ -25,8 +25,10 @@ socklen_t make_addr(int family, const char* addr, int port, sockaddr_storage& ss
 //   qemu-x86_64), which refuses NETLINK_SOCK_DIAG and answers TCP_INFO short;
 //   "old_i386": TCP_CLOSER is the i386 binary, run natively under
 //   build/old_kernel --i386-before-4.3 (only socketcall(2) works for socket
-//   calls, as before Linux 4.3).
-enum class Mode { SockDestroy, UseProc, NoSockDestroy, Qemu, ProcNet, OldI386 };
+//   calls, as before Linux 4.3);
+//   "kernel_procnet": inside a guest of make test-kernels whose kernel has
+//   no inet_diag loaded: the /proc/net path on a real kernel, no wrapper.
+enum class Mode { SockDestroy, UseProc, NoSockDestroy, Qemu, ProcNet, OldI386, KernelProcNet };
 Mode mode();
 // True when the tool ends connections through /proc in this mode.
 bool proc_path();

@@ -173,16 +173,29 @@ TEST_CASE("/proc path: a connection no process holds is no_owner, not a failure"
 
 // The shipped unit's ProcSubset=pid mounts procfs with subset=pid: /proc/net
 // is gone, /proc/self/net stays. The tables are read through the latter, and
-// a table that cannot be opened is an error, never an empty one.
+// a table that cannot be opened is an error, never an empty one: Linux 5.10
+// lists /proc/self/net/tcp and tcp6 there but opens neither (src/KERNEL.md),
+// and the tool must say so rather than find nothing.
 TEST_CASE("a procfs with subset=pid (ProcSubset=pid): the tables are still found", "[proc][core]") {
     const int port = 7241;
     int l6 = it::listen_on(AF_INET6, "::1", port);
     Conn c = it::connect_pair(l6, AF_INET6, "::1", port);
-    const std::vector<std::string> subset = {
-        "unshare", "-m", "--propagation", "private", "sh", "-c",
-        "mount -t proc -o subset=pid proc /proc && test ! -e /proc/net/tcp && exec \"$@\"", "sh"};
+    const std::string mount = "mount -t proc -o subset=pid proc /proc && test ! -e /proc/net/tcp";
+    const std::vector<std::string> subset = {"unshare", "-m", "--propagation", "private", "sh", "-c",
+                                             mount + " && exec \"$@\"", "sh"};
+    const bool tables_open =
+        std::system(("unshare -m --propagation private sh -c '" + mount + " && cat /proc/self/net/tcp6 >/dev/null'").c_str()) == 0;
     it::RunResult r = it::run_tool_wrapped(subset, {"-6", "-s", std::to_string(port), kNoSyslog});
     INFO(r.out << r.err);
+    if (!tables_open && it::proc_net()) {
+        CHECK(r.status == 1);
+        CHECK(count(r.err, "cannot open /proc/self/net/tcp6: No such file or directory") == 1);
+        CHECK(state_of(c.client) == "alive");
+        close(c.client);
+        close(c.server);
+        close(l6);
+        return;
+    }
     CHECK(r.status == 0);
     CHECK(count(r.err, "destroyed [::1]:" + std::to_string(port)) == 1);
     CHECK(state_of(c.client) == "reset");

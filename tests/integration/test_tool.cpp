@@ -41,9 +41,15 @@ TEST_CASE("-s destroys the selected local port only; other ports, listener and I
     it::RunResult r = it::run_tool({"-s", "7001", kNoSyslog});
     CHECK(r.status == 0);
     CHECK(r.err.find(summary(3, 3)) != std::string::npos);
-    // Without NETLINK_SOCK_DIAG (qemu, or the seccomp filter) the tool must have noticed the missing NETLINK_SOCK_DIAG.
-    CHECK((r.err.find("NETLINK_SOCK_DIAG is not available (Protocol not supported): finding connections in "
-                      "/proc/net/tcp") != std::string::npos) == it::proc_net());
+    // Without NETLINK_SOCK_DIAG (qemu, or the seccomp filter) the tool must
+    // have noticed the missing NETLINK_SOCK_DIAG; on a real kernel without
+    // tcp_diag, the refused dump.
+    const char* why = it::mode() == it::Mode::KernelProcNet
+                          ? "inet_diag refused every TCP dump (no tcp_diag module): finding connections in /proc/net/tcp"
+                          : "NETLINK_SOCK_DIAG is not available (Protocol not supported): finding connections in "
+                            "/proc/net/tcp";
+    INFO(r.err);
+    CHECK((r.err.find(why) != std::string::npos) == it::proc_net());
     CHECK(count(r.err, "destroyed 127.0.0.1:7001 -> 127.0.0.1:") == 3);
     CHECK(r.out.empty());
     expect(hit, it::killed(), "reset");
@@ -194,7 +200,7 @@ TEST_CASE("-4, -6 and dual-stack sockets", "[tool][core]") {
     close(v4);
 }
 
-TEST_CASE("-t kills idle connections and spares those that keep receiving data", "[tool][core]") {
+TEST_CASE("-t kills idle connections and spares those that keep receiving data", "[tool][core][idle]") {
     int l = it::listen_on(AF_INET, "127.0.0.1", 7061);
     auto idle = connect_n(3, l, AF_INET, "127.0.0.1", 7061);
     auto busy = connect_n(3, l, AF_INET, "127.0.0.1", 7061);
@@ -204,22 +210,31 @@ TEST_CASE("-t kills idle connections and spares those that keep receiving data",
     }
     it::RunResult r = it::run_tool({"-s", "7061", "-t", "500", kNoSyslog});
     CHECK(r.status == 0);
-    if (it::mode() == it::Mode::Qemu) {
-        // qemu answers TCP_INFO short, so no idle time can be read: the
-        // documented fallback is that nothing counts as idle, said once.
-        CHECK(r.err.find(summary(0, 0)) != std::string::npos);
-        CHECK(count(r.err, "tcp_info could not be read for 6 connection(s) found in /proc/net") == 1);
-        expect(idle, "alive", "alive");
-    } else {
-        CHECK(r.err.find(summary(3, 3)) != std::string::npos);
-        expect(idle, it::killed(), "reset");
-    }
+    CHECK(r.err.find(summary(3, 3)) != std::string::npos);
+    expect(idle, it::killed(), "reset");
     for (const Conn& c : busy) {
         CHECK(state_of(c.server) == "data");
         CHECK(state_of(c.client) == "alive");
     }
     it::close_all(idle);
     it::close_all(busy);
+    close(l);
+}
+
+// Hidden: only the passes under qemu's user mode select it. qemu answers
+// TCP_INFO short, so no idle time can be read: the documented fallback is
+// that nothing counts as idle, said once. (Real kernels on every CPU run
+// the [idle] cases instead: make test-kernels.)
+TEST_CASE("without tcp_info nothing counts as idle, said once", "[.][qemu_user]") {
+    int l = it::listen_on(AF_INET, "127.0.0.1", 7062);
+    auto idle = connect_n(3, l, AF_INET, "127.0.0.1", 7062);
+    it::sleep_ms(600);
+    it::RunResult r = it::run_tool({"-s", "7062", "-t", "500", kNoSyslog});
+    CHECK(r.status == 0);
+    CHECK(r.err.find(summary(0, 0)) != std::string::npos);
+    CHECK(count(r.err, "tcp_info could not be read for 3 connection(s) found in /proc/net") == 1);
+    expect(idle, "alive", "alive");
+    it::close_all(idle);
     close(l);
 }
 
