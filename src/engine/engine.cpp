@@ -358,12 +358,16 @@ Status Engine::end_matches(size_t n) {
 }
 
 size_t Engine::to_back(size_t n, uint64_t group) {
+    // The group's last run is in place already: only what comes before it
+    // moves (nothing at all when every match is of one kind).
+    size_t tail = n;
+    while (tail > 0 && wanted_by_[tail - 1] == group) --tail;
     rows_.clear();
-    skipped_holder_.clear();
+    moved_holder_.clear();
     size_t front = 0;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < tail; ++i) {
         if (wanted_by_[i] == group) {
-            if (!rows_.push_back(matches_[i]) || !skipped_holder_.push_back(holder_[i])) return kNoMemory;
+            if (!rows_.push_back(matches_[i]) || !moved_holder_.push_back(holder_[i])) return kNoMemory;
             continue;
         }
         wanted_by_[front] = wanted_by_[i];
@@ -372,7 +376,7 @@ size_t Engine::to_back(size_t n, uint64_t group) {
     }
     for (size_t j = 0; j < rows_.size(); ++j) {
         matches_[front + j] = rows_[j];
-        holder_[front + j] = skipped_holder_[j];
+        holder_[front + j] = moved_holder_[j];
         wanted_by_[front + j] = group;
     }
     return front;

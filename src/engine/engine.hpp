@@ -220,7 +220,7 @@ private:
     PodVec<uint64_t> wanted_by_;  // per match: bit k set while rule k's conditions hold
     PodVec<int32_t> holder_;      // per match: the process --pid/--comm found holding it (0: none)
     PodVec<SockRecord> rows_;     // scratch: /proc/net rows, one rule's matches, the skipped
-    PodVec<int32_t> skipped_holder_;
+    PodVec<int32_t> moved_holder_;  // scratch: holder_ of the rows to_back moves
     PodVec<EndResult> results_;
     PodVec<uint8_t> bytecode_;  // sized from the rules (rules_filter_bound)
     PodVec<uint8_t> request_;
