@@ -169,10 +169,14 @@ TEST_CASE("forged socket records, acks and route dumps sent to a daemon are not 
         CHECK(f.refused > 0);
         // The daemon's own selection, held by a process of its own: still
         // ended (--kill_owner: killed; --src-removed: its address is local,
-        // so it stays).
+        // so it stays). The daemon is stopped while the connection is made
+        // and handed over: until close(), this process holds it too, and
+        // --kill_owner would kill the test itself.
+        kill(pid, SIGSTOP);
         it::Conn own = it::connect_pair(l, AF_INET, "127.0.0.1", port);
         it::Child own_holder = it::spawn_reader(own.client, {l, lv, v.server, own.server});
         close(own.client);
+        kill(pid, SIGCONT);
         it::sleep_ms(600);
         CHECK(it::running(own_holder.pid) == (variant == 1));
         CHECK(it::state_of(own.server) == (variant == 0 ? "eof" : "alive"));
